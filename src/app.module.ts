@@ -1,0 +1,45 @@
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { PassthroughExceptionFilter } from './common/graphql/passthrough-exception.filter';
+import { createValidationPipe } from './common/graphql/validation';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { DatabaseModule } from './database/database.module';
+import { graphqlOptions } from './graphql/graphql.options';
+import { LedgerModule } from './ledger/ledger.module';
+import { MeModule } from './me/me.module';
+import { OrganisationModule } from './organisation/organisation.module';
+
+export interface AppOptions {
+  config: AppConfig;
+  /** The resolved database URL (DATABASE_URL, or the embedded PostgreSQL's). */
+  databaseUrl: string;
+}
+
+/** The API: GraphQL over HTTP, with the domain modules. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl }: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl, config.DATABASE_POOL_SIZE, 'civilization-bank-api'),
+        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, ...graphqlOptions(config) }),
+        AuditModule,
+        AuthModule,
+        LedgerModule,
+        OrganisationModule,
+        MeModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: PassthroughExceptionFilter },
+      ],
+    };
+  }
+}

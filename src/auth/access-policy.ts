@@ -1,0 +1,53 @@
+import { DomainError } from '../common/errors/domain.error';
+import { Principal } from './principal';
+
+/** Where a thing lives: every row belongs to a township, most to a branch of it. */
+export interface Scope {
+  townshipId: string;
+  branchId?: string | null;
+}
+
+export enum Capability {
+  /** See township-wide public things: activities, courses, themes, branches. */
+  READ = 'READ',
+  /** Run a branch: its activities, courses, residents, figures. Township admins may too. */
+  MANAGE = 'MANAGE',
+  /** Run the township: branches, managers, themes, settlement, adjustments. */
+  ADMINISTER = 'ADMINISTER',
+}
+
+/**
+ * The single access rule of the service. Resolvers find the scope of what they touch
+ * and ask here; nothing else decides who may do what.
+ */
+export function can(principal: Principal | undefined, capability: Capability, scope: Scope): boolean {
+  if (!principal) return false;
+  const admin = principal.adminOf.includes(scope.townshipId);
+  switch (capability) {
+    case Capability.ADMINISTER:
+      return admin;
+    case Capability.MANAGE:
+      return (
+        admin ||
+        (!!scope.branchId && principal.managerOf.some((m) => m.branchId === scope.branchId && m.townshipId === scope.townshipId))
+      );
+    case Capability.READ:
+      return (
+        admin ||
+        principal.resident?.townshipId === scope.townshipId ||
+        principal.managerOf.some((m) => m.townshipId === scope.townshipId)
+      );
+  }
+}
+
+export function requireCapability(principal: Principal | undefined, capability: Capability, scope: Scope): void {
+  if (!principal) throw new DomainError('UNAUTHENTICATED');
+  if (!can(principal, capability, scope)) throw new DomainError('FORBIDDEN');
+}
+
+/** The caller's own resident record, or FORBIDDEN for people who are not residents. */
+export function requireResident(principal: Principal | undefined): NonNullable<Principal['resident']> {
+  if (!principal) throw new DomainError('UNAUTHENTICATED');
+  if (!principal.resident) throw new DomainError('FORBIDDEN', '仅登记居民可以使用此功能');
+  return principal.resident;
+}

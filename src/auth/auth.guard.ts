@@ -1,0 +1,37 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError } from '../common/errors/domain.error';
+import { IS_PUBLIC, requestOf } from './auth.decorators';
+import { PrincipalLoader } from './principal.loader';
+import { TokenService } from './token.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Installed globally (APP_GUARD): every query, mutation and route needs a valid access
+ * token unless marked @Public(). What the caller may do is decided by access-policy.ts.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly principals: PrincipalLoader,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    const request = requestOf(context);
+    const header = request.headers?.authorization;
+    if (!header) throw new DomainError('UNAUTHENTICATED');
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    if (!match) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确');
+    const personId = this.tokens.verify(match[1], 'access');
+    if (!UUID.test(personId)) throw new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录');
+    // Field resolvers and nested calls reuse what the first check loaded.
+    request.principal ??= await this.principals.load(personId);
+    if (!request.principal) throw new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录');
+    return true;
+  }
+}

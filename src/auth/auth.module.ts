@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from './auth.guard';
+import { AuthResolver } from './auth.resolver';
+import { AuthService } from './auth.service';
+import { PrincipalLoader } from './principal.loader';
+import { TokenService } from './token.service';
+import { WechatClient } from './wechat.client';
+
+@Module({
+  providers: [
+    TokenService,
+    WechatClient,
+    PrincipalLoader,
+    AuthService,
+    AuthResolver,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [TokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,56 @@
+import { ArgsType, Field, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IsString, Length, Matches } from 'class-validator';
+import { IsMainlandMobile } from '../../common/graphql/text.validators';
+
+export enum LoginStatus {
+  /** `accessToken` is set. */
+  LOGGED_IN = 'LOGGED_IN',
+  /** The WeChat user is not linked to a registered person yet: call `bindWechat` with `bindingToken`. */
+  BINDING_REQUIRED = 'BINDING_REQUIRED',
+}
+registerEnumType(LoginStatus, { name: 'LoginStatus' });
+
+@ObjectType()
+export class LoginResult {
+  @Field(() => LoginStatus)
+  status: LoginStatus;
+
+  @Field(() => String, { nullable: true, description: 'Send as `Authorization: Bearer <accessToken>`.' })
+  accessToken?: string;
+
+  @Field(() => Date, { nullable: true })
+  expiresAt?: Date;
+
+  @Field(() => String, { nullable: true, description: 'Short-lived (10 min); proves which WeChat user is binding.' })
+  bindingToken?: string;
+}
+
+const WECHAT_CODE = /^[A-Za-z0-9_-]{1,128}$/;
+
+@ArgsType()
+export class WechatLoginArgs {
+  @Field({ description: 'The code from `wx.login()`.' })
+  @IsString()
+  @Matches(WECHAT_CODE)
+  code: string;
+}
+
+@ArgsType()
+export class BindWechatArgs {
+  @Field()
+  @IsString()
+  @Length(1, 2000)
+  bindingToken: string;
+
+  @Field({ description: 'The code from the `getPhoneNumber` button: WeChat verifies the number, we match it to a registered person.' })
+  @IsString()
+  @Matches(WECHAT_CODE)
+  phoneCode: string;
+}
+
+@ArgsType()
+export class DevLoginArgs {
+  @Field({ description: 'Mobile number of a registered person.' })
+  @IsMainlandMobile()
+  mobile: string;
+}

@@ -1,0 +1,11 @@
+/** Who is calling, as loaded from the database for each request. */
+export interface Principal {
+  personId: string;
+  name: string;
+  /** Set when the person is a registered resident (they hold a points account). */
+  resident: { id: string; townshipId: string; branchId: string } | null;
+  /** Townships this person administers (TOWNSHIP_ADMIN). */
+  adminOf: string[];
+  /** Branches this person manages (BRANCH_MANAGER). */
+  managerOf: { townshipId: string; branchId: string }[];
+}

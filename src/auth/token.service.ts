@@ -1,0 +1,46 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '../config/app-config';
+import { DomainError } from '../common/errors/domain.error';
+
+/** Used only outside production when JWT_SECRET is unset, so `npm start` works with no configuration. */
+const DEVELOPMENT_SECRET = 'civilization-bank-development-secret-not-for-production';
+const BINDING_TTL_SECONDS = 10 * 60;
+
+type TokenKind = 'access' | 'wechat-binding';
+
+/**
+ * The service's own tokens: HS256 JWTs. Access tokens name a person; binding tokens
+ * carry a WeChat openid between `loginWithWechat` and `bindWechat`.
+ */
+@Injectable()
+export class TokenService {
+  private readonly jwt: JwtService;
+
+  constructor(private readonly config: AppConfig) {
+    if (!config.JWT_SECRET) new Logger(TokenService.name).warn('JWT_SECRET is not set: using the development secret');
+    this.jwt = new JwtService({ secret: config.JWT_SECRET ?? DEVELOPMENT_SECRET });
+  }
+
+  issueAccessToken(personId: string): { token: string; expiresAt: Date } {
+    const ttl = this.config.JWT_TTL_SECONDS;
+    const token = this.jwt.sign({ typ: 'access' }, { subject: personId, expiresIn: ttl, algorithm: 'HS256' });
+    return { token, expiresAt: new Date(Date.now() + ttl * 1000) };
+  }
+
+  issueBindingToken(openid: string): string {
+    return this.jwt.sign({ typ: 'wechat-binding' }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
+  }
+
+  /** The token's subject, or UNAUTHENTICATED for anything unsigned, tampered, expired or of another kind. */
+  verify(token: string, kind: TokenKind): string {
+    try {
+      // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
+      const claims = this.jwt.verify<{ sub?: string; typ?: string }>(token, { algorithms: ['HS256'] });
+      if (claims.typ !== kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
+      return claims.sub;
+    } catch {
+      throw kind === 'access' ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { CliModule } from './cli.module';
+import { ConfigError, loadConfig } from './config/app-config';
+import { resolveDatabaseUrl, runMigrations } from './database/database-url';
+import { OrganisationService } from './organisation/organisation.service';
+import { MAINLAND_MOBILE } from './common/graphql/text.validators';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  migrate                         apply pending database migrations
+  bootstrap --township-code CODE --township-name NAME --admin-name NAME --admin-mobile MOBILE
+                                  create a township (head bank) and its first admin; safe to repeat
+`;
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'migrate': {
+      const database = await resolveDatabaseUrl(config);
+      const applied = await runMigrations(database.url);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      await database.stop();
+      return;
+    }
+    case 'bootstrap': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          'township-code': { type: 'string' },
+          'township-name': { type: 'string' },
+          'admin-name': { type: 'string' },
+          'admin-mobile': { type: 'string' },
+        },
+      });
+      const missing = ['township-code', 'township-name', 'admin-name', 'admin-mobile'].filter((k) => !values[k as keyof typeof values]);
+      if (missing.length) throw new UsageError(`missing --${missing.join(', --')}`);
+      if (!/^[a-z0-9-]{2,40}$/.test(values['township-code']!)) throw new UsageError('--township-code: 2-40 lowercase letters, digits or -');
+      if (!MAINLAND_MOBILE.test(values['admin-mobile']!)) throw new UsageError('--admin-mobile: an 11-digit mainland mobile number');
+      const database = await resolveDatabaseUrl(config);
+      if (config.RUN_MIGRATIONS) await runMigrations(database.url);
+      const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn'] });
+      try {
+        const result = await app.get(OrganisationService).bootstrap({
+          townshipCode: values['township-code']!,
+          townshipName: values['township-name']!,
+          adminName: values['admin-name']!,
+          adminMobile: values['admin-mobile']!,
+        });
+        console.log(JSON.stringify(result));
+      } finally {
+        await app.close();
+        await database.stop();
+      }
+      return;
+    }
+    default:
+      throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+  else if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+import { DomainError } from './domain.error';
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  message?: string;
+}
+
+/** SQLSTATEs raised by the ledger's own triggers (see the foundation migration). */
+const LEDGER_SQLSTATE: Record<string, DomainError['code']> = {
+  CB001: 'PERIOD_CLOSED',
+  CB002: 'LEDGER_INVARIANT_VIOLATED',
+  CB003: 'LEDGER_INVARIANT_VIOLATED',
+  CB004: 'UNKNOWN_ACCOUNT',
+  CB005: 'LEDGER_INVARIANT_VIOLATED',
+  CB006: 'BAD_USER_INPUT',
+};
+
+/** Constraint names whose violation is an expected, user-facing outcome. */
+const CONSTRAINTS: Record<string, DomainError['code']> = {
+  account_balance_not_negative: 'INSUFFICIENT_POINTS',
+  journal_entry_reverses_entry_id_key: 'ALREADY_REVERSED',
+};
+
+/** Lost or refused connections: nothing committed that was not already committed; try again. */
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const CONNECTION_MESSAGES = /Connection terminated|ECONNRESET|ECONNREFUSED|connection timeout|terminating connection/i;
+
+export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+/**
+ * Maps a database error to the DomainError a client should see, or returns undefined
+ * for errors that are bugs (they surface as INTERNAL_SERVER_ERROR and are logged).
+ */
+export function domainErrorFromDatabase(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  const e = (error as { driverError?: PgError }).driverError ?? (error as PgError);
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.code && LEDGER_SQLSTATE[e.code]) return new DomainError(LEDGER_SQLSTATE[e.code], undefined, { reason: e.message });
+  if (e.constraint && CONSTRAINTS[e.constraint]) return new DomainError(CONSTRAINTS[e.constraint]);
+  if ((e.code && (CONNECTION_SQLSTATES.has(e.code) || RETRYABLE_SQLSTATES.has(e.code))) || CONNECTION_MESSAGES.test(e.message ?? '')) {
+    return new DomainError('TEMPORARILY_UNAVAILABLE', undefined, { retryable: true });
+  }
+  return undefined;
+}

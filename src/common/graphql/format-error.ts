@@ -1,0 +1,60 @@
+import { Logger } from '@nestjs/common';
+import { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainError } from '../errors/domain.error';
+import { ERROR_MESSAGES, ErrorCode } from '../errors/error-code';
+import { domainErrorFromDatabase } from '../errors/pg-error';
+
+const logger = new Logger('GraphQL');
+
+/** Apollo's own codes for requests that never reached a resolver, and what a resident reads. */
+const REQUEST_ERRORS: Record<string, { code: ErrorCode | string; message: string }> = {
+  GRAPHQL_PARSE_FAILED: { code: 'GRAPHQL_PARSE_FAILED', message: '请求格式不正确' },
+  GRAPHQL_VALIDATION_FAILED: { code: 'GRAPHQL_VALIDATION_FAILED', message: '请求内容不符合接口定义' },
+  BAD_USER_INPUT: { code: 'BAD_USER_INPUT', message: '输入有误：参数类型或取值不正确' },
+  PERSISTED_QUERY_NOT_FOUND: { code: 'PERSISTED_QUERY_NOT_FOUND', message: '请求已失效，请重试' },
+  OPERATION_RESOLUTION_FAILURE: { code: 'OPERATION_RESOLUTION_FAILURE', message: '请求格式不正确' },
+  BAD_REQUEST: { code: 'BAD_REQUEST', message: '请求格式不正确' },
+};
+
+/**
+ * The single mapping from anything thrown to what a client sees: a stable
+ * `extensions.code` and a Chinese message. Unknown errors are logged and hidden.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const domain = domainErrorFromDatabase(original) ?? nestHttpError(original);
+  if (domain) {
+    return {
+      message: domain.message,
+      path: formatted.path,
+      extensions: { ...domain.details, code: domain.code },
+    };
+  }
+  const apolloCode = formatted.extensions?.code as string | undefined;
+  if (apolloCode && REQUEST_ERRORS[apolloCode]) {
+    const known = REQUEST_ERRORS[apolloCode];
+    return {
+      message: known.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: known.code, detail: formatted.message },
+    };
+  }
+  logger.error(original instanceof Error ? (original.stack ?? original.message) : String(original));
+  return {
+    message: ERROR_MESSAGES.INTERNAL_SERVER_ERROR,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}
+
+/** Nest's guards and pipes throw HttpExceptions; map the ones we can meet. */
+function nestHttpError(error: unknown): DomainError | undefined {
+  const status = (error as { getStatus?: () => number })?.getStatus?.();
+  if (status === 401) return new DomainError('UNAUTHENTICATED');
+  if (status === 403) return new DomainError('FORBIDDEN');
+  if (status === 429) return new DomainError('RATE_LIMITED');
+  if (status === 400) return new DomainError('BAD_USER_INPUT');
+  return undefined;
+}

@@ -1,0 +1,89 @@
+import { Type } from '@nestjs/common';
+import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DomainError } from '../errors/domain.error';
+
+export const MAX_PAGE_SIZE = 100;
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: 20, description: `Page size, 1-${MAX_PAGE_SIZE}.` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first: number = 20;
+
+  @Field({ nullable: true, description: 'The `endCursor` of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  after?: string;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+export interface Page<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+}
+
+/** A Relay-style connection type `<Name>Connection` with edges of `T`. */
+export function Connection<T>(node: Type<T>, name = node.name): Type<Page<T>> {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field()
+    cursor: string;
+
+    @Field(() => node)
+    node: T;
+  }
+
+  @ObjectType(`${name}Connection`, { isAbstract: true })
+  class ConnectionType {
+    @Field(() => [Edge])
+    edges: Edge[];
+
+    @Field(() => PageInfo)
+    pageInfo: PageInfo;
+  }
+  return ConnectionType as Type<Page<T>>;
+}
+
+/**
+ * Cursors are opaque to clients: base64url of the keyset values (JSON array) of the
+ * last row. Keyset (not offset) pagination, so pages stay cheap on unbounded tables.
+ */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined, shape: readonly ('string' | 'number')[]): (string | number)[] | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const valid =
+    Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i] && String(v).length <= 100);
+  if (!valid) throw new DomainError('BAD_USER_INPUT', '分页游标无效', { field: 'after' });
+  return key as (string | number)[];
+}
+
+/** Builds a page from `rows` fetched with LIMIT first + 1. */
+export function toPage<R, T>(rows: R[], first: number, node: (row: R) => T, key: (row: R) => (string | number)[]): Page<T> {
+  const pageRows = rows.slice(0, first);
+  const edges = pageRows.map((row) => ({ cursor: encodeCursor(key(row)), node: node(row) }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+  };
+}

@@ -1,0 +1,139 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : value === true || value === 'true' || value === '1';
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the service reads, with its default. The README's
+ * configuration table is generated from the same list (see `describeConfig`),
+ * so the two cannot drift apart.
+ */
+export class AppConfig {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  /** PostgreSQL connection string. Unset: an embedded PostgreSQL is started under EMBEDDED_PG_DIR. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// connection string' })
+  DATABASE_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DATABASE_POOL_SIZE = 20;
+
+  @IsString()
+  EMBEDDED_PG_DIR = '.data/postgres';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  /** Redis for the job queues. Unset: queues run on PostgreSQL (BullMQ's PostgreSQL backend). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// connection string' })
+  REDIS_URL?: string;
+
+  /** Prefix of every queue key, so several deployments (or test runs) can share one Redis. */
+  @IsString()
+  @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'must be 1-40 letters, digits, _ or -' })
+  QUEUE_PREFIX = 'cb';
+
+  /** Apply pending migrations at start-up. Default: true, except in production (run `migrate` once per deploy). */
+  @Transform(toBoolean)
+  @IsOptional()
+  @IsBoolean()
+  RUN_MIGRATIONS?: boolean;
+
+  /** Run the job workers inside the API process (`npm start`). Production runs them with `npm run start:worker`. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  WORKERS_IN_PROCESS = true;
+
+  /** HMAC secret for access tokens. Required in production (at least 32 characters). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  JWT_SECRET?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(30 * 24 * 3600)
+  JWT_TTL_SECONDS = 12 * 3600;
+
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  WECHAT_API_BASE_URL = 'https://api.weixin.qq.com';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_APPID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_SECRET?: string;
+
+  /** Enables the `devLogin` mutation. Refused whenever NODE_ENV=production. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  DEV_LOGIN_ENABLED = false;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export class ConfigError extends Error {}
+
+/** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS']);
+  const raw: Record<string, unknown> = {};
+  for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
+  const config = plainToInstance(AppConfig, raw);
+  const problems = validateSync(config, { forbidUnknownValues: true }).map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(e.value)})`,
+  );
+  if (config.NODE_ENV === 'production') {
+    if (!config.JWT_SECRET) problems.push('JWT_SECRET: is required when NODE_ENV=production');
+    if (config.DEV_LOGIN_ENABLED) problems.push('DEV_LOGIN_ENABLED: must not be true when NODE_ENV=production');
+    if (!config.DATABASE_URL) problems.push('DATABASE_URL: is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
+  }
+  if (Boolean(config.WECHAT_APPID) !== Boolean(config.WECHAT_SECRET)) {
+    problems.push('WECHAT_APPID / WECHAT_SECRET: set both or neither');
+  }
+  config.RUN_MIGRATIONS ??= config.NODE_ENV !== 'production';
+  if (problems.length) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,45 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { domainErrorFromDatabase, RETRYABLE_SQLSTATES } from '../common/errors/pg-error';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs one command in one READ COMMITTED transaction, retried on deadlock or
+ * serialization failure, with database errors translated to DomainErrors.
+ *
+ * READ COMMITTED is required by the ledger (see the foundation migration): each
+ * statement sees what committed before it, which is what period closing relies on.
+ * Work that must not run twice on a retry belongs after `run` resolves (after commit).
+ */
+@Injectable()
+export class TransactionRunner {
+  private readonly logger = new Logger(TransactionRunner.name);
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // No explicit isolation level: READ COMMITTED is PostgreSQL's default, and TypeORM
+        // would spend a round trip on SET TRANSACTION. The ledger triggers refuse anything else.
+        return await this.dataSource.transaction(work);
+      } catch (error) {
+        const code = sqlState(error);
+        if (code && RETRYABLE_SQLSTATES.has(code) && attempt < MAX_ATTEMPTS) {
+          this.logger.debug(`retrying transaction after ${code} (attempt ${attempt})`);
+          await sleep(Math.random() * 10 * 2 ** attempt);
+          continue;
+        }
+        throw domainErrorFromDatabase(error) ?? error;
+      }
+    }
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return e?.driverError?.code ?? e?.code;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

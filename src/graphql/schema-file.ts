@@ -1,0 +1,22 @@
+import { NestFactory } from '@nestjs/core';
+import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { resolvers } from './resolvers';
+
+export const SCHEMA_FILE_HEADER = '# Generated from the code-first resolvers by `npm run build` (src/graphql/write-schema.ts). Do not edit.\n\n';
+
+/** The text of schema.gql for a schema: sorted, so the file only changes when the API does. */
+export function renderSchema(schema: GraphQLSchema): string {
+  return SCHEMA_FILE_HEADER + printSchema(lexicographicSortSchema(schema)) + '\n';
+}
+
+/** Builds the schema from the resolver classes alone (no database, no server). */
+export async function buildSchemaFromResolvers(): Promise<GraphQLSchema> {
+  const app = await NestFactory.create(GraphQLSchemaBuilderModule, { logger: false });
+  await app.init();
+  try {
+    return await app.get(GraphQLSchemaFactory).create(resolvers);
+  } finally {
+    await app.close();
+  }
+}

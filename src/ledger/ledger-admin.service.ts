@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { Capability, requireCapability } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
+import { AuditService } from '../audit/audit.service';
+import { DomainError, notFound } from '../common/errors/domain.error';
+import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { TransactionRunner } from '../database/transaction.runner';
+import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
+import { AccountRow, LedgerLineRow, LedgerService, ReconciliationReport } from './ledger.service';
+import { AccountKind, EntryKind, PostedEntry } from './ledger.types';
+
+/**
+ * What people do with the ledger directly, with access checks: look at accounts and
+ * histories, correct mistakes (adjustments, reversals), and prove the books balance.
+ */
+@Injectable()
+export class LedgerAdminService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** An account's history, newest first. */
+  async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow>> {
+    const after = decodeCursor(page.after, ['string']);
+    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效');
+    const rows = await this.tx.run((m) => this.ledger.history(m, accountId, page.first + 1, after?.[0] as string | undefined));
+    return toPage(rows, page.first, (r) => r, (r) => [r.postingId]);
+  }
+
+  async residentHistory(actor: Principal, residentId: string, page: PageArgs): Promise<Page<LedgerLineRow>> {
+    const account = await this.tx.run((m) => this.ledger.residentAccount(m, residentId)).catch(() => {
+      throw notFound('该居民');
+    });
+    const [resident] = await this.tx.run((m) => m.query(`SELECT branch_id AS "branchId" FROM resident WHERE id = $1`, [residentId]));
+    requireCapability(actor, Capability.MANAGE, { townshipId: account.townshipId, branchId: resident.branchId });
+    return this.history(account.id, page);
+  }
+
+  async branchAccounts(actor: Principal, branchId: string): Promise<AccountRow[]> {
+    const [branch] = await this.tx.run((m) => m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]));
+    if (!branch) throw notFound('该村（社区）');
+    requireCapability(actor, Capability.MANAGE, { townshipId: branch.townshipId, branchId });
+    return this.tx.run((m) => this.ledger.institutionalAccounts(m, branch.townshipId, branchId));
+  }
+
+  async townshipAccounts(actor: Principal, townshipId: string): Promise<AccountRow[]> {
+    requireCapability(actor, Capability.ADMINISTER, { townshipId });
+    return this.tx.run((m) => this.ledger.institutionalAccounts(m, townshipId));
+  }
+
+  /**
+   * A township admin's correction: moves points between an account and the township's
+   * adjustment account, with the reason on the entry and in the audit log.
+   */
+  async postAdjustment(actor: Principal, input: AdjustmentInput): Promise<PostedEntry> {
+    return this.tx.run(async (m) => {
+      const account = await this.ledger.account(m, input.accountId);
+      requireCapability(actor, Capability.ADMINISTER, { townshipId: account.townshipId });
+      if (account.kind === AccountKind.TOWNSHIP_ADJUSTMENT) throw new DomainError('BAD_USER_INPUT', '输入有误：不能对调整账户本身做调整');
+      const adjustment = await this.ledger.townshipAccount(m, account.townshipId, AccountKind.TOWNSHIP_ADJUSTMENT);
+      const posted = await this.ledger.post(m, {
+        townshipId: account.townshipId,
+        idempotencyKey: `adjustment:${input.idempotencyKey}`,
+        kind: EntryKind.ADJUSTMENT,
+        memo: input.reason,
+        lines: [
+          { accountId: account.id, amount: input.amount },
+          { accountId: adjustment.id, amount: -input.amount },
+        ],
+        reference: { type: 'ACCOUNT', id: account.id },
+        createdBy: actor.personId,
+      });
+      if (posted.created) {
+        await this.audit.record(m, {
+          townshipId: account.townshipId,
+          actorId: actor.personId,
+          action: 'ledger.adjust',
+          subject: posted.id,
+          details: { accountId: account.id, amount: input.amount, reason: input.reason },
+        });
+      }
+      return posted;
+    });
+  }
+
+  async reverseEntry(actor: Principal, input: ReverseEntryInput): Promise<PostedEntry> {
+    return this.tx.run(async (m) => {
+      const townshipId = await this.ledger.entryTownship(m, input.entryId);
+      if (!townshipId) throw notFound('该笔记账');
+      requireCapability(actor, Capability.ADMINISTER, { townshipId });
+      const posted = await this.ledger.reverse(m, { townshipId, entryId: input.entryId, reason: input.reason, createdBy: actor.personId });
+      if (posted.created) {
+        await this.audit.record(m, {
+          townshipId,
+          actorId: actor.personId,
+          action: 'ledger.reverse',
+          subject: posted.id,
+          details: { reversedEntryId: input.entryId, reason: input.reason },
+        });
+      }
+      return posted;
+    });
+  }
+
+  async reconciliation(actor: Principal, townshipId: string): Promise<ReconciliationReport> {
+    requireCapability(actor, Capability.ADMINISTER, { townshipId });
+    return this.tx.run((m) => this.ledger.reconcile(m, townshipId));
+  }
+}

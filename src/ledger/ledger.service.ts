@@ -1,0 +1,365 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { DomainError } from '../common/errors/domain.error';
+import { monthToPeriodDate } from '../common/time/shanghai-month';
+import { contentHash, MAX_MEMO_LENGTH, validateEntry } from './ledger.rules';
+import {
+  AccountKind,
+  EntryKind,
+  EntryReference,
+  PostedEntry,
+  PostEntryRequest,
+  ReverseEntryRequest,
+} from './ledger.types';
+
+export interface LedgerLineRow {
+  postingId: string;
+  entryId: string;
+  kind: EntryKind;
+  amount: number;
+  balanceAfter: number | null;
+  memo: string;
+  reference: EntryReference | null;
+  reversesEntryId: string | null;
+  reversedByEntryId: string | null;
+  bookedAt: Date;
+  period: string;
+}
+
+export interface AccountRow {
+  id: string;
+  kind: AccountKind;
+  townshipId: string;
+  branchId: string | null;
+  residentId: string | null;
+  balance: number;
+}
+
+export interface ReconciliationReport {
+  townshipId: string;
+  checkedAt: Date;
+  accountsChecked: number;
+  entriesChecked: number;
+  postingsChecked: number;
+  /** Sum of every stored balance in the township; zero when the ledger balances (rule 7). */
+  storedTotal: number;
+  /** Sum of every posting in the township; zero by rule 1. */
+  postedTotal: number;
+  mismatchedAccounts: { accountId: string; kind: AccountKind; stored: number; computed: number }[];
+  unbalancedEntries: { entryId: string; postings: number; total: number }[];
+  ok: boolean;
+}
+
+const SELECT_ACCOUNT = `
+  SELECT a.id, a.kind, a.township_id AS "townshipId", a.branch_id AS "branchId", a.resident_id AS "residentId",
+         (SELECT sum(b.balance) FROM account_balance b WHERE b.account_id = a.id)::int8 AS balance
+  FROM account a`;
+
+/**
+ * The only writer of the ledger tables (account, account_balance, journal_entry,
+ * posting, ledger_period). Every method takes the caller's EntityManager so a posting
+ * commits or rolls back together with the business change it pays for (a seat, an
+ * attendance). Run them inside TransactionRunner.run.
+ */
+@Injectable()
+export class LedgerService {
+  // ---- accounts -------------------------------------------------------------
+
+  async openTownshipAccounts(manager: EntityManager, townshipId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO account (township_id, kind) VALUES ($1, 'TOWNSHIP_ADJUSTMENT'), ($1, 'TOWNSHIP_EXPIRY')
+       ON CONFLICT DO NOTHING`,
+      [townshipId],
+    );
+  }
+
+  async openBranchAccounts(manager: EntityManager, townshipId: string, branchId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO account (township_id, branch_id, kind) VALUES ($1, $2, 'BRANCH_ISSUANCE'), ($1, $2, 'BRANCH_REDEMPTION')
+       ON CONFLICT DO NOTHING`,
+      [townshipId, branchId],
+    );
+  }
+
+  async openResidentAccount(manager: EntityManager, townshipId: string, residentId: string): Promise<void> {
+    await this.openResidentAccounts(manager, townshipId, [residentId]);
+  }
+
+  async openResidentAccounts(manager: EntityManager, townshipId: string, residentIds: string[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO account (township_id, resident_id, kind) SELECT $1, r, 'RESIDENT' FROM unnest($2::uuid[]) AS r
+       ON CONFLICT DO NOTHING`,
+      [townshipId, residentIds],
+    );
+  }
+
+  async residentAccount(manager: EntityManager, residentId: string): Promise<AccountRow> {
+    return this.oneAccount(manager, `${SELECT_ACCOUNT} WHERE a.resident_id = $1`, [residentId]);
+  }
+
+  async branchAccount(manager: EntityManager, branchId: string, kind: AccountKind.BRANCH_ISSUANCE | AccountKind.BRANCH_REDEMPTION) {
+    return this.oneAccount(manager, `${SELECT_ACCOUNT} WHERE a.branch_id = $1 AND a.kind = $2`, [branchId, kind]);
+  }
+
+  async townshipAccount(manager: EntityManager, townshipId: string, kind: AccountKind.TOWNSHIP_ADJUSTMENT | AccountKind.TOWNSHIP_EXPIRY) {
+    return this.oneAccount(manager, `${SELECT_ACCOUNT} WHERE a.township_id = $1 AND a.kind = $2`, [townshipId, kind]);
+  }
+
+  async account(manager: EntityManager, accountId: string): Promise<AccountRow> {
+    return this.oneAccount(manager, `${SELECT_ACCOUNT} WHERE a.id = $1`, [accountId]);
+  }
+
+  /** Non-resident accounts of a township (or of one branch), with balances. */
+  async institutionalAccounts(manager: EntityManager, townshipId: string, branchId?: string): Promise<AccountRow[]> {
+    const rows: AccountRow[] = await manager.query(
+      `${SELECT_ACCOUNT} WHERE a.township_id = $1 AND a.kind <> 'RESIDENT' AND ($2::uuid IS NULL OR a.branch_id = $2)
+       ORDER BY a.branch_id NULLS FIRST, a.kind`,
+      [townshipId, branchId ?? null],
+    );
+    return rows.map(numericBalance);
+  }
+
+  /** Current balances of resident accounts, keyed by resident id. */
+  async residentBalances(manager: EntityManager, residentIds: string[]): Promise<Map<string, number>> {
+    const rows: { residentId: string; balance: string }[] = await manager.query(
+      `SELECT a.resident_id AS "residentId", b.balance FROM account a JOIN account_balance b ON b.account_id = a.id
+       WHERE a.resident_id = ANY($1::uuid[])`,
+      [residentIds],
+    );
+    return new Map(rows.map((r) => [r.residentId, Number(r.balance)]));
+  }
+
+  private async oneAccount(manager: EntityManager, sql: string, params: unknown[]): Promise<AccountRow> {
+    const [row] = await manager.query(sql, params);
+    if (!row) throw new DomainError('UNKNOWN_ACCOUNT');
+    return numericBalance(row);
+  }
+
+  // ---- posting --------------------------------------------------------------
+
+  /**
+   * Books a balanced entry. Replaying an idempotency key with the same content returns
+   * the original entry (`created: false`); with different content it is an
+   * IDEMPOTENCY_CONFLICT. Overdrawing a resident is INSUFFICIENT_POINTS, booking into a
+   * closed month PERIOD_CLOSED (both raised by the database, translated by TransactionRunner).
+   */
+  async post(manager: EntityManager, request: PostEntryRequest): Promise<PostedEntry> {
+    validateEntry(request);
+    return this.insert(manager, request);
+  }
+
+  /** Books the exact opposite of an entry, linked to it. An entry is reversed at most once. */
+  async reverse(manager: EntityManager, request: ReverseEntryRequest): Promise<PostedEntry> {
+    const reason = request.reason?.trim();
+    if (!reason || reason.length > MAX_MEMO_LENGTH) {
+      throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
+    }
+    if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
+    const [original] = await manager.query(
+      `SELECT id, kind, reference_type AS "referenceType", reference_id AS "referenceId"
+       FROM journal_entry WHERE id = $1 AND township_id = $2`,
+      [
+        request.entryId,
+        request.townshipId,
+      ],
+    );
+    if (!original) throw new DomainError('NOT_FOUND', '未找到该笔记账');
+    if (original.kind === EntryKind.REVERSAL) throw new DomainError('NOT_REVERSIBLE');
+    const postings: { accountId: string; amount: string }[] = await manager.query(
+      `SELECT account_id AS "accountId", amount FROM posting WHERE entry_id = $1`,
+      [request.entryId],
+    );
+    const lines = postings.map((p) => ({ accountId: p.accountId, amount: -Number(p.amount) }));
+    const idempotencyKey = request.idempotencyKey ?? `reversal:${request.entryId}`;
+    try {
+      return await this.insert(manager, {
+        townshipId: request.townshipId,
+        idempotencyKey,
+        kind: EntryKind.REVERSAL,
+        memo: reason,
+        lines,
+        // A refund reads as "for" the same enrolment as the charge it undoes.
+        reference: original.referenceType ? { type: original.referenceType, id: original.referenceId } : undefined,
+        createdBy: request.createdBy,
+        reversesEntryId: request.entryId,
+      });
+    } catch (error) {
+      // The natural key already reversed this entry, with another reason.
+      if (error instanceof DomainError && error.code === 'IDEMPOTENCY_CONFLICT') throw new DomainError('ALREADY_REVERSED');
+      throw error;
+    }
+  }
+
+  private async insert(manager: EntityManager, request: NewEntry): Promise<PostedEntry> {
+    const { kind, reversesEntryId } = request;
+    const hash = contentHash(kind, request.memo, request.lines, request.reference, reversesEntryId);
+    const [inserted] = await manager.query(
+      `WITH entry AS (
+         INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo, reference_type,
+                                    reference_id, reverses_entry_id, created_by, booked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT ON CONSTRAINT journal_entry_idempotency_key DO NOTHING
+         RETURNING id, booked_at, period
+       ), lines AS (
+         -- Account order: every transaction locks balances in the same order.
+         INSERT INTO posting (entry_id, township_id, account_id, amount, booked_at, period)
+         SELECT entry.id, $1, l.account_id, l.amount, entry.booked_at, entry.period
+         FROM entry, unnest($11::uuid[], $12::int8[]) AS l(account_id, amount)
+         ORDER BY l.account_id
+         RETURNING 1
+       )
+       SELECT entry.id::text, entry.booked_at AS "bookedAt", to_char(entry.period, 'YYYY-MM') AS period,
+              (SELECT count(*) FROM lines)::int AS lines
+       FROM entry`,
+      [
+        request.townshipId,
+        request.idempotencyKey,
+        hash,
+        kind,
+        request.memo,
+        request.reference?.type ?? null,
+        request.reference?.id ?? null,
+        reversesEntryId ?? null,
+        request.createdBy ?? null,
+        request.bookedAt ?? null,
+        request.lines.map((l) => l.accountId),
+        request.lines.map((l) => l.amount),
+      ],
+    );
+    if (inserted) return { id: inserted.id, created: true, bookedAt: inserted.bookedAt, period: inserted.period };
+
+    const [existing] = await manager.query(
+      `SELECT id::text, content_hash AS hash, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period
+       FROM journal_entry WHERE township_id = $1 AND idempotency_key = $2`,
+      [request.townshipId, request.idempotencyKey],
+    );
+    if (existing.hash !== hash) {
+      throw new DomainError('IDEMPOTENCY_CONFLICT', undefined, { idempotencyKey: request.idempotencyKey, entryId: existing.id });
+    }
+    return { id: existing.id, created: false, bookedAt: existing.bookedAt, period: existing.period };
+  }
+
+  // ---- reading --------------------------------------------------------------
+
+  /** An account's postings, newest first, keyset-paginated by posting id. */
+  async history(manager: EntityManager, accountId: string, limit: number, beforePostingId?: string): Promise<LedgerLineRow[]> {
+    const rows = await manager.query(
+      `SELECT p.id::text AS "postingId", e.id::text AS "entryId", e.kind, p.amount, p.balance_after AS "balanceAfter",
+              e.memo, e.reference_type AS "referenceType", e.reference_id AS "referenceId",
+              e.reverses_entry_id::text AS "reversesEntryId",
+              (SELECT r.id::text FROM journal_entry r WHERE r.reverses_entry_id = e.id) AS "reversedByEntryId",
+              p.booked_at AS "bookedAt", to_char(p.period, 'YYYY-MM') AS period
+       FROM posting p JOIN journal_entry e ON e.id = p.entry_id
+       WHERE p.account_id = $1 AND ($2::int8 IS NULL OR p.id < $2)
+       ORDER BY p.id DESC LIMIT $3`,
+      [accountId, beforePostingId ?? null, limit],
+    );
+    return rows.map((r: Record<string, any>) => ({
+      postingId: r.postingId,
+      entryId: r.entryId,
+      kind: r.kind,
+      amount: Number(r.amount),
+      balanceAfter: r.balanceAfter === null ? null : Number(r.balanceAfter),
+      memo: r.memo,
+      reference: r.referenceType ? { type: r.referenceType, id: r.referenceId } : null,
+      reversesEntryId: r.reversesEntryId,
+      reversedByEntryId: r.reversedByEntryId,
+      bookedAt: r.bookedAt,
+      period: r.period,
+    }));
+  }
+
+  /** The entry booked under an idempotency key, if any. */
+  async entryByKey(manager: EntityManager, townshipId: string, idempotencyKey: string): Promise<string | undefined> {
+    const [row] = await manager.query(`SELECT id::text FROM journal_entry WHERE township_id = $1 AND idempotency_key = $2`, [
+      townshipId,
+      idempotencyKey,
+    ]);
+    return row?.id;
+  }
+
+  /** The township an entry belongs to, for access checks. */
+  async entryTownship(manager: EntityManager, entryId: string): Promise<string | undefined> {
+    if (!/^\d{1,18}$/.test(entryId)) return undefined;
+    const [row] = await manager.query(`SELECT township_id AS "townshipId" FROM journal_entry WHERE id = $1`, [entryId]);
+    return row?.townshipId;
+  }
+
+  // ---- proof ----------------------------------------------------------------
+
+  /**
+   * Rules 1, 5 and 7 checked from scratch: every account's stored balance against the
+   * sum of its postings, every entry's postings against zero, and the township's total.
+   */
+  async reconcile(manager: EntityManager, townshipId: string): Promise<ReconciliationReport> {
+    const mismatched: { accountId: string; kind: AccountKind; stored: string; computed: string }[] = await manager.query(
+      `WITH stored AS (SELECT account_id, sum(balance) AS total FROM account_balance WHERE township_id = $1 GROUP BY account_id),
+            computed AS (SELECT account_id, sum(amount) AS total FROM posting WHERE township_id = $1 GROUP BY account_id)
+       SELECT a.id AS "accountId", a.kind, coalesce(s.total, 0)::int8 AS stored, coalesce(c.total, 0)::int8 AS computed
+       FROM account a
+       LEFT JOIN stored s ON s.account_id = a.id
+       FULL JOIN computed c ON c.account_id = a.id
+       WHERE (a.township_id = $1 OR a.id IS NULL) AND coalesce(s.total, 0) <> coalesce(c.total, 0)
+       ORDER BY 1`,
+      [townshipId],
+    );
+    const unbalanced: { entryId: string; postings: number; total: string }[] = await manager.query(
+      `SELECT e.id::text AS "entryId", count(p.id)::int AS postings, coalesce(sum(p.amount), 0)::int8 AS total
+       FROM journal_entry e LEFT JOIN posting p ON p.entry_id = e.id
+       WHERE e.township_id = $1
+       GROUP BY e.id HAVING count(p.id) < 2 OR coalesce(sum(p.amount), 0) <> 0
+       ORDER BY e.id LIMIT 1000`,
+      [townshipId],
+    );
+    const [totals] = await manager.query(
+      `SELECT (SELECT count(*) FROM account WHERE township_id = $1)::int AS accounts,
+              (SELECT count(*) FROM journal_entry WHERE township_id = $1)::int AS entries,
+              (SELECT count(*) FROM posting WHERE township_id = $1)::int AS postings,
+              (SELECT coalesce(sum(balance), 0) FROM account_balance WHERE township_id = $1)::int8 AS stored,
+              (SELECT coalesce(sum(amount), 0) FROM posting WHERE township_id = $1)::int8 AS posted`,
+      [townshipId],
+    );
+    const storedTotal = Number(totals.stored);
+    const postedTotal = Number(totals.posted);
+    return {
+      townshipId,
+      checkedAt: new Date(),
+      accountsChecked: totals.accounts,
+      entriesChecked: totals.entries,
+      postingsChecked: totals.postings,
+      storedTotal,
+      postedTotal,
+      mismatchedAccounts: mismatched.map((m) => ({ ...m, stored: Number(m.stored), computed: Number(m.computed) })),
+      unbalancedEntries: unbalanced.map((u) => ({ ...u, total: Number(u.total) })),
+      ok: mismatched.length === 0 && unbalanced.length === 0 && storedTotal === 0 && postedTotal === 0,
+    };
+  }
+
+  // ---- periods --------------------------------------------------------------
+
+  /**
+   * Closes a month for good. Waits for bookings already in flight in that month to
+   * commit; any booking into it afterwards fails with PERIOD_CLOSED. Idempotent.
+   */
+  async closePeriod(manager: EntityManager, townshipId: string, month: string, closedBy: string | null): Promise<void> {
+    await manager.query(
+      `INSERT INTO ledger_period (township_id, period, closed_by) VALUES ($1, $2::date, $3) ON CONFLICT DO NOTHING`,
+      [townshipId, monthToPeriodDate(month), closedBy],
+    );
+  }
+
+  async isPeriodClosed(manager: EntityManager, townshipId: string, month: string): Promise<boolean> {
+    const rows = await manager.query(`SELECT 1 FROM ledger_period WHERE township_id = $1 AND period = $2::date`, [
+      townshipId,
+      monthToPeriodDate(month),
+    ]);
+    return rows.length > 0;
+  }
+}
+
+function numericBalance(row: AccountRow & { balance: unknown }): AccountRow {
+  return { ...row, balance: Number(row.balance ?? 0) };
+}
+
+/** What is inserted: a validated PostEntryRequest, or a reversal built from its original. */
+type NewEntry = Omit<PostEntryRequest, 'kind'> & { kind: EntryKind; reversesEntryId?: string };

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { ConfigError, loadConfig } from './config/app-config';
+import { resolveDatabaseUrl, runMigrations } from './database/database-url';
+
+const logger = new Logger('Main');
+
+async function main() {
+  const config = loadConfig();
+  const database = await resolveDatabaseUrl(config);
+  if (config.RUN_MIGRATIONS) {
+    const applied = await runMigrations(database.url);
+    if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+  }
+  const app = await NestFactory.create(AppModule.forRoot({ config, databaseUrl: database.url }), { bufferLogs: false });
+  app.enableShutdownHooks();
+  await app.listen(config.PORT);
+  logger.log(`文明银行 API listening on http://localhost:${config.PORT}/graphql (${config.NODE_ENV})`);
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import { Args, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { DataSource } from 'typeorm';
+import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { PageArgs } from '../common/pagination/connection';
+import { LedgerLineConnection } from '../ledger/dto/ledger.models';
+import { LedgerAdminService } from '../ledger/ledger-admin.service';
+import { LedgerService } from '../ledger/ledger.service';
+import { Role } from '../organisation/role-assignment.entity';
+import { Me } from './me.model';
+
+/** A resident's own view: profile, balance and history. */
+@Resolver(() => Me)
+export class MeResolver {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly ledgerAdmin: LedgerAdminService,
+  ) {}
+
+  @Query(() => Me)
+  async me(@CurrentPrincipal() principal: Principal): Promise<Me> {
+    const [row] = await this.dataSource.query(
+      `SELECT p.mobile, t.name AS "townshipName", b.name AS "branchName"
+       FROM person p LEFT JOIN resident r ON r.person_id = p.id
+       LEFT JOIN township t ON t.id = r.township_id LEFT JOIN branch b ON b.id = r.branch_id
+       WHERE p.id = $1`,
+      [principal.personId],
+    );
+    const resident = principal.resident;
+    return {
+      personId: principal.personId,
+      name: principal.name,
+      mobile: row.mobile,
+      resident: resident
+        ? { residentId: resident.id, townshipId: resident.townshipId, townshipName: row.townshipName, branchId: resident.branchId, branchName: row.branchName }
+        : null,
+      roles: [
+        ...principal.adminOf.map((townshipId) => ({ role: Role.TOWNSHIP_ADMIN, townshipId, branchId: null })),
+        ...principal.managerOf.map((m) => ({ role: Role.BRANCH_MANAGER, townshipId: m.townshipId, branchId: m.branchId })),
+      ],
+    };
+  }
+
+  @ResolveField(() => Int, { nullable: true, description: 'Current points balance; null if not a resident.' })
+  async balance(@Parent() me: Me): Promise<number | null> {
+    if (!me.resident) return null;
+    const balances = await this.ledger.residentBalances(this.dataSource.manager, [me.resident.residentId]);
+    return balances.get(me.resident.residentId) ?? 0;
+  }
+
+  @ResolveField(() => LedgerLineConnection, { nullable: true, description: 'Points history, newest first; null if not a resident.' })
+  async history(@Parent() me: Me, @Args() page: PageArgs) {
+    if (!me.resident) return null;
+    const account = await this.ledger.residentAccount(this.dataSource.manager, me.resident.residentId);
+    return this.ledgerAdmin.history(account.id, page);
+  }
+}

@@ -1,0 +1,268 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Capability, requireCapability, Scope } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
+import { AuditService } from '../audit/audit.service';
+import { DomainError, notFound } from '../common/errors/domain.error';
+import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { TransactionRunner } from '../database/transaction.runner';
+import { LedgerService } from '../ledger/ledger.service';
+import { Branch } from './branch.entity';
+import {
+  AppointBranchManagerInput,
+  AppointTownshipAdminInput,
+  CreateBranchInput,
+  CreateServiceTeamInput,
+  PersonInput,
+  RegisterResidentInput,
+  RevokeRoleInput,
+} from './dto/organisation.inputs';
+import { ResidentSummary, Staff } from './dto/organisation.models';
+import { Role } from './role-assignment.entity';
+import { ServiceTeam } from './service-team.entity';
+import { Township } from './township.entity';
+
+export interface BootstrapInput {
+  townshipCode: string;
+  townshipName: string;
+  adminName: string;
+  adminMobile: string;
+}
+
+const SELECT_RESIDENT_SUMMARY = `
+  SELECT r.id, r.person_id AS "personId", r.branch_id AS "branchId", p.name, p.mobile, b.balance::int, r.created_at AS "registeredAt"
+  FROM resident r
+  JOIN person p ON p.id = r.person_id
+  JOIN account a ON a.resident_id = r.id
+  JOIN account_balance b ON b.account_id = a.id`;
+
+/** Townships, branches, service teams, people and who holds which role. */
+@Injectable()
+export class OrganisationService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Creates a township, its ledger accounts and its first admin (the CLI's `bootstrap`).
+   * Idempotent: running it again with the same values changes nothing.
+   */
+  async bootstrap(input: BootstrapInput): Promise<{ townshipId: string; adminPersonId: string }> {
+    return this.tx.run(async (m) => {
+      await m.query(`INSERT INTO township (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`, [
+        input.townshipCode,
+        input.townshipName,
+      ]);
+      const [{ id: townshipId }] = await m.query(`SELECT id FROM township WHERE code = $1`, [input.townshipCode]);
+      await this.ledger.openTownshipAccounts(m, townshipId);
+      const adminPersonId = await this.upsertPerson(m, { name: input.adminName, mobile: input.adminMobile });
+      await this.grant(m, adminPersonId, Role.TOWNSHIP_ADMIN, townshipId, null, null);
+      return { townshipId, adminPersonId };
+    });
+  }
+
+  // ---- reading ----------------------------------------------------------------
+
+  async township(actor: Principal, townshipId: string): Promise<Township> {
+    requireCapability(actor, Capability.READ, { townshipId });
+    const township = await this.tx.run((m) => m.findOneBy(Township, { id: townshipId }));
+    if (!township) throw notFound('该镇');
+    return township;
+  }
+
+  async branch(actor: Principal, branchId: string): Promise<Branch> {
+    const branch = await this.tx.run((m) => m.findOneBy(Branch, { id: branchId }));
+    if (!branch) throw notFound('该村（社区）');
+    requireCapability(actor, Capability.READ, { townshipId: branch.townshipId });
+    return branch;
+  }
+
+  async branches(actor: Principal, townshipId: string, page: PageArgs): Promise<Page<Branch>> {
+    requireCapability(actor, Capability.READ, { townshipId });
+    const after = decodeCursor(page.after, ['string', 'string']);
+    const rows = await this.tx.run((m) =>
+      m
+        .createQueryBuilder(Branch, 'b')
+        .where('b.township_id = :townshipId', { townshipId })
+        .andWhere(after ? '(b.name, b.id) > (:name, :id)' : 'true', after ? { name: after[0], id: after[1] } : {})
+        .orderBy('b.name')
+        .addOrderBy('b.id')
+        .limit(page.first + 1)
+        .getMany(),
+    );
+    return toPage(rows, page.first, (b) => b, (b) => [b.name, b.id]);
+  }
+
+  async serviceTeams(actor: Principal, branchId: string): Promise<ServiceTeam[]> {
+    await this.requireOnBranch(actor, Capability.READ, branchId);
+    return this.tx.run((m) => m.find(ServiceTeam, { where: { branchId }, order: { name: 'ASC' } }));
+  }
+
+  async branchResidents(actor: Principal, branchId: string, page: PageArgs, text?: string): Promise<Page<ResidentSummary>> {
+    await this.requireOnBranch(actor, Capability.MANAGE, branchId);
+    const after = decodeCursor(page.after, ['string', 'string']);
+    const rows: ResidentSummary[] = await this.tx.run((m) =>
+      m.query(
+        `${SELECT_RESIDENT_SUMMARY}
+         WHERE r.branch_id = $1
+           AND ($2::text IS NULL OR strpos(p.name, $2) > 0 OR p.mobile LIKE $2 || '%')
+           AND ($3::text IS NULL OR (p.name, r.id) > ($3::text, $4::uuid))
+         ORDER BY p.name, r.id
+         LIMIT $5`,
+        [branchId, text ?? null, after?.[0] ?? null, after?.[1] ?? null, page.first + 1],
+      ),
+    );
+    return toPage(rows, page.first, (r) => r, (r) => [r.name, r.id]);
+  }
+
+  async branchStaff(actor: Principal, branchId: string): Promise<Staff[]> {
+    await this.requireOnBranch(actor, Capability.READ, branchId);
+    return this.tx.run((m) =>
+      m.query(
+        `SELECT p.id AS "personId", p.name, p.mobile, ra.role FROM role_assignment ra JOIN person p ON p.id = ra.person_id
+         WHERE ra.branch_id = $1 ORDER BY ra.created_at`,
+        [branchId],
+      ),
+    );
+  }
+
+  // ---- changing -----------------------------------------------------------------
+
+  async createBranch(actor: Principal, input: CreateBranchInput): Promise<Branch> {
+    requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
+    return this.tx.run(async (m) => {
+      const [row] = await m.query(
+        `INSERT INTO branch (township_id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (township_id, name) DO NOTHING RETURNING id`,
+        [input.townshipId, input.name, input.kind],
+      );
+      if (!row) throw new DomainError('ALREADY_EXISTS', `本镇已有名为“${input.name}”的村（社区）`);
+      await this.ledger.openBranchAccounts(m, input.townshipId, row.id);
+      await this.audit.record(m, { townshipId: input.townshipId, actorId: actor.personId, action: 'branch.create', subject: row.id, details: { name: input.name } });
+      return m.findOneByOrFail(Branch, { id: row.id });
+    });
+  }
+
+  async createServiceTeam(actor: Principal, input: CreateServiceTeamInput): Promise<ServiceTeam> {
+    const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.branchId);
+    return this.tx.run(async (m) => {
+      const [row] = await m.query(
+        `INSERT INTO service_team (township_id, branch_id, name) VALUES ($1, $2, $3) ON CONFLICT (branch_id, name) DO NOTHING RETURNING id`,
+        [scope.townshipId, input.branchId, input.name],
+      );
+      if (!row) throw new DomainError('ALREADY_EXISTS', `本村（社区）已有“${input.name}”`);
+      return m.findOneByOrFail(ServiceTeam, { id: row.id });
+    });
+  }
+
+  async appointBranchManager(actor: Principal, input: AppointBranchManagerInput): Promise<Staff> {
+    const scope = await this.scopeOfBranch(input.branchId);
+    requireCapability(actor, Capability.ADMINISTER, scope);
+    return this.tx.run(async (m) => {
+      const personId = await this.upsertPerson(m, input);
+      await this.grant(m, personId, Role.BRANCH_MANAGER, scope.townshipId, input.branchId, actor.personId);
+      return this.staff(m, personId, Role.BRANCH_MANAGER);
+    });
+  }
+
+  async appointTownshipAdmin(actor: Principal, input: AppointTownshipAdminInput): Promise<Staff> {
+    requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
+    return this.tx.run(async (m) => {
+      const personId = await this.upsertPerson(m, input);
+      await this.grant(m, personId, Role.TOWNSHIP_ADMIN, input.townshipId, null, actor.personId);
+      return this.staff(m, personId, Role.TOWNSHIP_ADMIN);
+    });
+  }
+
+  async revokeBranchManager(actor: Principal, input: RevokeRoleInput): Promise<boolean> {
+    const scope = await this.scopeOfBranch(input.scopeId);
+    requireCapability(actor, Capability.ADMINISTER, scope);
+    return this.revoke(actor, Role.BRANCH_MANAGER, scope, input.personId);
+  }
+
+  async revokeTownshipAdmin(actor: Principal, input: RevokeRoleInput): Promise<boolean> {
+    const scope = { townshipId: input.scopeId };
+    requireCapability(actor, Capability.ADMINISTER, scope);
+    if (input.personId === actor.personId) throw new DomainError('FORBIDDEN', '不能撤销自己的管理员身份');
+    return this.revoke(actor, Role.TOWNSHIP_ADMIN, scope, input.personId);
+  }
+
+  /**
+   * Registers a resident of a branch and opens their points account. Registering the
+   * same mobile in the same branch again returns the existing resident.
+   */
+  async registerResident(actor: Principal, input: RegisterResidentInput): Promise<ResidentSummary> {
+    const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.branchId);
+    return this.tx.run(async (m) => {
+      const personId = await this.upsertPerson(m, input);
+      const [inserted] = await m.query(
+        `INSERT INTO resident (person_id, township_id, branch_id, registered_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (person_id) DO NOTHING RETURNING id`,
+        [personId, scope.townshipId, input.branchId, actor.personId],
+      );
+      if (inserted) {
+        await this.ledger.openResidentAccount(m, scope.townshipId, inserted.id);
+        await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'resident.register', subject: inserted.id });
+      }
+      const [summary] = await m.query(`${SELECT_RESIDENT_SUMMARY} WHERE r.person_id = $1`, [personId]);
+      if (summary.branchId !== input.branchId) throw new DomainError('MOBILE_TAKEN');
+      return summary;
+    });
+  }
+
+  // ---- helpers ------------------------------------------------------------------
+
+  /** The scope of a branch, or NOT_FOUND. */
+  async scopeOfBranch(branchId: string): Promise<Scope> {
+    const [row] = await this.tx.run((m) => m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]));
+    if (!row) throw notFound('该村（社区）');
+    return { townshipId: row.townshipId, branchId };
+  }
+
+  private async requireOnBranch(actor: Principal, capability: Capability, branchId: string): Promise<Scope> {
+    const scope = await this.scopeOfBranch(branchId);
+    requireCapability(actor, capability, scope);
+    return scope;
+  }
+
+  /** Finds a person by mobile or creates them; an existing person keeps their recorded name. */
+  private async upsertPerson(m: EntityManager, input: PersonInput): Promise<string> {
+    const [created] = await m.query(`INSERT INTO person (name, mobile) VALUES ($1, $2) ON CONFLICT (mobile) DO NOTHING RETURNING id`, [
+      input.name,
+      input.mobile,
+    ]);
+    if (created) return created.id;
+    const [existing] = await m.query(`SELECT id FROM person WHERE mobile = $1`, [input.mobile]);
+    return existing.id;
+  }
+
+  private async grant(m: EntityManager, personId: string, role: Role, townshipId: string, branchId: string | null, grantedBy: string | null) {
+    const [row] = await m.query(
+      `INSERT INTO role_assignment (person_id, role, township_id, branch_id, granted_by) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (person_id, role, township_id, branch_id) DO NOTHING RETURNING id`,
+      [personId, role, townshipId, branchId, grantedBy],
+    );
+    if (row) {
+      await this.audit.record(m, { townshipId, actorId: grantedBy, action: 'role.grant', subject: personId, details: { role, branchId } });
+    }
+  }
+
+  private async revoke(actor: Principal, role: Role, scope: Scope, personId: string): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      const [, removed] = await m.query(
+        `DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 AND township_id = $3 AND branch_id IS NOT DISTINCT FROM $4`,
+        [personId, role, scope.townshipId, role === Role.BRANCH_MANAGER ? scope.branchId : null],
+      );
+      if (removed) {
+        await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'role.revoke', subject: personId, details: { role, branchId: scope.branchId ?? null } });
+      }
+      return removed > 0;
+    });
+  }
+
+  private async staff(m: EntityManager, personId: string, role: Role): Promise<Staff> {
+    const [row] = await m.query(`SELECT id AS "personId", name, mobile FROM person WHERE id = $1`, [personId]);
+    return { ...row, role };
+  }
+}

@@ -1,0 +1,20 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One human being, known by mobile number; may be a resident, a manager and an admin at once. */
+@Entity('person')
+export class Person {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column()
+  name: string;
+
+  @Column()
+  mobile: string;
+
+  @Column({ name: 'wechat_openid', type: 'text', nullable: true })
+  wechatOpenid: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,13 @@
+import { createMigratedDatabase, dropDatabase } from './postgres';
+
+/**
+ * Migrates one template database per test run; every test file clones it
+ * (CREATE DATABASE ... TEMPLATE), which is much faster than migrating each time.
+ * Test files still run the real migrations: the template is made by them.
+ */
+export default async function globalSetup() {
+  const template = `cb_test_template_${process.pid}_${Date.now()}`;
+  await dropDatabase(template);
+  await createMigratedDatabase(template);
+  process.env.CB_TEST_TEMPLATE = template;
+}

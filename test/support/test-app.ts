@@ -1,0 +1,58 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AddressInfo } from 'node:net';
+import { AppModule } from '../../src/app.module';
+import { loadConfig } from '../../src/config/app-config';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface GqlResponse<T = any> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: string[] }[];
+}
+
+export interface TestApp {
+  app: INestApplication;
+  db: TestDatabase;
+  url: string;
+  /** POSTs a GraphQL operation over real HTTP. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The real service on its own fresh database, listening on a random port. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: 'test', DEV_LOGIN_ENABLED: 'true', DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...env });
+  const app = await NestFactory.create(AppModule.forRoot({ config, databaseUrl: db.url }), { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  return {
+    app,
+    db,
+    url,
+    async gql(query, variables, token) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GqlResponse;
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Logs in through the development login and returns the access token. */
+export async function devLogin(t: TestApp, mobile: string): Promise<string> {
+  const res = await t.gql(`mutation($m: String!) { devLogin(mobile: $m) { status accessToken } }`, { m: mobile });
+  if (!res.data?.devLogin?.accessToken) throw new Error(`devLogin failed: ${JSON.stringify(res)}`);
+  return res.data.devLogin.accessToken;
+}
+
+export function errorCode(res: GqlResponse): string | undefined {
+  return res.errors?.[0]?.extensions?.code;
+}
