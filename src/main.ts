@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
+import { createApi } from './api';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
 
@@ -14,8 +13,7 @@ async function main() {
     const applied = await runMigrations(database.url);
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
   }
-  const app = await NestFactory.create(AppModule.forRoot({ config, databaseUrl: database.url }), { bufferLogs: false });
-  app.enableShutdownHooks();
+  const app = await createApi({ config, databaseUrl: database.url });
   await app.listen(config.PORT);
   logger.log(`文明银行 API listening on http://localhost:${config.PORT}/graphql (${config.NODE_ENV})`);
 }

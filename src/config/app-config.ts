@@ -21,8 +21,7 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
 
 /**
  * Every environment variable the service reads, with its default. The README's
- * configuration table is generated from the same list (see `describeConfig`),
- * so the two cannot drift apart.
+ * configuration table lists the same variables and defaults (a test compares them).
  */
 export class AppConfig {
   @IsIn(['development', 'test', 'production'])
@@ -110,13 +109,48 @@ export class AppConfig {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /** Deepest field nesting a GraphQL operation may have (QUERY_TOO_COMPLEX beyond). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(50)
+  GRAPHQL_MAX_DEPTH = 10;
+
+  /** Highest cost of one GraphQL operation: 1 per field, lists times their page size. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(1_000_000)
+  GRAPHQL_MAX_COST = 5000;
+
+  /** WeChat login and binding attempts per minute from one client address. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  RATE_LIMIT_LOGINS_PER_MINUTE = 10;
+
+  /** Mutations per minute by one signed-in person. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_MUTATIONS_PER_MINUTE = 120;
+
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
 }
 
 export class ConfigError extends Error {}
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN']);
   const raw: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
   const config = plainToInstance(AppConfig, raw);

@@ -4,6 +4,16 @@ import { domainErrorFromDatabase, RETRYABLE_SQLSTATES } from '../common/errors/p
 
 const MAX_ATTEMPTS = 5;
 
+const afterCommitHooks = new WeakMap<EntityManager, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction of `manager` has committed (metrics, notifications);
+ * dropped if it rolls back or is retried. Outside TransactionRunner.run it is ignored.
+ */
+export function afterCommit(manager: EntityManager, hook: () => void): void {
+  afterCommitHooks.get(manager)?.push(hook);
+}
+
 /**
  * Runs one command in one READ COMMITTED transaction, retried on deadlock or
  * serialization failure, with database errors translated to DomainErrors.
@@ -23,7 +33,19 @@ export class TransactionRunner {
       try {
         // No explicit isolation level: READ COMMITTED is PostgreSQL's default, and TypeORM
         // would spend a round trip on SET TRANSACTION. The ledger triggers refuse anything else.
-        return await this.dataSource.transaction(work);
+        const hooks: (() => void)[] = [];
+        const result = await this.dataSource.transaction((manager) => {
+          afterCommitHooks.set(manager, hooks);
+          return work(manager);
+        });
+        for (const hook of hooks) {
+          try {
+            hook();
+          } catch (error) {
+            this.logger.error(`after-commit hook failed: ${String(error)}`);
+          }
+        }
+        return result;
       } catch (error) {
         const code = sqlState(error);
         if (code && RETRYABLE_SQLSTATES.has(code) && attempt < MAX_ATTEMPTS) {

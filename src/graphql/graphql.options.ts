@@ -1,6 +1,8 @@
 import { ApolloDriverConfig } from '@nestjs/apollo';
 import { AppConfig } from '../config/app-config';
 import { formatGraphQLError } from '../common/graphql/format-error';
+import { graphqlMetricsPlugin } from '../observability/graphql-metrics.plugin';
+import { queryLimitsPlugin } from './query-limits.plugin';
 
 export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
   const production = config.NODE_ENV === 'production';
@@ -13,6 +15,10 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     introspection: !production,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
+    plugins: [
+      graphqlMetricsPlugin,
+      queryLimitsPlugin({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST }),
+    ],
     context: ({ req }: { req: unknown }) => ({ req }),
   };
 }

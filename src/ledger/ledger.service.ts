@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain.error';
 import { monthToPeriodDate } from '../common/time/shanghai-month';
+import { afterCommit } from '../database/transaction.runner';
+import { ledgerEntriesPosted } from '../observability/metrics';
 import { contentHash, MAX_MEMO_LENGTH, validateEntry } from './ledger.rules';
 import {
   AccountKind,
@@ -226,7 +228,10 @@ export class LedgerService {
         request.lines.map((l) => l.amount),
       ],
     );
-    if (inserted) return { id: inserted.id, created: true, bookedAt: inserted.bookedAt, period: inserted.period };
+    if (inserted) {
+      afterCommit(manager, () => ledgerEntriesPosted.inc({ kind }));
+      return { id: inserted.id, created: true, bookedAt: inserted.bookedAt, period: inserted.period };
+    }
 
     const [existing] = await manager.query(
       `SELECT id::text, content_hash AS hash, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period

@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { AddressInfo } from 'node:net';
-import { AppModule } from '../../src/app.module';
+import { createApi } from '../../src/api';
 import { loadConfig } from '../../src/config/app-config';
 import { createTestDatabase, TestDatabase } from './test-database';
 
@@ -22,8 +21,8 @@ export interface TestApp {
 /** The real service on its own fresh database, listening on a random port. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', DEV_LOGIN_ENABLED: 'true', DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...env });
-  const app = await NestFactory.create(AppModule.forRoot({ config, databaseUrl: db.url }), { logger: ['error'] });
+  const config = loadConfig({ NODE_ENV: 'test', DEV_LOGIN_ENABLED: 'true', DATABASE_URL: db.url, LOG_LEVEL: 'error', ...env });
+  const app = await createApi({ config, databaseUrl: db.url });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/graphql`;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError } from '../errors/domain.error';
 import { ERROR_MESSAGES, ErrorCode } from '../errors/error-code';
@@ -22,7 +22,10 @@ const REQUEST_ERRORS: Record<string, { code: ErrorCode | string; message: string
  * `extensions.code` and a Chinese message. Unknown errors are logged and hidden.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // Errors thrown by plugins (query limits) reach us as a GraphQLError wrapping ours.
+  const original =
+    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
   const domain = domainErrorFromDatabase(original) ?? nestHttpError(original);
   if (domain) {
     return {

@@ -1,0 +1,54 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+/**
+ * Readiness of the queue backend: a PING on a connection of its own that fails fast
+ * (no offline queue, no retry loop), so a stopped Redis shows as down within a second
+ * and as up again as soon as it is back.
+ */
+@Injectable()
+export class QueueBackendHealth implements OnModuleDestroy {
+  private readonly redis?: Redis;
+
+  constructor(
+    config: AppConfig,
+    private readonly health: HealthIndicatorService,
+  ) {
+    if (config.REDIS_URL) {
+      this.redis = new Redis(config.REDIS_URL, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        connectTimeout: 1000,
+        retryStrategy: () => 1000,
+      });
+      this.redis.on('error', () => undefined); // reported through the check, not as log noise
+    }
+  }
+
+  async check(key = 'queue') {
+    const indicator = this.health.check(key);
+    if (!this.redis) return indicator.up({ backend: 'none' });
+    try {
+      if (this.redis.status === 'wait') await this.redis.connect();
+      const pong = await withTimeout(this.redis.ping(), 1000);
+      return pong === 'PONG' ? indicator.up({ backend: 'redis' }) : indicator.down({ backend: 'redis', message: pong });
+    } catch (error) {
+      return indicator.down({ backend: 'redis', message: (error as Error).message });
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.redis?.disconnect();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}

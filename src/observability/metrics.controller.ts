@@ -1,0 +1,30 @@
+import { Controller, Get, Header, Headers, UnauthorizedException } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { Public } from '../auth/auth.decorators';
+import { AppConfig } from '../config/app-config';
+import { metricsRegistry } from './metrics';
+
+/**
+ * Prometheus scrape endpoint: counts and latencies only, never personal data. Open
+ * unless METRICS_TOKEN is set, then it wants that bearer token (set it whenever the
+ * API port is reachable from outside).
+ */
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly config: AppConfig) {}
+
+  @Public()
+  @Get()
+  @Header('Content-Type', metricsRegistry.contentType)
+  metrics(@Headers('authorization') authorization?: string): Promise<string> {
+    const token = this.config.METRICS_TOKEN;
+    if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) throw new UnauthorizedException();
+    return metricsRegistry.metrics();
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

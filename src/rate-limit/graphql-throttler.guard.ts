@@ -1,0 +1,49 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { ThrottlerRequest } from '@nestjs/throttler';
+import { GraphQLResolveInfo } from 'graphql';
+import { requestOf } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { DomainError } from '../common/errors/domain.error';
+
+/** Mutations that exchange WeChat credentials: limited per client address, before anyone is known. */
+export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat']);
+
+/**
+ * Two limits on writes, nothing on reads (reads are bounded by the query limits):
+ * - `login`: WeChat login and binding, per client IP address;
+ * - `mutation`: every other mutation, per signed-in person (per IP when anonymous).
+ * Counted per limit, not per operation, so spreading calls over several mutations does
+ * not multiply the allowance. Over the limit: RATE_LIMITED, nothing runs.
+ * devLogin is not limited: it exists only outside production.
+ */
+@Injectable()
+export class GraphqlThrottlerGuard extends ThrottlerGuard {
+  protected override getRequestResponse(context: ExecutionContext) {
+    const req = requestOf(context) as Record<string, any>;
+    return { req, res: req.res ?? { header: () => undefined } };
+  }
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    if (request.context.getType<string>() !== 'graphql') return true;
+    const info = GqlExecutionContext.create(request.context).getInfo<GraphQLResolveInfo>();
+    if (info.parentType.name !== 'Mutation' || info.fieldName === 'devLogin') return true;
+    const isLogin = LOGIN_MUTATIONS.has(info.fieldName);
+    if (isLogin !== (request.throttler.name === 'login')) return true;
+    return super.handleRequest(request);
+  }
+
+  protected override async getTracker(req: Record<string, any>): Promise<string> {
+    const principal = req.principal as Principal | undefined;
+    return principal ? `person:${principal.personId}` : `ip:${req.ip ?? req.socket?.remoteAddress ?? 'unknown'}`;
+  }
+
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
+  protected override async throwThrottlingException(): Promise<void> {
+    throw new DomainError('RATE_LIMITED');
+  }
+}

@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '../config/app-config';
+import { GraphqlThrottlerGuard } from './graphql-throttler.guard';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Rate limits (see GraphqlThrottlerGuard). Import after AuthModule: guards run in
+ * registration order, and the per-person limit needs the principal the auth guard loads.
+ * Counters live in the process; with several API replicas each enforces its own share.
+ */
+@Module({})
+export class RateLimitModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: RateLimitModule,
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'login', ttl: MINUTE_MS, limit: config.RATE_LIMIT_LOGINS_PER_MINUTE },
+            { name: 'mutation', ttl: MINUTE_MS, limit: config.RATE_LIMIT_MUTATIONS_PER_MINUTE },
+          ],
+        }),
+      ],
+      providers: [{ provide: APP_GUARD, useClass: GraphqlThrottlerGuard }],
+    };
+  }
+}

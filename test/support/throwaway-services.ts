@@ -1,0 +1,121 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * PostgreSQL and Redis servers of a test's own, on their own ports, for tests that stop
+ * or restart a service. The machine's shared servers are never touched.
+ */
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ThrowawayService {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+function postgresBin(tool: string): string {
+  const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+  return `/usr/lib/postgresql/${versions[0]}/bin/${tool}`;
+}
+
+/** PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user. */
+function asPostgres(tool: string, args: string[]): string[] {
+  return userInfo().uid === 0 ? ['runuser', '-u', 'postgres', '--', postgresBin(tool), ...args] : [postgresBin(tool), ...args];
+}
+
+function run(argv: string[]): void {
+  execFileSync(argv[0], argv.slice(1), { stdio: 'pipe' });
+}
+
+export async function startThrowawayPostgres(): Promise<ThrowawayService> {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-pg-'));
+  chmodSync(dir, 0o777);
+  const dataDir = join(dir, 'data');
+  const port = await freePort();
+  if (userInfo().uid === 0) run(['chown', 'postgres', dir]);
+  run(asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']));
+  const pgCtl = (action: string, extra: string[] = []) =>
+    run(
+      asPostgres('pg_ctl', [
+        '-D',
+        dataDir,
+        '-w',
+        '-l',
+        join(dir, 'log'),
+        ...extra,
+        action,
+        ...(action === 'start' ? ['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`] : []),
+      ]),
+    );
+  const service: ThrowawayService = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    start: async () => pgCtl('start'),
+    stop: async () => pgCtl('stop', ['-m', 'immediate']),
+    destroy: async () => {
+      try {
+        pgCtl('stop', ['-m', 'immediate']);
+      } catch {
+        // already stopped
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await service.start();
+  return service;
+}
+
+export async function startThrowawayRedis(): Promise<ThrowawayService> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const service: ThrowawayService = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start: async () => {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
+      await waitFor(async () => {
+        try {
+          execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'pipe' });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    },
+    stop: async () => {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    destroy: async () => service.stop(),
+  };
+  await service.start();
+  return service;
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
