@@ -19,8 +19,8 @@ export const graphqlMetricsPlugin: ApolloServerPlugin = {
         operation = rootField(op);
       },
       async willSendResponse({ response, errors }) {
-        const firstError =
-          errors?.[0] ?? (response.body.kind === 'single' ? response.body.singleResult.errors?.[0] : undefined);
+        // The formatted errors carry our codes; the raw ones may not (e.g. database errors).
+        const firstError = (response.body.kind === 'single' ? response.body.singleResult.errors?.[0] : undefined) ?? errors?.[0];
         const outcome = firstError ? String(firstError.extensions?.code ?? 'ERROR') : 'ok';
         graphqlOperations.inc({ type, operation, outcome });
         graphqlOperationDuration.observe({ type, operation }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -1,0 +1,116 @@
+import { OrganisationService } from '../../src/organisation/organisation.service';
+import { nextMobile } from '../support/factories';
+import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
+
+async function townshipWithResidents(t: TestApp, residents: number) {
+  const adminMobile = nextMobile();
+  const organisation = t.app.get(OrganisationService);
+  const { townshipId } = await organisation.bootstrap({
+    townshipCode: `t${Date.now()}`,
+    townshipName: '潞城镇',
+    adminName: '张书记',
+    adminMobile,
+  });
+  const admin = await devLogin(t, adminMobile);
+  const branch = await t.gql(`mutation($t: ID!) { createBranch(input: { townshipId: $t, name: "武兴庄村" }) { id } }`, { t: townshipId }, admin);
+  const mobiles: string[] = [];
+  for (let i = 0; i < residents; i++) {
+    const mobile = nextMobile();
+    await t.gql(`mutation($b: ID!, $m: String!) { registerResident(input: { branchId: $b, name: "居民", mobile: $m }) { id } }`, { b: branch.data.createBranch.id, m: mobile }, admin);
+    mobiles.push(mobile);
+  }
+  return { townshipId, branchId: branch.data.createBranch.id as string, admin, mobiles };
+}
+
+describe('safety limits', () => {
+  describe('query depth and cost', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ GRAPHQL_MAX_DEPTH: '4', GRAPHQL_MAX_COST: '200' });
+    });
+    afterAll(() => t.close());
+
+    it('refuses an operation nested deeper than the limit before running it', async () => {
+      const { mobiles } = await townshipWithResidents(t, 1);
+      const token = await devLogin(t, mobiles[0]);
+      const shallow = await t.gql(`{ me { history(first: 5) { edges { cursor } } } }`, {}, token);
+      expect(shallow.errors).toBeUndefined();
+      const deep = await t.gql(`{ me { history(first: 5) { edges { node { id } } } } }`, {}, token);
+      expect(errorCode(deep)).toBe('QUERY_TOO_COMPLEX');
+      expect(deep.errors![0].message).toMatch(/查询嵌套过深/);
+      expect(deep.data ?? null).toBeNull();
+    });
+
+    it('prices lists by their page size, counting fragments', async () => {
+      const { mobiles } = await townshipWithResidents(t, 1);
+      const token = await devLogin(t, mobiles[0]);
+      const cheap = await t.gql(`{ me { history(first: 10) { edges { cursor } } } }`, {}, token);
+      expect(cheap.errors).toBeUndefined();
+      const costly = await t.gql(
+        `query { me { history(first: 100) { ...E } } } fragment E on LedgerLineConnection { edges { cursor } }`,
+        {},
+        token,
+      );
+      expect(errorCode(costly)).toBe('QUERY_TOO_COMPLEX');
+      expect(costly.errors![0].extensions).toMatchObject({ maxCost: 200 });
+    });
+  });
+
+  describe('rate limits', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '3', RATE_LIMIT_LOGINS_PER_MINUTE: '2' });
+    });
+    afterAll(() => t.close());
+
+    it('limits mutations per person, not per server', async () => {
+      const { admin, branchId, townshipId } = await townshipWithResidents(t, 0);
+      // townshipWithResidents used one mutation of the admin's allowance (createBranch).
+      const team = (n: number) =>
+        t.gql(`mutation($b: ID!, $n: String!) { createServiceTeam(input: { branchId: $b, name: $n }) { id } }`, { b: branchId, n: `服务队${n}` }, admin);
+      expect((await team(1)).errors).toBeUndefined();
+      expect((await team(2)).errors).toBeUndefined();
+      const limited = await team(3);
+      expect(errorCode(limited)).toBe('RATE_LIMITED');
+      expect(limited.errors![0].message).toBe('操作过于频繁，请稍后再试');
+      const [{ count }] = await t.db.dataSource.query(`SELECT count(*)::int AS count FROM service_team WHERE branch_id = $1`, [branchId]);
+      expect(count).toBe(2);
+      // Reads are not limited, and another person has their own allowance.
+      expect((await t.gql(`query($t: ID!) { township(id: $t) { id } }`, { t: townshipId }, admin)).errors).toBeUndefined();
+      const other = await townshipWithResidents(t, 0);
+      expect((await t.gql(`mutation($b: ID!) { createServiceTeam(input: { branchId: $b, name: "治安巡逻队" }) { id } }`, { b: other.branchId }, other.admin)).errors).toBeUndefined();
+    });
+
+    it('bounds page sizes', async () => {
+      const { mobiles } = await townshipWithResidents(t, 1);
+      const token = await devLogin(t, mobiles[0]);
+      const res = await t.gql(`{ me { history(first: 101) { edges { cursor } } } }`, {}, token);
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    });
+
+    it('limits WeChat login attempts per client address', async () => {
+      const login = () => t.gql(`mutation { loginWithWechat(code: "0a1b2c") { status } }`);
+      const first = await login();
+      const second = await login();
+      expect(errorCode(first)).not.toBe('RATE_LIMITED');
+      expect(errorCode(second)).not.toBe('RATE_LIMITED');
+      expect(errorCode(await login())).toBe('RATE_LIMITED');
+    });
+  });
+
+  describe('production mode', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ NODE_ENV: 'production', DEV_LOGIN_ENABLED: 'false', JWT_SECRET: 'x'.repeat(40) });
+    });
+    afterAll(() => t.close());
+
+    it('refuses development login and introspection', async () => {
+      const login = await t.gql(`mutation { devLogin(mobile: "13800000001") { status } }`);
+      expect(errorCode(login)).toBe('DEV_LOGIN_DISABLED');
+      const introspection = await t.gql(`{ __schema { types { name } } }`);
+      expect(introspection.data ?? null).toBeNull();
+      expect(errorCode(introspection)).toBe('GRAPHQL_VALIDATION_FAILED');
+    });
+  });
+});
