@@ -5,12 +5,10 @@ import { AppModule, AppOptions } from './app.module';
 
 /**
  * Builds the API application the same way for `main.ts` and the tests: pino as the
- * Nest logger (so every line is JSON with the request id), shutdown hooks on so
- * SIGTERM drains in-flight requests and workers before exiting.
+ * Nest logger, so every line is JSON with the request id.
  */
 export async function createApi(options: AppOptions): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
   return app;
 }
