@@ -429,6 +429,31 @@ describe('database-enforced ledger rules (plain SQL)', () => {
       }
     });
 
+    it('makes a booking wait for a close in flight, and refuses it once the close commits', async () => {
+      const booker = new Client({ connectionString: db.url, application_name: 'ledger-database-rules-booker' });
+      await booker.connect();
+      try {
+        const bookerPid = (await booker.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        await sql.query('BEGIN');
+        await sql.query(`INSERT INTO ledger_period (township_id, period) VALUES ($1, '2024-06-01')`, [t.id]);
+        const booking = refusal(
+          insertEntry(
+            { townshipId: t.id, key: 'racing-close-2024-06', bookedAt: '2024-06-30T23:00:00+08:00', lines: [[redemption(), 1], [issuance(), -1]] },
+            booker,
+          ),
+        );
+        await waitFor(async () => {
+          const { rows } = await sql.query(`SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = $1`, [bookerPid]);
+          return rows[0]?.wait_event_type === 'Lock' && rows[0]?.wait_event === 'advisory';
+        });
+        await sql.query('COMMIT');
+        expect((await booking).code).toBe('CB001');
+      } finally {
+        await sql.query('ROLLBACK').catch(() => undefined);
+        await booker.end();
+      }
+    });
+
     it('refuses an entry booked in the future (CB006)', async () => {
       const inAnHour = new Date(Date.now() + 3600_000).toISOString();
       expect((await refusal(backdated('future', inAnHour))).code).toBe('CB006');
