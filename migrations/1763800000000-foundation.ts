@@ -9,7 +9,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   1. balanced entries        -> statement triggers `journal_entry_balanced`, `posting_balanced`
  *   2. append-only             -> `ledger_forbid_change` triggers (UPDATE/DELETE/TRUNCATE)
  *                                 and UNIQUE (reverses_entry_id): reversed at most once
- *   3. residents never negative -> CHECK account_balance_not_negative
+ *   3. residents never negative -> CHECK account_balance_not_negative, on the one balance
+ *                                 row of a resident account (`account_balance_before_insert`,
+ *                                 `account_balance_fixed_columns`, `account_no_update`)
  *   4. idempotency keys        -> UNIQUE (township_id, idempotency_key)
  *   5. stored = sum(postings)  -> balances are only moved by the posting insert trigger
  *   6. closed periods          -> `journal_entry_before_insert` (period lock + check)
@@ -326,6 +328,34 @@ export class Foundation1763800000000 implements MigrationInterface {
       CREATE TRIGGER account_balance_no_truncate BEFORE TRUNCATE ON account_balance
         FOR EACH STATEMENT EXECUTE FUNCTION ledger_forbid_change();
     `);
+
+    // Rule 3 rests on a resident account having exactly one balance row, bounded at zero:
+    // an account never changes, its balance rows are the ones made with it, and of a
+    // balance row only `balance` moves. Without this, one UPDATE of may_go_negative (or an
+    // extra unbounded shard, or an account turned into a resident's) would let a resident
+    // go negative. `UPDATE OF` keeps the check off the posting path, which sets `balance` only.
+    await q.query(`
+      CREATE TRIGGER account_no_update BEFORE UPDATE ON account
+        FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change();
+      CREATE TRIGGER account_balance_fixed_columns
+        BEFORE UPDATE OF account_id, shard, township_id, may_go_negative ON account_balance
+        FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change();
+
+      CREATE FUNCTION account_balance_before_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NOT EXISTS (
+          SELECT 1 FROM account a
+          WHERE a.id = NEW.account_id AND a.township_id = NEW.township_id
+            AND NEW.may_go_negative = (a.kind <> 'RESIDENT')
+            AND NEW.shard BETWEEN 0 AND CASE WHEN a.kind = 'RESIDENT' THEN 0 ELSE 31 END
+        ) THEN
+          RAISE EXCEPTION 'account_balance rows are made with their account only' USING ERRCODE = 'CB003';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER account_balance_before_insert BEFORE INSERT ON account_balance
+        FOR EACH ROW EXECUTE FUNCTION account_balance_before_insert();
+    `);
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -335,7 +365,7 @@ export class Foundation1763800000000 implements MigrationInterface {
       DROP FUNCTION ledger_forbid_change, posting_balanced, journal_entry_balanced,
         ledger_assert_entries_balanced, posting_before_insert, ledger_period_before_insert,
         journal_entry_before_insert, ledger_period_of, ledger_period_lock_key,
-        account_create_balance_shards;
+        account_create_balance_shards, account_balance_before_insert;
     `);
   }
 }
