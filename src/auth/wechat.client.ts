@@ -4,7 +4,9 @@ import { DomainError } from '../common/errors/domain.error';
 
 const TIMEOUT_MS = 5000;
 /** errcodes meaning "the code the mini-program sent is no good" (vs. WeChat being unwell). */
-const BAD_CODE = new Set([40029, 40163, 40226, 40013, 41008, 45011]);
+const BAD_CODE = new Set([40029, 40163, 40226, 40013, 41008]);
+/** "Too many calls for this user, wait a minute": a fresh code would fail the same way. */
+const RATE_LIMIT = 45011;
 /** errcodes meaning our cached access_token is no longer valid. */
 const STALE_ACCESS_TOKEN = new Set([40001, 40014, 42001]);
 
@@ -71,7 +73,8 @@ export class WechatClient {
   }
 
   private async call<T>(path: string, query: Record<string, string>, body?: unknown): Promise<T & WechatReply> {
-    const url = new URL(path, this.config.WECHAT_API_BASE_URL);
+    // Appended, not resolved: a base URL with a path (a gateway in front of WeChat) keeps it.
+    const url = new URL(this.config.WECHAT_API_BASE_URL.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     let reply: T & WechatReply;
     try {
@@ -90,6 +93,7 @@ export class WechatClient {
     if (reply.errcode) {
       this.logger.warn(`WeChat ${path} answered errcode ${reply.errcode}: ${reply.errmsg ?? ''}`);
       if (STALE_ACCESS_TOKEN.has(reply.errcode) && query.access_token) throw new StaleAccessToken();
+      if (reply.errcode === RATE_LIMIT) throw new DomainError('RATE_LIMITED', undefined, { wechatErrcode: reply.errcode });
       if (BAD_CODE.has(reply.errcode)) throw new DomainError('WECHAT_LOGIN_FAILED', undefined, { wechatErrcode: reply.errcode });
       throw new DomainError('WECHAT_UNAVAILABLE', undefined, { wechatErrcode: reply.errcode });
     }

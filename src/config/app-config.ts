@@ -13,15 +13,17 @@ import {
   validateSync,
 } from 'class-validator';
 
+/** 'true'/'1' and 'false'/'0'; anything else is kept as typed, so @IsBoolean names the variable. */
 const toBoolean = ({ value }: { value: unknown }) =>
-  value === undefined ? undefined : value === true || value === 'true' || value === '1';
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
  * Every environment variable the service reads, with its default. The README's
- * configuration table lists the same variables and defaults (a test compares them).
+ * configuration table documents the same list; test/api/config.test.ts fails when
+ * the two drift apart.
  */
 export class AppConfig {
   @IsIn(['development', 'test', 'production'])
@@ -155,7 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
   const config = plainToInstance(AppConfig, raw);
   const problems = validateSync(config, { forbidUnknownValues: true }).map(
-    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(e.value)})`,
+    // The value as set in the environment: the converted one reads `null` for PORT=abc.
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(raw[e.property])})`,
   );
   if (config.NODE_ENV === 'production') {
     if (!config.JWT_SECRET) problems.push('JWT_SECRET: is required when NODE_ENV=production');

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getMetadataStorage } from 'class-validator';
+import { AppConfig, ConfigError, loadConfig } from '../../src/config/app-config';
+
+const SECRET = 'a-production-secret-of-at-least-32-chars';
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://cb@db.example:5432/cb' };
+
+/** The message loadConfig stops the service with, or undefined when it accepts `env`. */
+function refusal(env: Record<string, string>): string | undefined {
+  try {
+    loadConfig(env);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+}
+
+/** `| \`NAME\`, \`NAME2\` | default | meaning |` rows of the README's configuration table. */
+function readmeConfigurationTable(): Map<string, string> {
+  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+  const section = readme.split(/^## Configuration$/m)[1]?.split(/^## /m)[0];
+  if (!section) throw new Error('README.md has no "## Configuration" section');
+  const table = new Map<string, string>();
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 4 || !cells[1].startsWith('`')) continue;
+    for (const [, name] of cells[1].matchAll(/`([A-Z0-9_]+)`/g)) table.set(name, cells[2]);
+  }
+  return table;
+}
+
+/** Every property of AppConfig, i.e. every variable the service reads. */
+function configVariables(): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(AppConfig, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))].sort();
+}
+
+describe('configuration', () => {
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['PORT that is not a number', { PORT: 'abc' }, /^ {2}- PORT: .*\(got "abc"\)$/m],
+    ['PORT out of range', { PORT: '70000' }, /^ {2}- PORT: /m],
+    ['PORT zero', { PORT: '0' }, /^ {2}- PORT: /m],
+    ['PORT with a fraction', { PORT: '80.5' }, /^ {2}- PORT: /m],
+    ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, /^ {2}- NODE_ENV: .*"staging"/m],
+    ['a DATABASE_URL that is not PostgreSQL', { DATABASE_URL: 'mysql://db/cb' }, /^ {2}- DATABASE_URL: must be a postgres:\/\/ connection string/m],
+    ['a DATABASE_POOL_SIZE of 0', { DATABASE_POOL_SIZE: '0' }, /^ {2}- DATABASE_POOL_SIZE: /m],
+    ['an EMBEDDED_PG_PORT that is not a port', { EMBEDDED_PG_PORT: 'postgres' }, /^ {2}- EMBEDDED_PG_PORT: /m],
+    ['a REDIS_URL that is not Redis', { REDIS_URL: 'http://redis:6379' }, /^ {2}- REDIS_URL: must be a redis:\/\/ connection string/m],
+    ['a REDIS_URL that is a bare host', { REDIS_URL: 'localhost:6379' }, /^ {2}- REDIS_URL: /m],
+    ['a QUEUE_PREFIX with spaces', { QUEUE_PREFIX: 'my queues' }, /^ {2}- QUEUE_PREFIX: /m],
+    ['a QUEUE_PREFIX that is too long', { QUEUE_PREFIX: 'q'.repeat(41) }, /^ {2}- QUEUE_PREFIX: /m],
+    ['a RUN_MIGRATIONS that is not a boolean', { RUN_MIGRATIONS: 'nope' }, /^ {2}- RUN_MIGRATIONS: .*"nope"/m],
+    ['a WORKERS_IN_PROCESS that is misspelt', { WORKERS_IN_PROCESS: 'flase' }, /^ {2}- WORKERS_IN_PROCESS: .*"flase"/m],
+    ['a DEV_LOGIN_ENABLED of "yes"', { DEV_LOGIN_ENABLED: 'yes' }, /^ {2}- DEV_LOGIN_ENABLED: /m],
+    ['a JWT_SECRET that is too short', { JWT_SECRET: 'short' }, /^ {2}- JWT_SECRET: /m],
+    ['a JWT_TTL_SECONDS below a minute', { JWT_TTL_SECONDS: '10' }, /^ {2}- JWT_TTL_SECONDS: /m],
+    ['a JWT_TTL_SECONDS that is not a number', { JWT_TTL_SECONDS: '12h' }, /^ {2}- JWT_TTL_SECONDS: /m],
+    ['a WECHAT_API_BASE_URL that is not http(s)', { WECHAT_API_BASE_URL: 'ftp://api.weixin.qq.com' }, /^ {2}- WECHAT_API_BASE_URL: /m],
+    ['a WECHAT_API_BASE_URL that is no URL', { WECHAT_API_BASE_URL: 'api.weixin.qq.com' }, /^ {2}- WECHAT_API_BASE_URL: /m],
+    ['WECHAT_APPID without WECHAT_SECRET', { WECHAT_APPID: 'wx123' }, /WECHAT_APPID \/ WECHAT_SECRET: set both or neither/],
+    ['WECHAT_SECRET without WECHAT_APPID', { WECHAT_SECRET: 'secret' }, /WECHAT_APPID \/ WECHAT_SECRET: set both or neither/],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /^ {2}- LOG_LEVEL: /m],
+  ])('refuses %s, naming the variable', (_, env, message) => {
+    expect(refusal(env)).toMatch(message);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['JWT_SECRET', { NODE_ENV: 'production', DATABASE_URL: PRODUCTION.DATABASE_URL }, 'JWT_SECRET: is required when NODE_ENV=production'],
+    ['DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: SECRET }, 'DATABASE_URL: is required when NODE_ENV=production'],
+  ])('refuses production without %s', (_, env, message) => {
+    expect(refusal(env)).toContain(message);
+    expect(refusal(PRODUCTION)).toBeUndefined();
+  });
+
+  it('refuses the development login in production', () => {
+    expect(refusal({ ...PRODUCTION, DEV_LOGIN_ENABLED: 'true' })).toContain('DEV_LOGIN_ENABLED: must not be true when NODE_ENV=production');
+  });
+
+  it('lists every problem at once', () => {
+    const message = refusal({ NODE_ENV: 'production', PORT: 'x', REDIS_URL: 'nope' })!;
+    for (const name of ['PORT', 'REDIS_URL', 'JWT_SECRET', 'DATABASE_URL']) expect(message).toMatch(new RegExp(`^ {2}- ${name}: `, 'm'));
+  });
+
+  it('reads booleans written as true/false or 1/0', () => {
+    expect(loadConfig({ DEV_LOGIN_ENABLED: '1', WORKERS_IN_PROCESS: '0', RUN_MIGRATIONS: 'false' })).toMatchObject({
+      DEV_LOGIN_ENABLED: true,
+      WORKERS_IN_PROCESS: false,
+      RUN_MIGRATIONS: false,
+    });
+  });
+
+  it('applies migrations at start-up by default, except in production', () => {
+    expect(loadConfig({}).RUN_MIGRATIONS).toBe(true);
+    expect(loadConfig(PRODUCTION).RUN_MIGRATIONS).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, RUN_MIGRATIONS: 'true' }).RUN_MIGRATIONS).toBe(true);
+  });
+
+  describe("README's configuration table", () => {
+    const table = readmeConfigurationTable();
+
+    it('documents exactly the variables the service reads', () => {
+      expect([...table.keys()].sort()).toEqual(configVariables());
+    });
+
+    it('states the defaults the service uses', () => {
+      const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+      for (const [name, documented] of table) {
+        const unset = /^\*\(.*\)\*$/.test(documented);
+        const literal = /^`([^`]*)`/.exec(documented)?.[1];
+        expect({ name, documented: unset ? undefined : literal }).toEqual({
+          name,
+          documented: defaults[name] === undefined ? undefined : String(defaults[name]),
+        });
+      }
+    });
+
+    it('names variables the service really reads from the environment', () => {
+      // A valid, non-default value for each documented variable.
+      const values: Record<string, string> = {
+        NODE_ENV: 'test',
+        PORT: '4321',
+        DATABASE_URL: 'postgres://cb@db.example:5432/cb',
+        DATABASE_POOL_SIZE: '7',
+        EMBEDDED_PG_DIR: '/tmp/cb-pg',
+        EMBEDDED_PG_PORT: '54000',
+        RUN_MIGRATIONS: 'false',
+        REDIS_URL: 'redis://redis.example:6379',
+        QUEUE_PREFIX: 'cb-test',
+        WORKERS_IN_PROCESS: 'false',
+        JWT_SECRET: SECRET,
+        JWT_TTL_SECONDS: '600',
+        WECHAT_API_BASE_URL: 'http://127.0.0.1:9999',
+        WECHAT_APPID: 'wx-appid',
+        WECHAT_SECRET: 'wx-secret',
+        DEV_LOGIN_ENABLED: 'true',
+        LOG_LEVEL: 'debug',
+      };
+      expect(Object.keys(values).sort()).toEqual([...table.keys()].sort());
+      const config = loadConfig(values) as unknown as Record<string, unknown>;
+      for (const [name, value] of Object.entries(values)) expect({ name, value: String(config[name]) }).toEqual({ name, value });
+    });
+  });
+});

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { buildSchemaFromResolvers, renderSchema } from '../../src/graphql/schema-file';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const SCHEMA_FILE = join(__dirname, '../../schema.gql');
+const STALE = 'schema.gql is stale: run `npm run build` and commit schema.gql';
+
+/** Fails with the first differing line, so the message points at what changed. */
+function expectSameSchema(actual: [string, string], expected: [string, string], hint: string) {
+  if (actual[1] === expected[1]) return;
+  const a = actual[1].split('\n');
+  const e = expected[1].split('\n');
+  const line = a.findIndex((text, i) => text !== e[i]);
+  const at = (lines: string[]) => lines[line] ?? '(end of file)';
+  throw new Error(`${hint}\nfirst difference at line ${line + 1}:\n  ${expected[0]}: ${at(e)}\n  ${actual[0]}: ${at(a)}`);
+}
+
+describe('schema.gql', () => {
+  let t: TestApp | undefined;
+  afterAll(() => t?.close());
+
+  it('is what the code-first resolvers print', async () => {
+    const printed = renderSchema(await buildSchemaFromResolvers());
+    expectSameSchema(['printed from code', printed], ['schema.gql       ', readFileSync(SCHEMA_FILE, 'utf8')], STALE);
+  });
+
+  it("is the running app's schema: src/graphql/resolvers.ts lists every resolver", async () => {
+    t = await startTestApp();
+    const served = renderSchema(t.app.get(GraphQLSchemaHost).schema);
+    // served = printed here and printed = schema.gql above make served = schema.gql.
+    expectSameSchema(
+      ['served by the app           ', served],
+      ['printed from resolvers.ts   ', renderSchema(await buildSchemaFromResolvers())],
+      'the running app serves another schema than the resolvers in src/graphql/resolvers.ts print: add the missing resolver there',
+    );
+  });
+});

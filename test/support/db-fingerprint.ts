@@ -1,0 +1,32 @@
+import { DataSource } from 'typeorm';
+
+export interface DbFingerprint {
+  /** Row count of every table. */
+  rows: Record<string, number>;
+  /** md5 of every table's rows, so updates show up as well as inserts and deletes. */
+  content: Record<string, string>;
+  /** Sum of every stored account balance. */
+  balanceTotal: number;
+}
+
+/**
+ * Everything a request could have changed, to compare before and after requests that
+ * must change nothing (refused access, bad input).
+ */
+export async function dbFingerprint(ds: DataSource): Promise<DbFingerprint> {
+  const tables: { name: string }[] = await ds.query(
+    `SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  const rows: Record<string, number> = {};
+  const content: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [r] = await ds.query(
+      `SELECT count(*)::int AS n, coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS h FROM "${name}" t`,
+    );
+    rows[name] = r.n;
+    content[name] = r.h;
+  }
+  const [{ total }] = await ds.query(`SELECT coalesce(sum(balance), 0)::int8 AS total FROM account_balance`);
+  return { rows, content, balanceTotal: Number(total) };
+}

@@ -1,0 +1,124 @@
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/** What the fake answers: a JSON body (WeChat answers errors with HTTP 200 and an errcode), or a bare HTTP status. */
+export type FakeReply = { json: unknown } | { status: number };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body?: unknown;
+}
+
+export interface FakeWechat {
+  /** Use as WECHAT_API_BASE_URL. */
+  baseUrl: string;
+  appid: string;
+  secret: string;
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** `wx.login` code -> reply of `/sns/jscode2session`. Unknown codes get errcode 40029, as WeChat does. */
+  loginCodes: Map<string, FakeReply>;
+  /** `getPhoneNumber` code -> reply of `/wxa/business/getuserphonenumber`. Unknown codes get errcode 40029. */
+  phoneCodes: Map<string, FakeReply>;
+  /** Makes every access_token issued so far invalid (errcode 40001), as when WeChat rotates it early. */
+  expireAccessTokens(): void;
+  close(): Promise<void>;
+}
+
+export const loginOk = (openid: string): FakeReply => ({ json: { openid, session_key: `session-${openid}` } });
+export const phoneOk = (purePhoneNumber: string, countryCode = '86'): FakeReply => ({
+  json: {
+    errcode: 0,
+    errmsg: 'ok',
+    phone_info: { phoneNumber: purePhoneNumber, purePhoneNumber, countryCode, watermark: { timestamp: 1700000000, appid: 'wx' } },
+  },
+});
+export const wechatError = (errcode: number, errmsg: string): FakeReply => ({ json: { errcode, errmsg } });
+
+/**
+ * A real HTTP server on a random local port that answers like WeChat's server API for the
+ * three endpoints the service calls, and checks the credentials it is sent the way WeChat does.
+ */
+export async function startFakeWechat({
+  appid = 'wx-fake-appid',
+  secret = 'fake-app-secret',
+  pathPrefix = '',
+}: { appid?: string; secret?: string; pathPrefix?: string } = {}): Promise<FakeWechat> {
+  const requests: RecordedRequest[] = [];
+  const loginCodes = new Map<string, FakeReply>();
+  const phoneCodes = new Map<string, FakeReply>();
+  const validTokens = new Set<string>();
+  let issued = 0;
+
+  const answer = async (req: IncomingMessage): Promise<FakeReply> => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const query = Object.fromEntries(url.searchParams);
+    const raw = await readBody(req);
+    const body = raw ? JSON.parse(raw) : undefined;
+    requests.push({ method: req.method ?? '', path: url.pathname, query, body });
+    // Stands in for a proxy mounted under a path, e.g. https://gateway.example/wechat.
+    if (!url.pathname.startsWith(`${pathPrefix}/`)) return { status: 404 };
+    url.pathname = url.pathname.slice(pathPrefix.length);
+    const badCredentials = query.appid !== appid || query.secret !== secret;
+
+    if (req.method === 'GET' && url.pathname === '/sns/jscode2session') {
+      if (badCredentials) return wechatError(40125, 'invalid appsecret');
+      if (query.grant_type !== 'authorization_code') return wechatError(40002, 'invalid grant_type');
+      return loginCodes.get(query.js_code) ?? wechatError(40029, 'invalid code');
+    }
+    if (req.method === 'GET' && url.pathname === '/cgi-bin/token') {
+      if (badCredentials) return wechatError(40125, 'invalid appsecret');
+      if (query.grant_type !== 'client_credential') return wechatError(40002, 'invalid grant_type');
+      const token = `access-token-${++issued}`;
+      validTokens.add(token);
+      return { json: { access_token: token, expires_in: 7200 } };
+    }
+    if (req.method === 'POST' && url.pathname === '/wxa/business/getuserphonenumber') {
+      if (!validTokens.has(query.access_token)) return wechatError(40001, 'invalid credential, access_token is invalid or not latest');
+      const code = (body as { code?: string } | undefined)?.code ?? '';
+      return phoneCodes.get(code) ?? wechatError(40029, 'invalid code');
+    }
+    return { status: 404 };
+  };
+
+  const server: Server = createServer((req, res) => {
+    answer(req).then(
+      (reply) => {
+        if ('status' in reply) {
+          res.writeHead(reply.status, { 'content-type': 'text/html' }).end('<html>error</html>');
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply.json));
+        }
+      },
+      () => res.writeHead(400).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}${pathPrefix}`,
+    appid,
+    secret,
+    requests,
+    loginCodes,
+    phoneCodes,
+    expireAccessTokens: () => validTokens.clear(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (data += chunk));
+    req.on('end', () => resolve(data));
+    req.on('error', reject);
+  });
+}
