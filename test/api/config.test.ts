@@ -136,6 +136,11 @@ describe('configuration', () => {
         WECHAT_SECRET: 'wx-secret',
         DEV_LOGIN_ENABLED: 'true',
         LOG_LEVEL: 'debug',
+        GRAPHQL_MAX_DEPTH: '7',
+        GRAPHQL_MAX_COST: '900',
+        RATE_LIMIT_LOGINS_PER_MINUTE: '5',
+        RATE_LIMIT_MUTATIONS_PER_MINUTE: '30',
+        METRICS_TOKEN: 'metrics-token-0123456789',
       };
       expect(Object.keys(values).sort()).toEqual([...table.keys()].sort());
       const config = loadConfig(values) as unknown as Record<string, unknown>;

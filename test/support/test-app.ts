@@ -21,7 +21,16 @@ export interface TestApp {
 /** The real service on its own fresh database, listening on a random port. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', DEV_LOGIN_ENABLED: 'true', DATABASE_URL: db.url, LOG_LEVEL: 'error', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DEV_LOGIN_ENABLED: 'true',
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'error',
+    // Tests log in and write far faster than people; the rate-limit tests set their own.
+    RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+    ...env,
+  });
   const app = await createApi({ config, databaseUrl: db.url });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
