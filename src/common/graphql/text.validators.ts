@@ -1,7 +1,9 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
-// C0/C1 control characters, bidi overrides and zero-width joiners used to spoof text.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+// C0/C1 control characters, bidi marks/overrides/isolates, and the invisible zero-width
+// space, word joiner and BOM, used to make look-alike names ("张\u200b三" vs "张三").
+// The zero-width (non-)joiners stay allowed: emoji sequences and some scripts need them.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 
 /** Rejects control characters in free text (names, titles, memos); newlines allowed when `multiline`. */
 export function NoControlCharacters(opts: { multiline?: boolean } = {}, validationOptions?: ValidationOptions) {
