@@ -25,7 +25,7 @@ export class AuthGuard implements CanActivate {
     const request = requestOf(context);
     const header = request.headers?.authorization;
     if (!header) throw new DomainError('UNAUTHENTICATED');
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
     if (!match) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确');
     const personId = this.tokens.verify(match[1], 'access');
     if (!UUID.test(personId)) throw new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录');

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Capability, requireCapability, Scope } from '../auth/access-policy';
+import { can, Capability, requireCapability, Scope } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerService } from '../ledger/ledger.service';
+import { maskText } from '../observability/masking';
 import { Branch } from './branch.entity';
 import {
   AppointBranchManagerInput,
@@ -117,15 +118,18 @@ export class OrganisationService {
     return toPage(rows, page.first, (r) => r, (r) => [r.name, r.id]);
   }
 
+  /** Residents see who runs their branch, with the mobile masked; its managers and admins see it whole. */
   async branchStaff(actor: Principal, branchId: string): Promise<Staff[]> {
-    await this.requireOnBranch(actor, Capability.READ, branchId);
-    return this.tx.run((m) =>
+    const scope = await this.requireOnBranch(actor, Capability.READ, branchId);
+    const rows: Staff[] = await this.tx.run((m) =>
       m.query(
         `SELECT p.id AS "personId", p.name, p.mobile, ra.role FROM role_assignment ra JOIN person p ON p.id = ra.person_id
          WHERE ra.branch_id = $1 ORDER BY ra.created_at`,
         [branchId],
       ),
     );
+    if (can(actor, Capability.MANAGE, scope)) return rows;
+    return rows.map((row) => ({ ...row, mobile: maskText(row.mobile) }));
   }
 
   // ---- changing -----------------------------------------------------------------

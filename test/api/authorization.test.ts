@@ -331,6 +331,16 @@ describe('authorization across branches and townships', () => {
     expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
   });
 
+  it('shows residents who runs their branch with the mobile masked, and its managers in full', async () => {
+    const query = `query($b: ID!) { branchStaff(branchId: $b) { personId mobile } }`;
+    const asResident = await t.gql(query, { b: w.branchA1 }, tokens.resA1);
+    const asManager = await t.gql(query, { b: w.branchA1 }, tokens.mgrA1);
+    const full = asManager.data.branchStaff.find((s: any) => s.personId === w.managerA1).mobile;
+    expect(full).toMatch(/^1\d{10}$/);
+    const masked = asResident.data.branchStaff.find((s: any) => s.personId === w.managerA1).mobile;
+    expect(masked).toBe(`${full.slice(0, 3)}****${full.slice(7)}`);
+  });
+
   it("shows a resident only their own balance and history through `me`", async () => {
     const me = ok(await as('resA1', `{ me { personId balance history(first: 10) { edges { node { amount } } } } }`)).me;
     expect(me.personId).toBe(w.residentA1.personId);

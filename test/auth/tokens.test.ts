@@ -117,6 +117,11 @@ describe('access tokens', () => {
     expect(errorCode(res)).toBe('UNAUTHENTICATED');
   });
 
+  it('accepts the scheme in any letter case (RFC 7235)', async () => {
+    const res = await withAuthorization(`bearer ${adminToken}`, RECONCILIATION, { t: townshipId });
+    expect(res.errors).toBeUndefined();
+  });
+
   it('stops accepting the token of a person whose record is gone', async () => {
     // A person created and signed in, then removed (as an operator might do by hand).
     const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (name, mobile) VALUES ('临时', '13700000103') RETURNING id`);
