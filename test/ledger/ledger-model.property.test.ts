@@ -99,7 +99,7 @@ describe('ledger against an in-memory model (property-based)', () => {
     for (const l of lines) model.balances.set(l.accountId, model.balances.get(l.accountId)! + l.amount);
   };
 
-  /** Runs `action` and asserts it fails with `code`; the caller then asserts nothing changed. */
+  /** Runs `action` and asserts it fails with `code`. That it changed nothing is checked after the step, against the unchanged model. */
   async function expectRefused(action: Promise<unknown>, code: ErrorCode): Promise<void> {
     const error = await action.then(
       () => new Error(`expected ${code}, but the call succeeded`),
