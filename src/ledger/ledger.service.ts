@@ -199,7 +199,10 @@ export class LedgerService {
       `WITH entry AS (
          INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo, reference_type,
                                     reference_id, reverses_entry_id, created_by, booked_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         SELECT $1::uuid, $2::text, $3, $4, $5, $6, $7, $8::int8, $9::uuid, $10::timestamptz
+         -- A key already booked is answered below without firing the insert trigger, so a
+         -- replay returns its entry even after the entry's month was closed.
+         WHERE NOT EXISTS (SELECT 1 FROM journal_entry WHERE township_id = $1 AND idempotency_key = $2)
          ON CONFLICT ON CONSTRAINT journal_entry_idempotency_key DO NOTHING
          RETURNING id, booked_at, period
        ), lines AS (

@@ -177,16 +177,15 @@ describe('database-enforced ledger rules (plain SQL)', () => {
       ['a single posting', [[0, 5]]],
       ['no postings at all', []],
       ['three postings that do not sum to zero', [[0, 3], [1, -2], [2, -2]]],
-    ] as [string, [number, number][]][])('refuses %s', async (_name, lines) => {
+    ] as [string, [number, number][]][])('refuses %s', async (name, lines) => {
       const accounts = [resident(), issuance(), redemption()];
-      const before = await counts();
-      const balances = await Promise.all(accounts.map(balance));
+      const balances = async () => [await balance(accounts[0]), await balance(accounts[1]), await balance(accounts[2])];
+      const before = { counts: await counts(), balances: await balances() };
       const error = await refusal(
-        insertEntry({ townshipId: t.id, key: `unbalanced-${lines.length}-${Math.random()}`, lines: lines.map(([a, n]) => [accounts[a], n]) }),
+        insertEntry({ townshipId: t.id, key: `unbalanced: ${name}`, lines: lines.map(([a, n]) => [accounts[a], n]) }),
       );
       expect(error.code).toBe('CB002');
-      expect(await counts()).toEqual(before);
-      expect(await Promise.all(accounts.map(balance))).toEqual(balances);
+      expect({ counts: await counts(), balances: await balances() }).toEqual(before);
     });
 
     it('accepts three postings that sum to zero (the control case)', async () => {

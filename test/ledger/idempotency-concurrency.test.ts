@@ -109,6 +109,33 @@ describe('ledger idempotency and concurrency', () => {
       expect((await balanceOf(a)) + (await balanceOf(b))).toBe(5 + 3);
       await expectReconciled(t.id, 2);
     });
+
+    it('answers a replay after the entry’s month was closed with the original entry, not PERIOD_CLOSED', async () => {
+      // A job retried after month-end settlement closed the month its entry was booked in.
+      const t = await seedTownship(db.dataSource, { branches: 1, residentsPerBranch: 1 });
+      const resident = t.branches[0].residents[0].accountId;
+      const request: PostEntryRequest = {
+        townshipId: t.id,
+        idempotencyKey: 'attendance:march',
+        kind: EntryKind.MINT,
+        memo: '三月志愿服务',
+        bookedAt: new Date('2024-03-31T23:50:00+08:00'),
+        lines: [
+          { accountId: resident, amount: 2 },
+          { accountId: t.branches[0].issuanceAccountId, amount: -2 },
+        ],
+      };
+      const original = await post(request);
+      expect(original).toMatchObject({ created: true, period: '2024-03' });
+      await tx.run((m) => ledger.closePeriod(m, t.id, '2024-03', null));
+
+      expect(await post(request)).toEqual({ ...original, created: false });
+      await expect(post({ ...request, memo: '改过的摘要' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+      // A new key into the closed month is still refused.
+      await expect(post({ ...request, idempotencyKey: 'attendance:march-late' })).rejects.toMatchObject({ code: 'PERIOD_CLOSED' });
+      expect(await entryCount(t.id)).toBe(1);
+      expect(await balanceOf(resident)).toBe(2);
+    });
   });
 
   describe('rule 3: racing spends never overdraw', () => {

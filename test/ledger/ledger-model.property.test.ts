@@ -20,7 +20,7 @@ import { seedTownship, SeededTownship } from '../support/factories';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 const BRANCHES = 2;
-const RESIDENTS_PER_BRANCH = 3;
+const RESIDENTS_PER_BRANCH = 2;
 const REASONS = ['记错了积分', '重复发放'];
 
 /** What the model knows about one booked entry, and how to send its request again. */
@@ -82,7 +82,11 @@ describe('ledger against an in-memory model (property-based)', () => {
       adminOf: [t.id],
       managerOf: [],
     };
-    return { model: { balances, entries: [], audited: 0, nextKey: 0 }, real: { t, admin: adminPrincipal, residents, adjustable } };
+    const model: Model = { balances, entries: [], audited: 0, nextKey: 0 };
+    const real: Real = { t, admin: adminPrincipal, residents, adjustable };
+    // Every resident starts with a few points, so spends and reversals have something to work on.
+    for (const [i, accountId] of residents.entries()) await postNew(model, real, mintRequest(model, real, i % BRANCHES, accountId, 5 + i));
+    return { model, real };
   }
 
   const post = (request: PostEntryRequest) => tx.run((m) => ledger.post(m, request));
@@ -95,7 +99,7 @@ describe('ledger against an in-memory model (property-based)', () => {
     for (const l of lines) model.balances.set(l.accountId, model.balances.get(l.accountId)! + l.amount);
   };
 
-  /** Runs `action` and asserts it fails with `code`; the caller then asserts nothing changed. */
+  /** Runs `action` and asserts it fails with `code`. That it changed nothing is checked after the step, against the unchanged model. */
   async function expectRefused(action: Promise<unknown>, code: ErrorCode): Promise<void> {
     const error = await action.then(
       () => new Error(`expected ${code}, but the call succeeded`),
@@ -208,32 +212,46 @@ describe('ledger against an in-memory model (property-based)', () => {
   const key = (model: Model, what: string) => `${what}-${model.nextKey++}`;
 
   /** A branch mints to a resident (activity attendance). */
+  function mintRequest(model: Model, real: Real, branch: number, accountId: string, amount: number): PostEntryRequest {
+    const idempotencyKey = key(model, 'attendance');
+    return {
+      townshipId: real.t.id,
+      idempotencyKey,
+      kind: EntryKind.MINT,
+      memo: `志愿服务积分 ${amount}`,
+      reference: { type: 'ATTENDANCE', id: idempotencyKey },
+      lines: [
+        { accountId, amount },
+        { accountId: real.t.branches[branch].issuanceAccountId, amount: -amount },
+      ],
+    };
+  }
   const mint = fc
     .record({ branch: fc.nat(BRANCHES - 1), resident: fc.nat(BRANCHES * RESIDENTS_PER_BRANCH - 1), amount: fc.integer({ min: 1, max: 20 }) })
     .map(
       ({ branch, resident, amount }) =>
-        new Step(`mint(branch ${branch} → resident ${resident}, ${amount})`, always, async (model, real) => {
-          const idempotencyKey = key(model, 'attendance');
-          await postNew(model, real, {
-            townshipId: real.t.id,
-            idempotencyKey,
-            kind: EntryKind.MINT,
-            memo: `志愿服务积分 ${amount}`,
-            reference: { type: 'ATTENDANCE', id: idempotencyKey },
-            lines: [
-              { accountId: real.residents[resident], amount },
-              { accountId: real.t.branches[branch].issuanceAccountId, amount: -amount },
-            ],
-          });
-        }),
+        new Step(`mint(branch ${branch} → resident ${resident}, ${amount})`, always, (model, real) =>
+          postNew(model, real, mintRequest(model, real, branch, real.residents[resident], amount)),
+        ),
     );
 
-  /** A resident spends at a branch (course enrolment); may overdraw, then must change nothing. */
+  /**
+   * A resident spends at a branch (course enrolment); may overdraw, then must change
+   * nothing. Besides fixed prices, spends of exactly the balance and of one point more
+   * probe the boundary.
+   */
   const spend = fc
-    .record({ resident: fc.nat(BRANCHES * RESIDENTS_PER_BRANCH - 1), branch: fc.nat(BRANCHES - 1), amount: fc.integer({ min: 1, max: 15 }) })
+    .record({
+      resident: fc.nat(BRANCHES * RESIDENTS_PER_BRANCH - 1),
+      branch: fc.nat(BRANCHES - 1),
+      price: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.constant('balance' as const), fc.constant('balance + 1' as const)),
+    })
     .map(
-      ({ resident, branch, amount }) =>
-        new Step(`spend(resident ${resident} → branch ${branch}, ${amount})`, always, async (model, real) => {
+      ({ resident, branch, price }) =>
+        new Step(`spend(resident ${resident} → branch ${branch}, ${price})`, always, async (model, real) => {
+          const accountId = real.residents[resident];
+          const balance = model.balances.get(accountId)!;
+          const amount = price === 'balance' ? Math.max(balance, 1) : price === 'balance + 1' ? balance + 1 : price;
           const idempotencyKey = key(model, 'enrolment');
           await postNew(model, real, {
             townshipId: real.t.id,
@@ -242,7 +260,7 @@ describe('ledger against an in-memory model (property-based)', () => {
             memo: `体验课程 ${amount}`,
             reference: { type: 'ENROLMENT', id: idempotencyKey },
             lines: [
-              { accountId: real.residents[resident], amount: -amount },
+              { accountId, amount: -amount },
               { accountId: real.t.branches[branch].redemptionAccountId, amount },
             ],
           });
