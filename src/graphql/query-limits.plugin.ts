@@ -8,6 +8,7 @@ import {
 } from 'graphql';
 import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { DomainError } from '../common/errors/domain.error';
+import { MAX_PAGE_SIZE } from '../common/pagination/connection';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -19,8 +20,10 @@ export interface QueryLimits {
  * of a connection whose nodes select 5 fields costs ~600, not 6. Every other field costs 1.
  */
 const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const pageSize = typeof args.first === 'number' ? args.first : undefined;
-  return pageSize === undefined ? undefined : 1 + childComplexity * Math.max(pageSize, 1);
+  if (typeof args.first !== 'number') return undefined;
+  // Page sizes beyond the maximum are refused by validation with a clearer message.
+  const pageSize = Math.min(Math.max(args.first, 1), MAX_PAGE_SIZE);
+  return 1 + childComplexity * pageSize;
 };
 
 /**
@@ -38,13 +41,19 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
           if (depth > limits.maxDepth) {
             throw tooComplex(`查询嵌套过深（${depth} 层，上限 ${limits.maxDepth} 层）`, { depth, maxDepth: limits.maxDepth });
           }
-          const cost = getComplexity({
-            schema,
-            query: document,
-            operationName: request.operationName ?? undefined,
-            variables: request.variables ?? {},
-            estimators: [pageSizeEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              query: document,
+              operationName: request.operationName ?? undefined,
+              variables: request.variables ?? {},
+              estimators: [pageSizeEstimator, simpleEstimator({ defaultComplexity: 1 })],
+            });
+          } catch {
+            // Variables that do not fit their types: execution refuses them as BAD_USER_INPUT.
+            return;
+          }
           if (cost > limits.maxCost) {
             throw tooComplex(`查询数据量过大（成本 ${cost}，上限 ${limits.maxCost}），请减少每页条数或查询字段`, {
               cost,
