@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AddressInfo } from 'node:net';
 import { AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
+import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from './redis';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface GqlResponse<T = any> {
@@ -19,10 +20,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real service on its own fresh database, listening on a random port. */
+/**
+ * The real service on its own fresh database, listening on a random port, with its
+ * job queues on the machine's Redis under a queue prefix of its own (removed on close).
+ */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', DEV_LOGIN_ENABLED: 'true', DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DEV_LOGIN_ENABLED: 'true',
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'warn',
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: testQueuePrefix(),
+    ...env,
+  });
   const app = await NestFactory.create(AppModule.forRoot({ config, databaseUrl: db.url }), { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -41,6 +53,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await app.close();
+      if (config.REDIS_URL) await removeQueueKeys(config.QUEUE_PREFIX);
       await db.drop();
     },
   };
