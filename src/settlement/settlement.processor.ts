@@ -25,6 +25,7 @@ export class SettlementProcessor implements JobHandler {
   }
 
   async failedForGood(job: Job, error: Error): Promise<void> {
+    if (error instanceof UnrecoverableError) return; // a failed check, already recorded by the service
     const { townshipId, month, run, branchId } = job.data as SettlementJobData;
     const where = branchId ? `分行 ${branchId} 结算失败` : '全镇结算失败';
     await this.settlement.markFailed(townshipId, month, run, `${where}：${error.message}`);
