@@ -19,12 +19,26 @@ async function main() {
   const database = await resolveDatabaseUrl(config);
   if (config.RUN_MIGRATIONS) await runMigrations(database.url);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, database.url));
-  app.enableShutdownHooks();
   const health = await serveHealth(config.WORKER_HEALTH_PORT, async () => {
     await app.get(DataSource).query('SELECT 1');
   });
-  process.once('beforeExit', () => health.close());
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => health.close());
+  // Graceful stop: workers take no new job, finish the ones in flight, then we exit 0.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: finishing jobs in flight`);
+      health.close();
+      app
+        .close()
+        .then(() => database.stop())
+        .then(
+          () => process.exit(0),
+          (error) => {
+            logger.error(`shutdown failed: ${error}`);
+            process.exit(1);
+          },
+        );
+    });
+  }
   logger.log(`文明银行 worker running (health on :${(health.address() as { port: number }).port}/health)`);
   if (process.send) process.send({ ready: true });
 }

@@ -84,10 +84,10 @@ export class AppConfig {
   @Max(64)
   WORKER_CONCURRENCY = 4;
 
-  /** Port of the worker process's `/health` endpoint (`npm run start:worker`). */
+  /** Port of the worker process's `/health` endpoint (`npm run start:worker`); 0 picks a free port. */
   @Transform(toInt)
   @IsInt()
-  @Min(1)
+  @Min(0)
   @Max(65535)
   WORKER_HEALTH_PORT = 3001;
 

@@ -113,7 +113,7 @@ describe('monthly theme lists', () => {
       expect(rows.map((r: any) => r.items)).toEqual([1, 1, 1]);
       const job = (await t.app.get(JobQueues).themes.getJobs(['completed'])).find((j) => j.data.month === next);
       expect(job?.attemptsMade).toBe(2); // the failed attempt and the successful retry
-      expect(job?.stacktrace.join('\n')).toContain('injected failure');
+      expect(job?.stacktrace?.join('\n')).toContain('injected failure');
       const [{ calls }] = await t.db.dataSource.query(`SELECT last_value::int AS calls FROM fail_once`);
       expect(calls).toBeGreaterThan(3); // the retry went over the branch published before the failure
     } finally {
