@@ -344,8 +344,15 @@ const BRANCH_FIGURES_SQL = `
     WHERE p.account_id = acct.redemption AND p.period = $2
       AND (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND o.kind = 'SPEND'))
   ),
-  live_mint AS (SELECT * FROM mint m WHERE m.kind = 'MINT' AND NOT EXISTS (SELECT 1 FROM mint r WHERE r.reverses_entry_id = m.id)),
-  live_spend AS (SELECT * FROM spend s WHERE s.kind = 'SPEND' AND NOT EXISTS (SELECT 1 FROM spend r WHERE r.reverses_entry_id = s.id)),
+  -- Not reversed within the month (looked up by the unique index on reverses_entry_id).
+  live_mint AS (
+    SELECT * FROM mint m WHERE m.kind = 'MINT'
+      AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = m.id AND r.period = $2)
+  ),
+  live_spend AS (
+    SELECT * FROM spend s WHERE s.kind = 'SPEND'
+      AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = s.id AND r.period = $2)
+  ),
   mint_line AS (  -- residents credited (or, for reversals, debited) by those entries
     SELECT m.id AS entry_id, a.resident_id, rp.amount
     FROM mint m JOIN posting rp ON rp.entry_id = m.id JOIN account a ON a.id = rp.account_id AND a.kind = 'RESIDENT'
