@@ -14,9 +14,13 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
+import { JobWorkersModule } from './jobs/job-workers.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { MeModule } from './me/me.module';
 import { OrganisationModule } from './organisation/organisation.module';
+import { SettlementModule } from './settlement/settlement.module';
+import { ThemesModule } from './themes/themes.module';
 
 export interface AppOptions {
   config: AppConfig;
@@ -42,6 +46,11 @@ export class AppModule {
         LedgerModule,
         OrganisationModule,
         MeModule,
+        JobsModule.forRoot(config, databaseUrl),
+        ThemesModule,
+        SettlementModule,
+        // Production runs the workers in their own process (`npm run start:worker`).
+        ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),
       ],
       providers: [
         HttpDrain,

@@ -78,6 +78,34 @@ export class AppConfig {
   @IsBoolean()
   WORKERS_IN_PROCESS = true;
 
+  /** Jobs processed at once per queue by each worker process. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WORKER_CONCURRENCY = 4;
+
+  /** Port of the worker process's `/health` endpoint (`npm run start:worker`); 0 picks a free port. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT = 3001;
+
+  /**
+   * How long a worker holds a job without renewing its lock; a worker that dies
+   * (SIGKILL, lost host) has its jobs picked up by another worker after about this long.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  JOB_LOCK_MS = 30_000;
+
+  /** Asia/Shanghai time of day (HH:MM) at which each month's theme lists are published on the 1st. */
+  @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM (24-hour, Asia/Shanghai)' })
+  THEME_PUBLISH_TIME = '00:05';
+
   /** HMAC secret for access tokens. Required in production (at least 32 characters). */
   @Transform(emptyToUndefined)
   @IsOptional()

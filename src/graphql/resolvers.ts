@@ -2,10 +2,12 @@ import { AuthResolver } from '../auth/auth.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { MeResolver } from '../me/me.resolver';
 import { OrganisationResolver } from '../organisation/organisation.resolver';
+import { SettlementResolver } from '../settlement/settlement.resolver';
+import { ThemeResolver } from '../themes/theme.resolver';
 
 /**
  * Every resolver, for printing schema.gql without starting the service. The schema
  * test compares the running app's schema with the file, so a resolver missing here
  * shows up as a stale schema.gql.
  */
-export const resolvers: Function[] = [AuthResolver, OrganisationResolver, LedgerResolver, MeResolver];
+export const resolvers: Function[] = [AuthResolver, OrganisationResolver, LedgerResolver, MeResolver, ThemeResolver, SettlementResolver];

@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { AddressInfo } from 'node:net';
 import { createApi } from '../../src/api';
 import { loadConfig } from '../../src/config/app-config';
+import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from './redis';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface GqlResponse<T = any> {
@@ -18,7 +19,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real service on its own fresh database, listening on a random port. */
+/**
+ * The real service on its own fresh database, listening on a random port, with its
+ * job queues on the machine's Redis under a queue prefix of its own (removed on close).
+ */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
@@ -26,6 +30,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DEV_LOGIN_ENABLED: 'true',
     DATABASE_URL: db.url,
     LOG_LEVEL: 'error',
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: testQueuePrefix(),
     // Tests log in and write far faster than people; the rate-limit tests set their own.
     RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
@@ -49,6 +55,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await app.close();
+      if (config.REDIS_URL) await removeQueueKeys(config.QUEUE_PREFIX);
       await db.drop();
     },
   };

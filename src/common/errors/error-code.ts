@@ -31,6 +31,13 @@ export const ERROR_MESSAGES = {
   NOT_REVERSIBLE: '冲正记录不能再次冲正',
   UNKNOWN_ACCOUNT: '积分账户不存在',
   LEDGER_INVARIANT_VIOLATED: '账务校验失败，操作已取消',
+  // Themes and settlement
+  THEME_NOT_PUBLISHED: '该主题不在本村（社区）当月已发布的主题清单中',
+  THEMES_ALREADY_PUBLISHED: '该月主题清单已发布，不能再修改',
+  THEME_LIMIT_REACHED: '当月主题数量已达上限',
+  MONTH_ALREADY_ENDED: '该月份已结束，不能再设置主题',
+  MONTH_NOT_ENDED: '该月份尚未结束，暂不能结算',
+  MONTH_NOT_SETTLED: '该月份尚未完成结算',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { LedgerModule } from '../ledger/ledger.module';
+import { SettlementProcessor } from './settlement.processor';
+import { SettlementResolver } from './settlement.resolver';
+import { SettlementService } from './settlement.service';
+
+@Module({
+  imports: [LedgerModule],
+  providers: [SettlementService, SettlementResolver, SettlementProcessor],
+  exports: [SettlementService, SettlementProcessor],
+})
+export class SettlementModule {}

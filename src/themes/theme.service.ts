@@ -1,0 +1,262 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Capability, requireCapability } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
+import { DomainError, notFound } from '../common/errors/domain.error';
+import { hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { TransactionRunner } from '../database/transaction.runner';
+import { JobQueues } from '../jobs/job-queues';
+import { PublishTownshipData, publishTownshipJobId, ThemeJob } from '../jobs/job.constants';
+import { AddThemeInput } from './dto/theme.inputs';
+import { PublishedThemeList, Theme, ThemePublicationStatus } from './dto/theme.models';
+
+/** Most themes a township sets for one month, and a branch adds for itself. */
+export const MAX_TOWNSHIP_THEMES = 30;
+export const MAX_BRANCH_THEMES = 20;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const SELECT_THEME = `
+  SELECT t.id, t.township_id AS "townshipId", t.branch_id AS "branchId", to_char(t.month, 'YYYY-MM') AS month,
+         t.title, t.description, t.suggested_points AS "suggestedPoints"
+  FROM theme t`;
+
+/** Retries of a publication job: a transient failure (database restart) must not lose a month. */
+export const PUBLISH_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 40 * 24 * 3600 },
+  removeOnFail: { age: 40 * 24 * 3600 },
+};
+
+/**
+ * Monthly theme lists: township admins set a month's themes, branch managers add their
+ * own, and each branch's list is published once per month (by the scheduler on the 1st
+ * or on an admin's request). After publication a branch's list is frozen.
+ *
+ * Themes of (township, month) and its publications are serialised by one advisory
+ * lock, so a theme added at the instant of publication is either in the list or refused.
+ */
+@Injectable()
+export class ThemeService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly queues: JobQueues,
+  ) {}
+
+  // ---- setting themes -------------------------------------------------------
+
+  async addTheme(actor: Principal, input: AddThemeInput): Promise<Theme> {
+    assertMonth(input.month);
+    if (hasEnded(input.month)) throw new DomainError('MONTH_ALREADY_ENDED');
+    return this.tx.run(async (m) => {
+      await this.authorise(m, actor, input.townshipId, input.branchId ?? null);
+      await this.lockMonth(m, input.townshipId, input.month);
+      await this.assertEditable(m, input.townshipId, input.branchId ?? null, input.month);
+      const [{ count }] = await m.query(
+        `SELECT count(*)::int AS count FROM theme WHERE township_id = $1 AND month = $2 AND branch_id IS NOT DISTINCT FROM $3`,
+        [input.townshipId, monthToPeriodDate(input.month), input.branchId ?? null],
+      );
+      if (count >= (input.branchId ? MAX_BRANCH_THEMES : MAX_TOWNSHIP_THEMES)) throw new DomainError('THEME_LIMIT_REACHED');
+      const [row] = await m.query(
+        `INSERT INTO theme (township_id, branch_id, month, title, description, suggested_points, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT DO NOTHING
+         RETURNING id`,
+        [
+          input.townshipId,
+          input.branchId ?? null,
+          monthToPeriodDate(input.month),
+          input.title,
+          input.description ?? '',
+          input.suggestedPoints,
+          actor.personId,
+        ],
+      );
+      if (!row) throw new DomainError('ALREADY_EXISTS', '该月已有同名主题');
+      const [theme] = await m.query(`${SELECT_THEME} WHERE t.id = $1`, [row.id]);
+      return theme;
+    });
+  }
+
+  async removeTheme(actor: Principal, themeId: string): Promise<boolean> {
+    return this.tx.run(async (m) => {
+      const [theme] = await m.query(`${SELECT_THEME} WHERE t.id = $1`, [themeId]);
+      if (!theme) throw notFound('该主题');
+      await this.authorise(m, actor, theme.townshipId, theme.branchId);
+      await this.lockMonth(m, theme.townshipId, theme.month);
+      await this.assertEditable(m, theme.townshipId, theme.branchId, theme.month);
+      await m.query(`DELETE FROM theme WHERE id = $1`, [themeId]);
+      return true;
+    });
+  }
+
+  /** The month's draft: township themes, plus the branch's own when a branch is given. */
+  async monthThemes(actor: Principal, townshipId: string, month: string, branchId?: string): Promise<Theme[]> {
+    assertMonth(month);
+    return this.tx.run(async (m) => {
+      await this.authorise(m, actor, townshipId, branchId ?? null);
+      return m.query(
+        `${SELECT_THEME} WHERE t.township_id = $1 AND t.month = $2 AND (t.branch_id IS NULL OR t.branch_id = $3)
+         ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title`,
+        [townshipId, monthToPeriodDate(month), branchId ?? null],
+      );
+    });
+  }
+
+  // ---- reading published lists ---------------------------------------------
+
+  /** A branch's published list for a month, or null while it is unpublished. Anyone of the township may read it. */
+  async publishedList(actor: Principal, branchId: string, month: string): Promise<PublishedThemeList | null> {
+    assertMonth(month);
+    return this.tx.run(async (m) => {
+      const [branch] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
+      if (!branch) throw notFound('该村（社区）');
+      requireCapability(actor, Capability.READ, { townshipId: branch.townshipId });
+      const [publication] = await m.query(
+        `SELECT published_at AS "publishedAt" FROM theme_publication WHERE branch_id = $1 AND month = $2`,
+        [branchId, monthToPeriodDate(month)],
+      );
+      if (!publication) return null;
+      const themes = await m.query(
+        `${SELECT_THEME} JOIN theme_publication_item i ON i.theme_id = t.id
+         WHERE i.branch_id = $1 AND i.month = $2 ORDER BY i.position`,
+        [branchId, monthToPeriodDate(month)],
+      );
+      return { branchId, month, publishedAt: publication.publishedAt, themes };
+    });
+  }
+
+  /**
+   * Throws THEME_NOT_PUBLISHED unless the theme is in the branch's published list for
+   * the month. Runs in the caller's transaction (e.g. creating an activity).
+   */
+  async assertThemeAvailable(
+    manager: EntityManager,
+    { townshipId, branchId, themeId, month }: { townshipId: string; branchId: string; themeId: string; month: string },
+  ): Promise<void> {
+    if (!UUID.test(themeId) || !isMonth(month)) throw new DomainError('THEME_NOT_PUBLISHED');
+    const rows = await manager.query(
+      `SELECT 1 FROM theme_publication_item i JOIN theme_publication p ON p.branch_id = i.branch_id AND p.month = i.month
+       WHERE p.township_id = $1 AND i.branch_id = $2 AND i.month = $3 AND i.theme_id = $4`,
+      [townshipId, branchId, monthToPeriodDate(month), themeId],
+    );
+    if (rows.length === 0) throw new DomainError('THEME_NOT_PUBLISHED');
+  }
+
+  async publicationStatus(actor: Principal, townshipId: string, month: string): Promise<ThemePublicationStatus> {
+    assertMonth(month);
+    requireCapability(actor, Capability.ADMINISTER, { townshipId });
+    return this.tx.run((m) => this.status(m, townshipId, month));
+  }
+
+  // ---- publishing -----------------------------------------------------------
+
+  /** An admin's on-demand publication: queued as the same job the scheduler runs. */
+  async requestPublication(actor: Principal, townshipId: string, month: string): Promise<ThemePublicationStatus> {
+    assertMonth(month);
+    requireCapability(actor, Capability.ADMINISTER, { townshipId });
+    if (hasEnded(month)) throw new DomainError('MONTH_ALREADY_ENDED');
+    const status = await this.tx.run((m) => this.status(m, townshipId, month));
+    if (status.branchesPublished < status.branchesTotal) {
+      await this.enqueuePublication(townshipId, month, status.branchesPublished, actor.personId);
+    }
+    return status;
+  }
+
+  async enqueuePublication(townshipId: string, month: string, alreadyPublished: number, requestedBy: string | null): Promise<void> {
+    const data: PublishTownshipData = { townshipId, month, requestedBy };
+    await this.queues.themes.add(ThemeJob.PUBLISH_TOWNSHIP, data, {
+      ...PUBLISH_JOB_OPTIONS,
+      jobId: publishTownshipJobId(townshipId, month, alreadyPublished),
+    });
+  }
+
+  /** Every township with its publication progress for a month (the scheduler's fan-out). */
+  async townshipsToPublish(month: string): Promise<{ townshipId: string; published: number; total: number }[]> {
+    return this.tx.run((m) =>
+      m.query(
+        `SELECT t.id AS "townshipId",
+                (SELECT count(*) FROM theme_publication p WHERE p.township_id = t.id AND p.month = $1)::int AS published,
+                (SELECT count(*) FROM branch b WHERE b.township_id = t.id)::int AS total
+         FROM township t ORDER BY t.id`,
+        [monthToPeriodDate(month)],
+      ),
+    );
+  }
+
+  /**
+   * Publishes every unpublished branch of a township for a month, one transaction per
+   * branch, so a retry after a failure only does what is left. Returns how many lists
+   * this call published.
+   */
+  async publishTownship(townshipId: string, month: string, publishedBy: string | null): Promise<number> {
+    const branches: { id: string }[] = await this.tx.run((m) =>
+      m.query(`SELECT id FROM branch WHERE township_id = $1 ORDER BY id`, [townshipId]),
+    );
+    let published = 0;
+    for (const branch of branches) {
+      if (await this.tx.run((m) => this.publishBranch(m, townshipId, branch.id, month, publishedBy))) published++;
+    }
+    return published;
+  }
+
+  /** Publishes one branch's list unless it already is; true when this call published it. */
+  async publishBranch(m: EntityManager, townshipId: string, branchId: string, month: string, publishedBy: string | null): Promise<boolean> {
+    await this.lockMonth(m, townshipId, month);
+    const period = monthToPeriodDate(month);
+    const inserted = await m.query(
+      `INSERT INTO theme_publication (township_id, branch_id, month, published_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [townshipId, branchId, period, publishedBy],
+    );
+    if (inserted.length === 0) return false;
+    await m.query(
+      `INSERT INTO theme_publication_item (branch_id, month, theme_id, position)
+       SELECT $2, $3, t.id, row_number() OVER (ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title)
+       FROM theme t
+       WHERE t.township_id = $1 AND t.month = $3 AND (t.branch_id IS NULL OR t.branch_id = $2)`,
+      [townshipId, branchId, period],
+    );
+    return true;
+  }
+
+  // ---- helpers --------------------------------------------------------------
+
+  private async status(m: EntityManager, townshipId: string, month: string): Promise<ThemePublicationStatus> {
+    const [row] = await m.query(
+      `SELECT (SELECT count(*) FROM branch WHERE township_id = $1)::int AS total,
+              (SELECT count(*) FROM theme_publication WHERE township_id = $1 AND month = $2)::int AS published`,
+      [townshipId, monthToPeriodDate(month)],
+    );
+    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published };
+  }
+
+  /** Township themes are the admins'; a branch's own themes its managers' (and the admins'). */
+  private async authorise(m: EntityManager, actor: Principal, townshipId: string, branchId: string | null): Promise<void> {
+    if (!branchId) {
+      requireCapability(actor, Capability.ADMINISTER, { townshipId });
+      return;
+    }
+    const [branch] = await m.query(`SELECT 1 FROM branch WHERE id = $1 AND township_id = $2`, [branchId, townshipId]);
+    if (!branch) throw notFound('该村（社区）');
+    requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
+  }
+
+  /** A township theme can change until any branch's list is out; a branch theme until that branch's is. */
+  private async assertEditable(m: EntityManager, townshipId: string, branchId: string | null, month: string): Promise<void> {
+    const published = await m.query(
+      `SELECT 1 FROM theme_publication WHERE township_id = $1 AND month = $2 AND ($3::uuid IS NULL OR branch_id = $3) LIMIT 1`,
+      [townshipId, monthToPeriodDate(month), branchId],
+    );
+    if (published.length) throw new DomainError('THEMES_ALREADY_PUBLISHED');
+  }
+
+  private async lockMonth(m: EntityManager, townshipId: string, month: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('themes:' || $1 || ':' || $2, 0))`, [townshipId, month]);
+  }
+}
+
+function assertMonth(month: string): void {
+  if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', '输入有误：月份格式须为YYYY-MM', { field: 'month' });
+}

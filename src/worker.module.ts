@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { DatabaseModule } from './database/database.module';
+import { JobWorkersModule } from './jobs/job-workers.module';
+import { JobsModule } from './jobs/jobs.module';
+
+/** The worker process: the job workers and what they need, without the HTTP API. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl, Math.max(4, config.WORKER_CONCURRENCY * 2 + 2), 'civilization-bank-worker'),
+        AuditModule,
+        JobsModule.forRoot(config, databaseUrl),
+        JobWorkersModule,
+      ],
+    };
+  }
+}

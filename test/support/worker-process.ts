@@ -1,0 +1,49 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for the exit (graceful shutdown). */
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+/**
+ * Starts `src/worker.ts` (what `npm run start:worker` runs, from source) as a real
+ * child process and resolves once its workers are running.
+ */
+export async function startWorkerProcess(env: Record<string, string>, timeoutMs = 40_000): Promise<WorkerProcess> {
+  let output = '';
+  const child = fork(join(__dirname, '../../src/worker.ts'), [], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    env: { ...process.env, NODE_ENV: 'test', RUN_MIGRATIONS: 'false', WORKER_HEALTH_PORT: '0', TS_NODE_PROJECT: 'tsconfig.json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), timeoutMs);
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before starting:\n${output}`));
+    });
+  });
+  return {
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
