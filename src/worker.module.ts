@@ -5,8 +5,10 @@ import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
+import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
 
-/** The worker process: the job workers and what they need, without the HTTP API. */
+/** The worker process: the job workers and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -14,10 +16,12 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         AppConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(config),
         DatabaseModule.forRoot(databaseUrl, Math.max(4, config.WORKER_CONCURRENCY * 2 + 2), 'civilization-bank-worker'),
         AuditModule,
         JobsModule.forRoot(config, databaseUrl),
         JobWorkersModule,
+        HealthModule,
       ],
     };
   }

@@ -2,9 +2,10 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { QueueConnection } from '../jobs/queue-connection';
 
 /**
- * Readiness of the queue backend: a PING on a connection of its own that fails fast
+ * Readiness of the queue backend. For Redis, a PING on a connection of its own that fails fast
  * (no offline queue, no retry loop), so a stopped Redis shows as down within a second
  * and as up again as soon as it is back.
  */
@@ -15,8 +16,9 @@ export class QueueBackendHealth implements OnModuleDestroy {
   constructor(
     config: AppConfig,
     private readonly health: HealthIndicatorService,
+    private readonly queues: QueueConnection,
   ) {
-    if (config.REDIS_URL) {
+    if (queues.kind === 'redis' && config.REDIS_URL) {
       this.redis = new Redis(config.REDIS_URL, {
         lazyConnect: true,
         enableOfflineQueue: false,
@@ -30,7 +32,8 @@ export class QueueBackendHealth implements OnModuleDestroy {
 
   async check(key = 'queue') {
     const indicator = this.health.check(key);
-    if (!this.redis) return indicator.up({ backend: 'none' });
+    // The PostgreSQL queue backend lives in the service's database: the database check covers it.
+    if (!this.redis) return indicator.up({ backend: this.queues.kind });
     try {
       if (this.redis.status === 'wait') await this.redis.connect();
       const pong = await withTimeout(this.redis.ping(), 1000);

@@ -5,6 +5,7 @@ import { JobQueues } from './job-queues';
 import { JOB_HANDLERS, JobHandler } from './job-handler';
 import { THEME_PUBLISH_SCHEDULER_ID, ThemeJob } from './job.constants';
 import { QueueConnection } from './queue-connection';
+import { jobDuration, jobFailures } from '../observability/metrics';
 
 /** The cron pattern (Asia/Shanghai) of the monthly publication: `HH:MM` on the 1st. */
 export function themePublishPattern(time: string): string {
@@ -58,8 +59,11 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
         maxStalledCount: 3,
       },
     );
+    worker.on('completed', (job) => observeJob(handler.queue, 'completed', job));
     worker.on('failed', (job, error) => {
+      jobFailures.inc({ queue: handler.queue });
       if (!job) return;
+      observeJob(handler.queue, 'failed', job);
       this.logger.warn(`job ${handler.queue}/${job.name} ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`);
       void (async () => {
         if ((await job.getState()) === 'failed') await handler.failedForGood?.(job, error);
@@ -73,4 +77,8 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     // close() waits for jobs in flight to finish (they commit or roll back whole).
     await Promise.all(this.workers.map((w) => w.close()));
   }
+}
+
+function observeJob(queue: string, outcome: 'completed' | 'failed', job: Job): void {
+  if (job.processedOn && job.finishedOn) jobDuration.observe({ queue, outcome }, (job.finishedOn - job.processedOn) / 1000);
 }

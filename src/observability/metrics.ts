@@ -77,7 +77,11 @@ export const queueDepth = new Gauge({
   async collect() {
     this.reset();
     for (const source of queueDepthSources) {
-      for (const { queue, state, count } of await source()) this.set({ queue, state }, count);
+      try {
+        for (const { queue, state, count } of await source()) this.set({ queue, state }, count);
+      } catch {
+        // Queue backend unreachable: no samples (readiness reports it); the scrape still succeeds.
+      }
     }
   },
 });

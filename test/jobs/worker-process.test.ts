@@ -66,6 +66,17 @@ describe('worker processes', () => {
       for (const row of rows) expect(row.items).toBe(row.branchId === town.branches[0].id ? 3 : 2);
       // Each process registered the scheduler on start: still one schedule.
       expect(await queue.getJobSchedulersCount()).toBe(1);
+      // Each worker process reports ready, and their metrics count the six jobs between them.
+      let completed = 0;
+      for (const worker of workers) {
+        const ready = await fetch(`http://127.0.0.1:${worker.port}/health/ready`);
+        expect(ready.status).toBe(200);
+        const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+        const line = metrics.split('\n').find((l) => l.startsWith('cb_job_duration_seconds_count{queue="themes",outcome="completed"}'));
+        completed += line ? Number(line.split(' ').pop()) : 0;
+        expect(metrics).toMatch(/cb_queue_jobs\{queue="themes",state="completed"\} \d+/);
+      }
+      expect(completed).toBe(6);
     } finally {
       await queue.close();
       await Promise.all(workers.splice(0).map((w) => w.stop()));

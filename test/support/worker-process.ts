@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 export interface WorkerProcess {
   child: ChildProcess;
+  /** Where it serves /health/live, /health/ready and /metrics. */
+  port: number;
   output(): string;
   /** SIGTERM and wait for the exit (graceful shutdown). */
   stop(): Promise<number | null>;
@@ -23,9 +25,11 @@ export async function startWorkerProcess(env: Record<string, string>, timeoutMs 
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let port = 0;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), timeoutMs);
-    child.once('message', () => {
+    child.once('message', (message: { port: number }) => {
+      port = message.port;
       clearTimeout(timer);
       resolve();
     });
@@ -36,6 +40,7 @@ export async function startWorkerProcess(env: Record<string, string>, timeoutMs 
   });
   return {
     child,
+    port,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
