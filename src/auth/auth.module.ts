@@ -16,6 +16,6 @@ import { WechatClient } from './wechat.client';
     AuthResolver,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [TokenService],
+  exports: [TokenService, PrincipalLoader],
 })
 export class AuthModule {}
