@@ -1,4 +1,5 @@
 import { Foundation1763800000000 } from './1763800000000-foundation';
+import { ActivitiesCourses1763800100000 } from './1763800100000-activities-courses';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
-export const migrations = [Foundation1763800000000];
+export const migrations = [Foundation1763800000000, ActivitiesCourses1763800100000];

@@ -2,12 +2,15 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
+import { ActivitiesModule } from './activities/activities.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { PassthroughExceptionFilter } from './common/graphql/passthrough-exception.filter';
 import { createValidationPipe } from './common/graphql/validation';
+import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { CoursesModule } from './courses/courses.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { LedgerModule } from './ledger/ledger.module';
@@ -35,6 +38,9 @@ export class AppModule {
         LedgerModule,
         OrganisationModule,
         MeModule,
+        ClockModule,
+        ActivitiesModule,
+        CoursesModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,4 +1,6 @@
+import { ActivitiesResolver, ActivitySignupResolver } from '../activities/activities.resolver';
 import { AuthResolver } from '../auth/auth.resolver';
+import { CourseEnrolmentResolver, CoursesResolver } from '../courses/courses.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { MeResolver } from '../me/me.resolver';
 import { OrganisationResolver } from '../organisation/organisation.resolver';
@@ -8,4 +10,13 @@ import { OrganisationResolver } from '../organisation/organisation.resolver';
  * test compares the running app's schema with the file, so a resolver missing here
  * shows up as a stale schema.gql.
  */
-export const resolvers: Function[] = [AuthResolver, OrganisationResolver, LedgerResolver, MeResolver];
+export const resolvers: Function[] = [
+  AuthResolver,
+  OrganisationResolver,
+  LedgerResolver,
+  MeResolver,
+  ActivitiesResolver,
+  ActivitySignupResolver,
+  CoursesResolver,
+  CourseEnrolmentResolver,
+];
