@@ -13,7 +13,7 @@ import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { OrganisationService } from '../organisation/organisation.service';
-import { Activity, ACTIVITY_COLUMNS, ActivitySignup, ActivityStatus, Attendance, SIGNUP_COLUMNS, SignupStatus } from './activity.entity';
+import { Activity, ACTIVITY_COLUMNS, ActivitySignup, ActivityStatus, Attendance, SIGNUP_COLUMNS, SIGNUP_RETURNING, SignupStatus } from './activity.entity';
 import { checkinCode, checkinWindow, CHECKIN_GRACE_MS, CHECKIN_WINDOW_SECONDS, isCheckinOpen, isValidCheckinCode, MAX_CHECKIN_FAILURES } from './checkin-code';
 import { ActivityFilterArgs, CancelActivityInput, CheckInInput, CreateActivityInput, MarkAttendanceInput, UpdateActivityInput } from './dto/activity.inputs';
 import { ActivityCompletion, CheckinCode } from './dto/activity.models';
@@ -179,7 +179,7 @@ export class ActivitiesService {
   async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
-    const signup = await this.tx.run(async (m) => {
+    return this.tx.run(async (m) => {
       // Checks for a clear error, and the shared lock (see the class comment). The
       // statement below re-checks with a snapshot taken after the lock is held.
       const [activity] = await m.query(
@@ -209,15 +209,14 @@ export class ActivitiesService {
                promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
                attendance_by = NULL, checkin_failures = 0
            WHERE s.status = 'CANCELLED'
-         RETURNING s.id, s.status`,
+         RETURNING ${SIGNUP_RETURNING}`,
         [activityId, resident.id, now],
       );
       // Nothing written: already signed up (a duplicate racing us, or a stale read); the
       // rollback returns any place the statement took.
       if (!row) throw new DomainError('ALREADY_SIGNED_UP');
-      return row as { id: string; status: SignupStatus };
+      return row as ActivitySignup;
     });
-    return this.signupRow(signup.id);
   }
 
   /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
