@@ -12,7 +12,8 @@
  * Prints sign-ups/s with p50/p99, the confirmed count (must be exactly 50), and the
  * ratios sign-ups/s ÷ me-queries/s (target ≥ 0.5) and me-queries/s ÷ ceiling (≥ 0.8).
  *
- * Env: BENCH_SECONDS (default 10), BENCH_RESIDENTS (2000), BENCH_PLACES (50).
+ * Env: BENCH_SECONDS (default 10), BENCH_RESIDENTS (2000), BENCH_PLACES (50),
+ *      BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. --prof).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -45,7 +46,9 @@ async function freePort(): Promise<number> {
 
 /** Starts `src/main.ts` as a separate process, so the load generator does not share its event loop. */
 async function startService(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/main.ts')], {
+  // BENCH_SERVICE_NODE_ARGS, e.g. "--prof", is passed to the service's node (profiling).
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/main.ts')], {
     env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET, RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'], // start-up chatter off; errors still shown
   });
@@ -63,7 +66,25 @@ async function startService(databaseUrl: string, port: number): Promise<ChildPro
   }
 }
 
-function post(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
+/** Requests resent because the server had just closed the idle keep-alive socket they were sent on. */
+let resent = 0;
+
+async function post(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postOnce(agent, port, query, variables, token);
+    } catch (error) {
+      // The request never reached the server (Node's documented keep-alive race); send it again.
+      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET' && attempt < 3) {
+        resent++;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+function postOnce(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
   const body = JSON.stringify({ query, variables });
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -91,7 +112,7 @@ function post(agent: http.Agent, port: number, query: string, variables?: object
         });
       },
     );
-    req.on('error', reject);
+    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
     req.end(body);
   });
 }
@@ -165,9 +186,8 @@ async function main() {
 
     // One keep-alive connection per resident, opened (and the server warmed) before the storm.
     const storm = new http.Agent({ keepAlive: true, maxSockets: RESIDENTS });
-    for (let round = 0; round < 2; round++) {
-      await Promise.all(residentTokens.map(() => post(storm, port, '{ __typename }')));
-    }
+    await Promise.all(residentTokens.map(() => post(storm, port, '{ __typename }')));
+    resent = 0;
 
     console.log(`\n${RESIDENTS} concurrent sign-ups for ${PLACES} places…`);
     const latencies: number[] = [];
@@ -206,7 +226,7 @@ async function main() {
     const ceiling = await runFor(SECONDS, CONNECTIONS, ceilingOp);
 
     console.log(`sign-ups             ${fmt(signups)}`);
-    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after keep-alive reset: ${resent}`);
     console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
     console.log(`me { balance }       ${fmt(meStats)}`);
