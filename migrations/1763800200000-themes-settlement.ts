@@ -102,11 +102,18 @@ export class ThemesSettlement1763800200000 implements MigrationInterface {
         CHECK (opening + earned - spent = closing)
       );
       CREATE INDEX account_period_balance_township_idx ON account_period_balance (township_id, period);
+
+      -- Activities take their theme from the month's published list (checked by
+      -- ThemeService.assertThemeAvailable); the key keeps a theme from vanishing under one.
+      ALTER TABLE activity ADD CONSTRAINT activity_theme_fk FOREIGN KEY (theme_id) REFERENCES theme(id);
+      CREATE INDEX activity_theme_idx ON activity (theme_id) WHERE theme_id IS NOT NULL;
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
+      ALTER TABLE activity DROP CONSTRAINT activity_theme_fk;
+      DROP INDEX activity_theme_idx;
       DROP TABLE account_period_balance, settlement_branch, settlement, theme_publication_item,
         theme_publication, theme CASCADE;
     `);

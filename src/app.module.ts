@@ -2,23 +2,26 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { HealthModule } from './health/health.module';
-import { HttpDrain } from './lifecycle/http-drain';
-import { ObservabilityModule } from './observability/observability.module';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { ActivitiesModule } from './activities/activities.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { PassthroughExceptionFilter } from './common/graphql/passthrough-exception.filter';
 import { createValidationPipe } from './common/graphql/validation';
+import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { CoursesModule } from './courses/courses.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
+import { HealthModule } from './health/health.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { HttpDrain } from './lifecycle/http-drain';
 import { MeModule } from './me/me.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationModule } from './organisation/organisation.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { ThemesModule } from './themes/themes.module';
 
@@ -46,6 +49,9 @@ export class AppModule {
         LedgerModule,
         OrganisationModule,
         MeModule,
+        ClockModule,
+        ActivitiesModule,
+        CoursesModule,
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { createSecretKey } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 
@@ -19,7 +20,10 @@ export class TokenService {
 
   constructor(private readonly config: AppConfig) {
     if (!config.JWT_SECRET) new Logger(TokenService.name).warn('JWT_SECRET is not set: using the development secret');
-    this.jwt = new JwtService({ secret: config.JWT_SECRET ?? DEVELOPMENT_SECRET });
+    // A KeyObject, not the string: given a string, jsonwebtoken tries (and fails) to parse it
+    // as a PEM public key on every verify, which cost about a fifth of the API's CPU.
+    const key = createSecretKey(Buffer.from(config.JWT_SECRET ?? DEVELOPMENT_SECRET));
+    this.jwt = new JwtService({ secret: key as unknown as Buffer });
   }
 
   issueAccessToken(personId: string): { token: string; expiresAt: Date } {

@@ -1,4 +1,6 @@
+import { ActivitiesResolver, ActivitySignupResolver } from '../activities/activities.resolver';
 import { AuthResolver } from '../auth/auth.resolver';
+import { CourseEnrolmentResolver, CoursesResolver } from '../courses/courses.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { MeResolver } from '../me/me.resolver';
 import { OrganisationResolver } from '../organisation/organisation.resolver';
@@ -10,4 +12,15 @@ import { ThemeResolver } from '../themes/theme.resolver';
  * test compares the running app's schema with the file, so a resolver missing here
  * shows up as a stale schema.gql.
  */
-export const resolvers: Function[] = [AuthResolver, OrganisationResolver, LedgerResolver, MeResolver, ThemeResolver, SettlementResolver];
+export const resolvers: Function[] = [
+  AuthResolver,
+  OrganisationResolver,
+  LedgerResolver,
+  MeResolver,
+  ActivitiesResolver,
+  ActivitySignupResolver,
+  CoursesResolver,
+  CourseEnrolmentResolver,
+  ThemeResolver,
+  SettlementResolver,
+];

@@ -141,6 +141,10 @@ describe('configuration', () => {
         RATE_LIMIT_LOGINS_PER_MINUTE: '5',
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '30',
         METRICS_TOKEN: 'metrics-token-0123456789',
+        WORKER_CONCURRENCY: '2',
+        WORKER_HEALTH_PORT: '3101',
+        JOB_LOCK_MS: '15000',
+        THEME_PUBLISH_TIME: '06:30',
       };
       expect(Object.keys(values).sort()).toEqual([...table.keys()].sort());
       const config = loadConfig(values) as unknown as Record<string, unknown>;

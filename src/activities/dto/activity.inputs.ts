@@ -1,0 +1,226 @@
+import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { NoControlCharacters } from '../../common/graphql/text.validators';
+import { ActivityStatus, Attendance, SignupStatus } from '../activity.entity';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export const MAX_ACTIVITY_CAPACITY = 10_000;
+/** Far above the +2 of a typical activity; a typo like 2000 is refused. */
+export const MAX_ACTIVITY_REWARD = 100;
+export const MAX_ATTENDANCE_BATCH = 500;
+
+@InputType()
+export class CreateActivityInput {
+  @Field(() => ID)
+  @IsUUID()
+  branchId: string;
+
+  @Field(() => ID, { nullable: true, description: 'A service team (服务队) of the same branch.' })
+  @IsOptional()
+  @IsUUID()
+  serviceTeamId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "A theme from the month's published list." })
+  @IsOptional()
+  @IsUUID()
+  themeId?: string | null;
+
+  @Field({ description: 'e.g. 平安有我消防安全宣传, 1-100 characters.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  title: string;
+
+  @Field({ defaultValue: '', description: 'Up to 2000 characters.' })
+  @IsString()
+  @MaxLength(2000)
+  @NoControlCharacters({ multiline: true })
+  description: string = '';
+
+  @Field({ description: '活动地点, 1-100 characters.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  place: string;
+
+  @Field()
+  @IsDate()
+  startsAt: Date;
+
+  @Field()
+  @IsDate()
+  endsAt: Date;
+
+  @Field({ description: 'Sign-ups close at this instant; at the latest the start.' })
+  @IsDate()
+  signupDeadline: Date;
+
+  @Field(() => Int, { description: `Confirmed places, 1-${MAX_ACTIVITY_CAPACITY}; later sign-ups join the waitlist.` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ACTIVITY_CAPACITY)
+  capacity: number;
+
+  @Field(() => Int, { description: `Points per attendee, 1-${MAX_ACTIVITY_REWARD}.` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ACTIVITY_REWARD)
+  rewardPoints: number;
+}
+
+/** Only the fields given change; null clears serviceTeamId or themeId. */
+@InputType()
+export class UpdateActivityInput {
+  @Field(() => ID)
+  @IsUUID()
+  id: string;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID()
+  serviceTeamId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID()
+  themeId?: string | null;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  title?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  @NoControlCharacters({ multiline: true })
+  description?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  place?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  startsAt?: Date;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  endsAt?: Date;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  signupDeadline?: Date;
+
+  @Field(() => Int, { nullable: true, description: 'Raising it promotes waitlisted residents; it cannot go below the confirmed count.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ACTIVITY_CAPACITY)
+  capacity?: number;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ACTIVITY_REWARD)
+  rewardPoints?: number;
+}
+
+@InputType()
+export class CancelActivityInput {
+  @Field(() => ID)
+  @IsUUID()
+  id: string;
+
+  @Field({ description: 'Shown to every resident who had signed up, 1-200 characters.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200)
+  @NoControlCharacters()
+  reason: string;
+}
+
+@InputType()
+export class CheckInInput {
+  @Field(() => ID)
+  @IsUUID()
+  activityId: string;
+
+  @Field({ description: 'The 6-digit code the manager shows (or the QR code carries).' })
+  @Transform(trim)
+  @IsString()
+  @Matches(/^\d{6}$/)
+  code: string;
+}
+
+@InputType()
+export class MarkAttendanceInput {
+  @Field(() => ID)
+  @IsUUID()
+  activityId: string;
+
+  @Field(() => [ID], { description: `Residents with a confirmed sign-up, 1-${MAX_ATTENDANCE_BATCH} at a time.` })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ATTENDANCE_BATCH)
+  @IsUUID('all', { each: true })
+  residentIds: string[];
+
+  @Field(() => Attendance)
+  @IsEnum(Attendance)
+  attendance: Attendance;
+}
+
+@ArgsType()
+export class ActivityFilterArgs {
+  @Field(() => ID)
+  @IsUUID()
+  townshipId: string;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID()
+  branchId?: string;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID()
+  themeId?: string;
+
+  @Field({ nullable: true, description: 'Activities starting in this month (YYYY-MM, Asia/Shanghai).' })
+  @IsOptional()
+  @Matches(/^\d{4}-(0[1-9]|1[0-2])$/)
+  month?: string;
+
+  @Field(() => ActivityStatus, { nullable: true })
+  @IsOptional()
+  @IsEnum(ActivityStatus)
+  status?: ActivityStatus;
+
+  @Field({ defaultValue: false, description: 'Include activities that have already ended (default: upcoming and running only).' })
+  @IsBoolean()
+  includePast: boolean = false;
+}
+
+@ArgsType()
+export class SignupStatusArgs {
+  @Field(() => SignupStatus, { nullable: true })
+  @IsOptional()
+  @IsEnum(SignupStatus)
+  status?: SignupStatus;
+}

@@ -1,0 +1,83 @@
+import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { uuidArg } from '../common/graphql/uuid.arg';
+import { PageArgs } from '../common/pagination/connection';
+import { Course, CourseEnrolment, CourseStatus } from './course.entity';
+import { CoursesService, EnrolmentWithCourse } from './courses.service';
+import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+import { CourseConnection, CourseEnrolmentConnection } from './dto/course.models';
+
+@Resolver(() => Course)
+export class CoursesResolver {
+  constructor(private readonly service: CoursesService) {}
+
+  @Query(() => CourseConnection, { description: "A township's courses, soonest first." })
+  courses(@CurrentPrincipal() actor: Principal, @Args() filter: CourseFilterArgs, @Args() page: PageArgs) {
+    return this.service.courses(actor, filter, page);
+  }
+
+  @Query(() => Course)
+  course(@CurrentPrincipal() actor: Principal, @Args('id', { type: () => ID }, uuidArg) id: string) {
+    return this.service.course(actor, id);
+  }
+
+  @Query(() => CourseEnrolmentConnection, { description: "The caller's course enrolments, most recent first (residents)." })
+  myEnrolments(@CurrentPrincipal() actor: Principal, @Args() page: PageArgs) {
+    return this.service.myEnrolments(actor, page);
+  }
+
+  @Query(() => CourseEnrolmentConnection, { description: "A course's enrolments (the branch's managers)." })
+  courseEnrolments(
+    @CurrentPrincipal() actor: Principal,
+    @Args('courseId', { type: () => ID }, uuidArg) courseId: string,
+    @Args() page: PageArgs,
+  ) {
+    return this.service.enrolments(actor, courseId, page);
+  }
+
+  @Mutation(() => Course, { description: 'A new course, open for enrolment (managers of the branch).' })
+  createCourse(@CurrentPrincipal() actor: Principal, @Args('input') input: CreateCourseInput) {
+    return this.service.create(actor, input);
+  }
+
+  @Mutation(() => Course, { description: 'Edits a course before it starts.' })
+  updateCourse(@CurrentPrincipal() actor: Principal, @Args('input') input: UpdateCourseInput) {
+    return this.service.update(actor, input);
+  }
+
+  @Mutation(() => Course, { description: 'Cancels the course and refunds every enrolment.' })
+  cancelCourse(@CurrentPrincipal() actor: Principal, @Args('input') input: CancelCourseInput) {
+    return this.service.cancel(actor, input);
+  }
+
+  @Mutation(() => CourseEnrolment, { description: 'Takes a seat and pays the price in points, atomically.' })
+  enrolInCourse(@CurrentPrincipal() actor: Principal, @Args('courseId', { type: () => ID }, uuidArg) courseId: string) {
+    return this.service.enrol(actor, courseId);
+  }
+
+  @Mutation(() => CourseEnrolment, { description: "Cancels the caller's enrolment before the cancel deadline; the charge is reversed." })
+  cancelEnrolment(@CurrentPrincipal() actor: Principal, @Args('courseId', { type: () => ID }, uuidArg) courseId: string) {
+    return this.service.cancelEnrolment(actor, courseId);
+  }
+
+  @ResolveField(() => Int, { description: 'Seats still free.' })
+  remainingSeats(@Parent() course: Course): number {
+    return course.status === CourseStatus.OPEN ? Math.max(0, course.capacity - course.enrolledCount) : 0;
+  }
+
+  @ResolveField(() => CourseEnrolment, { nullable: true, description: "The caller's latest enrolment, if any." })
+  myEnrolment(@CurrentPrincipal() actor: Principal, @Parent() course: Course) {
+    return this.service.myEnrolment(actor, course.id);
+  }
+}
+
+@Resolver(() => CourseEnrolment)
+export class CourseEnrolmentResolver {
+  constructor(private readonly service: CoursesService) {}
+
+  @ResolveField(() => Course)
+  course(@Parent() enrolment: EnrolmentWithCourse): Promise<Course> {
+    return this.service.courseForEnrolment(enrolment);
+  }
+}

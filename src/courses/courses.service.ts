@@ -1,0 +1,353 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { Capability, requireCapability, requireResident } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
+import { AuditService } from '../audit/audit.service';
+import { DomainError, notFound } from '../common/errors/domain.error';
+import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { Clock } from '../common/time/clock';
+import { assertSchedule } from '../common/time/schedule';
+import { monthRange } from '../common/time/shanghai-month';
+import { TransactionRunner } from '../database/transaction.runner';
+import { LedgerService } from '../ledger/ledger.service';
+import { AccountKind, EntryKind } from '../ledger/ledger.types';
+import { OrganisationService } from '../organisation/organisation.service';
+import { Course, COURSE_COLUMNS, CourseEnrolment, CourseStatus, ENROLMENT_COLUMNS } from './course.entity';
+import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+
+export type EnrolmentWithCourse = CourseEnrolment & { course?: Course };
+
+const REFUND_ON_CANCEL = '本人取消课程报名，退还积分';
+
+/**
+ * Experience courses paid for with points. Enrolment takes a seat (a conditional
+ * UPDATE of `enrolled_count`, like activity places) and charges the price (a SPEND
+ * under the key `enrolment:<enrolmentId>`) in one transaction: either both happen or
+ * neither. Refunds are reversals of that charge, never new entries.
+ */
+@Injectable()
+export class CoursesService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly ledger: LedgerService,
+    private readonly organisation: OrganisationService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  // ---- managing ---------------------------------------------------------------
+
+  async create(actor: Principal, input: CreateCourseInput): Promise<Course> {
+    const scope = await this.organisation.scopeOfBranch(input.branchId);
+    requireCapability(actor, Capability.MANAGE, scope);
+    assertSchedule(
+      {
+        startsAt: input.startsAt,
+        endsAt: input.endsAt,
+        deadlines: [
+          { at: input.enrolDeadline, field: 'enrolDeadline', label: '报名截止时间', changed: true },
+          { at: input.cancelDeadline, field: 'cancelDeadline', label: '取消截止时间', changed: false },
+        ],
+      },
+      this.clock.now(),
+    );
+    return this.tx.run(async (m) => {
+      const [row] = await m.query(
+        `INSERT INTO course (township_id, branch_id, title, description, place, starts_at, ends_at, enrol_deadline,
+                             cancel_deadline, capacity, price_points, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+        [
+          scope.townshipId,
+          input.branchId,
+          input.title,
+          input.description ?? '',
+          input.place,
+          input.startsAt,
+          input.endsAt,
+          input.enrolDeadline,
+          input.cancelDeadline,
+          input.capacity,
+          input.pricePoints,
+          actor.personId,
+        ],
+      );
+      return this.courseRow(m, row.id);
+    });
+  }
+
+  async update(actor: Principal, input: UpdateCourseInput): Promise<Course> {
+    return this.tx.run(async (m) => {
+      const current = await this.courseRow(m, input.id, 'FOR UPDATE');
+      requireCapability(actor, Capability.MANAGE, current);
+      const now = this.clock.now();
+      if (current.status !== CourseStatus.OPEN || current.startsAt.getTime() <= now.getTime()) throw new DomainError('COURSE_NOT_EDITABLE');
+      const next = {
+        title: input.title ?? current.title,
+        description: input.description ?? current.description,
+        place: input.place ?? current.place,
+        startsAt: input.startsAt ?? current.startsAt,
+        endsAt: input.endsAt ?? current.endsAt,
+        enrolDeadline: input.enrolDeadline ?? current.enrolDeadline,
+        cancelDeadline: input.cancelDeadline ?? current.cancelDeadline,
+        capacity: input.capacity ?? current.capacity,
+        pricePoints: input.pricePoints ?? current.pricePoints,
+      };
+      assertSchedule(
+        {
+          startsAt: next.startsAt,
+          endsAt: next.endsAt,
+          deadlines: [
+            { at: next.enrolDeadline, field: 'enrolDeadline', label: '报名截止时间', changed: input.enrolDeadline !== undefined },
+            { at: next.cancelDeadline, field: 'cancelDeadline', label: '取消截止时间', changed: false },
+          ],
+        },
+        now,
+      );
+      if (next.capacity < current.enrolledCount) {
+        throw new DomainError('CAPACITY_BELOW_TAKEN', `名额不能少于已报名人数（${current.enrolledCount}人）`);
+      }
+      await m.query(
+        `UPDATE course SET title = $2, description = $3, place = $4, starts_at = $5, ends_at = $6, enrol_deadline = $7,
+                cancel_deadline = $8, capacity = $9, price_points = $10, updated_at = now()
+         WHERE id = $1`,
+        [input.id, next.title, next.description, next.place, next.startsAt, next.endsAt, next.enrolDeadline, next.cancelDeadline,
+          next.capacity, next.pricePoints],
+      );
+      return this.courseRow(m, input.id);
+    });
+  }
+
+  /** Cancels the course and refunds every enrolment (reversal of each charge). Idempotent. */
+  async cancel(actor: Principal, input: CancelCourseInput): Promise<Course> {
+    return this.tx.run(async (m) => {
+      const course = await this.courseRow(m, input.id, 'FOR UPDATE');
+      requireCapability(actor, Capability.MANAGE, course);
+      if (course.status === CourseStatus.CANCELLED) return course;
+      if (course.endsAt.getTime() <= this.clock.now().getTime()) throw new DomainError('COURSE_NOT_EDITABLE', '课程已结束，不能取消');
+      const enrolments: { id: string; chargeEntryId: string }[] = await m.query(
+        `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
+         WHERE course_id = $1 AND status = 'ENROLLED' ORDER BY enrolled_at FOR UPDATE`,
+        [input.id],
+      );
+      const refunds: string[] = [];
+      for (const e of enrolments) {
+        const refund = await this.ledger.reverse(m, {
+          townshipId: course.townshipId,
+          entryId: e.chargeEntryId,
+          reason: `课程取消，退还积分：${input.reason}`,
+          createdBy: actor.personId,
+        });
+        refunds.push(refund.id);
+      }
+      await m.query(
+        `UPDATE course_enrolment e SET status = 'COURSE_CANCELLED', refund_entry_id = v.refund, cancelled_at = now(), cancel_reason = $3
+         FROM unnest($1::uuid[], $2::int8[]) AS v(id, refund) WHERE e.id = v.id`,
+        [enrolments.map((e) => e.id), refunds, input.reason],
+      );
+      await m.query(
+        `UPDATE course SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), enrolled_count = 0, updated_at = now()
+         WHERE id = $1`,
+        [input.id, input.reason],
+      );
+      await this.audit.record(m, {
+        townshipId: course.townshipId,
+        actorId: actor.personId,
+        action: 'course.cancel',
+        subject: input.id,
+        details: { reason: input.reason, refunded: enrolments.length },
+      });
+      return this.courseRow(m, input.id);
+    });
+  }
+
+  // ---- enrolling ----------------------------------------------------------------
+
+  /** Takes a seat and charges the price, atomically: no seat, no charge; no points, no seat. */
+  async enrol(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const enrolmentId = randomUUID();
+    await this.tx.run(async (m) => {
+      const course = await this.courseRow(m, courseId);
+      this.assertCanEnrol(course, resident.townshipId, now);
+      const existing = await m.query(`SELECT 1 FROM course_enrolment WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED'`, [
+        courseId,
+        resident.id,
+      ]);
+      if (existing.length) throw new DomainError('ALREADY_ENROLLED');
+      // The seat. Once the course is full this matches nothing and locks nothing.
+      const [[seat]] = await m.query(
+        `UPDATE course SET enrolled_count = enrolled_count + 1
+         WHERE id = $1 AND status = 'OPEN' AND enrol_deadline > $2 AND enrolled_count < capacity
+         RETURNING title, price_points AS "pricePoints"`,
+        [courseId, now],
+      );
+      if (!seat) {
+        this.assertCanEnrol(await this.courseRow(m, courseId), resident.townshipId, now);
+        throw new DomainError('COURSE_FULL');
+      }
+      const account = await this.ledger.residentAccount(m, resident.id);
+      const redemption = await this.ledger.branchAccount(m, course.branchId, AccountKind.BRANCH_REDEMPTION);
+      // The charge: INSUFFICIENT_POINTS from the database rolls the seat back with it.
+      const charge = await this.ledger.post(m, {
+        townshipId: course.townshipId,
+        kind: EntryKind.SPEND,
+        idempotencyKey: `enrolment:${enrolmentId}`,
+        reference: { type: 'COURSE', id: courseId },
+        memo: seat.title,
+        lines: [
+          { accountId: account.id, amount: -seat.pricePoints },
+          { accountId: redemption.id, amount: seat.pricePoints },
+        ],
+        createdBy: actor.personId,
+      });
+      const inserted = await m.query(
+        `INSERT INTO course_enrolment (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
+         VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7)
+         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING id`,
+        [enrolmentId, course.townshipId, course.branchId, courseId, resident.id, seat.pricePoints, charge.id],
+      );
+      // A concurrent request of the same resident won: roll back this seat and charge.
+      if (!inserted.length) throw new DomainError('ALREADY_ENROLLED');
+    });
+    return this.enrolmentRow(enrolmentId);
+  }
+
+  /** The resident cancels before the cancel deadline and gets the charge reversed. */
+  async cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+    const resident = requireResident(actor);
+    const id = await this.tx.run(async (m) => {
+      const course = await this.courseRow(m, courseId);
+      requireCapability(actor, Capability.READ, course);
+      if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED', '该课程已取消，积分已退还');
+      if (course.cancelDeadline.getTime() <= this.clock.now().getTime()) throw new DomainError('CANCEL_DEADLINE_PASSED');
+      const [enrolment] = await m.query(
+        `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
+         WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED' FOR UPDATE`,
+        [courseId, resident.id],
+      );
+      if (!enrolment) throw new DomainError('NOT_ENROLLED');
+      const refund = await this.ledger.reverse(m, {
+        townshipId: course.townshipId,
+        entryId: enrolment.chargeEntryId,
+        reason: REFUND_ON_CANCEL,
+        createdBy: actor.personId,
+      });
+      await m.query(
+        `UPDATE course_enrolment SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
+         WHERE id = $1`,
+        [enrolment.id, refund.id],
+      );
+      await m.query(`UPDATE course SET enrolled_count = enrolled_count - 1 WHERE id = $1`, [courseId]);
+      return enrolment.id as string;
+    });
+    return this.enrolmentRow(id);
+  }
+
+  // ---- reading --------------------------------------------------------------------
+
+  async course(actor: Principal, id: string): Promise<Course> {
+    const course = await this.tx.run((m) => this.courseRow(m, id));
+    requireCapability(actor, Capability.READ, course);
+    return course;
+  }
+
+  async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
+    requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
+    const after = decodeCursor(page.after, ['string', 'string']);
+    const range = filter.month ? monthRange(filter.month) : undefined;
+    const rows: Course[] = await this.tx.run((m) =>
+      m.query(
+        `SELECT ${COURSE_COLUMNS} FROM course c
+         WHERE c.township_id = $1
+           AND ($2::uuid IS NULL OR c.branch_id = $2)
+           AND ($3::text IS NULL OR c.status = $3)
+           AND ($4::timestamptz IS NULL OR (c.starts_at >= $4 AND c.starts_at < $5))
+           AND ($6::timestamptz IS NULL OR c.ends_at > $6)
+           AND ($7::timestamptz IS NULL OR (c.starts_at, c.id) > ($7::timestamptz, $8::uuid))
+         ORDER BY c.starts_at, c.id LIMIT $9`,
+        [
+          filter.townshipId,
+          filter.branchId ?? null,
+          filter.status ?? null,
+          range?.start ?? null,
+          range?.end ?? null,
+          filter.includePast ? null : this.clock.now(),
+          after ? new Date(after[0] as string) : null,
+          after?.[1] ?? null,
+          page.first + 1,
+        ],
+      ),
+    );
+    return toPage(rows, page.first, (r) => r, (r) => [r.startsAt.toISOString(), r.id]);
+  }
+
+  /** The caller's enrolments, most recent first, with their courses. */
+  async myEnrolments(actor: Principal, page: PageArgs): Promise<Page<EnrolmentWithCourse>> {
+    const resident = requireResident(actor);
+    return this.enrolmentPage('e.resident_id = $1', resident.id, page, true);
+  }
+
+  /** A course's enrolments (its branch's managers). */
+  async enrolments(actor: Principal, courseId: string, page: PageArgs): Promise<Page<EnrolmentWithCourse>> {
+    const course = await this.tx.run((m) => this.courseRow(m, courseId));
+    requireCapability(actor, Capability.MANAGE, course);
+    return this.enrolmentPage('e.course_id = $1', courseId, page, false);
+  }
+
+  async myEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment | null> {
+    if (!actor?.resident) return null;
+    const [row] = await this.tx.run((m) =>
+      m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
+        courseId,
+        actor.resident!.id,
+      ]),
+    );
+    return row ?? null;
+  }
+
+  async courseForEnrolment(enrolment: EnrolmentWithCourse): Promise<Course> {
+    return enrolment.course ?? this.tx.run((m) => this.courseRow(m, enrolment.courseId));
+  }
+
+  // ---- helpers ----------------------------------------------------------------------
+
+  private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
+    const after = decodeCursor(page.after, ['string', 'string']);
+    const rows: EnrolmentWithCourse[] = await this.tx.run(async (m) => {
+      const enrolments: EnrolmentWithCourse[] = await m.query(
+        `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
+         WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
+         ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
+        [id, after ? new Date(after[0] as string) : null, after?.[1] ?? null, page.first + 1],
+      );
+      if (withCourses && enrolments.length) {
+        const courses: Course[] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [
+          [...new Set(enrolments.map((e) => e.courseId))],
+        ]);
+        const byId = new Map(courses.map((c) => [c.id, c]));
+        for (const e of enrolments) e.course = byId.get(e.courseId);
+      }
+      return enrolments;
+    });
+    return toPage(rows, page.first, (r) => r, (r) => [r.enrolledAt.toISOString(), r.id]);
+  }
+
+  private async courseRow(m: EntityManager, id: string, lock: '' | 'FOR UPDATE' = ''): Promise<Course> {
+    const [row] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = $1 ${lock}`, [id]);
+    if (!row) throw notFound('该课程');
+    return row;
+  }
+
+  private async enrolmentRow(id: string): Promise<CourseEnrolment> {
+    const [row] = await this.tx.run((m) => m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id]));
+    return row;
+  }
+
+  private assertCanEnrol(course: Course, townshipId: string, now: Date): void {
+    if (course.townshipId !== townshipId) throw new DomainError('ENROL_OTHER_TOWNSHIP');
+    if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED');
+    if (course.enrolDeadline.getTime() <= now.getTime()) throw new DomainError('ENROL_CLOSED');
+  }
+}

@@ -1,0 +1,170 @@
+import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { NoControlCharacters } from '../../common/graphql/text.validators';
+import { CourseStatus } from '../course.entity';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export const MAX_COURSE_CAPACITY = 1000;
+export const MAX_COURSE_PRICE = 1000;
+
+@InputType()
+export class CreateCourseInput {
+  @Field(() => ID)
+  @IsUUID()
+  branchId: string;
+
+  @Field({ description: 'e.g. 小记者团非遗体验课, 1-100 characters.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  title: string;
+
+  @Field({ defaultValue: '', description: 'Up to 2000 characters.' })
+  @IsString()
+  @MaxLength(2000)
+  @NoControlCharacters({ multiline: true })
+  description: string = '';
+
+  @Field({ description: '1-100 characters.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  place: string;
+
+  @Field()
+  @IsDate()
+  startsAt: Date;
+
+  @Field()
+  @IsDate()
+  endsAt: Date;
+
+  @Field({ description: 'Enrolment closes at this instant; at the latest the start.' })
+  @IsDate()
+  enrolDeadline: Date;
+
+  @Field({ description: 'Residents may cancel and be refunded until this instant; at the latest the start.' })
+  @IsDate()
+  cancelDeadline: Date;
+
+  @Field(() => Int, { description: `Seats, 1-${MAX_COURSE_CAPACITY}.` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_COURSE_CAPACITY)
+  capacity: number;
+
+  @Field(() => Int, { description: `Points charged per seat, 1-${MAX_COURSE_PRICE}.` })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_COURSE_PRICE)
+  pricePoints: number;
+}
+
+/** Only the fields given change. A new price applies to later enrolments; refunds return what was paid. */
+@InputType()
+export class UpdateCourseInput {
+  @Field(() => ID)
+  @IsUUID()
+  id: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  title?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  @NoControlCharacters({ multiline: true })
+  description?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  @NoControlCharacters()
+  place?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  startsAt?: Date;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  endsAt?: Date;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  enrolDeadline?: Date;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsDate()
+  cancelDeadline?: Date;
+
+  @Field(() => Int, { nullable: true, description: 'Cannot go below the seats taken.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_COURSE_CAPACITY)
+  capacity?: number;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_COURSE_PRICE)
+  pricePoints?: number;
+}
+
+@InputType()
+export class CancelCourseInput {
+  @Field(() => ID)
+  @IsUUID()
+  id: string;
+
+  @Field({ description: 'Shown to enrolled residents (who are all refunded), 1-200 characters.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200)
+  @NoControlCharacters()
+  reason: string;
+}
+
+@ArgsType()
+export class CourseFilterArgs {
+  @Field(() => ID)
+  @IsUUID()
+  townshipId: string;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID()
+  branchId?: string;
+
+  @Field({ nullable: true, description: 'Courses starting in this month (YYYY-MM, Asia/Shanghai).' })
+  @IsOptional()
+  @Matches(/^\d{4}-(0[1-9]|1[0-2])$/)
+  month?: string;
+
+  @Field(() => CourseStatus, { nullable: true })
+  @IsOptional()
+  @IsEnum(CourseStatus)
+  status?: CourseStatus;
+
+  @Field({ defaultValue: false, description: 'Include courses that have already ended.' })
+  @IsBoolean()
+  includePast: boolean = false;
+}

@@ -1,0 +1,96 @@
+import { errorCode, startTestApp, TestApp } from '../support/test-app';
+import { createActivity, ok, seedWorld, SIGNUP_FIELDS, World } from '../support/activity-fixture';
+
+const SIGN_UP = `mutation($a: ID!) { signUpForActivity(activityId: $a) { ${SIGNUP_FIELDS} } }`;
+const WAITLIST = `query($a: ID!, $after: String) { activitySignups(activityId: $a, status: WAITLISTED, first: 100, after: $after) {
+  edges { node { residentId waitlistPosition } } pageInfo { hasNextPage endCursor } } }`;
+
+/** The waitlist as the branch manager sees it, in order. */
+async function waitlist(t: TestApp, token: string, activityId: string) {
+  const all: { residentId: string; waitlistPosition: number }[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = ok(await t.gql(WAITLIST, { a: activityId, after }, token)).activitySignups;
+    all.push(...page.edges.map((e: any) => e.node));
+    if (!page.pageInfo.hasNextPage) return all;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+describe('sign-up storm over HTTP', () => {
+  let t: TestApp;
+  let w: World;
+  beforeAll(async () => {
+    t = await startTestApp();
+    w = await seedWorld(t, { branches: 2, residentsPerBranch: 250 });
+  });
+  afterAll(() => t.close());
+
+  it('500 concurrent sign-ups for 30 places: 30 confirmed, 470 waitlisted in order; 10 cancellations promote the first 10', async () => {
+    const manager = w.managerTokens[0];
+    const activityId = await createActivity(t, manager, w.township.branches[0].id, { capacity: 30 });
+    const residents = w.township.branches.flatMap((b, bi) => b.residents.map((r, ri) => ({ ...r, token: w.residentTokens[bi][ri] })));
+    expect(residents).toHaveLength(500);
+
+    const results = await Promise.all(residents.map((r) => t.gql(SIGN_UP, { a: activityId }, r.token)));
+    expect(results.filter((r) => r.errors)).toEqual([]);
+    const statuses = results.map((r) => r.data.signUpForActivity.status);
+    expect(statuses.filter((s) => s === 'CONFIRMED')).toHaveLength(30);
+    expect(statuses.filter((s) => s === 'WAITLISTED')).toHaveLength(470);
+
+    const activity = ok(await t.gql(`query($a: ID!) { activity(id: $a) { confirmedCount remainingPlaces waitlistCount } }`, { a: activityId }, manager));
+    expect(activity.activity).toEqual({ confirmedCount: 30, remainingPlaces: 0, waitlistCount: 470 });
+
+    // The waitlist is a gap-free sequence in arrival order, and every confirmed sign-up arrived before every waitlisted one.
+    const before = await waitlist(t, manager, activityId);
+    expect(before.map((s) => s.waitlistPosition)).toEqual(Array.from({ length: 470 }, (_, i) => i + 1));
+    const [order] = await t.db.dataSource.query(
+      `SELECT max(arrival) FILTER (WHERE status = 'CONFIRMED') < min(arrival) FILTER (WHERE status = 'WAITLISTED') AS ordered
+       FROM activity_signup WHERE activity_id = $1`,
+      [activityId],
+    );
+    expect(order.ordered).toBe(true);
+
+    // A resident sees their own position.
+    const fifth = residents.find((r) => r.id === before[4].residentId)!;
+    const mine = ok(await t.gql(`query($a: ID!) { activity(id: $a) { mySignup { status waitlistPosition } } }`, { a: activityId }, fifth.token));
+    expect(mine.activity.mySignup).toEqual({ status: 'WAITLISTED', waitlistPosition: 5 });
+
+    // Signing up again is refused and changes nothing.
+    const again = await t.gql(SIGN_UP, { a: activityId }, fifth.token);
+    expect(errorCode(again)).toBe('ALREADY_SIGNED_UP');
+
+    // Ten confirmed residents cancel at once: exactly the first ten waitlisted move up.
+    const confirmed = results.filter((r) => r.data.signUpForActivity.status === 'CONFIRMED').map((r) => r.data.signUpForActivity.residentId);
+    const cancelling = residents.filter((r) => confirmed.slice(0, 10).includes(r.id));
+    const cancels = await Promise.all(
+      cancelling.map((r) => t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, r.token)),
+    );
+    expect(cancels.map((c) => c.errors ?? c.data.cancelSignup.status)).toEqual(Array(10).fill('CANCELLED'));
+
+    const promoted: { resident_id: string }[] = await t.db.dataSource.query(
+      `SELECT resident_id FROM activity_signup WHERE activity_id = $1 AND promoted_at IS NOT NULL AND status = 'CONFIRMED'`,
+      [activityId],
+    );
+    expect(promoted.map((p) => p.resident_id).sort()).toEqual(before.slice(0, 10).map((s) => s.residentId).sort());
+    const after = await waitlist(t, manager, activityId);
+    expect(after.map((s) => s.residentId)).toEqual(before.slice(10).map((s) => s.residentId));
+    expect(after.map((s) => s.waitlistPosition)).toEqual(Array.from({ length: 460 }, (_, i) => i + 1));
+    const [{ confirmed_count }] = await t.db.dataSource.query(`SELECT confirmed_count FROM activity WHERE id = $1`, [activityId]);
+    const [{ n }] = await t.db.dataSource.query(
+      `SELECT count(*)::int AS n FROM activity_signup WHERE activity_id = $1 AND status = 'CONFIRMED'`,
+      [activityId],
+    );
+    expect([confirmed_count, n]).toEqual([30, 30]);
+  });
+
+  it('concurrent duplicate sign-ups of one resident take one place', async () => {
+    const activityId = await createActivity(t, w.managerTokens[0], w.township.branches[0].id, { capacity: 5 });
+    const token = w.residentTokens[1][0];
+    const results = await Promise.all(Array.from({ length: 8 }, () => t.gql(SIGN_UP, { a: activityId }, token)));
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.filter((r) => r.errors).map(errorCode)).toEqual(Array(7).fill('ALREADY_SIGNED_UP'));
+    const [{ confirmed_count }] = await t.db.dataSource.query(`SELECT confirmed_count FROM activity WHERE id = $1`, [activityId]);
+    expect(confirmed_count).toBe(1);
+  });
+});

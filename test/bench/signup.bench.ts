@@ -1,0 +1,252 @@
+/**
+ * npm run bench:signup — a sign-up storm over HTTP GraphQL against the real service.
+ *
+ *   1. a fresh migrated database; 2,000 residents of one township, a branch manager;
+ *   2. the service started as its own process (production mode) on that database;
+ *   3. the manager creates and publishes an activity with 50 places (over GraphQL);
+ *   4. 2,000 residents sign up at the same instant, one connection each (the
+ *      connections are opened beforehand, as phones already connected would be);
+ *   5. at 50 connections for BENCH_SECONDS each: `{ me { balance } }` as random
+ *      residents, and `{ __typename }` (no resolver, no database: the server's ceiling).
+ *
+ * Prints sign-ups/s with p50/p99, the confirmed count (must be exactly 50), and the
+ * ratios sign-ups/s ÷ me-queries/s (target ≥ 0.5) and me-queries/s ÷ ceiling (≥ 0.8).
+ *
+ * Env: BENCH_SECONDS (default 10), BENCH_RESIDENTS (2000), BENCH_PLACES (50),
+ *      BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. --prof).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import http from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { TokenService } from '../../src/auth/token.service';
+import { loadConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { LedgerService } from '../../src/ledger/ledger.service';
+import { benchDatabase, fmt, runFor, summarise } from './bench-util';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RESIDENTS = Number(process.env.BENCH_RESIDENTS ?? 2000);
+const PLACES = Number(process.env.BENCH_PLACES ?? 50);
+const CONNECTIONS = 50;
+const JWT_SECRET = randomBytes(32).toString('hex');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts `src/main.ts` as a separate process, so the load generator does not share its event loop. */
+async function startService(databaseUrl: string, port: number): Promise<ChildProcess> {
+  // BENCH_SERVICE_NODE_ARGS, e.g. "--prof", is passed to the service's node (profiling).
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/main.ts')], {
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET, RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'], // start-up chatter off; errors still shown
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    try {
+      const res = await post(new http.Agent(), port, '{ __typename }');
+      if (res.data) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('service did not start');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Requests resent because the server had just closed the idle keep-alive socket they were sent on. */
+let resent = 0;
+
+async function post(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postOnce(agent, port, query, variables, token);
+    } catch (error) {
+      // The request never reached the server (Node's documented keep-alive race); send it again.
+      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET' && attempt < 3) {
+        resent++;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+function postOnce(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      },
+    );
+    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+    req.end(body);
+  });
+}
+
+async function seed(ds: DataSource) {
+  const ledger = new LedgerService();
+  return ds.transaction(async (m) => {
+    const [{ id: townshipId }] = await m.query(`INSERT INTO township (code, name) VALUES ('bench-signup', '基准镇') RETURNING id`);
+    await ledger.openTownshipAccounts(m, townshipId);
+    const [{ id: branchId }] = await m.query(`INSERT INTO branch (township_id, name) VALUES ($1, '武兴庄村') RETURNING id`, [townshipId]);
+    await ledger.openBranchAccounts(m, townshipId, branchId);
+    const people: { id: string }[] = await m.query(
+      `INSERT INTO person (name, mobile) SELECT '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g RETURNING id`,
+      [RESIDENTS],
+    );
+    const residents: { id: string }[] = await m.query(
+      `INSERT INTO resident (person_id, township_id, branch_id) SELECT p, $1, $2 FROM unnest($3::uuid[]) p RETURNING id`,
+      [townshipId, branchId, people.map((p) => p.id)],
+    );
+    await ledger.openResidentAccounts(m, townshipId, residents.map((r) => r.id));
+    const [{ id: managerId }] = await m.query(`INSERT INTO person (name, mobile) VALUES ('村书记', '13999999999') RETURNING id`);
+    await m.query(`INSERT INTO role_assignment (person_id, role, township_id, branch_id) VALUES ($1, 'BRANCH_MANAGER', $2, $3)`, [
+      managerId,
+      townshipId,
+      branchId,
+    ]);
+    return { branchId, personIds: people.map((p) => p.id), managerId };
+  });
+}
+
+async function main() {
+  const db = await benchDatabase('signup');
+  const ds = new DataSource(dataSourceOptions(db.url, 4, 'bench-signup'));
+  await ds.initialize();
+  let service: ChildProcess | undefined;
+  try {
+    console.log(`seeding ${RESIDENTS} residents…`);
+    const { branchId, personIds, managerId } = await seed(ds);
+    const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET }));
+    const residentTokens = personIds.map((id) => tokens.issueAccessToken(id).token);
+    const managerToken = tokens.issueAccessToken(managerId).token;
+
+    const port = await freePort();
+    service = await startService(db.url, port);
+    console.log(`service up on :${port} (production mode, pool ${process.env.DATABASE_POOL_SIZE ?? 20})`);
+
+    const now = Date.now();
+    const setup = new http.Agent({ keepAlive: true });
+    const created = await post(
+      setup,
+      port,
+      `mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }`,
+      {
+        i: {
+          branchId,
+          title: '平安有我消防安全宣传',
+          place: '村委会广场',
+          startsAt: new Date(now + 48 * 3600_000).toISOString(),
+          endsAt: new Date(now + 50 * 3600_000).toISOString(),
+          signupDeadline: new Date(now + 24 * 3600_000).toISOString(),
+          capacity: PLACES,
+          rewardPoints: 2,
+        },
+      },
+      managerToken,
+    );
+    if (created.errors) throw new Error(JSON.stringify(created.errors));
+    const activityId = created.data.createActivity.id;
+    const published = await post(setup, port, `mutation($a: ID!) { publishActivity(id: $a) { status } }`, { a: activityId }, managerToken);
+    if (published.errors) throw new Error(JSON.stringify(published.errors));
+
+    // One keep-alive connection per resident, opened (and the server warmed) before the storm.
+    const storm = new http.Agent({ keepAlive: true, maxSockets: RESIDENTS });
+    await Promise.all(residentTokens.map(() => post(storm, port, '{ __typename }')));
+    resent = 0;
+
+    console.log(`\n${RESIDENTS} concurrent sign-ups for ${PLACES} places…`);
+    const latencies: number[] = [];
+    const outcomes = new Map<string, number>();
+    const started = performance.now();
+    await Promise.all(
+      residentTokens.map(async (token) => {
+        const t0 = performance.now();
+        const res = await post(storm, port, `mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: activityId }, token);
+        latencies.push(performance.now() - t0);
+        const outcome = res.errors ? `error ${res.errors[0].extensions?.code}` : res.data.signUpForActivity.status;
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }),
+    );
+    const signups = summarise(latencies, (performance.now() - started) / 1000);
+    storm.destroy();
+    const [{ confirmed, waitlisted, counter }] = await ds.query(
+      `SELECT count(*) FILTER (WHERE s.status = 'CONFIRMED')::int AS confirmed, count(*) FILTER (WHERE s.status = 'WAITLISTED')::int AS waitlisted,
+              (SELECT confirmed_count FROM activity WHERE id = $1) AS counter
+       FROM activity_signup s WHERE s.activity_id = $1`,
+      [activityId],
+    );
+
+    const pool = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const me = async () => {
+      const res = await post(pool, port, '{ me { balance } }', undefined, residentTokens[randomInt(residentTokens.length)]);
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+    };
+    const ceilingOp = async () => {
+      const res = await post(pool, port, '{ __typename }');
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+    };
+    await runFor(2, CONNECTIONS, me); // warm-up
+    const meStats = await runFor(SECONDS, CONNECTIONS, me);
+    await runFor(1, CONNECTIONS, ceilingOp); // warm-up
+    const ceiling = await runFor(SECONDS, CONNECTIONS, ceilingOp);
+
+    console.log(`sign-ups             ${fmt(signups)}`);
+    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after keep-alive reset: ${resent}`);
+    console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
+    console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
+    console.log(`me { balance }       ${fmt(meStats)}`);
+    console.log(`{ __typename }       ${fmt(ceiling)}`);
+    console.log(`\nsign-ups/s ÷ me-queries/s = ${(signups.perSecond / meStats.perSecond).toFixed(2)}   (target >= 0.5)`);
+    console.log(`me-queries/s ÷ ceiling    = ${(meStats.perSecond / ceiling.perSecond).toFixed(2)}   (target >= 0.8)`);
+    if (confirmed !== PLACES || counter !== PLACES || confirmed + waitlisted !== RESIDENTS) process.exitCode = 1;
+    pool.destroy();
+    setup.destroy();
+  } finally {
+    if (service && service.exitCode === null) {
+      service.kill('SIGTERM');
+      await new Promise((r) => service!.once('exit', r));
+    }
+    await ds.destroy();
+    await db.drop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
