@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { CliModule } from './cli.module';
+import { seedDemo } from './demo/demo-seed';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
 import { OrganisationService } from './organisation/organisation.service';
@@ -13,6 +14,8 @@ Commands:
   migrate                         apply pending database migrations
   bootstrap --township-code CODE --township-name NAME --admin-name NAME --admin-mobile MOBILE
                                   create a township (head bank) and its first admin; safe to repeat
+  seed-demo                       潞城镇 with 54 villages, teams, managers, residents, themes, activities,
+                                  a course and some history; safe to repeat
 `;
 
 async function main(argv: string[]) {
@@ -51,6 +54,29 @@ async function main(argv: string[]) {
           adminMobile: values['admin-mobile']!,
         });
         console.log(JSON.stringify(result));
+      } finally {
+        await app.close();
+        await database.stop();
+      }
+      return;
+    }
+    case 'seed-demo': {
+      const database = await resolveDatabaseUrl(config);
+      if (config.RUN_MIGRATIONS) await runMigrations(database.url);
+      const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn', 'log'] });
+      try {
+        const started = Date.now();
+        const result = await seedDemo(app);
+        const first = result.villages[0];
+        console.log(
+          [
+            `潞城镇 demo ready in ${((Date.now() - started) / 1000).toFixed(1)} s (township ${result.townshipId}).`,
+            `Log in with devLogin (DEV_LOGIN_ENABLED=true) as:`,
+            `  township admin        ${result.adminMobile}`,
+            `  manager of ${first.name}   ${first.managerMobile}   (village n: 1380010 + n as 4 digits)`,
+            `  resident of ${first.name}  ${first.residentMobiles[0]}   (village n, resident r: 139 + n as 2 digits + r as 6 digits)`,
+          ].join('\n'),
+        );
       } finally {
         await app.close();
         await database.stop();

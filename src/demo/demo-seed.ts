@@ -1,0 +1,219 @@
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import { ActivitiesService } from '../activities/activities.service';
+import { Attendance } from '../activities/activity.entity';
+import { Principal } from '../auth/principal';
+import { PrincipalLoader } from '../auth/principal.loader';
+import { DomainError } from '../common/errors/domain.error';
+import { Clock } from '../common/time/clock';
+import { monthOf } from '../common/time/shanghai-month';
+import { CoursesService } from '../courses/courses.service';
+import { TransactionRunner } from '../database/transaction.runner';
+import { OrganisationService } from '../organisation/organisation.service';
+import { ThemeService } from '../themes/theme.service';
+import { DataSource } from 'typeorm';
+
+/**
+ * 潞城镇's demo data: every screen of a front end has something real to show. Written
+ * through the same services the API uses (validation, access checks, the ledger), and
+ * idempotent: each step looks for what it would create first, so running it again
+ * changes nothing.
+ */
+
+/** 潞城镇 (Tongzhou, Beijing) governs 54 administrative villages. */
+export const DEMO_VILLAGES = [
+  '武兴庄村', '大东各庄村', '西营村', '东堡村', '后北营村', '古城村', '胡各庄村', '东刘庄村', '夏店村', '辛安屯村',
+  '崔家楼村', '卜落垡村', '七级村', '武疃村', '南刘各庄村', '北刘各庄村', '大营村', '小营村', '东小营村', '西小营村',
+  '兴各庄村', '孔庄村', '燕山营村', '前北营村', '凌庄村', '常屯村', '侉店村', '甘棠村', '东杨庄村', '西杨庄村',
+  '中堡村', '后堡村', '前堡村', '召里村', '霍屯村', '大甘棠村', '小甘棠村', '后元化村', '前元化村', '太子府村',
+  '魏家坟村', '东夏园村', '西夏园村', '肖家林村', '康各庄村', '李疃村', '刘疃村', '郝家府村', '谢楼村', '贾后疃村',
+  '黄疃村', '安辛庄村', '芦庄村', '杨坨村',
+];
+export const DEMO_TEAMS = ['政策宣讲队', '治安巡逻队', '环境保护队', '文明交通队', '邻里互助队', '文化服务队'];
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '高', '罗'];
+const GIVEN = ['秀英', '桂兰', '建国', '志强', '淑珍', '玉兰', '国华', '红梅', '海燕', '德明', '春生', '丽华', '永福', '凤英', '文博', '子涵'];
+
+export const DEMO_TOWNSHIP = { townshipCode: 'lucheng', townshipName: '潞城镇', adminName: '张书记', adminMobile: '13800000001' };
+export const DEMO_THEMES = [
+  { title: '消防安全', description: '“平安有我”消防安全宣传、隐患排查', suggestedPoints: 2 },
+  { title: '文明交通', description: '路口文明交通劝导、交通安全宣传', suggestedPoints: 2 },
+  { title: '非遗传承', description: '非物质文化遗产体验与传承', suggestedPoints: 2 },
+];
+export const DEMO_COURSE = '小记者团非遗体验课程';
+
+export interface DemoSeedOptions {
+  villages?: number;
+  residentsPerVillage?: number;
+}
+
+export interface DemoSeedResult {
+  townshipId: string;
+  adminMobile: string;
+  villages: { branchId: string; name: string; managerMobile: string; residentMobiles: string[] }[];
+}
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+
+/** Mobile numbers follow a pattern so a developer can log in as anyone: see the README. */
+export const managerMobile = (village: number) => `1380010${String(village + 1).padStart(4, '0')}`;
+export const residentMobile = (village: number, n: number) => `139${String(village + 1).padStart(2, '0')}${String(n + 1).padStart(6, '0')}`;
+
+export async function seedDemo(app: INestApplicationContext, options: DemoSeedOptions = {}): Promise<DemoSeedResult> {
+  const villages = Math.min(options.villages ?? DEMO_VILLAGES.length, DEMO_VILLAGES.length);
+  const residentsPerVillage = options.residentsPerVillage ?? 50;
+  const logger = new Logger('DemoSeed');
+  const organisation = app.get(OrganisationService);
+  const themes = app.get(ThemeService);
+  const activities = app.get(ActivitiesService);
+  const courses = app.get(CoursesService);
+  const principals = app.get(PrincipalLoader);
+  const db = app.get(DataSource);
+  const tx = app.get(TransactionRunner);
+  const clock = app.get(Clock);
+  const realNow = clock.now.bind(clock);
+  const principal = async (personId: string): Promise<Principal> => (await principals.load(personId))!;
+
+  const { townshipId, adminPersonId } = await organisation.bootstrap(DEMO_TOWNSHIP);
+  const admin = await principal(adminPersonId);
+  const now = new Date();
+  const month = monthOf(now);
+
+  // This month's township themes; each branch's list is published once the branch exists.
+  const themeIds = new Map<string, string>();
+  for (const theme of DEMO_THEMES) {
+    const existing = await themeId(db, townshipId, month, theme.title);
+    themeIds.set(theme.title, existing ?? (await themes.addTheme(admin, { townshipId, month, ...theme })).id);
+  }
+
+  const result: DemoSeedResult = { townshipId, adminMobile: DEMO_TOWNSHIP.adminMobile, villages: [] };
+  for (let v = 0; v < villages; v++) {
+    const name = DEMO_VILLAGES[v];
+    const [found] = await db.query(`SELECT id FROM branch WHERE township_id = $1 AND name = $2`, [townshipId, name]);
+    const branchId: string = found?.id ?? (await organisation.createBranch(admin, { townshipId, name, kind: 'VILLAGE' as never })).id;
+    for (const team of DEMO_TEAMS) await ignoring('ALREADY_EXISTS', () => organisation.createServiceTeam(admin, { branchId, name: team }));
+    const manager = await organisation.appointBranchManager(admin, { branchId, name: `${name.slice(0, -1)}书记`, mobile: managerMobile(v) });
+    const residentMobiles: string[] = [];
+    const residentIds: string[] = [];
+    for (let r = 0; r < residentsPerVillage; r++) {
+      const mobile = residentMobile(v, r);
+      const name = SURNAMES[(v * 7 + r) % SURNAMES.length] + GIVEN[(v + r * 3) % GIVEN.length];
+      residentIds.push((await organisation.registerResident(admin, { branchId, name, mobile })).id);
+      residentMobiles.push(mobile);
+    }
+    result.villages.push({ branchId, name, managerMobile: managerMobile(v), residentMobiles });
+    // The branch's theme list for the month, as the 1st-of-month job publishes it.
+    await tx.run((m) => themes.publishBranch(m, townshipId, branchId, month, adminPersonId));
+    await seedVillageActivities(v, branchId, await principal(manager.personId), residentIds);
+  }
+  logger.log(`潞城镇 ready: ${villages} villages, ${villages * residentsPerVillage} residents`);
+  return result;
+
+  async function seedVillageActivities(v: number, branchId: string, manager: Principal, residentIds: string[]) {
+    const residentPrincipals = await Promise.all(residentIds.slice(0, 24).map(async (id) => principal((await personOf(db, id))!)));
+    const themeFor = (at: Date, title: string) => (monthOf(at) === month ? themeIds.get(title) : undefined);
+    try {
+      // History: last week's fire-safety publicity, attended and paid. Held in this month
+      // when possible so it carries this month's theme.
+      const lastWeek = new Date(now.getTime() - 6 * DAY);
+      const heldAt = monthOf(lastWeek) === month ? lastWeek : new Date(now.getTime() - 3 * HOUR);
+      const past = await activityOf(db, branchId, '“平安有我”消防安全宣传（上期）');
+      if (!past || past.status !== 'COMPLETED') {
+        clock.now = () => new Date(heldAt.getTime() - 2 * DAY);
+        const id: string =
+          past?.id ??
+          (await activities.create(manager, {
+            branchId,
+            title: '“平安有我”消防安全宣传（上期）',
+            description: '入户发放消防安全宣传册，讲解燃气、电动车充电安全常识。',
+            place: `${DEMO_VILLAGES[v]}村委会`,
+            themeId: themeFor(heldAt, '消防安全'),
+            startsAt: heldAt,
+            endsAt: new Date(heldAt.getTime() + 2 * HOUR),
+            signupDeadline: new Date(heldAt.getTime() - DAY),
+            capacity: 20,
+            rewardPoints: 2,
+          }).then((a) => a.id as string));
+        await activities.publish(manager, id);
+        for (const resident of residentPrincipals.slice(0, 20)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, id));
+        clock.now = () => new Date(heldAt.getTime() + 30 * 60_000);
+        await activities.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(0, 16), attendance: Attendance.PRESENT });
+        await activities.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(16, 20), attendance: Attendance.ABSENT });
+        await activities.complete(manager, id);
+      }
+      clock.now = realNow;
+
+      // Coming up: two activities open for sign-up, and the experience course.
+      const upcoming = [
+        { title: '“平安有我”消防安全宣传', theme: '消防安全', inDays: 3, capacity: 30, signups: 12, place: '村文化广场' },
+        { title: '文明交通劝导', theme: '文明交通', inDays: 5, capacity: 20, signups: 8, place: '村口路口' },
+      ];
+      for (const u of upcoming) {
+        if (await activityOf(db, branchId, u.title)) continue;
+        const startsAt = new Date(now.getTime() + u.inDays * DAY);
+        const created = await activities.create(manager, {
+          branchId,
+          title: u.title,
+          description: `${u.title}，欢迎居民踊跃报名。完成后每人获得2积分。`,
+          place: u.place,
+          themeId: themeFor(startsAt, u.theme),
+          startsAt,
+          endsAt: new Date(startsAt.getTime() + 2 * HOUR),
+          signupDeadline: new Date(startsAt.getTime() - DAY),
+          capacity: u.capacity,
+          rewardPoints: 2,
+        });
+        await activities.publish(manager, created.id);
+        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, created.id));
+      }
+
+      let [course] = await db.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, DEMO_COURSE]);
+      if (!course) {
+        const startsAt = new Date(now.getTime() + 7 * DAY);
+        course = await courses.create(manager, {
+          branchId,
+          title: DEMO_COURSE,
+          description: '小记者走进非遗传承人工作室，采访、拍摄并体验传统手工艺。',
+          place: '镇文化中心',
+          startsAt,
+          endsAt: new Date(startsAt.getTime() + 2 * HOUR),
+          enrolDeadline: new Date(startsAt.getTime() - DAY),
+          cancelDeadline: new Date(startsAt.getTime() - 2 * DAY),
+          capacity: 15,
+          pricePoints: 2,
+        });
+      }
+      // Five of last week's volunteers spend their 2 points on it.
+      for (const resident of residentPrincipals.slice(0, 5)) await ignoring('ALREADY_ENROLLED', () => courses.enrol(resident, course.id));
+    } finally {
+      clock.now = realNow;
+    }
+  }
+}
+
+async function ignoring<T>(code: string, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DomainError && error.code === code) return undefined;
+    throw error;
+  }
+}
+
+async function themeId(db: DataSource, townshipId: string, month: string, title: string): Promise<string | undefined> {
+  const [row] = await db.query(`SELECT id FROM theme WHERE township_id = $1 AND branch_id IS NULL AND month = $2 AND title = $3`, [
+    townshipId,
+    `${month}-01`,
+    title,
+  ]);
+  return row?.id;
+}
+
+async function activityOf(db: DataSource, branchId: string, title: string): Promise<{ id: string; status: string } | undefined> {
+  const [row] = await db.query(`SELECT id, status FROM activity WHERE branch_id = $1 AND title = $2 ORDER BY created_at LIMIT 1`, [branchId, title]);
+  return row;
+}
+
+async function personOf(db: DataSource, residentId: string): Promise<string | undefined> {
+  const [row] = await db.query(`SELECT person_id AS "personId" FROM resident WHERE id = $1`, [residentId]);
+  return row?.personId;
+}
