@@ -97,6 +97,7 @@ export class ActivitiesService {
   /** Edits an activity that has not started. Raising the capacity promotes waitlisted residents. */
   async update(actor: Principal, input: UpdateActivityInput): Promise<Activity> {
     return this.tx.run(async (m) => {
+      requireCapability(actor, Capability.MANAGE, await this.activityRow(m, input.id)); // before making sign-ups wait
       await this.lockExclusive(m, input.id);
       const current = await this.activityRow(m, input.id, 'FOR UPDATE');
       requireCapability(actor, Capability.MANAGE, current);
@@ -167,6 +168,7 @@ export class ActivitiesService {
   /** Cancels the activity and every live sign-up, with a reason residents see. Idempotent. */
   async cancel(actor: Principal, input: CancelActivityInput): Promise<Activity> {
     return this.tx.run(async (m) => {
+      requireCapability(actor, Capability.MANAGE, await this.activityRow(m, input.id)); // before making sign-ups wait
       await this.lockExclusive(m, input.id);
       const activity = await this.activityRow(m, input.id, 'FOR UPDATE');
       requireCapability(actor, Capability.MANAGE, activity);
@@ -241,14 +243,24 @@ export class ActivitiesService {
   /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
   async cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
     const resident = requireResident(actor);
-    const id = await this.tx.run(async (m) => {
-      await this.lockExclusive(m, activityId);
-      const activity = await this.activityRow(m, activityId);
+    const assertCancellable = (activity: Activity) => {
       requireCapability(actor, Capability.READ, activity);
       if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
       if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= this.clock.now().getTime()) {
         throw new DomainError('SIGNUP_CANCEL_CLOSED');
       }
+    };
+    const id = await this.tx.run(async (m) => {
+      // Checked before taking the exclusive lock, so only a resident with a live sign-up
+      // can make the activity's sign-ups wait; checked again under the lock.
+      assertCancellable(await this.activityRow(m, activityId));
+      const live = await m.query(
+        `SELECT 1 FROM activity_signup WHERE activity_id = $1 AND resident_id = $2 AND status IN ('CONFIRMED', 'WAITLISTED')`,
+        [activityId, resident.id],
+      );
+      if (!live.length) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      await this.lockExclusive(m, activityId);
+      assertCancellable(await this.activityRow(m, activityId));
       // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
       const [[row]] = await m.query(
         `UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = '本人取消报名'

@@ -260,6 +260,52 @@ describe('activities', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('a place freed while a sign-up is in flight goes to that sign-up, not to nobody', async () => {
+    // Holds one sign-up's transaction open after its write, like a slow commit, while a
+    // confirmed resident cancels. The cancellation must wait for it and promote it.
+    const activityId = await createActivity(t, w.managerTokens[0], branch(0), { capacity: 1 });
+    const confirmed = resident(1, 4);
+    const inFlight = resident(1, 5);
+    ok(await t.gql(SIGN_UP, { a: activityId }, confirmed.token));
+
+    const runner = t.app.get(TransactionRunner);
+    const original = runner.run.bind(runner);
+    let reached!: () => void;
+    const written = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    jest.spyOn(runner, 'run').mockImplementationOnce((work) =>
+      original(async (m) => {
+        const result = await work(m);
+        reached();
+        await gate;
+        return result;
+      }),
+    );
+    const signingUp = t.gql(SIGN_UP, { a: activityId }, inFlight.token);
+    await written;
+    const cancelling = t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, confirmed.token);
+    // Either the cancellation finishes on its own (it did not wait, so it could not see the
+    // sign-up: wrong) or it is seen waiting on a lock the sign-up holds.
+    const waiting = (async () => {
+      for (;;) {
+        const [row] = await t.db.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (row.n > 0) return 'waiting';
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const first = await Promise.race([cancelling.then(() => 'finished'), waiting]);
+    release();
+    const [signed, cancelled] = await Promise.all([signingUp, cancelling]);
+    expect(first).toBe('waiting');
+    expect(signed.data.signUpForActivity.status).toBe('WAITLISTED');
+    expect(cancelled.data.cancelSignup.status).toBe('CANCELLED');
+    const mine = ok(await t.gql(`query($a: ID!) { activity(id: $a) { confirmedCount mySignup { status waitlistPosition } } }`, { a: activityId }, inFlight.token));
+    expect(mine.activity).toEqual({ confirmedCount: 1, mySignup: { status: 'CONFIRMED', waitlistPosition: null } });
+  });
+
   it('residents cannot manage; managers cannot manage other branches', async () => {
     const activityId = await createActivity(t, w.managerTokens[0], branch(0));
     const residentToken = resident(0, 0).token;

@@ -84,6 +84,28 @@ describe('sign-up storm over HTTP', () => {
     expect([confirmed_count, n]).toEqual([30, 30]);
   });
 
+  it('cancellations racing a storm of sign-ups never leave a free place beside a waitlist', async () => {
+    const activityId = await createActivity(t, w.managerTokens[0], w.township.branches[0].id, { capacity: 20 });
+    const tokens = w.residentTokens.flat();
+    const early = tokens.slice(0, 40);
+    for (const token of early) ok(await t.gql(SIGN_UP, { a: activityId }, token)); // 20 confirmed, 20 waitlisted
+    const cancelling = early.slice(0, 30); // 20 confirmed and 10 waitlisted leave…
+    const late = tokens.slice(40, 240); // …while 200 more sign up
+    const results = await Promise.all([
+      ...cancelling.map((token) => t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, token)),
+      ...late.map((token) => t.gql(SIGN_UP, { a: activityId }, token)),
+    ]);
+    expect(results.filter((r) => r.errors)).toEqual([]);
+    const [state] = await t.db.dataSource.query(
+      `SELECT a.capacity, a.confirmed_count AS counter,
+              count(*) FILTER (WHERE s.status = 'CONFIRMED')::int AS confirmed,
+              count(*) FILTER (WHERE s.status = 'WAITLISTED')::int AS waitlisted
+       FROM activity a JOIN activity_signup s ON s.activity_id = a.id WHERE a.id = $1 GROUP BY a.id`,
+      [activityId],
+    );
+    expect(state).toEqual({ capacity: 20, counter: 20, confirmed: 20, waitlisted: 190 });
+  });
+
   it('concurrent duplicate sign-ups of one resident take one place', async () => {
     const activityId = await createActivity(t, w.managerTokens[0], w.township.branches[0].id, { capacity: 5 });
     const token = w.residentTokens[1][0];

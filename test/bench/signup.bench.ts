@@ -203,6 +203,20 @@ async function main() {
       }),
     );
     const signups = summarise(latencies, (performance.now() - started) / 1000);
+
+    // The same burst shape with the cheapest authenticated query, to tell what the burst
+    // itself costs (2,000 connections at once) from what a sign-up costs.
+    const burstLatencies: number[] = [];
+    const burstStarted = performance.now();
+    await Promise.all(
+      residentTokens.map(async (token) => {
+        const t0 = performance.now();
+        const res = await post(storm, port, '{ me { balance } }', undefined, token);
+        if (res.errors) throw new Error(JSON.stringify(res.errors));
+        burstLatencies.push(performance.now() - t0);
+      }),
+    );
+    const meBurst = summarise(burstLatencies, (performance.now() - burstStarted) / 1000);
     storm.destroy();
     const [{ confirmed, waitlisted, counter }] = await ds.query(
       `SELECT count(*) FILTER (WHERE s.status = 'CONFIRMED')::int AS confirmed, count(*) FILTER (WHERE s.status = 'WAITLISTED')::int AS waitlisted,
@@ -228,6 +242,7 @@ async function main() {
     console.log(`sign-ups             ${fmt(signups)}`);
     console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after keep-alive reset: ${resent}`);
     console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
+    console.log(`same burst of me { balance } ${fmt(meBurst)}   (for comparison)`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
     console.log(`me { balance }       ${fmt(meStats)}`);
     console.log(`{ __typename }       ${fmt(ceiling)}`);
