@@ -63,7 +63,7 @@ async function main(argv: string[]) {
     case 'seed-demo': {
       const database = await resolveDatabaseUrl(config);
       if (config.RUN_MIGRATIONS) await runMigrations(database.url);
-      const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn', 'log'] });
+      const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn'] });
       try {
         const started = Date.now();
         const result = await seedDemo(app);
