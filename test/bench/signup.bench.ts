@@ -15,107 +15,22 @@
  * Env: BENCH_SECONDS (default 10), BENCH_RESIDENTS (2000), BENCH_PLACES (50),
  *      BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. --prof).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import http from 'node:http';
-import { AddressInfo, createServer } from 'node:net';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TokenService } from '../../src/auth/token.service';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { benchDatabase, fmt, runFor, summarise } from './bench-util';
+import { freePort, post, resends, startService, stopService } from './service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RESIDENTS = Number(process.env.BENCH_RESIDENTS ?? 2000);
 const PLACES = Number(process.env.BENCH_PLACES ?? 50);
 const CONNECTIONS = 50;
 const JWT_SECRET = randomBytes(32).toString('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** Starts `src/main.ts` as a separate process, so the load generator does not share its event loop. */
-async function startService(databaseUrl: string, port: number): Promise<ChildProcess> {
-  // BENCH_SERVICE_NODE_ARGS, e.g. "--prof", is passed to the service's node (profiling).
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/main.ts')], {
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), JWT_SECRET, RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'], // start-up chatter off; errors still shown
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    try {
-      const res = await post(new http.Agent(), port, '{ __typename }');
-      if (res.data) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('service did not start');
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-/** Requests resent because the server had just closed the idle keep-alive socket they were sent on. */
-let resent = 0;
-
-async function post(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await postOnce(agent, port, query, variables, token);
-    } catch (error) {
-      // The request never reached the server (Node's documented keep-alive race); send it again.
-      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET' && attempt < 3) {
-        resent++;
-        continue;
-      }
-      throw error;
-    }
-  }
-}
-
-function postOnce(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
-  const body = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/graphql',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      },
-    );
-    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
-    req.end(body);
-  });
-}
 
 async function seed(ds: DataSource) {
   const ledger = new LedgerService();
@@ -156,7 +71,7 @@ async function main() {
     const managerToken = tokens.issueAccessToken(managerId).token;
 
     const port = await freePort();
-    service = await startService(db.url, port);
+    service = await startService(db.url, port, { JWT_SECRET });
     console.log(`service up on :${port} (production mode, pool ${process.env.DATABASE_POOL_SIZE ?? 20})`);
 
     const now = Date.now();
@@ -187,7 +102,7 @@ async function main() {
     // One keep-alive connection per resident, opened (and the server warmed) before the storm.
     const storm = new http.Agent({ keepAlive: true, maxSockets: RESIDENTS });
     await Promise.all(residentTokens.map(() => post(storm, port, '{ __typename }')));
-    resent = 0;
+    resends.count = 0;
 
     console.log(`\n${RESIDENTS} concurrent sign-ups for ${PLACES} places…`);
     const latencies: number[] = [];
@@ -240,7 +155,7 @@ async function main() {
     const ceiling = await runFor(SECONDS, CONNECTIONS, ceilingOp);
 
     console.log(`sign-ups             ${fmt(signups)}`);
-    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after keep-alive reset: ${resent}`);
+    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after keep-alive reset: ${resends.count}`);
     console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
     console.log(`same burst of me { balance } ${fmt(meBurst)}   (for comparison)`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
@@ -252,10 +167,7 @@ async function main() {
     pool.destroy();
     setup.destroy();
   } finally {
-    if (service && service.exitCode === null) {
-      service.kill('SIGTERM');
-      await new Promise((r) => service!.once('exit', r));
-    }
+    await stopService(service);
     await ds.destroy();
     await db.drop();
   }

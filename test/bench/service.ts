@@ -1,0 +1,90 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
+import { freePort } from '../support/throwaway-services';
+
+export { freePort };
+
+/** Requests resent because the server had just closed the idle keep-alive socket they were sent on. */
+export const resends = { count: 0 };
+
+/**
+ * Starts `src/main.ts` as a separate process in production mode, so the load generator
+ * does not share the service's event loop. BENCH_SERVICE_NODE_ARGS (e.g. "--prof") is
+ * passed to its node.
+ */
+export async function startService(databaseUrl: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/main.ts')], {
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'], // start-up chatter off; errors still shown
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    try {
+      const res = await post(new http.Agent(), port, '{ __typename }');
+      if (res.data) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('service did not start');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export async function stopService(service: ChildProcess | undefined): Promise<void> {
+  if (!service || service.exitCode !== null) return;
+  service.kill('SIGTERM');
+  await new Promise((r) => service.once('exit', r));
+}
+
+/** POSTs a GraphQL operation; resends once if the keep-alive socket was closed under it. */
+export async function post(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postOnce(agent, port, query, variables, token);
+    } catch (error) {
+      // The request never reached the server (Node's documented keep-alive race); send it again.
+      if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET' && attempt < 3) {
+        resends.count++;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+function postOnce(agent: http.Agent, port: number, query: string, variables?: object, token?: string): Promise<any> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      },
+    );
+    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+    req.end(body);
+  });
+}
+
