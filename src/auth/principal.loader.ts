@@ -12,10 +12,13 @@ export class PrincipalLoader {
 
   async load(personId: string): Promise<Principal | undefined> {
     const [row] = await this.dataSource.query(
-      `SELECT p.id, p.name, r.id AS "residentId", r.township_id AS "residentTownshipId", r.branch_id AS "residentBranchId",
+      // One round trip for everything a request may ask about its caller (`me` needs no other).
+      `SELECT p.id, p.name, p.mobile, r.id AS "residentId", r.township_id AS "residentTownshipId", t.name AS "townshipName",
+              r.branch_id AS "residentBranchId", b.name AS "branchName",
               coalesce((SELECT json_agg(json_build_object('role', ra.role, 'townshipId', ra.township_id, 'branchId', ra.branch_id))
                         FROM role_assignment ra WHERE ra.person_id = p.id), '[]') AS roles
        FROM person p LEFT JOIN resident r ON r.person_id = p.id
+       LEFT JOIN township t ON t.id = r.township_id LEFT JOIN branch b ON b.id = r.branch_id
        WHERE p.id = $1`,
       [personId],
     );
@@ -24,7 +27,10 @@ export class PrincipalLoader {
     return {
       personId: row.id,
       name: row.name,
-      resident: row.residentId ? { id: row.residentId, townshipId: row.residentTownshipId, branchId: row.residentBranchId } : null,
+      mobile: row.mobile,
+      resident: row.residentId
+        ? { id: row.residentId, townshipId: row.residentTownshipId, townshipName: row.townshipName, branchId: row.residentBranchId, branchName: row.branchName }
+        : null,
       adminOf: roles.filter((r) => r.role === 'TOWNSHIP_ADMIN').map((r) => r.townshipId),
       managerOf: roles
         .filter((r) => r.role === 'BRANCH_MANAGER')

@@ -2,8 +2,9 @@
 export interface Principal {
   personId: string;
   name: string;
+  mobile: string;
   /** Set when the person is a registered resident (they hold a points account). */
-  resident: { id: string; townshipId: string; branchId: string } | null;
+  resident: { id: string; townshipId: string; townshipName: string; branchId: string; branchName: string } | null;
   /** Townships this person administers (TOWNSHIP_ADMIN). */
   adminOf: string[];
   /** Branches this person manages (BRANCH_MANAGER). */

@@ -19,21 +19,15 @@ export class MeResolver {
   ) {}
 
   @Query(() => Me)
-  async me(@CurrentPrincipal() principal: Principal): Promise<Me> {
-    const [row] = await this.dataSource.query(
-      `SELECT p.mobile, t.name AS "townshipName", b.name AS "branchName"
-       FROM person p LEFT JOIN resident r ON r.person_id = p.id
-       LEFT JOIN township t ON t.id = r.township_id LEFT JOIN branch b ON b.id = r.branch_id
-       WHERE p.id = $1`,
-      [principal.personId],
-    );
+  me(@CurrentPrincipal() principal: Principal): Me {
+    // Everything comes with the principal the guard loaded for this request.
     const resident = principal.resident;
     return {
       personId: principal.personId,
       name: principal.name,
-      mobile: row.mobile,
+      mobile: principal.mobile,
       resident: resident
-        ? { residentId: resident.id, townshipId: resident.townshipId, townshipName: row.townshipName, branchId: resident.branchId, branchName: row.branchName }
+        ? { residentId: resident.id, townshipId: resident.townshipId, townshipName: resident.townshipName, branchId: resident.branchId, branchName: resident.branchName }
         : null,
       roles: [
         ...principal.adminOf.map((townshipId) => ({ role: Role.TOWNSHIP_ADMIN, townshipId, branchId: null })),

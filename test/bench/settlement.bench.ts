@@ -158,7 +158,7 @@ async function main() {
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' });
     const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, db.url), { logger: ['error', 'warn'] });
     const service = app.get(SettlementService);
-    const actor: Principal = { personId: '00000000-0000-0000-0000-000000000000', name: 'bench', resident: null, adminOf: [townshipId], managerOf: [] };
+    const actor: Principal = { personId: '00000000-0000-0000-0000-000000000000', name: 'bench', mobile: '13800000000', resident: null, adminOf: [townshipId], managerOf: [] };
     actor.personId = (await admin.query(`INSERT INTO person (name, mobile) VALUES ('基准管理员', '13999999999') RETURNING id`))[0].id;
 
     const rss = new PeakRss();

@@ -306,7 +306,7 @@ describe('ledger idempotency and concurrency', () => {
 
     it("books one reversal for 20 identical admin requests, each getting that reversal's id", async () => {
       const minted = await mint(t, resident, 4, 'attendance:rev-same');
-      const admin: Principal = { personId: t.branches[0].residents[0].personId, name: '镇管理员', resident: null, adminOf: [t.id], managerOf: [] };
+      const admin: Principal = { personId: t.branches[0].residents[0].personId, name: '镇管理员', mobile: '13800000000', resident: null, adminOf: [t.id], managerOf: [] };
       const service = new LedgerAdminService(tx, ledger, new AuditService());
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, () => settle(service.reverseEntry(admin, { entryId: minted.id, reason: '重复发放' }))),

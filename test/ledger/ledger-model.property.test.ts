@@ -78,6 +78,7 @@ describe('ledger against an in-memory model (property-based)', () => {
     const adminPrincipal: Principal = {
       personId: t.branches[0].residents[0].personId,
       name: '镇管理员',
+      mobile: '13800000000',
       resident: null,
       adminOf: [t.id],
       managerOf: [],
