@@ -47,7 +47,7 @@ export class CoursesService {
         endsAt: input.endsAt,
         deadlines: [
           { at: input.enrolDeadline, field: 'enrolDeadline', label: '报名截止时间', changed: true },
-          { at: input.cancelDeadline, field: 'cancelDeadline', label: '取消截止时间', changed: false },
+          { at: input.cancelDeadline, field: 'cancelDeadline', label: '取消截止时间', changed: true },
         ],
       },
       this.clock.now(),
@@ -99,7 +99,7 @@ export class CoursesService {
           endsAt: next.endsAt,
           deadlines: [
             { at: next.enrolDeadline, field: 'enrolDeadline', label: '报名截止时间', changed: input.enrolDeadline !== undefined },
-            { at: next.cancelDeadline, field: 'cancelDeadline', label: '取消截止时间', changed: false },
+            { at: next.cancelDeadline, field: 'cancelDeadline', label: '取消截止时间', changed: input.cancelDeadline !== undefined },
           ],
         },
         now,
