@@ -209,7 +209,9 @@ export class ActivitiesService {
          FROM activity a WHERE a.id = $1`,
         [activityId],
       );
-      this.assertCanSignUp(activity, resident.townshipId, now);
+      if (!activity) throw notFound('该活动');
+      requireResident(actor, activity);
+      this.assertCanSignUp(activity, now);
       const [row] = await m.query(
         `WITH act AS (
            SELECT id, township_id, branch_id FROM activity WHERE id = $1 AND status = 'PUBLISHED' AND signup_deadline > $3
@@ -244,7 +246,7 @@ export class ActivitiesService {
   async cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const assertCancellable = (activity: Activity) => {
-      requireCapability(actor, Capability.READ, activity);
+      requireResident(actor, activity);
       if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
       if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= this.clock.now().getTime()) {
         throw new DomainError('SIGNUP_CANCEL_CLOSED');
@@ -305,7 +307,7 @@ export class ActivitiesService {
     const outcome = await this.tx.run(async (m) => {
       // FOR SHARE: completion (FOR UPDATE) cannot run between this check and the write.
       const { activity, secret } = await this.activityWithSecret(m, input.activityId, 'FOR SHARE');
-      requireCapability(actor, Capability.READ, activity);
+      requireResident(actor, activity);
       this.assertAttendanceOpen(activity, now, true);
       const [signup] = await m.query(
         `SELECT id, status, attendance, checkin_failures AS failures FROM activity_signup
@@ -587,13 +589,7 @@ export class ActivitiesService {
     if (!open || activity.startsAt.getTime() <= now.getTime()) throw new DomainError('ACTIVITY_NOT_EDITABLE');
   }
 
-  private assertCanSignUp(
-    activity: { townshipId: string; status: ActivityStatus; signupDeadline: Date } | undefined,
-    townshipId: string,
-    now: Date,
-  ): void {
-    if (!activity) throw notFound('该活动');
-    if (activity.townshipId !== townshipId) throw new DomainError('SIGNUP_OTHER_TOWNSHIP');
+  private assertCanSignUp(activity: { status: ActivityStatus; signupDeadline: Date }, now: Date): void {
     switch (activity.status) {
       case ActivityStatus.DRAFT:
         throw notFound('该活动');

@@ -45,9 +45,15 @@ export function requireCapability(principal: Principal | undefined, capability: 
   if (!can(principal, capability, scope)) throw new DomainError('FORBIDDEN');
 }
 
-/** The caller's own resident record, or FORBIDDEN for people who are not residents. */
-export function requireResident(principal: Principal | undefined): NonNullable<Principal['resident']> {
+/**
+ * The caller's own resident record, or FORBIDDEN for people who are not residents. With a
+ * scope, the resident must live in its township: residents act for themselves only on
+ * their own township's activities and courses (a manager of another township who lives
+ * elsewhere may read its activities, but not sign up for them).
+ */
+export function requireResident(principal: Principal | undefined, scope?: Scope): NonNullable<Principal['resident']> {
   if (!principal) throw new DomainError('UNAUTHENTICATED');
   if (!principal.resident) throw new DomainError('FORBIDDEN', '仅登记居民可以使用此功能');
+  if (scope && principal.resident.townshipId !== scope.townshipId) throw new DomainError('FORBIDDEN', '只能参加本镇的活动和课程');
   return principal.resident;
 }

@@ -1,5 +1,6 @@
 import { ApolloDriverConfig } from '@nestjs/apollo';
 import { AppConfig } from '../config/app-config';
+import { SCALARS_MAP } from '../common/graphql/date-time.scalar';
 import { formatGraphQLError } from '../common/graphql/format-error';
 import { graphqlMetricsPlugin } from '../observability/graphql-metrics.plugin';
 import { queryLimitsPlugin } from './query-limits.plugin';
@@ -10,6 +11,7 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     // Built in memory; schema.gql is written by the build (src/graphql/write-schema.ts).
     autoSchemaFile: true,
     sortSchema: true,
+    buildSchemaOptions: { scalarsMap: SCALARS_MAP },
     path: '/graphql',
     playground: false,
     introspection: !production,

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { SCALARS_MAP } from '../common/graphql/date-time.scalar';
 import { resolvers } from './resolvers';
 
 export const SCHEMA_FILE_HEADER = '# Generated from the code-first resolvers by `npm run build` (src/graphql/write-schema.ts). Do not edit.\n\n';
@@ -15,7 +16,7 @@ export async function buildSchemaFromResolvers(): Promise<GraphQLSchema> {
   const app = await NestFactory.create(GraphQLSchemaBuilderModule, { logger: false });
   await app.init();
   try {
-    return await app.get(GraphQLSchemaFactory).create(resolvers);
+    return await app.get(GraphQLSchemaFactory).create(resolvers, { scalarsMap: SCALARS_MAP });
   } finally {
     await app.close();
   }

@@ -116,7 +116,7 @@ describe('activities', () => {
     const b = resident(0, 1);
     expect(ok(await t.gql(SIGN_UP, { a: activityId }, a.token)).signUpForActivity.status).toBe('CONFIRMED');
     expect(ok(await t.gql(SIGN_UP, { a: activityId }, b.token)).signUpForActivity).toMatchObject({ status: 'WAITLISTED', waitlistPosition: 1 });
-    expect(errorCode(await t.gql(SIGN_UP, { a: activityId }, other.residentTokens[0][0]))).toBe('SIGNUP_OTHER_TOWNSHIP');
+    expect(errorCode(await t.gql(SIGN_UP, { a: activityId }, other.residentTokens[0][0]))).toBe('FORBIDDEN');
 
     setNow(t, new Date(Date.now() + 1 * HOUR + MINUTE));
     expect(errorCode(await t.gql(SIGN_UP, { a: activityId }, resident(0, 2).token))).toBe('SIGNUP_CLOSED');

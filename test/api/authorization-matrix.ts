@@ -1,0 +1,703 @@
+import { randomUUID } from 'node:crypto';
+import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
+import { OrganisationService } from '../../src/organisation/organisation.service';
+import { createActivity, HOUR, MINUTE, publishedTheme, setNow } from '../support/activity-fixture';
+import { nextMobile } from '../support/factories';
+import { waitFor } from '../support/roles';
+import { devLogin, GqlResponse, TestApp } from '../support/test-app';
+
+/**
+ * THE AUTHORIZATION MATRIX (issue 6): who may run which operation, against things of
+ * branch A1 of township A. Read by test/api/authorization.test.ts, which fails when an
+ * operation of the schema has no row here; the bad-input fuzz test reuses the fixtures
+ * and the valid requests below.
+ *
+ *   OK  succeeds                     UN  UNAUTHENTICATED
+ *   NO  FORBIDDEN or NOT_FOUND, and nothing changes
+ *   any other value: exactly that error code (a one-value row: for everyone).
+ *
+ * Actors: anonymous; residents of A1 and A2; managers of A1 and A2 (the A2 manager is
+ * also a resident of A1); the admin of A; a resident, a manager and the admin of
+ * township B.
+ *
+ * The product rules the table spells out: residents read their township's branches,
+ * activities, courses and published themes, and act only for themselves (sign up,
+ * check in, enrol, cancel their own); a manager runs their own branch; an admin runs
+ * their township; nobody reaches into another township.
+ */
+export const ACTORS = ['anon', 'resA1', 'resA2', 'mgrA1', 'mgrA2', 'admA', 'resB1', 'mgrB1', 'admB'] as const;
+export type Actor = (typeof ACTORS)[number];
+
+export const TABLE: Record<string, string> = {
+  //                        anon resA1 resA2 mgrA1 mgrA2 admA resB1 mgrB1 admB
+  // ---- foundation: people, branches, the ledger
+  me:                      'UN   OK    OK    OK    OK    OK   OK    OK    OK',
+  township:                'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  branches:                'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  branch:                  'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  serviceTeams:            'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  branchStaff:             'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  branchResidents:         'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  branchAccounts:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  residentHistory:         'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  townshipAccounts:        'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  reconciliation:          'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  createServiceTeam:       'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  registerResident:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  createBranch:            'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  appointBranchManager:    'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  revokeBranchManager:     'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  appointTownshipAdmin:    'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  revokeTownshipAdmin:     'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  postAdjustment:          'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  reverseEntry:            'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  devLogin:                'OK   OK    OK    OK    OK    OK   OK    OK    OK',
+  loginWithWechat:         'WECHAT_UNAVAILABLE',
+  bindWechat:              'BINDING_EXPIRED',
+  // ---- activities: the township reads, the branch manages, residents act for themselves
+  activities:              'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  activity:                'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  activitySignups:         'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  activityCheckinCode:     'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  mySignups:               'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  createActivity:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  updateActivity:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  publishActivity:         'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  cancelActivity:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  markAttendance:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  completeActivity:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  signUpForActivity:       'UN   OK    OK    NO    OK    NO   NO    NO    NO',
+  cancelSignup:            'UN   OK    OK    NO    OK    NO   NO    NO    NO',
+  checkIn:                 'UN   OK    OK    NO    OK    NO   NO    NO    NO',
+  // ---- courses: the same shape
+  courses:                 'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  course:                  'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  courseEnrolments:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  myEnrolments:            'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  createCourse:            'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  updateCourse:            'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  cancelCourse:            'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  enrolInCourse:           'UN   OK    OK    NO    OK    NO   NO    NO    NO',
+  cancelEnrolment:         'UN   OK    OK    NO    OK    NO   NO    NO    NO',
+  // ---- themes: the township sets them, a branch adds its own, everyone reads the published list
+  publishedThemes:         'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  monthThemes:             'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  addTheme:                'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeTheme:             'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  themePublicationStatus:  'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  publishThemes:           'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  // ---- settlement: the township's admins; a branch's figures also its managers; a resident their own statement
+  settlement:              'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  startSettlement:         'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  branchFigures:           'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  branchFiguresCsv:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  monthlyStatement:        'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+};
+
+export function expectedOutcome(operation: string, actor: Actor): string {
+  const row = TABLE[operation].split(/\s+/);
+  return row.length === 1 ? row[0] : row[ACTORS.indexOf(actor)];
+}
+
+/** The first actor the table lets run an operation (the one whose request is "valid"). */
+export function allowedActor(operation: string): Actor {
+  const actor = ACTORS.find((a) => expectedOutcome(operation, a) === 'OK');
+  if (!actor) throw new Error(`nobody may run ${operation}`);
+  return actor;
+}
+
+/** The things the operations aim at, all in branch A1 of township A unless named otherwise. */
+export interface World {
+  townshipA: string;
+  townshipB: string;
+  branchA1: string;
+  branchA2: string;
+  managerA1: string;
+  /** The resident id of each actor who is a resident. */
+  residentOf: Partial<Record<Actor, string>>;
+  residentA1: { id: string; personId: string; accountId: string; mobile: string };
+  /** Revoked by the one actor allowed to (admin A). */
+  victimManagerA1: string;
+  victimAdminA: string;
+  /** An adjustment to resident A1, reversed by the one actor allowed to. */
+  entryToReverse: string;
+  /** Months, Asia/Shanghai: settled (A and B), current (A1's list published), next (drafts), later (published on request). */
+  lastMonth: string;
+  thisMonth: string;
+  nextMonth: string;
+  laterMonth: string;
+  /** A theme on A1's published list of this month. */
+  publishedThemeA1: string;
+  /** Published, upcoming. */
+  activityA1: string;
+  activityDraft: string;
+  /** Nobody signed up yet. */
+  activityToJoin: string;
+  /** resA1, resA2 and mgrA2 (a resident of A1) hold a place each. */
+  activityToLeave: string;
+  activityToCancel: string;
+  /** resA1, resA2 and mgrA2 hold places; running at `attendanceAt`. */
+  activityRunning: string;
+  /** resA1 marked present; started by `attendanceAt`. */
+  activityToComplete: string;
+  /** When attendance operations run (the service's clock is moved there). */
+  attendanceAt: Date;
+  courseA1: string;
+  /** resA1, resA2 and mgrA2 are enrolled. */
+  courseToLeave: string;
+  /** resA1 is enrolled (and is refunded when it is cancelled). */
+  courseToCancel: string;
+}
+
+export interface Ctx {
+  t: TestApp;
+  tokens: Partial<Record<Actor, string>>;
+  as(actor: Actor, query: string, variables?: Record<string, unknown>): Promise<GqlResponse>;
+}
+
+export interface Operation {
+  /** Every argument is a variable of the same name, so a request is fully described by its variables. */
+  query: string;
+  /** One actor's request; may create a thing of the actor's own first (a theme to remove). */
+  variables: (w: World, actor: Actor, ctx: Ctx) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Where the service's clock stands for this operation (attendance needs a running activity). */
+  at?: (w: World) => Date;
+  /** What a successful answer must show (beyond "no errors"). */
+  check?: (data: any, w: World, actor: Actor, ctx: Ctx) => void | Promise<void>;
+}
+
+const fresh = () => randomUUID().slice(0, 8);
+const ACTIVITY = `id status title townshipId branchId`;
+const COURSE = `id status title townshipId branchId`;
+
+export const OPERATIONS: Record<string, Operation> = {
+  // ---- foundation
+  me: { query: `{ me { personId } }`, variables: () => ({}) },
+  township: {
+    query: `query($id: ID!) { township(id: $id) { id } }`,
+    variables: (w) => ({ id: w.townshipA }),
+    check: (d, w) => expect(d.township.id).toBe(w.townshipA),
+  },
+  branches: {
+    query: `query($townshipId: ID!) { branches(townshipId: $townshipId, first: 100) { edges { node { id townshipId } } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => {
+      const ids = d.branches.edges.map((e: any) => e.node.id);
+      expect(ids).toEqual(expect.arrayContaining([w.branchA1, w.branchA2]));
+      for (const e of d.branches.edges) expect(e.node.townshipId).toBe(w.townshipA);
+    },
+  },
+  branch: { query: `query($id: ID!) { branch(id: $id) { id } }`, variables: (w) => ({ id: w.branchA1 }), check: (d, w) => expect(d.branch.id).toBe(w.branchA1) },
+  serviceTeams: { query: `query($branchId: ID!) { serviceTeams(branchId: $branchId) { branchId } }`, variables: (w) => ({ branchId: w.branchA1 }) },
+  branchStaff: {
+    query: `query($branchId: ID!) { branchStaff(branchId: $branchId) { personId } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => expect(d.branchStaff.map((s: any) => s.personId)).toContain(w.managerA1),
+  },
+  branchResidents: {
+    query: `query($branchId: ID!) { branchResidents(branchId: $branchId, first: 100) { edges { node { id branchId } } } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      expect(d.branchResidents.edges.map((e: any) => e.node.id)).toContain(w.residentA1.id);
+      for (const e of d.branchResidents.edges) expect(e.node.branchId).toBe(w.branchA1);
+    },
+  },
+  branchAccounts: {
+    query: `query($branchId: ID!) { branchAccounts(branchId: $branchId) { kind branchId } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) =>
+      expect(d.branchAccounts).toEqual([
+        { kind: 'BRANCH_ISSUANCE', branchId: w.branchA1 },
+        { kind: 'BRANCH_REDEMPTION', branchId: w.branchA1 },
+      ]),
+  },
+  residentHistory: {
+    query: `query($residentId: ID!) { residentHistory(residentId: $residentId) { edges { node { amount } } } }`,
+    variables: (w) => ({ residentId: w.residentA1.id }),
+    check: (d) => expect(d.residentHistory.edges.length).toBeGreaterThan(0),
+  },
+  townshipAccounts: {
+    query: `query($townshipId: ID!) { townshipAccounts(townshipId: $townshipId) { kind branchId } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => {
+      for (const a of d.townshipAccounts) expect(a.branchId === null || typeof a.branchId === 'string').toBe(true);
+      // Two township accounts and two per branch: no account of township B.
+      const branchIds = new Set(d.townshipAccounts.filter((a: any) => a.branchId).map((a: any) => a.branchId));
+      expect(branchIds).toContain(w.branchA1);
+      expect(d.townshipAccounts.length).toBe(2 + 2 * branchIds.size);
+    },
+  },
+  reconciliation: {
+    query: `query($townshipId: ID!) { reconciliation(townshipId: $townshipId) { ok townshipId } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => expect(d.reconciliation).toEqual({ ok: true, townshipId: w.townshipA }),
+  },
+  createServiceTeam: {
+    query: `mutation($input: CreateServiceTeamInput!) { createServiceTeam(input: $input) { branchId } }`,
+    variables: (w) => ({ input: { branchId: w.branchA1, name: `服务队${fresh()}` } }),
+    check: (d, w) => expect(d.createServiceTeam.branchId).toBe(w.branchA1),
+  },
+  registerResident: {
+    query: `mutation($input: RegisterResidentInput!) { registerResident(input: $input) { branchId } }`,
+    variables: (w) => ({ input: { branchId: w.branchA1, name: '新居民', mobile: nextMobile() } }),
+    check: (d, w) => expect(d.registerResident.branchId).toBe(w.branchA1),
+  },
+  createBranch: {
+    query: `mutation($input: CreateBranchInput!) { createBranch(input: $input) { townshipId } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, name: `新村${fresh()}` } }),
+    check: (d, w) => expect(d.createBranch.townshipId).toBe(w.townshipA),
+  },
+  appointBranchManager: {
+    query: `mutation($input: AppointBranchManagerInput!) { appointBranchManager(input: $input) { role personId } }`,
+    variables: (w) => ({ input: { branchId: w.branchA1, name: '新行长', mobile: nextMobile() } }),
+    check: (d) => expect(d.appointBranchManager.role).toBe('BRANCH_MANAGER'),
+  },
+  revokeBranchManager: {
+    query: `mutation($input: RevokeRoleInput!) { revokeBranchManager(input: $input) }`,
+    variables: (w) => ({ input: { scopeId: w.branchA1, personId: w.victimManagerA1 } }),
+    check: (d) => expect(d.revokeBranchManager).toBe(true),
+  },
+  appointTownshipAdmin: {
+    query: `mutation($input: AppointTownshipAdminInput!) { appointTownshipAdmin(input: $input) { role personId } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, name: '新行长', mobile: nextMobile() } }),
+    check: (d) => expect(d.appointTownshipAdmin.role).toBe('TOWNSHIP_ADMIN'),
+  },
+  revokeTownshipAdmin: {
+    query: `mutation($input: RevokeRoleInput!) { revokeTownshipAdmin(input: $input) }`,
+    variables: (w) => ({ input: { scopeId: w.townshipA, personId: w.victimAdminA } }),
+    check: (d) => expect(d.revokeTownshipAdmin).toBe(true),
+  },
+  postAdjustment: {
+    query: `mutation($input: AdjustmentInput!) { postAdjustment(input: $input) { created } }`,
+    variables: (w) => ({ input: { accountId: w.residentA1.accountId, amount: 1, reason: '补录', idempotencyKey: `authz-${fresh()}` } }),
+    check: (d) => expect(d.postAdjustment.created).toBe(true),
+  },
+  reverseEntry: {
+    query: `mutation($input: ReverseEntryInput!) { reverseEntry(input: $input) { created } }`,
+    variables: (w) => ({ input: { entryId: w.entryToReverse, reason: '录入错误' } }),
+    check: (d) => expect(d.reverseEntry.created).toBe(true),
+  },
+  devLogin: {
+    query: `mutation($mobile: String!) { devLogin(mobile: $mobile) { status } }`,
+    variables: (w) => ({ mobile: w.residentA1.mobile }),
+    check: (d) => expect(d.devLogin.status).toBe('LOGGED_IN'),
+  },
+  loginWithWechat: { query: `mutation($code: String!) { loginWithWechat(code: $code) { status } }`, variables: () => ({ code: 'wx-code' }) },
+  bindWechat: {
+    query: `mutation($bindingToken: String!, $phoneCode: String!) { bindWechat(bindingToken: $bindingToken, phoneCode: $phoneCode) { status } }`,
+    variables: () => ({ bindingToken: 'forged', phoneCode: 'phone-code' }),
+  },
+
+  // ---- activities
+  activities: {
+    query: `query($townshipId: ID!) { activities(townshipId: $townshipId, first: 100) { edges { node { ${ACTIVITY} } } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w, actor) => {
+      const nodes = d.activities.edges.map((e: any) => e.node);
+      expect(nodes.map((n: any) => n.id)).toContain(w.activityA1);
+      for (const n of nodes) expect(n.townshipId).toBe(w.townshipA);
+      // Drafts only for those who manage them.
+      if (actor !== 'mgrA1' && actor !== 'admA') expect(nodes.filter((n: any) => n.status === 'DRAFT')).toEqual([]);
+    },
+  },
+  activity: {
+    query: `query($id: ID!) { activity(id: $id) { ${ACTIVITY} } }`,
+    variables: (w) => ({ id: w.activityA1 }),
+    check: (d, w) => expect(d.activity.id).toBe(w.activityA1),
+  },
+  activitySignups: {
+    query: `query($activityId: ID!) { activitySignups(activityId: $activityId, first: 100) { edges { node { activityId residentId } } } }`,
+    variables: (w) => ({ activityId: w.activityRunning }),
+    check: (d, w) => {
+      const nodes = d.activitySignups.edges.map((e: any) => e.node);
+      expect(nodes.map((n: any) => n.residentId).sort()).toEqual([w.residentOf.resA1, w.residentOf.resA2, w.residentOf.mgrA2].sort());
+      for (const n of nodes) expect(n.activityId).toBe(w.activityRunning);
+    },
+  },
+  activityCheckinCode: {
+    query: `query($activityId: ID!) { activityCheckinCode(activityId: $activityId) { activityId code } }`,
+    variables: (w) => ({ activityId: w.activityRunning }),
+    at: (w) => w.attendanceAt,
+    check: (d, w) => expect(d.activityCheckinCode).toEqual({ activityId: w.activityRunning, code: expect.stringMatching(/^\d{6}$/) }),
+  },
+  mySignups: {
+    query: `{ mySignups(first: 100) { edges { node { residentId activityId } } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      const nodes = d.mySignups.edges.map((e: any) => e.node);
+      for (const n of nodes) expect(n.residentId).toBe(w.residentOf[actor]);
+      if (actor === 'resA1') expect(nodes.map((n: any) => n.activityId)).toContain(w.activityRunning);
+    },
+  },
+  createActivity: {
+    query: `mutation($input: CreateActivityInput!) { createActivity(input: $input) { ${ACTIVITY} } }`,
+    variables: (w) => ({ input: activityInput(w.branchA1) }),
+    check: (d, w) => expect(d.createActivity).toMatchObject({ branchId: w.branchA1, status: 'DRAFT' }),
+  },
+  updateActivity: {
+    query: `mutation($input: UpdateActivityInput!) { updateActivity(input: $input) { ${ACTIVITY} } }`,
+    variables: (w, actor) => ({ input: { id: w.activityA1, title: `改期通知 ${actor}` } }),
+    check: (d, w, actor) => expect(d.updateActivity).toMatchObject({ id: w.activityA1, title: `改期通知 ${actor}` }),
+  },
+  publishActivity: {
+    query: `mutation($id: ID!) { publishActivity(id: $id) { ${ACTIVITY} } }`,
+    variables: (w) => ({ id: w.activityDraft }),
+    check: (d, w) => expect(d.publishActivity).toMatchObject({ id: w.activityDraft, status: 'PUBLISHED' }),
+  },
+  cancelActivity: {
+    query: `mutation($input: CancelActivityInput!) { cancelActivity(input: $input) { ${ACTIVITY} } }`,
+    variables: (w) => ({ input: { id: w.activityToCancel, reason: '天气原因' } }),
+    check: (d, w) => expect(d.cancelActivity).toMatchObject({ id: w.activityToCancel, status: 'CANCELLED' }),
+  },
+  markAttendance: {
+    query: `mutation($input: MarkAttendanceInput!) { markAttendance(input: $input) { residentId attendance } }`,
+    variables: (w) => ({ input: { activityId: w.activityRunning, residentIds: [w.residentOf.resA1], attendance: 'PRESENT' } }),
+    at: (w) => w.attendanceAt,
+    check: (d, w) => expect(d.markAttendance).toEqual([{ residentId: w.residentOf.resA1, attendance: 'PRESENT' }]),
+  },
+  completeActivity: {
+    query: `mutation($id: ID!) { completeActivity(id: $id) { activity { id status } attendeesRewarded pointsMinted } }`,
+    variables: (w) => ({ id: w.activityToComplete }),
+    at: (w) => w.attendanceAt,
+    check: (d, w) =>
+      expect(d.completeActivity).toEqual({ activity: { id: w.activityToComplete, status: 'COMPLETED' }, attendeesRewarded: 1, pointsMinted: 2 }),
+  },
+  signUpForActivity: {
+    query: `mutation($activityId: ID!) { signUpForActivity(activityId: $activityId) { residentId status } }`,
+    variables: (w) => ({ activityId: w.activityToJoin }),
+    check: (d, w, actor) => expect(d.signUpForActivity).toEqual({ residentId: w.residentOf[actor], status: 'CONFIRMED' }),
+  },
+  cancelSignup: {
+    query: `mutation($activityId: ID!) { cancelSignup(activityId: $activityId) { residentId status } }`,
+    variables: (w) => ({ activityId: w.activityToLeave }),
+    check: (d, w, actor) => expect(d.cancelSignup).toEqual({ residentId: w.residentOf[actor], status: 'CANCELLED' }),
+  },
+  checkIn: {
+    query: `mutation($input: CheckInInput!) { checkIn(input: $input) { residentId attendance } }`,
+    at: (w) => w.attendanceAt,
+    // The code the A1 manager shows right now.
+    variables: async (w, _actor, ctx) => {
+      const res = await ctx.as('mgrA1', OPERATIONS.activityCheckinCode.query, { activityId: w.activityRunning });
+      return { input: { activityId: w.activityRunning, code: res.data.activityCheckinCode.code } };
+    },
+    check: (d, w, actor) => expect(d.checkIn).toEqual({ residentId: w.residentOf[actor], attendance: 'PRESENT' }),
+  },
+
+  // ---- courses
+  courses: {
+    query: `query($townshipId: ID!) { courses(townshipId: $townshipId, first: 100) { edges { node { ${COURSE} } } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => {
+      const nodes = d.courses.edges.map((e: any) => e.node);
+      expect(nodes.map((n: any) => n.id)).toContain(w.courseA1);
+      for (const n of nodes) expect(n.townshipId).toBe(w.townshipA);
+    },
+  },
+  course: {
+    query: `query($id: ID!) { course(id: $id) { ${COURSE} } }`,
+    variables: (w) => ({ id: w.courseA1 }),
+    check: (d, w) => expect(d.course.id).toBe(w.courseA1),
+  },
+  courseEnrolments: {
+    query: `query($courseId: ID!) { courseEnrolments(courseId: $courseId, first: 100) { edges { node { courseId residentId } } } }`,
+    variables: (w) => ({ courseId: w.courseToCancel }),
+    check: (d, w) => expect(d.courseEnrolments.edges.map((e: any) => e.node)).toEqual([{ courseId: w.courseToCancel, residentId: w.residentOf.resA1 }]),
+  },
+  myEnrolments: {
+    query: `{ myEnrolments(first: 100) { edges { node { residentId courseId } } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      const nodes = d.myEnrolments.edges.map((e: any) => e.node);
+      for (const n of nodes) expect(n.residentId).toBe(w.residentOf[actor]);
+      if (actor === 'resA1') expect(nodes.map((n: any) => n.courseId)).toContain(w.courseToCancel);
+    },
+  },
+  createCourse: {
+    query: `mutation($input: CreateCourseInput!) { createCourse(input: $input) { ${COURSE} } }`,
+    variables: (w) => ({ input: courseInput(w.branchA1) }),
+    check: (d, w) => expect(d.createCourse).toMatchObject({ branchId: w.branchA1, status: 'OPEN' }),
+  },
+  updateCourse: {
+    query: `mutation($input: UpdateCourseInput!) { updateCourse(input: $input) { ${COURSE} } }`,
+    variables: (w, actor) => ({ input: { id: w.courseA1, title: `非遗体验课 ${actor}` } }),
+    check: (d, w, actor) => expect(d.updateCourse).toMatchObject({ id: w.courseA1, title: `非遗体验课 ${actor}` }),
+  },
+  cancelCourse: {
+    query: `mutation($input: CancelCourseInput!) { cancelCourse(input: $input) { ${COURSE} } }`,
+    variables: (w) => ({ input: { id: w.courseToCancel, reason: '老师临时有事' } }),
+    check: (d, w) => expect(d.cancelCourse).toMatchObject({ id: w.courseToCancel, status: 'CANCELLED' }),
+  },
+  enrolInCourse: {
+    query: `mutation($courseId: ID!) { enrolInCourse(courseId: $courseId) { residentId status pricePoints } }`,
+    variables: (w) => ({ courseId: w.courseA1 }),
+    check: (d, w, actor) => expect(d.enrolInCourse).toEqual({ residentId: w.residentOf[actor], status: 'ENROLLED', pricePoints: 1 }),
+  },
+  cancelEnrolment: {
+    query: `mutation($courseId: ID!) { cancelEnrolment(courseId: $courseId) { residentId status refundEntryId } }`,
+    variables: (w) => ({ courseId: w.courseToLeave }),
+    check: (d, w, actor) =>
+      expect(d.cancelEnrolment).toEqual({ residentId: w.residentOf[actor], status: 'CANCELLED', refundEntryId: expect.any(String) }),
+  },
+
+  // ---- themes
+  publishedThemes: {
+    query: `query($branchId: ID!, $month: String!) { publishedThemes(branchId: $branchId, month: $month) { branchId themes { id } } }`,
+    variables: (w) => ({ branchId: w.branchA1, month: w.thisMonth }),
+    check: (d, w) => expect(d.publishedThemes).toEqual({ branchId: w.branchA1, themes: [{ id: w.publishedThemeA1 }] }),
+  },
+  monthThemes: {
+    query: `query($townshipId: ID!, $month: String!, $branchId: ID) { monthThemes(townshipId: $townshipId, month: $month, branchId: $branchId) { townshipId branchId } }`,
+    variables: (w) => ({ townshipId: w.townshipA, month: w.nextMonth, branchId: w.branchA1 }),
+    check: (d, w) => {
+      for (const theme of d.monthThemes) expect(theme).toEqual({ townshipId: w.townshipA, branchId: theme.branchId === null ? null : w.branchA1 });
+    },
+  },
+  addTheme: {
+    query: `mutation($input: AddThemeInput!) { addTheme(input: $input) { townshipId branchId month } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, branchId: w.branchA1, month: w.nextMonth, title: `垃圾分类${fresh()}`, suggestedPoints: 2 } }),
+    check: (d, w) => expect(d.addTheme).toEqual({ townshipId: w.townshipA, branchId: w.branchA1, month: w.nextMonth }),
+  },
+  removeTheme: {
+    query: `mutation($id: ID!) { removeTheme(id: $id) }`,
+    // A branch theme of A1 of its own for each actor: the first removal would leave nothing to remove.
+    variables: async (w, actor, ctx) => {
+      const [{ id }] = await ctx.t.db.dataSource.query(
+        `INSERT INTO theme (township_id, branch_id, month, title, suggested_points) VALUES ($1, $2, $3, $4, 2) RETURNING id`,
+        [w.townshipA, w.branchA1, `${w.nextMonth}-01`, `待删主题 ${actor} ${fresh()}`],
+      );
+      return { id };
+    },
+    check: (d) => expect(d.removeTheme).toBe(true),
+  },
+  themePublicationStatus: {
+    query: `query($townshipId: ID!, $month: String!) { themePublicationStatus(townshipId: $townshipId, month: $month) { townshipId branchesPublished branchesTotal } }`,
+    variables: (w) => ({ townshipId: w.townshipA, month: w.thisMonth }),
+    check: (d, w) => expect(d.themePublicationStatus).toMatchObject({ townshipId: w.townshipA, branchesPublished: 1 }),
+  },
+  publishThemes: {
+    query: `mutation($townshipId: ID!, $month: String!) { publishThemes(townshipId: $townshipId, month: $month) { townshipId branchesTotal } }`,
+    variables: (w) => ({ townshipId: w.townshipA, month: w.laterMonth }),
+    // The publication runs as a job: wait for it, so it cannot change the database under the next refusals.
+    check: async (d, w, _actor, ctx) => {
+      expect(d.publishThemes.townshipId).toBe(w.townshipA);
+      await waitFor('the requested publication', async () => {
+        const res = await ctx.as('admA', OPERATIONS.themePublicationStatus.query, { townshipId: w.townshipA, month: w.laterMonth });
+        const s = res.data.themePublicationStatus;
+        return s.branchesPublished === s.branchesTotal ? true : undefined;
+      });
+    },
+  },
+
+  // ---- settlement
+  settlement: {
+    query: `query($townshipId: ID!, $month: String!) { settlement(townshipId: $townshipId, month: $month) { townshipId status } }`,
+    variables: (w) => ({ townshipId: w.townshipA, month: w.lastMonth }),
+    check: (d, w) => expect(d.settlement).toEqual({ townshipId: w.townshipA, status: 'SUCCEEDED' }),
+  },
+  startSettlement: {
+    query: `mutation($townshipId: ID!, $month: String!) { startSettlement(townshipId: $townshipId, month: $month) { townshipId status } }`,
+    // Settled in the set-up: starting it again returns it unchanged.
+    variables: (w) => ({ townshipId: w.townshipA, month: w.lastMonth }),
+    check: (d, w) => expect(d.startSettlement).toEqual({ townshipId: w.townshipA, status: 'SUCCEEDED' }),
+  },
+  branchFigures: {
+    query: `query($branchId: ID!, $month: String!) { branchFigures(branchId: $branchId, month: $month) { branchId month } }`,
+    variables: (w) => ({ branchId: w.branchA1, month: w.lastMonth }),
+    check: (d, w) => expect(d.branchFigures).toEqual({ branchId: w.branchA1, month: w.lastMonth }),
+  },
+  branchFiguresCsv: {
+    query: `query($townshipId: ID!, $month: String!, $branchId: ID) { branchFiguresCsv(townshipId: $townshipId, month: $month, branchId: $branchId) }`,
+    variables: (w) => ({ townshipId: w.townshipA, month: w.lastMonth, branchId: w.branchA1 }),
+    check: (d) => {
+      expect(d.branchFiguresCsv).toContain('甲一村');
+      expect(d.branchFiguresCsv).not.toContain('甲二村');
+    },
+  },
+  monthlyStatement: {
+    query: `query($month: String!) { monthlyStatement(month: $month) { month opening closing } }`,
+    variables: (w) => ({ month: w.lastMonth }),
+    check: (d, w) => expect(d.monthlyStatement).toEqual({ month: w.lastMonth, opening: 0, closing: 0 }),
+  },
+};
+
+export function activityInput(branchId: string, from = Date.now()) {
+  return {
+    branchId,
+    title: '平安有我消防安全宣传',
+    description: '',
+    place: '村委会广场',
+    startsAt: new Date(from + 2 * HOUR).toISOString(),
+    endsAt: new Date(from + 4 * HOUR).toISOString(),
+    signupDeadline: new Date(from + 1 * HOUR).toISOString(),
+    capacity: 10,
+    rewardPoints: 2,
+  };
+}
+
+export function courseInput(branchId: string, from = Date.now()) {
+  return {
+    branchId,
+    title: '小记者团非遗体验课',
+    description: '',
+    place: '村文化室',
+    startsAt: new Date(from + 2 * HOUR).toISOString(),
+    endsAt: new Date(from + 3 * HOUR).toISOString(),
+    enrolDeadline: new Date(from + 1 * HOUR).toISOString(),
+    cancelDeadline: new Date(from + 1 * HOUR).toISOString(),
+    capacity: 10,
+    pricePoints: 1,
+  };
+}
+
+/**
+ * Two townships with the nine actors, built through the API as the real roles would
+ * (admins create branches and appoint managers, managers register residents and post
+ * activities and courses), plus the things every row of the table aims at.
+ */
+export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }> {
+  const tokens: Partial<Record<Actor, string>> = {};
+  const ctx: Ctx = { t, tokens, as: (actor, query, variables = {}) => t.gql(query, variables, tokens[actor]) };
+  const ok = async (actor: Actor, query: string, variables: Record<string, unknown> = {}) => {
+    const res = await ctx.as(actor, query, variables);
+    if (res.errors) throw new Error(`${actor}: ${JSON.stringify(res.errors)}`);
+    return res.data;
+  };
+  const fresh8 = fresh();
+  const organisation = t.app.get(OrganisationService);
+  const mobiles = { admA: nextMobile(), admB: nextMobile() } as Record<string, string>;
+  const { townshipId: townshipA } = await organisation.bootstrap({ townshipCode: `a-${fresh8}`, townshipName: '甲镇', adminName: '甲镇长', adminMobile: mobiles.admA });
+  const { townshipId: townshipB } = await organisation.bootstrap({ townshipCode: `b-${fresh8}`, townshipName: '乙镇', adminName: '乙镇长', adminMobile: mobiles.admB });
+  tokens.admA = await devLogin(t, mobiles.admA);
+  tokens.admB = await devLogin(t, mobiles.admB);
+
+  const branch = async (admin: Actor, townshipId: string, name: string) =>
+    (await ok(admin, `mutation($input: CreateBranchInput!) { createBranch(input: $input) { id } }`, { input: { townshipId, name } })).createBranch.id as string;
+  const appoint = async (admin: Actor, branchId: string, mobile: string) =>
+    (await ok(admin, OPERATIONS.appointBranchManager.query, { input: { branchId, name: '行长', mobile } })).appointBranchManager.personId as string;
+  const register = async (manager: Actor, branchId: string, mobile: string) =>
+    (await ok(manager, `mutation($input: RegisterResidentInput!) { registerResident(input: $input) { id personId } }`, { input: { branchId, name: '居民', mobile } }))
+      .registerResident as { id: string; personId: string };
+
+  const branchA1 = await branch('admA', townshipA, '甲一村');
+  const branchA2 = await branch('admA', townshipA, '甲二村');
+  const branchB1 = await branch('admB', townshipB, '乙一村');
+  await branch('admB', townshipB, '乙二村');
+  for (const [actor, admin, branchId] of [
+    ['mgrA1', 'admA', branchA1],
+    ['mgrA2', 'admA', branchA2],
+    ['mgrB1', 'admB', branchB1],
+  ] as const) {
+    mobiles[actor] = nextMobile();
+    await appoint(admin, branchId, mobiles[actor]);
+    tokens[actor] = await devLogin(t, mobiles[actor]);
+  }
+  const residentOf: Partial<Record<Actor, string>> = {};
+  const registered: Record<string, { id: string; personId: string }> = {};
+  for (const [actor, manager, branchId] of [
+    ['resA1', 'mgrA1', branchA1],
+    ['resA2', 'mgrA2', branchA2],
+    ['resB1', 'mgrB1', branchB1],
+  ] as const) {
+    mobiles[actor] = nextMobile();
+    registered[actor] = await register(manager, branchId, mobiles[actor]);
+    residentOf[actor] = registered[actor].id;
+    tokens[actor] = await devLogin(t, mobiles[actor]);
+  }
+  // One person can be a resident and a manager: the A2 manager lives in A1.
+  residentOf.mgrA2 = (await register('mgrA1', branchA1, mobiles.mgrA2)).id;
+
+  const accountOf = async (residentId: string) =>
+    (await t.db.dataSource.query(`SELECT id FROM account WHERE resident_id = $1`, [residentId]))[0].id as string;
+  const adjust = async (accountId: string, key: string, amount: number) =>
+    (await ok('admA', OPERATIONS.postAdjustment.query, { input: { accountId, amount, reason: '期初', idempotencyKey: key } })).postAdjustment;
+  const accountId = await accountOf(registered.resA1.id);
+  await adjust(accountId, 'opening-balance-1', 50);
+  const entryToReverse = (await ok('admA', `mutation($input: AdjustmentInput!) { postAdjustment(input: $input) { id } }`, {
+    input: { accountId, amount: 5, reason: '期初', idempotencyKey: 'opening-balance-2' },
+  })).postAdjustment.id;
+  // Points for the other residents of A to spend on courses.
+  await adjust(await accountOf(residentOf.resA2!), 'opening-balance-resA2', 10);
+  await adjust(await accountOf(residentOf.mgrA2!), 'opening-balance-mgrA2', 10);
+  const victimManagerA1 = await appoint('admA', branchA1, nextMobile());
+  const victimAdminA = (await ok('admA', OPERATIONS.appointTownshipAdmin.query, { input: { townshipId: townshipA, name: '副镇长', mobile: nextMobile() } }))
+    .appointTownshipAdmin.personId;
+  const [{ id: managerA1 }] = await t.db.dataSource.query(`SELECT id FROM person WHERE mobile = $1`, [mobiles.mgrA1]);
+
+  // Months: last month settled in both townships (so statements and figures exist).
+  const now = new Date();
+  const thisMonth = monthOf(now);
+  const lastMonth = addMonths(thisMonth, -1);
+  for (const [admin, townshipId] of [['admA', townshipA], ['admB', townshipB]] as const) {
+    await ok(admin, OPERATIONS.startSettlement.query, { townshipId, month: lastMonth });
+    await waitFor(`settlement of ${lastMonth}`, async () => {
+      const s = (await ok(admin, OPERATIONS.settlement.query, { townshipId, month: lastMonth })).settlement;
+      if (s.status === 'FAILED') throw new Error('settlement failed');
+      return s.status === 'SUCCEEDED' ? true : undefined;
+    });
+  }
+  const publishedThemeA1 = await publishedTheme(t, townshipA, branchA1, now);
+
+  // Activities and courses, posted by the A1 manager.
+  const mgr = tokens.mgrA1!;
+  const activityA1 = await createActivity(t, mgr, branchA1);
+  const activityDraft = await createActivity(t, mgr, branchA1, {}, false);
+  const activityToJoin = await createActivity(t, mgr, branchA1);
+  const activityToLeave = await createActivity(t, mgr, branchA1);
+  const activityToCancel = await createActivity(t, mgr, branchA1);
+  const activityRunning = await createActivity(t, mgr, branchA1);
+  const activityToComplete = await createActivity(t, mgr, branchA1);
+  const signUp = `mutation($activityId: ID!) { signUpForActivity(activityId: $activityId) { status } }`;
+  for (const actor of ['resA1', 'resA2', 'mgrA2'] as const) {
+    await ok(actor, signUp, { activityId: activityToLeave });
+    await ok(actor, signUp, { activityId: activityRunning });
+  }
+  await ok('resA1', signUp, { activityId: activityToComplete });
+  await ok('resA1', signUp, { activityId: activityToCancel });
+  const attendanceAt = new Date(now.getTime() + 2 * HOUR + 10 * MINUTE);
+  setNow(t, attendanceAt);
+  try {
+    await ok('mgrA1', OPERATIONS.markAttendance.query, { input: { activityId: activityToComplete, residentIds: [residentOf.resA1], attendance: 'PRESENT' } });
+  } finally {
+    setNow(t, null);
+  }
+
+  const course = async () => (await ok('mgrA1', OPERATIONS.createCourse.query, { input: courseInput(branchA1) })).createCourse.id as string;
+  const enrol = `mutation($courseId: ID!) { enrolInCourse(courseId: $courseId) { status } }`;
+  const courseA1 = await course();
+  const courseToLeave = await course();
+  const courseToCancel = await course();
+  for (const actor of ['resA1', 'resA2', 'mgrA2'] as const) await ok(actor, enrol, { courseId: courseToLeave });
+  await ok('resA1', enrol, { courseId: courseToCancel });
+
+  return {
+    ctx,
+    world: {
+      townshipA,
+      townshipB,
+      branchA1,
+      branchA2,
+      managerA1,
+      residentOf,
+      residentA1: { ...registered.resA1, accountId, mobile: mobiles.resA1 },
+      victimManagerA1,
+      victimAdminA,
+      entryToReverse,
+      lastMonth,
+      thisMonth,
+      nextMonth: addMonths(thisMonth, 1),
+      laterMonth: addMonths(thisMonth, 2),
+      publishedThemeA1,
+      activityA1,
+      activityDraft,
+      activityToJoin,
+      activityToLeave,
+      activityToCancel,
+      activityRunning,
+      activityToComplete,
+      attendanceAt,
+      courseA1,
+      courseToLeave,
+      courseToCancel,
+    },
+  };
+}
