@@ -4,10 +4,12 @@ import { createApi } from './api';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
 import { exitGracefullyOn } from './lifecycle/exit-gracefully';
+import { useJsonBootLogger } from './observability/boot-logger';
 
 const logger = new Logger('Main');
 
 async function main() {
+  useJsonBootLogger();
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
   if (config.RUN_MIGRATIONS) {

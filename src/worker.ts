@@ -6,6 +6,7 @@ import { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
 import { exitGracefullyOn } from './lifecycle/exit-gracefully';
+import { useJsonBootLogger } from './observability/boot-logger';
 import { WorkerModule } from './worker.module';
 
 const logger = new Logger('Worker');
@@ -17,6 +18,7 @@ const logger = new Logger('Worker');
  * let the jobs in flight finish, then exit 0.
  */
 async function main() {
+  useJsonBootLogger();
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
   if (config.RUN_MIGRATIONS) await runMigrations(database.url);
