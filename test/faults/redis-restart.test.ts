@@ -43,6 +43,8 @@ describe('Redis restarted while theme lists are being published', () => {
       spawnService('src/main.ts', { ...env, WORKERS_IN_PROCESS: 'false', RUN_MIGRATIONS: 'false', DEV_LOGIN_ENABLED: 'true' }),
       startWorkerProcess({ ...env, WORKER_CONCURRENCY: '1' }),
     ]);
+    // The test's own view of the queue (it reconnects across the restarts as well).
+    queue = QueueConnection.fromConfig(loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
   }, 90_000);
   afterAll(async () => {
     await queue?.close();
@@ -146,14 +148,13 @@ describe('Redis restarted while theme lists are being published', () => {
     await restartRedis({ losingData: false });
     await hold.release();
 
-    queue = QueueConnection.fromConfig(loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
     // The job kept its place across the restart, and the worker finished it after reconnecting.
     await waitFor('the publication job to complete', async () => ((await jobState(town, 0)) === 'completed' ? true : undefined), 30_000);
-    const job = await queue.getJob(publishTownshipJobId(town.id, month, 0));
+    const job = await queue!.getJob(publishTownshipJobId(town.id, month, 0));
     expect(job!.returnvalue).toEqual({ townshipId: town.id, month, published: 40 });
     await expectPublishedOnce(town);
     // The monthly schedule survived too.
-    expect(await queue.getJobSchedulersCount()).toBe(1);
+    expect(await queue!.getJobSchedulersCount()).toBe(1);
 
     // The API's producer reconnected: a new request is answered (nothing left to queue).
     expect(await publish(town, admin)).toEqual({ branchesTotal: 40, branchesPublished: 40 });
