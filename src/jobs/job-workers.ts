@@ -31,16 +31,27 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Upserting by a fixed id: starting any number of processes, any number of times,
-    // leaves exactly one schedule.
+    await this.registerSchedule();
+    // A Redis restarted without persistence comes back empty, schedule included: put it
+    // back whenever the connection is ready again (the upsert changes nothing otherwise).
+    this.queues.themes.getBackend().on('ready', () => {
+      this.registerSchedule().catch((e) => this.logger.warn(`re-registering the monthly schedule: ${e}`));
+    });
+    for (const handler of this.handlers) this.workers.push(this.start(handler));
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.logger.log(`workers running on ${this.connection.describe()}: ${this.handlers.map((h) => h.queue).join(', ')}`);
+  }
+
+  /**
+   * Upserting by a fixed id: starting any number of processes, any number of times,
+   * leaves exactly one schedule.
+   */
+  private async registerSchedule(): Promise<void> {
     await this.queues.themes.upsertJobScheduler(
       THEME_PUBLISH_SCHEDULER_ID,
       { pattern: themePublishPattern(this.config.THEME_PUBLISH_TIME), tz: 'Asia/Shanghai' },
       { name: ThemeJob.PUBLISH_DUE, data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 5000 } } },
     );
-    for (const handler of this.handlers) this.workers.push(this.start(handler));
-    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    this.logger.log(`workers running on ${this.connection.describe()}: ${this.handlers.map((h) => h.queue).join(', ')}`);
   }
 
   private start(handler: JobHandler): Worker {

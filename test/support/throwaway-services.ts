@@ -81,14 +81,21 @@ export async function startThrowawayPostgres(): Promise<ThrowawayService> {
   return service;
 }
 
-export async function startThrowawayRedis(): Promise<ThrowawayService> {
+/**
+ * A Redis of the test's own. By default it keeps nothing across a restart; with
+ * `appendOnly` it keeps an append-only file in a directory of its own, as production's
+ * compose file runs Redis (`--appendonly yes`), so a restart keeps the queues.
+ */
+export async function startThrowawayRedis({ appendOnly = false }: { appendOnly?: boolean } = {}): Promise<ThrowawayService> {
   const port = await freePort();
+  const dir = appendOnly ? mkdtempSync(join(tmpdir(), 'cb-redis-')) : undefined;
   let child: ChildProcess | undefined;
   const service: ThrowawayService = {
     url: `redis://127.0.0.1:${port}`,
     port,
     start: async () => {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      const persistence = dir ? ['--dir', dir, '--appendonly', 'yes'] : ['--appendonly', 'no'];
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
         stdio: 'ignore',
       });
       await waitFor(async () => {
@@ -106,7 +113,10 @@ export async function startThrowawayRedis(): Promise<ThrowawayService> {
       child.kill('SIGKILL');
       await exited;
     },
-    destroy: async () => service.stop(),
+    destroy: async () => {
+      await service.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
   };
   await service.start();
   return service;
