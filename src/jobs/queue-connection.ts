@@ -58,5 +58,8 @@ export function redisOptions(url: string) {
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    // Reconnect at most 2 s apart (ioredis would back off to 20 s), so workers resume
+    // soon after Redis comes back from a restart.
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
   };
 }
