@@ -22,14 +22,15 @@ export class LedgerAdminService {
   ) {}
 
   /** An account's history, newest first. */
-  async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow>> {
+  async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
     const after = decodeCursor(page.after, ['string']);
     if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效');
     const rows = await this.tx.run((m) => this.ledger.history(m, accountId, page.first + 1, after?.[0] as string | undefined));
-    return toPage(rows, page.first, (r) => r, (r) => [r.postingId]);
+    // LedgerLine.id is the posting id (the row calls it postingId).
+    return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
   }
 
-  async residentHistory(actor: Principal, residentId: string, page: PageArgs): Promise<Page<LedgerLineRow>> {
+  async residentHistory(actor: Principal, residentId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
     const account = await this.tx.run((m) => this.ledger.residentAccount(m, residentId)).catch(() => {
       throw notFound('该居民');
     });
