@@ -31,7 +31,8 @@ export interface BootstrapInput {
 }
 
 const SELECT_RESIDENT_SUMMARY = `
-  SELECT r.id, r.person_id AS "personId", r.branch_id AS "branchId", p.name, p.mobile, b.balance::int, r.created_at AS "registeredAt"
+  SELECT r.id, r.person_id AS "personId", r.branch_id AS "branchId", a.id AS "accountId", p.name, p.mobile, b.balance::int,
+         r.created_at AS "registeredAt"
   FROM resident r
   JOIN person p ON p.id = r.person_id
   JOIN account a ON a.resident_id = r.id

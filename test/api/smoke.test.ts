@@ -30,7 +30,9 @@ describe('api smoke', () => {
     expect(meRes.data.me).toEqual({ name: '李大妈', balance: 0, resident: { branchName: '武兴庄村' } });
     const accounts = await t.gql(`query($r: ID!) { residentHistory(residentId: $r) { edges { node { id } } } }`, { r: resident.data.registerResident.id }, me);
     expect(errorCode(accounts)).toBe('FORBIDDEN');
+    const listed = await t.gql(`query($b: ID!) { branchResidents(branchId: $b) { edges { node { id accountId balance } } } }`, { b: branchId }, admin);
     const [{ id: accountId }] = await t.db.dataSource.query(`SELECT id FROM account WHERE resident_id = $1`, [resident.data.registerResident.id]);
+    expect(listed.data.branchResidents.edges).toEqual([{ node: { id: resident.data.registerResident.id, accountId, balance: 0 } }]);
     const adj = await t.gql(
       `mutation($a: ID!) { postAdjustment(input: { accountId: $a, amount: 5, reason: "补录纸质积分", idempotencyKey: "paper-2026-11-001" }) { id created period } }`,
       { a: accountId },

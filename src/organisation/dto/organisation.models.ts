@@ -13,6 +13,9 @@ export class ResidentSummary {
   @Field(() => ID)
   branchId: string;
 
+  @Field(() => ID, { description: "The resident's points account: what postAdjustment takes." })
+  accountId: string;
+
   @Field()
   name: string;
 
