@@ -158,7 +158,8 @@ describe('Redis restarted while theme lists are being published', () => {
 
     // The API's producer reconnected: a new request is answered (nothing left to queue).
     expect(await publish(town, admin)).toEqual({ branchesTotal: 40, branchesPublished: 40 });
-    expect((await fetch(`http://127.0.0.1:${worker!.port}/health/ready`)).status).toBe(200);
+    // Readiness follows the worker's own Redis connection back up (it retries every second).
+    await waitFor('the worker to report ready', async () => ((await fetch(`http://127.0.0.1:${worker!.port}/health/ready`)).status === 200 ? true : undefined), 10_000);
   }, 60_000);
 
   it('a restart that loses the queue: the list in flight still completes, and the re-request publishes what a lost job left', async () => {
@@ -192,7 +193,8 @@ describe('Redis restarted while theme lists are being published', () => {
     // The worker survived its job vanishing under it, and put the monthly schedule back.
     await waitFor('the monthly schedule to be registered again', async () => ((await queue!.getJobSchedulersCount()) === 1 ? true : undefined), 15_000);
     expect(worker!.child.exitCode).toBeNull();
-    expect((await fetch(`http://127.0.0.1:${worker!.port}/health/ready`)).status).toBe(200);
+    // Readiness follows the worker's own Redis connection back up (it retries every second).
+    await waitFor('the worker to report ready', async () => ((await fetch(`http://127.0.0.1:${worker!.port}/health/ready`)).status === 200 ? true : undefined), 10_000);
   }, 60_000);
 });
 
