@@ -252,7 +252,7 @@ async function main() {
     const reads = OPERATIONS.filter((o) => !o.write).reduce((n, o) => n + latencies.get(o.name)!.length, 0);
     console.log(`  reads ${((100 * reads) / mix.count).toFixed(1)}%, writes ${((100 * (mix.count - reads)) / mix.count).toFixed(1)}%`);
     console.log(`  outcomes: ${[...outcomes].sort().map(([k, n]) => `${k} ${n}`).join('; ')}`);
-    console.log(`  resent after keep-alive reset: ${resends.count}`);
+    console.log(`  resent after a connection reset: ${resends.count}`);
     console.log(`{ __typename }       ${fmt(ceiling)}`);
     console.log(`\nmixed ÷ ceiling = ${(mix.perSecond / ceiling.perSecond).toFixed(2)}`);
 

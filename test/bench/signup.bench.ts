@@ -155,7 +155,7 @@ async function main() {
     const ceiling = await runFor(SECONDS, CONNECTIONS, ceilingOp);
 
     console.log(`sign-ups             ${fmt(signups)}`);
-    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after keep-alive reset: ${resends.count}`);
+    console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after a connection reset: ${resends.count}`);
     console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
     console.log(`same burst of me { balance } ${fmt(meBurst)}   (for comparison)`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
