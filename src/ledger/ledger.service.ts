@@ -158,8 +158,12 @@ export class LedgerService {
     }
     if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     const [original] = await manager.query(
+      // The row lock serialises reversals of one entry: a racing second reversal waits,
+      // then finds the first by its key (same content: the same reversal back) instead of
+      // failing on the UNIQUE (reverses_entry_id) index. It blocks nothing else: entries are
+      // never updated, and foreign keys to the entry only take KEY SHARE locks.
       `SELECT id, kind, reference_type AS "referenceType", reference_id AS "referenceId"
-       FROM journal_entry WHERE id = $1 AND township_id = $2`,
+       FROM journal_entry WHERE id = $1 AND township_id = $2 FOR NO KEY UPDATE`,
       [
         request.entryId,
         request.townshipId,
