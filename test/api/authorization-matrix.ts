@@ -3,7 +3,7 @@ import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { createActivity, HOUR, MINUTE, publishedTheme, setNow } from '../support/activity-fixture';
 import { nextMobile } from '../support/factories';
-import { waitFor } from '../support/roles';
+import { waitFor } from '../support/wait-for';
 import { devLogin, GqlResponse, TestApp } from '../support/test-app';
 
 /**

@@ -9,7 +9,7 @@ import { createActivity, SIGNUP_FIELDS } from '../support/activity-fixture';
 import { nextMobile, SeededTownship, seedTownship } from '../support/factories';
 import { expectLedgerRules } from '../support/ledger-rules';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/redis';
-import { waitFor } from '../support/roles';
+import { waitFor } from '../support/wait-for';
 import { spawnService, ServiceProcess } from '../support/service-process';
 import { GqlResponse, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';

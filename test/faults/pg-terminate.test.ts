@@ -3,7 +3,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { nextMobile } from '../support/factories';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/throwaway-services';
+import { waitFor } from '../support/wait-for';
 
 /**
  * The PostgreSQL backend running a ledger write is terminated mid-transaction
@@ -40,7 +40,7 @@ describe('PostgreSQL backend terminated during a ledger write', () => {
     await blocker.query(`SELECT * FROM account_balance WHERE account_id = $1 FOR UPDATE`, [accountId]);
     const pending = adjust();
     let victim = 0;
-    await waitFor(async () => {
+    await waitFor('the API backend to wait on the lock', async () => {
       const rows = await blocker.query(
         `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'civilization-bank-api'
            AND wait_event_type = 'Lock'`,

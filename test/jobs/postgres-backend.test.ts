@@ -6,7 +6,8 @@ import { QueueConnection } from '../../src/jobs/queue-connection';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { seedTownship } from '../support/factories';
-import { grantAdmin, waitFor } from '../support/roles';
+import { grantAdmin } from '../support/roles';
+import { waitFor } from '../support/wait-for';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 
 /**

@@ -9,7 +9,8 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
 import { TEST_REDIS_URL } from '../support/redis';
-import { grantAdmin, waitFor } from '../support/roles';
+import { grantAdmin } from '../support/roles';
+import { waitFor } from '../support/wait-for';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 import { startWorkerProcess, WorkerProcess } from '../support/worker-process';
 

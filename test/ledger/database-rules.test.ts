@@ -13,6 +13,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { nextMobile, seedTownship, SeededTownship } from '../support/factories';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitFor } from '../support/wait-for';
 
 interface RawEntry {
   townshipId: string;
@@ -412,7 +413,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
         await backdated('in-flight-2024-05', '2024-05-10T10:00:00+08:00');
         const closed = closer.query(`INSERT INTO ledger_period (township_id, period) VALUES ($1, '2024-05-01')`, [t.id]);
         // The close queues behind the open booking's shared period lock.
-        await waitFor(async () => {
+        await waitFor('the close to wait on the period lock', async () => {
           const { rows } = await sql.query(`SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = $1`, [closerPid]);
           return rows[0]?.wait_event_type === 'Lock' && rows[0]?.wait_event === 'advisory';
         });
@@ -440,7 +441,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
             booker,
           ),
         );
-        await waitFor(async () => {
+        await waitFor('the booking to wait on the period lock', async () => {
           const { rows } = await sql.query(`SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = $1`, [bookerPid]);
           return rows[0]?.wait_event_type === 'Lock' && rows[0]?.wait_event === 'advisory';
         });
@@ -520,11 +521,3 @@ describe('database-enforced ledger rules (plain SQL)', () => {
     });
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import { createApi } from '../../src/api';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/database-url';
-import { startThrowawayPostgres, startThrowawayRedis, ThrowawayService, waitFor } from '../support/throwaway-services';
+import { startThrowawayPostgres, startThrowawayRedis, ThrowawayService } from '../support/throwaway-services';
+import { waitFor } from '../support/wait-for';
 
 /**
  * Readiness follows PostgreSQL and Redis down and back up. Both servers are the test's
@@ -50,7 +51,7 @@ describe('health endpoints', () => {
     expect((await get('/health/live')).status).toBe(200);
 
     await postgres.start();
-    await waitFor(async () => (await get('/health/ready')).status === 200);
+    await waitFor('readiness to come back', async () => (await get('/health/ready')).status === 200);
   });
 
   it('reports Redis down while it is stopped, and up once it is back', async () => {
@@ -61,6 +62,6 @@ describe('health endpoints', () => {
     expect(down.body.details.database.status).toBe('up');
 
     await redis.start();
-    await waitFor(async () => (await get('/health/ready')).status === 200);
+    await waitFor('readiness to come back', async () => (await get('/health/ready')).status === 200);
   });
 });

@@ -4,7 +4,8 @@ import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
-import { grantAdmin, mobileOf, waitFor } from '../support/roles';
+import { grantAdmin, mobileOf } from '../support/roles';
+import { waitFor } from '../support/wait-for';
 import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
 
 /** What the test booked, kept to compute the expected figures independently of the SQL under test. */

@@ -27,14 +27,3 @@ export async function mobileOf(ds: DataSource, personId: string): Promise<string
   const [row] = await ds.query(`SELECT mobile FROM person WHERE id = $1`, [personId]);
   return row.mobile;
 }
-
-/** Polls `check` until it returns something other than undefined (or throws after `timeoutMs`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

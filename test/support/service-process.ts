@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { freePort, waitFor } from './throwaway-services';
+import { freePort } from './throwaway-services';
+import { waitFor } from './wait-for';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -30,7 +31,7 @@ export async function spawnService(entry: string, env: Record<string, string>): 
   const baseUrl = `http://127.0.0.1:${port}`;
   let gone = false;
   void exited.then(() => (gone = true));
-  await waitFor(async () => {
+  await waitFor(`${entry} to answer /health/live`, async () => {
     if (gone) throw new Error(`${entry} exited during start-up:\n${output}`);
     try {
       return (await fetch(`${baseUrl}/health/live`)).ok;

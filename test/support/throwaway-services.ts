@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait-for';
 
 /**
  * PostgreSQL and Redis servers of a test's own, on their own ports, for tests that stop
@@ -98,7 +99,7 @@ export async function startThrowawayRedis({ appendOnly = false }: { appendOnly?:
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
         stdio: 'ignore',
       });
-      await waitFor(async () => {
+      await waitFor(`Redis on port ${port}`, async () => {
         try {
           execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'pipe' });
           return true;
@@ -120,12 +121,4 @@ export async function startThrowawayRedis({ appendOnly = false }: { appendOnly?:
   };
   await service.start();
   return service;
-}
-
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

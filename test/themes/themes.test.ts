@@ -6,7 +6,8 @@ import { JobQueues } from '../../src/jobs/job-queues';
 import { THEME_PUBLISH_SCHEDULER_ID } from '../../src/jobs/job.constants';
 import { ThemeService } from '../../src/themes/theme.service';
 import { SeededTownship, seedTownship } from '../support/factories';
-import { grantAdmin, grantManager, mobileOf, waitFor } from '../support/roles';
+import { grantAdmin, grantManager, mobileOf } from '../support/roles';
+import { waitFor } from '../support/wait-for';
 import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
 
 const ADD = `mutation($i: AddThemeInput!) { addTheme(input: $i) { id title branchId month suggestedPoints } }`;
