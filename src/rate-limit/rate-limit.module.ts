@@ -3,17 +3,19 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { GraphqlThrottlerGuard } from './graphql-throttler.guard';
+import { RateLimitStorage } from './rate-limit.storage';
 
 const MINUTE_MS = 60_000;
 
 /**
  * Rate limits (see GraphqlThrottlerGuard). Import after AuthModule: guards run in
  * registration order, and the per-person limit needs the principal the auth guard loads.
- * Counters live in the process; with several API replicas each enforces its own share.
+ * Counters are shared by all replicas through Redis (see RateLimitStorage).
  */
 @Module({})
 export class RateLimitModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const storage = new RateLimitStorage(config);
     return {
       module: RateLimitModule,
       imports: [
@@ -22,9 +24,11 @@ export class RateLimitModule {
             { name: 'login', ttl: MINUTE_MS, limit: config.RATE_LIMIT_LOGINS_PER_MINUTE },
             { name: 'mutation', ttl: MINUTE_MS, limit: config.RATE_LIMIT_MUTATIONS_PER_MINUTE },
           ],
+          storage,
         }),
       ],
-      providers: [{ provide: APP_GUARD, useClass: GraphqlThrottlerGuard }],
+      // Listed here too so Nest closes its Redis connection on shutdown.
+      providers: [{ provide: APP_GUARD, useClass: GraphqlThrottlerGuard }, { provide: RateLimitStorage, useValue: storage }],
     };
   }
 }

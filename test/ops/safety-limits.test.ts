@@ -1,6 +1,11 @@
+import { INestApplication } from '@nestjs/common';
+import { AddressInfo } from 'node:net';
+import { createApi } from '../../src/api';
+import { loadConfig } from '../../src/config/app-config';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { nextMobile } from '../support/factories';
-import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
+import { TEST_REDIS_URL, testQueuePrefix } from '../support/redis';
+import { devLogin, errorCode, GqlResponse, startTestApp, TestApp } from '../support/test-app';
 
 async function townshipWithResidents(t: TestApp, residents: number) {
   const adminMobile = nextMobile();
@@ -95,6 +100,42 @@ describe('safety limits', () => {
       expect(errorCode(first)).not.toBe('RATE_LIMITED');
       expect(errorCode(second)).not.toBe('RATE_LIMITED');
       expect(errorCode(await login())).toBe('RATE_LIMITED');
+    });
+  });
+
+  describe('rate limits across API replicas', () => {
+    const prefix = testQueuePrefix();
+    const env = { QUEUE_PREFIX: prefix, RATE_LIMIT_MUTATIONS_PER_MINUTE: '3' };
+    let t: TestApp;
+    let replica: INestApplication;
+    let replicaUrl: string;
+    beforeAll(async () => {
+      t = await startTestApp(env);
+      // A second API process on the same database and Redis.
+      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.url, REDIS_URL: TEST_REDIS_URL, DEV_LOGIN_ENABLED: 'true', LOG_LEVEL: 'silent', ...env });
+      replica = await createApi({ config, databaseUrl: t.db.url });
+      await replica.listen(0, '127.0.0.1');
+      replicaUrl = `http://127.0.0.1:${(replica.getHttpServer().address() as AddressInfo).port}/graphql`;
+    });
+    afterAll(async () => {
+      await replica.close();
+      await t.close();
+    });
+
+    it('counts one allowance per person over all replicas (in Redis)', async () => {
+      const { admin, branchId } = await townshipWithResidents(t, 0); // one mutation used
+      const team = async (url: string, n: number) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+          body: JSON.stringify({ query: `mutation($b: ID!, $n: String!) { createServiceTeam(input: { branchId: $b, name: $n }) { id } }`, variables: { b: branchId, n: `服务队${n}` } }),
+        });
+        return (await response.json()) as GqlResponse;
+      };
+      expect((await team(replicaUrl, 1)).errors).toBeUndefined();
+      expect((await team(t.url, 2)).errors).toBeUndefined();
+      expect(errorCode(await team(replicaUrl, 3))).toBe('RATE_LIMITED');
+      expect(errorCode(await team(t.url, 4))).toBe('RATE_LIMITED');
     });
   });
 
