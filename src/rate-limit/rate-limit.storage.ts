@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
@@ -11,7 +11,7 @@ import { redisOptions } from '../jobs/queue-connection';
  * reached, in this process: a Redis outage weakens the limits to per-process ones for a
  * while instead of refusing every request.
  */
-export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown {
+export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RateLimitStorage.name);
   private readonly local = new ThrottlerStorageService();
   private readonly redis?: Redis;
@@ -31,8 +31,18 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     this.shared = new ThrottlerStorageRedisService(this.redis);
   }
 
+  /** Gives Redis a moment to connect at start-up, so the first requests count in Redis too. */
+  async onApplicationBootstrap(): Promise<void> {
+    const redis = this.redis;
+    if (!redis || redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      redis.once('ready', () => (clearTimeout(timer), resolve()));
+    });
+  }
+
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
-    if (this.shared) {
+    if (this.shared && this.redis?.status === 'ready') {
       try {
         const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
         this.warned = false;

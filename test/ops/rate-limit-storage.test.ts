@@ -9,6 +9,7 @@ describe('rate-limit counters', () => {
     const prefix = testQueuePrefix();
     const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
     const [a, b] = [new RateLimitStorage(config), new RateLimitStorage(config)];
+    await Promise.all([a.onApplicationBootstrap(), b.onApplicationBootstrap()]);
     try {
       expect((await a.increment('mutation:person:1', MINUTE, 2, MINUTE, 'mutation')).isBlocked).toBe(false);
       expect((await b.increment('mutation:person:1', MINUTE, 2, MINUTE, 'mutation')).isBlocked).toBe(false);
@@ -25,6 +26,7 @@ describe('rate-limit counters', () => {
   it('fall back to the process while Redis is unreachable, instead of refusing everyone', async () => {
     // Nothing listens on port 1: every Redis call fails at once.
     const storage = new RateLimitStorage(loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: testQueuePrefix() }));
+    await storage.onApplicationBootstrap(); // gives up after 2 s
     try {
       const hits = [];
       for (let i = 0; i < 3; i++) hits.push(await storage.increment('login:ip:127.0.0.1', MINUTE, 2, MINUTE, 'login'));
