@@ -168,6 +168,18 @@ export class AppConfig {
   @Max(1_000_000)
   RATE_LIMIT_MUTATIONS_PER_MINUTE = 120;
 
+  /**
+   * Express `trust proxy`: which proxies' X-Forwarded-For to believe for the client address
+   * (login rate limits are per address). E.g. `1` (one proxy in front), `loopback`, a CIDR.
+   * Unset: the socket's address.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^(\d{1,2}|loopback|linklocal|uniquelocal|[0-9a-fA-F.:\/]+(,\s*[0-9a-fA-F.:\/]+)*)$/, {
+    message: 'must be a hop count, loopback/linklocal/uniquelocal, or addresses/CIDRs',
+  })
+  TRUST_PROXY?: string;
+
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -180,7 +192,7 @@ export class ConfigError extends Error {}
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY']);
   const raw: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
   const config = plainToInstance(AppConfig, raw);

@@ -145,6 +145,7 @@ describe('configuration', () => {
         WORKER_HEALTH_PORT: '3101',
         JOB_LOCK_MS: '15000',
         THEME_PUBLISH_TIME: '06:30',
+        TRUST_PROXY: 'loopback',
       };
       expect(Object.keys(values).sort()).toEqual([...table.keys()].sort());
       const config = loadConfig(values) as unknown as Record<string, unknown>;

@@ -139,6 +139,28 @@ describe('safety limits', () => {
     });
   });
 
+  describe('login limits behind a reverse proxy (TRUST_PROXY)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ TRUST_PROXY: 'loopback', RATE_LIMIT_LOGINS_PER_MINUTE: '1' });
+    });
+    afterAll(() => t.close());
+
+    it('counts each forwarded client address on its own', async () => {
+      const login = async (forwardedFor: string) => {
+        const response = await fetch(t.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+          body: JSON.stringify({ query: `mutation { loginWithWechat(code: "0a1b2c") { status } }` }),
+        });
+        return errorCode((await response.json()) as GqlResponse);
+      };
+      expect(await login('203.0.113.7')).not.toBe('RATE_LIMITED');
+      expect(await login('203.0.113.7')).toBe('RATE_LIMITED');
+      expect(await login('198.51.100.23')).not.toBe('RATE_LIMITED');
+    });
+  });
+
   describe('production mode', () => {
     let t: TestApp;
     beforeAll(async () => {
