@@ -9,6 +9,7 @@ import { JobQueues } from '../jobs/job-queues';
 import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleBranchJobId, settleTownshipJobId } from '../jobs/job.constants';
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
+import { AuditService } from '../audit/audit.service';
 
 const JOB_OPTIONS = {
   attempts: 5,
@@ -44,6 +45,7 @@ export class SettlementService {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly queues: JobQueues,
+    private readonly audit: AuditService,
   ) {}
 
   // ---- starting -------------------------------------------------------------
@@ -59,9 +61,9 @@ export class SettlementService {
       const branchIds: string[] = (await m.query(`SELECT id FROM branch WHERE township_id = $1 ORDER BY id`, [townshipId])).map(
         (b: { id: string }) => b.id,
       );
-      await m.query(
+      const inserted = await m.query(
         `INSERT INTO settlement (township_id, month, status, branches_total, started_by) VALUES ($1, $2, 'RUNNING', $3, $4)
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT DO NOTHING RETURNING 1`,
         [townshipId, period, branchIds.length, actor.personId],
       );
       const [row] = await m.query(`SELECT status, run FROM settlement WHERE township_id = $1 AND month = $2 FOR UPDATE`, [
@@ -80,6 +82,10 @@ export class SettlementService {
         );
       }
       await this.closeThrough(m, townshipId, month, actor.personId);
+      // A new settlement or a new run after a failure; re-starting a running one is not an action.
+      if (inserted.length || run !== row.run) {
+        await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'settlement.start', subject: month, details: { run } });
+      }
       return { run, status: SettlementStatus.RUNNING, branchIds };
     });
     // After commit: the month is closed before any figure is computed. Queuing again

@@ -9,6 +9,7 @@ import { JobQueues } from '../jobs/job-queues';
 import { PublishTownshipData, publishTownshipJobId, ThemeJob } from '../jobs/job.constants';
 import { AddThemeInput } from './dto/theme.inputs';
 import { PublishedThemeList, Theme, ThemePublicationStatus } from './dto/theme.models';
+import { AuditService } from '../audit/audit.service';
 
 /** Most themes a township sets for one month, and a branch adds for itself. */
 export const MAX_TOWNSHIP_THEMES = 30;
@@ -42,6 +43,7 @@ export class ThemeService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly queues: JobQueues,
+    private readonly audit: AuditService,
   ) {}
 
   // ---- setting themes -------------------------------------------------------
@@ -74,6 +76,13 @@ export class ThemeService {
         ],
       );
       if (!row) throw new DomainError('ALREADY_EXISTS', '该月已有同名主题');
+      await this.audit.record(m, {
+        townshipId: input.townshipId,
+        actorId: actor.personId,
+        action: 'theme.add',
+        subject: row.id,
+        details: { month: input.month, branchId: input.branchId ?? null, title: input.title },
+      });
       const [theme] = await m.query(`${SELECT_THEME} WHERE t.id = $1`, [row.id]);
       return theme;
     });
@@ -87,6 +96,13 @@ export class ThemeService {
       await this.lockMonth(m, theme.townshipId, theme.month);
       await this.assertEditable(m, theme.townshipId, theme.branchId, theme.month);
       await m.query(`DELETE FROM theme WHERE id = $1`, [themeId]);
+      await this.audit.record(m, {
+        townshipId: theme.townshipId,
+        actorId: actor.personId,
+        action: 'theme.remove',
+        subject: themeId,
+        details: { month: theme.month, branchId: theme.branchId, title: theme.title },
+      });
       return true;
     });
   }

@@ -240,10 +240,12 @@ describe('monthly settlement', () => {
         `SELECT (SELECT count(*) FROM account_period_balance WHERE township_id = $1)::int AS snapshots,
                 (SELECT count(*) FROM settlement_branch WHERE township_id = $1)::int AS figures,
                 (SELECT count(*) FROM ledger_period WHERE township_id = $1)::int AS periods,
-                (SELECT count(*) FROM journal_entry WHERE township_id = $1)::int AS entries`,
+                (SELECT count(*) FROM journal_entry WHERE township_id = $1)::int AS entries,
+                (SELECT count(*) FROM audit_log WHERE township_id = $1 AND action = 'settlement.start')::int AS starts`,
         [town.id],
       );
     const before = await counts();
+    expect(before[0].starts).toBe(1); // the first start is audited, once
     const first = await t.gql(`query($t: ID!, $m: String!) { settlement(townshipId: $t, month: $m) { ${SETTLEMENT_FIELDS} } }`, { t: town.id, m: month }, admin);
     const again = await t.gql(`mutation($t: ID!, $m: String!) { startSettlement(townshipId: $t, month: $m) { ${SETTLEMENT_FIELDS} } }`, { t: town.id, m: month }, admin);
     expect(again.data.startSettlement).toEqual(first.data.settlement);

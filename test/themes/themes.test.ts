@@ -54,6 +54,12 @@ describe('monthly theme lists', () => {
     expect(errorCode(await t.gql(ADD, { i: { townshipId: town.id, month: addMonths(month, -1), title: 'x', suggestedPoints: 1 } }, admin))).toBe(
       'MONTH_ALREADY_ENDED',
     );
+    // Each theme set is audited with who set it; refusals leave no trace.
+    const audited = await t.db.dataSource.query(
+      `SELECT details->>'title' AS title FROM audit_log WHERE township_id = $1 AND action = 'theme.add' ORDER BY id`,
+      [town.id],
+    );
+    expect(audited.map((a: { title: string }) => a.title)).toEqual(['平安有我 消防安全宣传', '文明交通引导', '非遗小记者体验']);
 
     // Unpublished: residents see nothing yet, and activities cannot use the themes.
     expect((await t.gql(PUBLISHED, { b: town.branches[0].id, m: month }, resident)).data.publishedThemes).toBeNull();
