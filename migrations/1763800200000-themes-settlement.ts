@@ -45,6 +45,7 @@ export class ThemesSettlement1763800200000 implements MigrationInterface {
 
       -- The themes of a publication, frozen at publication time.
       CREATE TABLE theme_publication_item (
+        township_id  uuid NOT NULL REFERENCES township(id),
         branch_id  uuid NOT NULL,
         month      date NOT NULL,
         theme_id   uuid NOT NULL REFERENCES theme(id),

@@ -228,8 +228,8 @@ export class ThemeService {
     );
     if (inserted.length === 0) return false;
     await m.query(
-      `INSERT INTO theme_publication_item (branch_id, month, theme_id, position)
-       SELECT $2, $3, t.id, row_number() OVER (ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title)
+      `INSERT INTO theme_publication_item (township_id, branch_id, month, theme_id, position)
+       SELECT $1, $2, $3, t.id, row_number() OVER (ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title)
        FROM theme t
        WHERE t.township_id = $1 AND t.month = $3 AND (t.branch_id IS NULL OR t.branch_id = $2)`,
       [townshipId, branchId, period],

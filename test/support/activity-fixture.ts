@@ -137,9 +137,9 @@ export async function publishedTheme(t: TestApp, townshipId: string, branchId: s
     [townshipId, branchId, month],
   );
   await t.db.dataSource.query(
-    `INSERT INTO theme_publication_item (branch_id, month, theme_id, position)
-     VALUES ($1, $2, $3, (SELECT count(*) FROM theme_publication_item WHERE branch_id = $1 AND month = $2))`,
-    [branchId, month, id],
+    `INSERT INTO theme_publication_item (township_id, branch_id, month, theme_id, position)
+     VALUES ($4, $1, $2, $3, (SELECT count(*) FROM theme_publication_item WHERE branch_id = $1 AND month = $2))`,
+    [branchId, month, id, townshipId],
   );
   return id;
 }
