@@ -228,7 +228,11 @@ export class Foundation1763800000000 implements MigrationInterface {
     // so balances and postings cannot diverge. Postings of one entry are inserted in
     // account order, which gives every transaction the same lock order (no deadlocks).
     await q.query(`
-      CREATE FUNCTION posting_before_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      -- SECURITY DEFINER: balances move only here, as the tables' owner, so the role the
+      -- service connects as needs no UPDATE on account_balance at all (see README,
+      -- "Database roles"); the fixed search_path keeps the definer's rights to this schema.
+      CREATE FUNCTION posting_before_insert() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path = public, pg_temp AS $$
       DECLARE
         new_balance bigint;
         sharded boolean;
