@@ -31,6 +31,7 @@ import { TransactionRunner } from '../../src/database/transaction.runner';
 import { seedDemo } from '../../src/demo/demo-seed';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { AccountKind, EntryKind } from '../../src/ledger/ledger.types';
+import { removeQueueKeys } from '../support/redis';
 import { benchDatabase, fmt, runFor, summarise } from './bench-util';
 import { freePort, post, resends, startService, stopService } from './service';
 import { DataSource } from 'typeorm';
@@ -267,6 +268,7 @@ async function main() {
   } finally {
     await stopService(service);
     await db.drop();
+    await removeQueueKeys(QUEUE_PREFIX);
   }
 }
 
