@@ -1,6 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { join } from 'node:path';
+import { spawnService } from '../support/service-process';
 import { freePort } from '../support/throwaway-services';
 
 export { freePort };
@@ -15,22 +15,12 @@ export const resends = { count: 0 };
  */
 export async function startService(databaseUrl: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/main.ts')], {
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'], // start-up chatter off; errors still shown
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    try {
-      const res = await post(new http.Agent(), port, '{ __typename }');
-      if (res.data) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('service did not start');
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const service = await spawnService(
+    'src/main.ts',
+    { NODE_ENV: 'production', DATABASE_URL: databaseUrl, RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn', ...env },
+    { port, nodeArgs },
+  );
+  return service.child;
 }
 
 export async function stopService(service: ChildProcess | undefined): Promise<void> {

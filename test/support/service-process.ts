@@ -17,9 +17,13 @@ export interface ServiceProcess {
  * child process, compiled on the fly, so a test can SIGTERM or SIGKILL it.
  * Resolves once GET /health/live answers on its port.
  */
-export async function spawnService(entry: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve(entry)], {
+export async function spawnService(
+  entry: string,
+  env: Record<string, string>,
+  options: { port?: number; nodeArgs?: string[] } = {},
+): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', resolve(entry)], {
     cwd: resolve(__dirname, '../..'),
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: String(port), WORKER_HEALTH_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
