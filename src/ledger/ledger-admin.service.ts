@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Capability, requireCapability } from '../auth/access-policy';
+import { can, Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
+import { proofProblem } from './ledger-seal';
+import { LedgerSealService } from './ledger-seal.service';
 import { AccountRow, LedgerLineRow, LedgerService, ReconciliationReport } from './ledger.service';
 import { AccountKind, EntryKind, PostedEntry } from './ledger.types';
 
@@ -19,6 +21,7 @@ export class LedgerAdminService {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
+    private readonly seals: LedgerSealService = new LedgerSealService(),
   ) {}
 
   /** An account's history, newest first. */
@@ -108,5 +111,27 @@ export class LedgerAdminService {
   async reconciliation(actor: Principal, townshipId: string): Promise<ReconciliationReport> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
     return this.tx.run((m) => this.ledger.reconcile(m, townshipId));
+  }
+
+  /**
+   * The proof that an entry is in its month's published seal: for the resident whose
+   * points it moved, the managers of a branch it touches, and the township's admins.
+   */
+  async entryProof(actor: Principal, entryId: string) {
+    if (!/^[1-9]\d{0,17}$/.test(entryId)) throw new DomainError('BAD_USER_INPUT', '输入有误：记账编号不正确', { field: 'entryId' });
+    return this.tx.run(async (m) => {
+      const parties: { townshipId: string; residentId: string | null; branchId: string | null }[] = await m.query(
+        `SELECT a.township_id AS "townshipId", a.resident_id AS "residentId", coalesce(a.branch_id, r.branch_id) AS "branchId"
+         FROM posting p JOIN account a ON a.id = p.account_id LEFT JOIN resident r ON r.id = a.resident_id
+         WHERE p.entry_id = $1`,
+        [entryId],
+      );
+      if (!parties.length) throw notFound('该笔记账');
+      const own = parties.some((p) => p.residentId !== null && p.residentId === actor.resident?.id);
+      const managed = parties.some((p) => can(actor, Capability.MANAGE, { townshipId: p.townshipId, branchId: p.branchId }));
+      if (!own && !managed) throw new DomainError('FORBIDDEN');
+      const proof = await this.seals.proof(m, entryId);
+      return { ...proof, valid: proofProblem(proof) === null };
+    });
   }
 }

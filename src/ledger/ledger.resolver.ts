@@ -4,6 +4,7 @@ import { Principal } from '../auth/principal';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
+import { EntryProof } from './dto/ledger-seal.models';
 import { LedgerAccount, LedgerLineConnection, PostedEntryModel, ReconciliationReportModel } from './dto/ledger.models';
 import { LedgerAdminService } from './ledger-admin.service';
 
@@ -33,6 +34,15 @@ export class LedgerResolver {
   @Query(() => ReconciliationReportModel, { description: 'Checks every stored balance against its postings (admins).' })
   reconciliation(@CurrentPrincipal() actor: Principal, @Args('townshipId', { type: () => ID }, uuidArg) townshipId: string) {
     return this.ledgerAdmin.reconciliation(actor, townshipId);
+  }
+
+  @Query(() => EntryProof, {
+    description:
+      "Proof that an entry is inside its month's published seal (MONTH_NOT_SEALED before settlement): " +
+      'for the resident whose points it moved, the managers of a branch it touches, and admins.',
+  })
+  entryProof(@CurrentPrincipal() actor: Principal, @Args('entryId', { type: () => ID }) entryId: string) {
+    return this.ledgerAdmin.entryProof(actor, entryId);
   }
 
   @Mutation(() => PostedEntryModel, { description: 'A correcting entry against the township adjustment account, with a written reason (admins).' })

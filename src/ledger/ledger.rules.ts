@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DomainError } from '../common/errors/domain.error';
 import { EntryKind, EntryReference, PostEntryRequest, PostingLine } from './ledger.types';
 
@@ -38,16 +38,19 @@ export function validateEntry(request: PostEntryRequest): void {
 /**
  * What "same content" means for idempotency: kind, memo, reference, reversed entry and
  * the lines (order-insensitive). Not the actor: two managers completing the same
- * activity describe the same mint.
+ * activity describe the same mint. Stored with the entry and recomputed from its
+ * postings by the reconciliation, so this form is fixed: the JSON text of
+ * [kind, memo, reference type, reference id, reversed entry id, [[account id, amount], ...]]
+ * with the lines ordered by lowercase account id.
  */
 export function contentHash(
-  kind: EntryKind,
+  kind: EntryKind | string,
   memo: string,
   lines: PostingLine[],
-  reference?: EntryReference,
-  reversesEntryId?: string,
+  reference?: EntryReference | null,
+  reversesEntryId?: string | null,
 ): string {
-  const sorted = [...lines].sort((a, b) => a.accountId.localeCompare(b.accountId)).map((l) => [l.accountId.toLowerCase(), l.amount]);
+  const sorted = lines.map((l) => [l.accountId.toLowerCase(), l.amount] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const canonical = JSON.stringify([kind, memo, reference?.type ?? null, reference?.id ?? null, reversesEntryId ?? null, sorted]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical);
 }

@@ -4,6 +4,8 @@ import { DomainError } from '../common/errors/domain.error';
 import { monthToPeriodDate } from '../common/time/shanghai-month';
 import { afterCommit } from '../database/transaction.runner';
 import { ledgerEntriesPosted } from '../observability/metrics';
+import { chainSeal, GENESIS_SEAL, merkleTree } from './ledger-seal';
+import { EntryProblem, LedgerSealService, SealableMonth, SealCheck, StoredSeal } from './ledger-seal.service';
 import { contentHash, MAX_MEMO_LENGTH, validateEntry } from './ledger.rules';
 import {
   AccountKind,
@@ -49,6 +51,10 @@ export interface ReconciliationReport {
   postedTotal: number;
   mismatchedAccounts: { accountId: string; kind: AccountKind; stored: number; computed: number }[];
   unbalancedEntries: { entryId: string; postings: number; total: number }[];
+  /** Entries whose content hash or seal no longer matches, by entry. */
+  entryProblems: EntryProblem[];
+  /** Every sealed month recomputed from the entries now in it. */
+  sealedMonths: SealCheck[];
   ok: boolean;
 }
 
@@ -65,6 +71,8 @@ const SELECT_ACCOUNT = `
  */
 @Injectable()
 export class LedgerService {
+  constructor(private readonly seals: LedgerSealService = new LedgerSealService()) {}
+
   // ---- accounts -------------------------------------------------------------
 
   async openTownshipAccounts(manager: EntityManager, townshipId: string): Promise<void> {
@@ -300,10 +308,24 @@ export class LedgerService {
   // ---- proof ----------------------------------------------------------------
 
   /**
-   * Rules 1, 5 and 7 checked from scratch: every account's stored balance against the
-   * sum of its postings, every entry's postings against zero, and the township's total.
+   * The books checked from scratch: every account's stored balance against the sum of
+   * its postings (rules 5 and 7), every entry's postings against zero (rule 1), every
+   * entry's content hash recomputed from its postings, and every sealed month recomputed
+   * against its seal (rule 8).
    */
   async reconcile(manager: EntityManager, townshipId: string): Promise<ReconciliationReport> {
+    return (await this.reconcileAndPrepareSeals(manager, townshipId)).report;
+  }
+
+  /**
+   * The reconciliation, and with `sealThrough` the closed months up to it that can be
+   * sealed (clean, and nothing broken before them), for `seal` to write.
+   */
+  async reconcileAndPrepareSeals(
+    manager: EntityManager,
+    townshipId: string,
+    sealThrough?: string,
+  ): Promise<{ report: ReconciliationReport; sealable: SealableMonth[] }> {
     const mismatched: { accountId: string; kind: AccountKind; stored: string; computed: string }[] = await manager.query(
       `WITH stored AS (SELECT account_id, sum(balance) AS total FROM account_balance WHERE township_id = $1 GROUP BY account_id),
             computed AS (SELECT account_id, sum(amount) AS total FROM posting WHERE township_id = $1 GROUP BY account_id)
@@ -315,36 +337,62 @@ export class LedgerService {
        ORDER BY 1`,
       [townshipId],
     );
-    const unbalanced: { entryId: string; postings: number; total: string }[] = await manager.query(
-      `SELECT e.id::text AS "entryId", count(p.id)::int AS postings, coalesce(sum(p.amount), 0)::int8 AS total
-       FROM journal_entry e LEFT JOIN posting p ON p.entry_id = e.id
-       WHERE e.township_id = $1
-       GROUP BY e.id HAVING count(p.id) < 2 OR coalesce(sum(p.amount), 0) <> 0
-       ORDER BY e.id LIMIT 1000`,
-      [townshipId],
-    );
     const [totals] = await manager.query(
       `SELECT (SELECT count(*) FROM account WHERE township_id = $1)::int AS accounts,
-              (SELECT count(*) FROM journal_entry WHERE township_id = $1)::int AS entries,
               (SELECT count(*) FROM posting WHERE township_id = $1)::int AS postings,
               (SELECT coalesce(sum(balance), 0) FROM account_balance WHERE township_id = $1)::int8 AS stored,
               (SELECT coalesce(sum(amount), 0) FROM posting WHERE township_id = $1)::int8 AS posted`,
       [townshipId],
     );
+    const audit = await this.seals.audit(manager, townshipId, sealThrough);
     const storedTotal = Number(totals.stored);
     const postedTotal = Number(totals.posted);
-    return {
+    const report: ReconciliationReport = {
       townshipId,
       checkedAt: new Date(),
       accountsChecked: totals.accounts,
-      entriesChecked: totals.entries,
+      entriesChecked: audit.entriesChecked,
       postingsChecked: totals.postings,
       storedTotal,
       postedTotal,
       mismatchedAccounts: mismatched.map((m) => ({ ...m, stored: Number(m.stored), computed: Number(m.computed) })),
-      unbalancedEntries: unbalanced.map((u) => ({ ...u, total: Number(u.total) })),
-      ok: mismatched.length === 0 && unbalanced.length === 0 && storedTotal === 0 && postedTotal === 0,
+      unbalancedEntries: audit.unbalancedEntries,
+      entryProblems: audit.entryProblems,
+      sealedMonths: audit.sealedMonths,
+      ok:
+        mismatched.length === 0 &&
+        audit.unbalancedEntries.length === 0 &&
+        audit.entryProblems.length === 0 &&
+        audit.sealedMonths.every((m) => m.ok) &&
+        storedTotal === 0 &&
+        postedTotal === 0,
     };
+    return { report, sealable: audit.sealable };
+  }
+
+  /**
+   * Seals closed months prepared by reconcileAndPrepareSeals, in order, each chained to
+   * the seal before it. A month sealed meanwhile (a concurrent run) is skipped; the
+   * database refuses a seal that does not follow the stored chain.
+   */
+  async seal(manager: EntityManager, townshipId: string, months: SealableMonth[]): Promise<StoredSeal[]> {
+    const sealed: StoredSeal[] = [];
+    for (const month of months) {
+      const [latest] = await manager.query(
+        `SELECT to_char(period, 'YYYY-MM') AS month, seal FROM ledger_seal WHERE township_id = $1 ORDER BY period DESC LIMIT 1`,
+        [townshipId],
+      );
+      if (latest && latest.month >= month.month) continue;
+      const { tree, root } = merkleTree(month.leaves);
+      const previous: Buffer = latest?.seal ?? GENESIS_SEAL;
+      await manager.query(
+        `INSERT INTO ledger_seal (township_id, period, entry_count, entry_ids, tree, merkle_root, previous_seal, seal)
+         VALUES ($1, $2, $3, $4::int8[], $5, $6, $7, $8)`,
+        [townshipId, monthToPeriodDate(month.month), month.entryIds.length, month.entryIds, tree, root, previous, chainSeal(previous, root)],
+      );
+      sealed.push((await this.seals.seal(manager, townshipId, month.month))!);
+    }
+    return sealed;
   }
 
   // ---- periods --------------------------------------------------------------

@@ -3,10 +3,12 @@ import { EntityManager } from 'typeorm';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
 import { addMonths, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleBranchJobId, settleTownshipJobId } from '../jobs/job.constants';
+import { EntryProblemKind, LedgerSealService } from '../ledger/ledger-seal.service';
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
 import { AuditService } from '../audit/audit.service';
@@ -18,8 +20,15 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 40 * 24 * 3600 },
 };
 
-/** Thrown by the township step when the books do not balance: retrying cannot help. */
-export class SettlementCheckFailed extends Error {}
+/** Thrown by the township step when the books do not balance or a seal no longer matches: retrying cannot help. */
+export class SettlementCheckFailed extends Error {
+  constructor(
+    readonly code: Extract<ErrorCode, 'RECONCILIATION_FAILED' | 'LEDGER_SEAL_BROKEN'>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The monthly settlement of a township (DESIGN.md §5).
@@ -30,8 +39,10 @@ export class SettlementCheckFailed extends Error {}
  *    a flow: one child per branch, the township step as the parent.
  * 2. Each branch child computes the branch's figures from the (now immutable) ledger
  *    and inserts them once (primary key, ON CONFLICT DO NOTHING).
- * 3. The township step proves the books (trial balance, reconciliation), writes every
- *    account's closing snapshot and marks the settlement SUCCEEDED in one transaction.
+ * 3. The township step proves the books (trial balance, reconciliation, every content
+ *    hash and every earlier seal recomputed), then in one transaction writes every
+ *    account's closing snapshot, seals the month (and any closed month before it not yet
+ *    sealed) and marks the settlement SUCCEEDED.
  *
  * Every step reads only closed months and writes with ON CONFLICT DO NOTHING, so a
  * retried, duplicated or killed-and-resumed job ends with the same rows; a settled
@@ -44,6 +55,7 @@ export class SettlementService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
+    private readonly seals: LedgerSealService,
     private readonly queues: JobQueues,
     private readonly audit: AuditService,
   ) {}
@@ -76,7 +88,7 @@ export class SettlementService {
         run += 1;
         await m.query(
           `UPDATE settlement SET status = 'RUNNING', run = $3, branches_total = $4, started_by = $5, started_at = now(),
-                  finished_at = NULL, error = NULL, reconciliation = NULL, trial_balance = NULL
+                  finished_at = NULL, error = NULL, error_code = NULL, reconciliation = NULL, trial_balance = NULL
            WHERE township_id = $1 AND month = $2`,
           [townshipId, period, run, branchIds.length, actor.personId],
         );
@@ -145,7 +157,7 @@ export class SettlementService {
     );
     if (!current || current.run !== run || current.status !== SettlementStatus.RUNNING) return; // done, or superseded
 
-    const reconciliation = await this.tx.run((m) => this.ledger.reconcile(m, townshipId));
+    const { report: reconciliation, sealable } = await this.tx.run((m) => this.ledger.reconcileAndPrepareSeals(m, townshipId, month));
     try {
       await this.tx.run(async (m) => {
         await m.query(SNAPSHOT_SQL, [townshipId, period]);
@@ -155,12 +167,17 @@ export class SettlementService {
                   (SELECT branches_total FROM settlement WHERE township_id = $1 AND month = $2) AS total`,
           [townshipId, period],
         );
+        // A seal that no longer matches comes first: it means history was changed.
+        const brokenSeal = describeBrokenSeal(reconciliation);
+        if (brokenSeal) throw new SettlementCheckFailed('LEDGER_SEAL_BROKEN', brokenSeal);
         const problems: string[] = [];
         if (trialBalance.total !== 0) problems.push(`试算不平衡：期末余额合计 ${trialBalance.total}`);
         if (!reconciliation.ok) problems.push(describeReconciliationFailure(reconciliation));
         if (done < total) problems.push(`分行数据不完整：${done}/${total}`);
         // Rolls the snapshots back: a failed settlement leaves nothing half-done.
-        if (problems.length) throw new SettlementCheckFailed(problems.join('；'));
+        if (problems.length) throw new SettlementCheckFailed('RECONCILIATION_FAILED', problems.join('；'));
+        await this.ledger.seal(m, townshipId, sealable);
+        if (!(await this.seals.seal(m, townshipId, month))) throw new Error(`${month} was not sealed`);
         await m.query(
           `UPDATE settlement SET status = 'SUCCEEDED', finished_at = now(), trial_balance = $4, reconciliation = $5
            WHERE township_id = $1 AND month = $2 AND run = $3 AND status = 'RUNNING'`,
@@ -169,20 +186,27 @@ export class SettlementService {
       });
     } catch (error) {
       // The books do not balance: say so loudly, and fail the job for good (no retry can fix it).
-      if (error instanceof SettlementCheckFailed) await this.markFailed(townshipId, month, run, error.message, reconciliation);
+      if (error instanceof SettlementCheckFailed) await this.markFailed(townshipId, month, run, error.message, reconciliation, error.code);
       throw error;
     }
   }
 
   /** Records why a run failed (called once its job has failed for good). */
-  async markFailed(townshipId: string, month: string, run: number, error: string, reconciliation?: ReconciliationReport): Promise<void> {
-    this.logger.error(`settlement of ${month} for township ${townshipId} failed: ${error}`);
+  async markFailed(
+    townshipId: string,
+    month: string,
+    run: number,
+    error: string,
+    reconciliation?: ReconciliationReport,
+    code: ErrorCode = 'SETTLEMENT_FAILED',
+  ): Promise<void> {
+    this.logger.error(`settlement of ${month} for township ${townshipId} failed: ${code} ${error}`);
     await this.tx.run((m) =>
       m.query(
-        `UPDATE settlement SET status = 'FAILED', finished_at = now(), error = $4,
+        `UPDATE settlement SET status = 'FAILED', finished_at = now(), error = $4, error_code = $6,
                 reconciliation = coalesce($5::jsonb, reconciliation)
          WHERE township_id = $1 AND month = $2 AND run = $3 AND status = 'RUNNING'`,
-        [townshipId, monthToPeriodDate(month), run, error.slice(0, 4000), reconciliation ? JSON.stringify(reconciliation) : null],
+        [townshipId, monthToPeriodDate(month), run, error.slice(0, 4000), reconciliation ? JSON.stringify(reconciliation) : null, code],
       ),
     );
   }
@@ -266,14 +290,18 @@ export class SettlementService {
   private async load(m: EntityManager, townshipId: string, month: string): Promise<Settlement | null> {
     const [row] = await m.query(
       `SELECT s.status, s.run, s.branches_total AS "branchesTotal", s.started_at AS "startedAt", s.finished_at AS "finishedAt",
-              s.error, s.trial_balance AS "trialBalance", s.reconciliation
+              s.error, s.error_code AS "errorCode", s.trial_balance AS "trialBalance", s.reconciliation
        FROM settlement s WHERE s.township_id = $1 AND s.month = $2`,
       [townshipId, monthToPeriodDate(month)],
     );
     if (!row) return null;
     const branches = await this.figures(m, townshipId, month);
-    const reconciliation = row.reconciliation ? { ...row.reconciliation, checkedAt: new Date(row.reconciliation.checkedAt) } : null;
-    return { townshipId, month, ...row, reconciliation, branchesDone: branches.length, branches };
+    // Reports stored before seals existed have no entry problems or sealed months.
+    const reconciliation = row.reconciliation
+      ? { entryProblems: [], sealedMonths: [], ...row.reconciliation, checkedAt: new Date(row.reconciliation.checkedAt) }
+      : null;
+    const seal = await this.seals.seal(m, townshipId, month);
+    return { townshipId, month, ...row, reconciliation, seal, branchesDone: branches.length, branches };
   }
 
   private async figures(m: EntityManager, townshipId: string, month: string, branchId?: string): Promise<BranchFigures[]> {
@@ -307,6 +335,16 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(safe) || safe !== s ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+const SEAL_PROBLEMS = new Set([EntryProblemKind.CHANGED_AFTER_SEAL, EntryProblemKind.MISSING_FROM_SEAL, EntryProblemKind.ADDED_AFTER_SEAL]);
+
+/** What no longer matches a seal, naming the month and the entry; null when every seal holds. */
+function describeBrokenSeal(r: ReconciliationReport): string | null {
+  const entry = r.entryProblems.find((p) => SEAL_PROBLEMS.has(p.problem));
+  const month = r.sealedMonths.find((s) => !s.ok);
+  const why = entry?.description ?? month?.problem;
+  return why ? `账本封存校验失败：${why}` : null;
+}
+
 function describeReconciliationFailure(r: ReconciliationReport): string {
   const parts: string[] = [];
   if (r.mismatchedAccounts.length) {
@@ -318,6 +356,7 @@ function describeReconciliationFailure(r: ReconciliationReport): string {
     );
   }
   if (r.unbalancedEntries.length) parts.push(`不平衡记账：${r.unbalancedEntries.slice(0, 20).map((e) => e.entryId).join('，')}`);
+  if (r.entryProblems.length) parts.push(r.entryProblems.slice(0, 20).map((p) => p.description).join('，'));
   if (r.storedTotal !== 0 || r.postedTotal !== 0) parts.push(`全镇合计不为零（余额 ${r.storedTotal}，分录 ${r.postedTotal}）`);
   return `对账失败：${parts.join('；')}`;
 }

@@ -9,6 +9,7 @@
 import { Client } from 'pg';
 import { monthOf } from '../../src/common/time/shanghai-month';
 import { TransactionRunner } from '../../src/database/transaction.runner';
+import { contentHash } from '../../src/ledger/ledger.rules';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { nextMobile, seedTownship, SeededTownship } from '../support/factories';
@@ -28,7 +29,7 @@ interface RawEntry {
 const INSERT_ENTRY = `
   WITH entry AS (
     INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo, reverses_entry_id, booked_at)
-    VALUES ($1, $2, 'raw-sql', $3, '手工记账', $4, $5)
+    VALUES ($1, $2, $8, $3, '手工记账', $4, $5)
     RETURNING id, booked_at, period
   ), lines AS (
     INSERT INTO posting (entry_id, township_id, account_id, amount, booked_at, period)
@@ -52,14 +53,18 @@ describe('database-enforced ledger rules (plain SQL)', () => {
   const redemption = () => t.branches[0].redemptionAccountId;
 
   async function insertEntry(e: RawEntry, client: Client = sql): Promise<{ id: string; period: string }> {
+    const kind = e.kind ?? (e.reversesEntryId ? EntryKind.REVERSAL : EntryKind.MINT);
+    const lines = e.lines.map(([accountId, amount]) => ({ accountId, amount }));
     const { rows } = await client.query(INSERT_ENTRY, [
       e.townshipId,
       e.key,
-      e.kind ?? (e.reversesEntryId ? EntryKind.REVERSAL : EntryKind.MINT),
+      kind,
       e.reversesEntryId ?? null,
       e.bookedAt ?? null,
       e.lines.map((l) => l[0]),
       e.lines.map((l) => l[1]),
+      // The hash LedgerService would store: the reconciliation recomputes it.
+      contentHash(kind, '手工记账', lines, null, e.reversesEntryId),
     ]);
     return rows[0];
   }

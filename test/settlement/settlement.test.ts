@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { TransactionRunner } from '../../src/database/transaction.runner';
+import { contentHash } from '../../src/ledger/ledger.rules';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
@@ -87,7 +88,7 @@ describe('monthly settlement', () => {
         `WITH entry AS (
            INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo, reference_type, reference_id,
                                       reverses_entry_id, booked_at)
-           VALUES ($1, $2, 'test', 'REVERSAL', '冲正', $3, $4, $5, $6) RETURNING id, booked_at, period
+           VALUES ($1, $2, $9, 'REVERSAL', '冲正', $3, $4, $5, $6) RETURNING id, booked_at, period
          ), lines AS (
            INSERT INTO posting (entry_id, township_id, account_id, amount, booked_at, period)
            SELECT entry.id, $1, l.a, l.x, entry.booked_at, entry.period FROM entry, unnest($7::uuid[], $8::int8[]) AS l(a, x)
@@ -102,6 +103,13 @@ describe('monthly settlement', () => {
           at(m),
           postings.map((p: any) => p.accountId),
           postings.map((p: any) => -Number(p.amount)),
+          contentHash(
+            EntryKind.REVERSAL,
+            '冲正',
+            postings.map((p: any) => ({ accountId: p.accountId, amount: -Number(p.amount) })),
+            original.reference,
+            original.entryId,
+          ),
         ],
       );
       return row;

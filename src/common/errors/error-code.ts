@@ -31,6 +31,9 @@ export const ERROR_MESSAGES = {
   NOT_REVERSIBLE: '冲正记录不能再次冲正',
   UNKNOWN_ACCOUNT: '积分账户不存在',
   LEDGER_INVARIANT_VIOLATED: '账务校验失败，操作已取消',
+  LEDGER_SEAL_BROKEN: '账本封存校验失败：已封存月份的记账与封存时不符',
+  RECONCILIATION_FAILED: '对账失败：账户余额或记账与分录不符',
+  MONTH_NOT_SEALED: '该月份尚未结算封存',
   // Activities and courses
   ACTIVITY_NOT_EDITABLE: '活动已开始、已取消或已结束，不能再修改',
   ACTIVITY_NOT_PUBLISHED: '该活动尚未发布',
@@ -60,6 +63,7 @@ export const ERROR_MESSAGES = {
   MONTH_ALREADY_ENDED: '该月份已结束，不能再设置主题',
   MONTH_NOT_ENDED: '该月份尚未结束，暂不能结算',
   MONTH_NOT_SETTLED: '该月份尚未完成结算',
+  SETTLEMENT_FAILED: '结算未能完成，请稍后重新发起结算',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { Connection } from '../../common/pagination/connection';
 import { AccountKind, EntryKind } from '../ledger.types';
+import { EntryProblemModel, SealCheckModel } from './ledger-seal.models';
 
 @ObjectType({ description: 'What an entry was for, e.g. type ATTENDANCE with the attendance id.' })
 export class EntryReferenceModel {
@@ -141,4 +142,10 @@ export class ReconciliationReportModel {
 
   @Field(() => [UnbalancedEntry])
   unbalancedEntries: UnbalancedEntry[];
+
+  @Field(() => [EntryProblemModel], { description: 'Entries changed after booking (content hash) or after sealing, or missing from or added to a sealed month.' })
+  entryProblems: EntryProblemModel[];
+
+  @Field(() => [SealCheckModel], { description: 'Every sealed month, oldest first, recomputed against its seal.' })
+  sealedMonths: SealCheckModel[];
 }

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { LedgerSealModel } from '../../ledger/dto/ledger-seal.models';
 import { ReconciliationReportModel } from '../../ledger/dto/ledger.models';
 import { AccountKind } from '../../ledger/ledger.types';
 
@@ -101,14 +102,23 @@ export class Settlement {
   @Field(() => Date, { nullable: true })
   finishedAt: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'Why it failed, naming the accounts when the books do not balance.' })
+  @Field(() => String, { nullable: true, description: 'Why it failed, naming the accounts or entries at fault.' })
   error: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why it failed, as a code: LEDGER_SEAL_BROKEN (a sealed month was changed), RECONCILIATION_FAILED, SETTLEMENT_FAILED.',
+  })
+  errorCode: string | null;
 
   @Field(() => TrialBalance, { nullable: true })
   trialBalance: TrialBalance | null;
 
   @Field(() => ReconciliationReportModel, { nullable: true })
   reconciliation: ReconciliationReportModel | null;
+
+  @Field(() => LedgerSealModel, { nullable: true, description: "The month's seal, once settled: publish `seal` on the notice board." })
+  seal: LedgerSealModel | null;
 
   @Field(() => [BranchFigures], { description: 'Figures of the branches done so far, by branch name.' })
   branches: BranchFigures[];
