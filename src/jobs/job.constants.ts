@@ -18,9 +18,11 @@ export const ThemeJob = {
 } as const;
 
 export const SettlementJob = {
-  /** Flow child: one branch's figures. */
-  BRANCH: 'settle-branch',
-  /** Flow parent, after every branch: trial balance, reconciliation, snapshots. */
+  /** Flow child: every branch's figures. */
+  FIGURES: 'settle-figures',
+  /** Flow child, beside the figures: the reconciliation, then the month's seal. */
+  SEAL: 'settle-seal',
+  /** Flow parent, after its children: trial balance, snapshots, the result. */
   TOWNSHIP: 'settle-township',
 } as const;
 
@@ -36,8 +38,8 @@ export const publishTownshipJobId = (townshipId: string, month: string, alreadyP
 
 export const settleTownshipJobId = (townshipId: string, month: string, run: number) => `settle.${townshipId}.${month}.r${run}`;
 
-export const settleBranchJobId = (townshipId: string, month: string, run: number, branchId: string) =>
-  `settle.${townshipId}.${month}.r${run}.${branchId}`;
+export const settleStepJobId = (townshipId: string, month: string, run: number, step: 'figures' | 'seal') =>
+  `settle.${townshipId}.${month}.r${run}.${step}`;
 
 export interface PublishTownshipData {
   townshipId: string;
@@ -50,5 +52,4 @@ export interface SettlementJobData {
   townshipId: string;
   month: string;
   run: number;
-  branchId?: string;
 }

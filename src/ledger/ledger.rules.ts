@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { DomainError } from '../common/errors/domain.error';
+import { sortedPostings } from './ledger-seal';
 import { EntryKind, EntryReference, PostEntryRequest, PostingLine } from './ledger.types';
 
 /** Largest single posting, in points: far above any real reward, far below overflow. */
@@ -50,7 +51,10 @@ export function contentHash(
   reference?: EntryReference | null,
   reversesEntryId?: string | null,
 ): string {
-  const sorted = lines.map((l) => [l.accountId.toLowerCase(), l.amount] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const canonical = JSON.stringify([kind, memo, reference?.type ?? null, reference?.id ?? null, reversesEntryId ?? null, sorted]);
+  let sorted = '';
+  for (const [accountId, amount] of sortedPostings(lines)) sorted += `${sorted ? ',' : ''}[${JSON.stringify(accountId)},${amount}]`;
+  const json = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
+  // The JSON text of the array above, written out: it runs for every entry the reconciliation checks.
+  const canonical = `[${json(kind)},${json(memo)},${json(reference?.type)},${json(reference?.id)},${json(reversesEntryId)},[${sorted}]]`;
   return hash('sha256', canonical);
 }

@@ -7,7 +7,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { addMonths, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
-import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleBranchJobId, settleTownshipJobId } from '../jobs/job.constants';
+import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from '../jobs/job.constants';
 import { EntryProblemKind, LedgerSealService } from '../ledger/ledger-seal.service';
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
@@ -36,13 +36,15 @@ export class SettlementCheckFailed extends Error {
  * 1. `start` (an admin): closes the month, and every earlier month, in the same
  *    transaction that records the settlement; closing waits for bookings in flight,
  *    and any later booking into those months fails with PERIOD_CLOSED. Then it queues
- *    a flow: one child per branch, the township step as the parent.
- * 2. Each branch child computes the branch's figures from the (now immutable) ledger
- *    and inserts them once (primary key, ON CONFLICT DO NOTHING).
- * 3. The township step proves the books (trial balance, reconciliation, every content
- *    hash and every earlier seal recomputed), then in one transaction writes every
- *    account's closing snapshot, seals the month (and any closed month before it not yet
- *    sealed) and marks the settlement SUCCEEDED.
+ *    a flow: two children side by side, the township step as the parent.
+ * 2. The figures child computes every branch's figures from the (now immutable) ledger
+ *    in one statement and inserts them once (primary key, ON CONFLICT DO NOTHING).
+ * 3. The seal child reconciles the whole ledger (balances, every content hash, every
+ *    sealed month recomputed: a broken earlier seal stops it here) and, if all is clean,
+ *    seals the closed months up to this one that are not sealed yet.
+ * 4. The township step writes every account's closing snapshot, checks the trial
+ *    balance, the reconciliation and the seal, and marks the settlement SUCCEEDED, in
+ *    one transaction.
  *
  * Every step reads only closed months and writes with ON CONFLICT DO NOTHING, so a
  * retried, duplicated or killed-and-resumed job ends with the same rows; a settled
@@ -66,23 +68,21 @@ export class SettlementService {
     assertMonth(month);
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
     if (!hasEnded(month)) throw new DomainError('MONTH_NOT_ENDED');
-    const { run, status, branchIds } = await this.tx.run(async (m) => {
+    const { run, status } = await this.tx.run(async (m) => {
       const [township] = await m.query(`SELECT 1 FROM township WHERE id = $1`, [townshipId]);
       if (!township) throw notFound('该镇');
       const period = monthToPeriodDate(month);
-      const branchIds: string[] = (await m.query(`SELECT id FROM branch WHERE township_id = $1 ORDER BY id`, [townshipId])).map(
-        (b: { id: string }) => b.id,
-      );
+      const [{ branches }] = await m.query(`SELECT count(*)::int AS branches FROM branch WHERE township_id = $1`, [townshipId]);
       const inserted = await m.query(
         `INSERT INTO settlement (township_id, month, status, branches_total, started_by) VALUES ($1, $2, 'RUNNING', $3, $4)
          ON CONFLICT DO NOTHING RETURNING 1`,
-        [townshipId, period, branchIds.length, actor.personId],
+        [townshipId, period, branches, actor.personId],
       );
       const [row] = await m.query(`SELECT status, run FROM settlement WHERE township_id = $1 AND month = $2 FOR UPDATE`, [
         townshipId,
         period,
       ]);
-      if (row.status === SettlementStatus.SUCCEEDED) return { run: row.run, status: row.status, branchIds };
+      if (row.status === SettlementStatus.SUCCEEDED) return { run: row.run, status: row.status };
       let run: number = row.run;
       if (row.status === SettlementStatus.FAILED) {
         run += 1;
@@ -90,7 +90,7 @@ export class SettlementService {
           `UPDATE settlement SET status = 'RUNNING', run = $3, branches_total = $4, started_by = $5, started_at = now(),
                   finished_at = NULL, error = NULL, error_code = NULL, reconciliation = NULL, trial_balance = NULL
            WHERE township_id = $1 AND month = $2`,
-          [townshipId, period, run, branchIds.length, actor.personId],
+          [townshipId, period, run, branches, actor.personId],
         );
       }
       await this.closeThrough(m, townshipId, month, actor.personId);
@@ -98,11 +98,11 @@ export class SettlementService {
       if (inserted.length || run !== row.run) {
         await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'settlement.start', subject: month, details: { run } });
       }
-      return { run, status: SettlementStatus.RUNNING, branchIds };
+      return { run, status: SettlementStatus.RUNNING };
     });
     // After commit: the month is closed before any figure is computed. Queuing again
     // for a RUNNING settlement is harmless (same job ids) and recovers a lost queue.
-    if (status === SettlementStatus.RUNNING) await this.enqueue(townshipId, month, run, branchIds);
+    if (status === SettlementStatus.RUNNING) await this.enqueue(townshipId, month, run);
     return this.tx.run((m) => this.load(m, townshipId, month)) as Promise<Settlement>;
   }
 
@@ -118,48 +118,65 @@ export class SettlementService {
     for (let p = first ?? month; p <= month; p = addMonths(p, 1)) await this.ledger.closePeriod(m, townshipId, p, closedBy);
   }
 
-  private async enqueue(townshipId: string, month: string, run: number, branchIds: string[]): Promise<void> {
+  private async enqueue(townshipId: string, month: string, run: number): Promise<void> {
     const data: SettlementJobData = { townshipId, month, run };
     await this.queues.flows.add({
       name: SettlementJob.TOWNSHIP,
       queueName: SETTLEMENT_QUEUE,
       data,
       opts: { ...JOB_OPTIONS, jobId: settleTownshipJobId(townshipId, month, run) },
-      children: branchIds.map((branchId) => ({
-        name: SettlementJob.BRANCH,
-        queueName: SETTLEMENT_QUEUE,
-        data: { ...data, branchId },
-        // A branch that cannot be settled fails the settlement instead of leaving it waiting.
-        opts: { ...JOB_OPTIONS, jobId: settleBranchJobId(townshipId, month, run, branchId), failParentOnFailure: true },
-      })),
+      // A child that cannot finish fails the settlement instead of leaving it waiting.
+      children: [
+        { name: SettlementJob.FIGURES, queueName: SETTLEMENT_QUEUE, data, opts: { ...JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'figures'), failParentOnFailure: true } },
+        { name: SettlementJob.SEAL, queueName: SETTLEMENT_QUEUE, data, opts: { ...JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'seal'), failParentOnFailure: true } },
+      ],
     });
   }
 
   // ---- the jobs -------------------------------------------------------------
 
-  /** Flow child: one branch's figures, computed once. */
-  async settleBranch({ townshipId, month, branchId }: SettlementJobData): Promise<void> {
+  /** Flow child: every branch's figures, computed once. */
+  async settleFigures({ townshipId, month }: SettlementJobData): Promise<void> {
     await this.tx.run(async (m) => {
       const period = monthToPeriodDate(month);
       const [settlement] = await m.query(`SELECT status FROM settlement WHERE township_id = $1 AND month = $2`, [townshipId, period]);
       if (!settlement) throw new Error(`no settlement of ${month} for township ${townshipId}`);
       // Figures of an open month could change under us; start() closed it before queuing.
       if (!(await this.ledger.isPeriodClosed(m, townshipId, month))) throw new Error(`period ${month} is not closed`);
-      await m.query(BRANCH_FIGURES_SQL, [townshipId, period, branchId]);
+      await m.query(`SET LOCAL work_mem = '64MB'`); // one statement over the month: hash it in memory
+      await m.query(BRANCH_FIGURES_SQL, [townshipId, period]);
     });
   }
 
-  /** Flow parent: proves the books, snapshots every account and finishes the settlement. */
-  async settleTownship({ townshipId, month, run }: SettlementJobData): Promise<void> {
+  /**
+   * Flow child: the reconciliation of the whole ledger and, when it is clean, the seals
+   * of the closed months up to this one. Returns the report for the township step.
+   */
+  async settleSeal({ townshipId, month }: SettlementJobData): Promise<ReconciliationReport> {
+    const { report, sealable } = await this.tx.run((m) => this.ledger.reconcileAndPrepareSeals(m, townshipId, month));
+    if (sealable.length) await this.tx.run((m) => this.ledger.seal(m, townshipId, sealable));
+    return report;
+  }
+
+  /**
+   * Flow parent: snapshots every account, checks the books and finishes the settlement.
+   * `reconciliation` is the seal child's report (absent if its result was lost: then
+   * the reconciliation runs again here).
+   */
+  async settleTownship({ townshipId, month, run }: SettlementJobData, reconciliation?: ReconciliationReport): Promise<void> {
     const period = monthToPeriodDate(month);
     const [current] = await this.tx.run((m) =>
       m.query(`SELECT status, run FROM settlement WHERE township_id = $1 AND month = $2`, [townshipId, period]),
     );
     if (!current || current.run !== run || current.status !== SettlementStatus.RUNNING) return; // done, or superseded
 
-    const { report: reconciliation, sealable } = await this.tx.run((m) => this.ledger.reconcileAndPrepareSeals(m, townshipId, month));
+    const report = reconciliation ?? (await this.tx.run((m) => this.ledger.reconcile(m, townshipId)));
     try {
       await this.tx.run(async (m) => {
+        // A seal that no longer matches comes first: it means history was changed.
+        const brokenSeal = describeBrokenSeal(report);
+        if (brokenSeal) throw new SettlementCheckFailed('LEDGER_SEAL_BROKEN', brokenSeal);
+        await m.query(`SET LOCAL work_mem = '64MB'`);
         await m.query(SNAPSHOT_SQL, [townshipId, period]);
         const trialBalance = await this.trialBalance(m, townshipId, period);
         const [{ done, total }] = await m.query(
@@ -167,26 +184,22 @@ export class SettlementService {
                   (SELECT branches_total FROM settlement WHERE township_id = $1 AND month = $2) AS total`,
           [townshipId, period],
         );
-        // A seal that no longer matches comes first: it means history was changed.
-        const brokenSeal = describeBrokenSeal(reconciliation);
-        if (brokenSeal) throw new SettlementCheckFailed('LEDGER_SEAL_BROKEN', brokenSeal);
         const problems: string[] = [];
         if (trialBalance.total !== 0) problems.push(`试算不平衡：期末余额合计 ${trialBalance.total}`);
-        if (!reconciliation.ok) problems.push(describeReconciliationFailure(reconciliation));
+        if (!report.ok) problems.push(describeReconciliationFailure(report));
         if (done < total) problems.push(`分行数据不完整：${done}/${total}`);
+        if (!(await this.seals.seal(m, townshipId, month))) problems.push(`${month} 未能封存`);
         // Rolls the snapshots back: a failed settlement leaves nothing half-done.
         if (problems.length) throw new SettlementCheckFailed('RECONCILIATION_FAILED', problems.join('；'));
-        await this.ledger.seal(m, townshipId, sealable);
-        if (!(await this.seals.seal(m, townshipId, month))) throw new Error(`${month} was not sealed`);
         await m.query(
           `UPDATE settlement SET status = 'SUCCEEDED', finished_at = now(), trial_balance = $4, reconciliation = $5
            WHERE township_id = $1 AND month = $2 AND run = $3 AND status = 'RUNNING'`,
-          [townshipId, period, run, JSON.stringify(trialBalance), JSON.stringify(reconciliation)],
+          [townshipId, period, run, JSON.stringify(trialBalance), JSON.stringify(report)],
         );
       });
     } catch (error) {
       // The books do not balance: say so loudly, and fail the job for good (no retry can fix it).
-      if (error instanceof SettlementCheckFailed) await this.markFailed(townshipId, month, run, error.message, reconciliation, error.code);
+      if (error instanceof SettlementCheckFailed) await this.markFailed(townshipId, month, run, error.message, report, error.code);
       throw error;
     }
   }
@@ -362,63 +375,62 @@ function describeReconciliationFailure(r: ReconciliationReport): string {
 }
 
 /**
- * One branch's figures for a closed month, from the ledger only ($1 township, $2 period,
- * $3 branch). Reversals count in the month they are booked in: a mint reversed within
- * the month neither mints nor counts its activity or volunteer; a reversal booked in
- * this month of an earlier month's mint (or a refund of an earlier charge) lowers this
- * month's totals. Adjustments are not branch activity and are left out.
+ * Every branch's figures for a closed month, from the ledger only ($1 township, $2
+ * period), in one pass over the month's postings. Reversals count in the month they are
+ * booked in: a mint reversed within the month neither mints nor counts its activity or
+ * volunteer; a reversal booked in this month of an earlier month's mint (or a refund of
+ * an earlier charge) lowers this month's totals. Adjustments are not branch activity and
+ * are left out.
  */
 const BRANCH_FIGURES_SQL = `
-  WITH acct AS (
-    SELECT (SELECT id FROM account WHERE branch_id = $3 AND kind = 'BRANCH_ISSUANCE') AS issuance,
-           (SELECT id FROM account WHERE branch_id = $3 AND kind = 'BRANCH_REDEMPTION') AS redemption
+  WITH reversal AS (   -- the month's reversals, with the kind of entry each undoes
+    SELECT r.id, r.reverses_entry_id, o.kind AS undoes
+    FROM journal_entry r JOIN journal_entry o ON o.id = r.reverses_entry_id
+    WHERE r.township_id = $1 AND r.period = $2 AND r.kind = 'REVERSAL'
   ),
-  mint AS (   -- the month's mints from the branch, and reversals of mints
-    SELECT e.id, e.kind, e.reference_type, e.reference_id, e.reverses_entry_id, p.amount AS branch_amount
-    FROM acct, posting p
-    JOIN journal_entry e ON e.id = p.entry_id
-    LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
-    WHERE p.account_id = acct.issuance AND p.period = $2
-      AND (e.kind = 'MINT' OR (e.kind = 'REVERSAL' AND o.kind = 'MINT'))
+  entry AS (   -- mints, charges and their reversals; live: not a reversal, not reversed within the month
+    SELECT e.id, coalesce(rv.undoes, e.kind) AS flow, e.reference_type, e.reference_id, e.kind <> 'REVERSAL' AND undone.id IS NULL AS live
+    FROM journal_entry e
+    LEFT JOIN reversal rv ON rv.id = e.id
+    LEFT JOIN reversal undone ON undone.reverses_entry_id = e.id
+    WHERE e.township_id = $1 AND e.period = $2 AND coalesce(rv.undoes, e.kind) IN ('MINT', 'SPEND')
   ),
-  spend AS (  -- the month's charges for the branch's courses, and their refunds
-    SELECT e.id, e.kind, e.reference_type, e.reference_id, e.reverses_entry_id, p.amount AS branch_amount
-    FROM acct, posting p
-    JOIN journal_entry e ON e.id = p.entry_id
-    LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
-    WHERE p.account_id = acct.redemption AND p.period = $2
-      AND (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND o.kind = 'SPEND'))
+  line AS (
+    SELECT p.entry_id, p.amount, a.kind, a.branch_id, a.resident_id
+    FROM posting p JOIN account a ON a.id = p.account_id
+    WHERE p.township_id = $1 AND p.period = $2
   ),
-  -- Not reversed within the month (looked up by the unique index on reverses_entry_id).
-  live_mint AS (
-    SELECT * FROM mint m WHERE m.kind = 'MINT'
-      AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = m.id AND r.period = $2)
+  branch_line AS (   -- a mint's line on its branch's issuance account, a charge's on the redemption account
+    SELECT e.*, l.branch_id, l.amount
+    FROM entry e JOIN line l ON l.entry_id = e.id
+    WHERE l.kind = CASE e.flow WHEN 'MINT' THEN 'BRANCH_ISSUANCE' ELSE 'BRANCH_REDEMPTION' END
   ),
-  live_spend AS (
-    SELECT * FROM spend s WHERE s.kind = 'SPEND'
-      AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = s.id AND r.period = $2)
+  per_resident AS (   -- what each resident earned from, and did at, each branch
+    SELECT b.branch_id, l.resident_id,
+           sum(l.amount) FILTER (WHERE b.flow = 'MINT') AS earned,
+           bool_or(b.flow = 'MINT' AND b.live AND l.amount > 0) AS volunteered,
+           bool_or(b.flow = 'SPEND' AND b.live AND b.reference_type = 'COURSE' AND l.amount < 0) AS took_course
+    FROM branch_line b JOIN line l ON l.entry_id = b.id AND l.kind = 'RESIDENT'
+    GROUP BY b.branch_id, l.resident_id
   ),
-  mint_line AS (  -- residents credited (or, for reversals, debited) by those entries
-    SELECT m.id AS entry_id, a.resident_id, rp.amount
-    FROM mint m JOIN posting rp ON rp.entry_id = m.id JOIN account a ON a.id = rp.account_id AND a.kind = 'RESIDENT'
-  ),
-  earned AS (
-    SELECT resident_id, sum(amount) AS points FROM mint_line GROUP BY resident_id HAVING sum(amount) > 0
-    ORDER BY points DESC, resident_id LIMIT 10
+  top AS (
+    SELECT branch_id, resident_id, earned, row_number() OVER (PARTITION BY branch_id ORDER BY earned DESC, resident_id) AS rank
+    FROM per_resident WHERE earned > 0
   )
   INSERT INTO settlement_branch (township_id, month, branch_id, points_minted, points_spent, activities_held,
                                  distinct_volunteers, distinct_course_takers, top_volunteers)
-  SELECT $1::uuid, $2::date, $3::uuid,
-    (SELECT coalesce(-sum(branch_amount), 0) FROM mint),
-    (SELECT coalesce(sum(branch_amount), 0) FROM spend),
-    (SELECT count(DISTINCT reference_id) FROM live_mint WHERE reference_type = 'ACTIVITY'),
-    (SELECT count(DISTINCT l.resident_id) FROM mint_line l JOIN live_mint m ON m.id = l.entry_id WHERE l.amount > 0),
-    (SELECT count(DISTINCT a.resident_id)
-     FROM live_spend s JOIN posting rp ON rp.entry_id = s.id JOIN account a ON a.id = rp.account_id AND a.kind = 'RESIDENT'
-     WHERE s.reference_type = 'COURSE' AND rp.amount < 0),
-    (SELECT coalesce(jsonb_agg(jsonb_build_object('residentId', e.resident_id, 'name', p.name, 'points', e.points)
-                               ORDER BY e.points DESC, e.resident_id), '[]'::jsonb)
-     FROM earned e JOIN resident r ON r.id = e.resident_id JOIN person p ON p.id = r.person_id)
+  SELECT $1::uuid, $2::date, b.id, coalesce(f.minted, 0), coalesce(f.spent, 0), coalesce(f.held, 0),
+         coalesce(r.volunteers, 0), coalesce(r.course_takers, 0), coalesce(t.volunteers, '[]'::jsonb)
+  FROM branch b
+  LEFT JOIN (SELECT branch_id, -sum(amount) FILTER (WHERE flow = 'MINT') AS minted, sum(amount) FILTER (WHERE flow = 'SPEND') AS spent,
+                    count(DISTINCT reference_id) FILTER (WHERE flow = 'MINT' AND live AND reference_type = 'ACTIVITY') AS held
+             FROM branch_line GROUP BY branch_id) f ON f.branch_id = b.id
+  LEFT JOIN (SELECT branch_id, count(*) FILTER (WHERE volunteered) AS volunteers, count(*) FILTER (WHERE took_course) AS course_takers
+             FROM per_resident GROUP BY branch_id) r ON r.branch_id = b.id
+  LEFT JOIN (SELECT t.branch_id, jsonb_agg(jsonb_build_object('residentId', t.resident_id, 'name', p.name, 'points', t.earned) ORDER BY t.rank) AS volunteers
+             FROM top t JOIN resident r ON r.id = t.resident_id JOIN person p ON p.id = r.person_id
+             WHERE t.rank <= 10 GROUP BY t.branch_id) t ON t.branch_id = b.id
+  WHERE b.township_id = $1
   ON CONFLICT DO NOTHING`;
 
 /**
@@ -429,16 +441,16 @@ const SNAPSHOT_SQL = `
   WITH opening AS (
     SELECT account_id, sum(amount) AS amount FROM posting WHERE township_id = $1 AND period < $2 GROUP BY account_id
   ),
-  entry AS (
-    SELECT e.id, (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND o.kind = 'SPEND')) AS is_spend
-    FROM journal_entry e LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+  spend_entry AS (   -- the month's course charges and their refunds
+    SELECT e.id FROM journal_entry e
     WHERE e.township_id = $1 AND e.period = $2
+      AND (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND (SELECT o.kind FROM journal_entry o WHERE o.id = e.reverses_entry_id) = 'SPEND'))
   ),
   movement AS (
     SELECT p.account_id,
-           coalesce(sum(p.amount) FILTER (WHERE NOT e.is_spend), 0) AS earned,
-           coalesce(-sum(p.amount) FILTER (WHERE e.is_spend), 0) AS spent
-    FROM posting p JOIN entry e ON e.id = p.entry_id
+           coalesce(sum(p.amount) FILTER (WHERE s.id IS NULL), 0) AS earned,
+           coalesce(-sum(p.amount) FILTER (WHERE s.id IS NOT NULL), 0) AS spent
+    FROM posting p LEFT JOIN spend_entry s ON s.id = p.entry_id
     WHERE p.township_id = $1 AND p.period = $2
     GROUP BY p.account_id
   )

@@ -89,11 +89,19 @@ async function seed(ds: DataSource, month: string): Promise<string> {
       [MINTS, start, SPENDS],
     );
     await m.query(`SET LOCAL session_replication_role = replica`);
+    // content_hash as LedgerService computes it (ledger.rules.ts contentHash): the
+    // reconciliation recomputes it from the postings.
     await m.query(
       `INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo, reference_type, reference_id, booked_at, period)
-       SELECT $1, 'bench-' || g, md5(g::text), kind, CASE kind WHEN 'MINT' THEN '志愿服务' ELSE '体验课程' END,
-              ref_type, ref_id, booked_at, $2::date
-       FROM plan ORDER BY g`,
+       SELECT $1, 'bench-' || g,
+              encode(sha256(convert_to('[' || to_json(kind) || ',' || to_json(memo) || ',' || to_json(ref_type) || ',' || to_json(ref_id)
+                || ',null,[[' || to_json(least(resident, counter)::text) || ',' || CASE WHEN resident < counter THEN r_amount ELSE -r_amount END
+                || '],[' || to_json(greatest(resident, counter)::text) || ',' || CASE WHEN resident < counter THEN -r_amount ELSE r_amount END
+                || ']]]', 'UTF8')), 'hex'),
+              kind, memo, ref_type, ref_id, booked_at, $2::date
+       FROM (SELECT *, CASE kind WHEN 'MINT' THEN '志愿服务' ELSE '体验课程' END AS memo,
+                    CASE kind WHEN 'MINT' THEN points ELSE -points END AS r_amount FROM plan) p
+       ORDER BY g`,
       [townshipId, `${month}-01`],
     );
     await m.query(
