@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
 import { CliModule } from './cli.module';
 import { seedDemo } from './demo/demo-seed';
 import { ConfigError, loadConfig } from './config/app-config';
+import { dataSourceOptions } from './database/data-source-options';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
+import { CommandResult, verifyLedger, verifyProof } from './ledger/ledger-verify.command';
 import { OrganisationService } from './organisation/organisation.service';
 import { MAINLAND_MOBILE } from './common/graphql/text.validators';
 
@@ -16,6 +20,11 @@ Commands:
                                   create a township (head bank) and its first admin; safe to repeat
   seed-demo                       潞城镇 with 54 villages, teams, managers, residents, themes, activities,
                                   a course and some history; safe to repeat
+  verify-ledger [--township CODE] recompute every sealed month (one line each, with its seal), every content
+                                  hash and balance; exits 1 naming the first month and entry that differ
+  verify-proof --file PROOF.json [--seal HEX]
+                                  check an entry's proof (from the entryProof query; - reads stdin) offline,
+                                  and against the seal published on the notice board
 `;
 
 async function main(argv: string[]) {
@@ -83,12 +92,37 @@ async function main(argv: string[]) {
       }
       return;
     }
+    case 'verify-ledger': {
+      const { values } = parseArgs({ args: rest, options: { township: { type: 'string' } } });
+      const database = await resolveDatabaseUrl(config);
+      const dataSource = new DataSource(dataSourceOptions(database.url, 2, 'civilization-bank-cli'));
+      await dataSource.initialize();
+      try {
+        report(await verifyLedger(dataSource, values.township));
+      } finally {
+        await dataSource.destroy();
+        await database.stop();
+      }
+      return;
+    }
+    case 'verify-proof': {
+      const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, seal: { type: 'string' } } });
+      if (!values.file) throw new UsageError('missing --file (a proof from the entryProof query, or - for stdin)');
+      if (values.seal !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.seal)) throw new UsageError('--seal: 64 hexadecimal characters');
+      report(verifyProof(readFileSync(values.file === '-' ? 0 : values.file, 'utf8'), values.seal));
+      return;
+    }
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
   }
 }
 
 class UsageError extends Error {}
+
+function report({ lines, ok }: CommandResult): void {
+  for (const line of lines) console.log(line);
+  if (!ok) process.exitCode = 1;
+}
 
 main(process.argv.slice(2)).catch((error) => {
   if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);

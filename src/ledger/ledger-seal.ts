@@ -59,25 +59,64 @@ export interface SealedEntry {
 /** The SQL expression giving a journal_entry's booked time in the canonical form. */
 export const BOOKED_AT_SQL = `to_char(booked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/**
+ * The same fields already written as JSON values (strings quoted and escaped, absent
+ * ones `null`); `what` is kind, memo, reference type and reference id joined by commas,
+ * and `postings` the text between the brackets of their array. The scan of a month gets
+ * them this way from PostgreSQL, whose to_json escapes strings exactly as JSON.stringify
+ * does; everything else builds them with `entryJson`.
+ */
+export interface EntryJson {
+  townshipId: string;
+  id: string;
+  what: string;
+  bookedAt: string;
+  reversesEntryId: string;
+  postings: string;
+}
+
 export function canonicalEntry(entry: SealedEntry): string {
-  // Written out rather than JSON.stringify of a nested array: the same text, and this runs
-  // once per entry of every month checked (see ledger-seal.spec.ts for the equivalence).
-  let postings = '';
-  for (const [accountId, amount] of sortedPostings(entry.postings)) postings += `${postings ? ',' : ''}[${json(accountId)},${amount}]`;
-  return (
-    `[${json(ENTRY_FORMAT)},${json(entry.townshipId.toLowerCase())},${json(entry.id)},${json(entry.kind)},${json(entry.memo)},` +
-    `${json(entry.referenceType)},${json(entry.referenceId)},${json(entry.bookedAt)},${json(entry.reversesEntryId)},[${postings}]]`
-  );
+  return canonicalEntryJson(entryJson(entry));
 }
 
-/** Postings as [lowercase account id, amount], by account id then amount. */
-export function sortedPostings(postings: { accountId: string; amount: number }[]): [string, number][] {
-  return postings
-    .map((p): [string, number] => [p.accountId.toLowerCase(), p.amount])
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+export function canonicalEntryJson(e: EntryJson): string {
+  return `["${ENTRY_FORMAT}",${e.townshipId},${e.id},${e.what},${e.bookedAt},${e.reversesEntryId},[${e.postings}]]`;
 }
 
-const json = (value: string | null) => (value === null ? 'null' : JSON.stringify(value));
+export function entryJson(entry: SealedEntry): EntryJson {
+  return {
+    townshipId: json(entry.townshipId.toLowerCase()),
+    id: json(entry.id),
+    what: whatJson(entry.kind, entry.memo, entry.referenceType, entry.referenceId),
+    bookedAt: json(entry.bookedAt),
+    reversesEntryId: json(entry.reversesEntryId),
+    postings: postingsJson(entry.postings.map((p) => [p.accountId, p.amount])),
+  };
+}
+
+export function whatJson(kind: string, memo: string, referenceType: string | null | undefined, referenceId: string | null | undefined): string {
+  return `${json(kind)},${json(memo)},${json(referenceType)},${json(referenceId)}`;
+}
+
+/**
+ * Postings as JSON, `["account id",amount],…`, ordered by lowercase account id and then
+ * amount. Amounts may come as the database's decimal text. Every entry checked goes
+ * through here, so the usual two postings take a short way.
+ */
+export function postingsJson(postings: [accountId: string, amount: number | string][]): string {
+  const byAccount = (a: [string, number | string], b: [string, number | string]) =>
+    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : Number(a[1]) - Number(b[1]);
+  const lower = postings.map(([accountId, amount]): [string, number | string] => [accountId.toLowerCase(), amount]);
+  const sorted = lower.length === 2 ? (byAccount(lower[0], lower[1]) > 0 ? [lower[1], lower[0]] : lower) : lower.sort(byAccount);
+  let text = '';
+  for (const [accountId, amount] of sorted) text += `${text ? ',' : ''}[${UUID_TEXT.test(accountId) ? `"${accountId}"` : json(accountId)},${amount}]`;
+  return text;
+}
+
+/** Text JSON writes as is between quotes. */
+const UUID_TEXT = /^[0-9a-f-]*$/;
+
+export const json = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
 
 export function leafHash(canonical: string): Buffer {
   // U+0000 is the single byte 0x00 in UTF-8: the leaf prefix.

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { DomainError } from '../common/errors/domain.error';
-import { sortedPostings } from './ledger-seal';
+import { json, postingsJson, whatJson } from './ledger-seal';
 import { EntryKind, EntryReference, PostEntryRequest, PostingLine } from './ledger.types';
 
 /** Largest single posting, in points: far above any real reward, far below overflow. */
@@ -51,10 +51,16 @@ export function contentHash(
   reference?: EntryReference | null,
   reversesEntryId?: string | null,
 ): string {
-  let sorted = '';
-  for (const [accountId, amount] of sortedPostings(lines)) sorted += `${sorted ? ',' : ''}[${JSON.stringify(accountId)},${amount}]`;
-  const json = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
-  // The JSON text of the array above, written out: it runs for every entry the reconciliation checks.
-  const canonical = `[${json(kind)},${json(memo)},${json(reference?.type)},${json(reference?.id)},${json(reversesEntryId)},[${sorted}]]`;
+  return contentHashJson(
+    whatJson(kind, memo, reference?.type, reference?.id),
+    json(reversesEntryId),
+    postingsJson(lines.map((l) => [l.accountId, l.amount])),
+  );
+}
+
+/** contentHash of fields already written as JSON (see EntryJson in ledger-seal.ts). */
+export function contentHashJson(what: string, reversesEntryId: string, postings: string): string {
+  // The JSON text of [kind, memo, reference type, reference id, reversed entry id, [[account id, amount], ...]].
+  const canonical = `[${what},${reversesEntryId},[${postings}]]`;
   return hash('sha256', canonical);
 }
