@@ -2,7 +2,7 @@ import { ActivitiesResolver, ActivitySignupResolver } from '../activities/activi
 import { AuthResolver } from '../auth/auth.resolver';
 import { CourseEnrolmentResolver, CoursesResolver } from '../courses/courses.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
-import { MeResolver } from '../me/me.resolver';
+import { MeResolver, PassbookMonthResolver } from '../me/me.resolver';
 import { OrganisationResolver } from '../organisation/organisation.resolver';
 import { SettlementResolver } from '../settlement/settlement.resolver';
 import { ThemeResolver } from '../themes/theme.resolver';
@@ -17,6 +17,7 @@ export const resolvers: Function[] = [
   OrganisationResolver,
   LedgerResolver,
   MeResolver,
+  PassbookMonthResolver,
   ActivitiesResolver,
   ActivitySignupResolver,
   CoursesResolver,

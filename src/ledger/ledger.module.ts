@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { LedgerAdminService } from './ledger-admin.service';
+import { LedgerPassbookService } from './ledger-passbook.service';
 import { LedgerSealService } from './ledger-seal.service';
 import { LedgerResolver } from './ledger.resolver';
 import { LedgerService } from './ledger.service';
 
 @Module({
-  providers: [LedgerService, LedgerSealService, LedgerAdminService, LedgerResolver],
-  exports: [LedgerService, LedgerSealService, LedgerAdminService],
+  providers: [LedgerService, LedgerSealService, LedgerPassbookService, LedgerAdminService, LedgerResolver],
+  exports: [LedgerService, LedgerSealService, LedgerPassbookService, LedgerAdminService],
 })
 export class LedgerModule {}

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
-import { MeResolver } from './me.resolver';
+import { MeResolver, PassbookMonthResolver } from './me.resolver';
 
-@Module({ imports: [LedgerModule], providers: [MeResolver] })
+@Module({ imports: [LedgerModule], providers: [MeResolver, PassbookMonthResolver] })
 export class MeModule {}

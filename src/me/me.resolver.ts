@@ -2,9 +2,13 @@ import { Args, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphq
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { PageArgs } from '../common/pagination/connection';
+import { DomainError } from '../common/errors/domain.error';
+import { decodeCursor, PageArgs, toPage } from '../common/pagination/connection';
+import { isMonth } from '../common/time/shanghai-month';
+import { PassbookEntryConnection, PassbookMonth, PassbookMonthConnection } from '../ledger/dto/ledger-passbook.models';
 import { LedgerLineConnection } from '../ledger/dto/ledger.models';
 import { LedgerAdminService } from '../ledger/ledger-admin.service';
+import { LedgerPassbookService, PassbookMonthRow } from '../ledger/ledger-passbook.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { Role } from '../organisation/role-assignment.entity';
 import { Me } from './me.model';
@@ -16,6 +20,7 @@ export class MeResolver {
     private readonly dataSource: DataSource,
     private readonly ledger: LedgerService,
     private readonly ledgerAdmin: LedgerAdminService,
+    private readonly passbooks: LedgerPassbookService,
   ) {}
 
   @Query(() => Me)
@@ -48,5 +53,35 @@ export class MeResolver {
     if (!me.resident) return null;
     const account = await this.ledger.residentAccount(this.dataSource.manager, me.resident.residentId);
     return this.ledgerAdmin.history(account.id, page);
+  }
+
+  @ResolveField(() => PassbookMonthConnection, {
+    nullable: true,
+    description: 'The passbook (存折) month by month, newest first, this month included; null if not a resident.',
+  })
+  async passbook(@Parent() me: Me, @Args() page: PageArgs) {
+    if (!me.resident) return null;
+    const after = decodeCursor(page.after, ['string']);
+    if (after && !isMonth(after[0])) throw new DomainError('BAD_USER_INPUT', '分页游标无效', { field: 'after' });
+    const account = await this.ledger.residentAccount(this.dataSource.manager, me.resident.residentId);
+    const rows = await this.passbooks.months(this.dataSource.manager, account.id, page.first + 1, after?.[0] as string | undefined);
+    return toPage(rows, page.first, (r) => ({ ...r, sealed: r.seal !== null }), (r) => [r.month]);
+  }
+}
+
+/** A passbook month's lines, in booking order. */
+@Resolver(() => PassbookMonth)
+export class PassbookMonthResolver {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly passbooks: LedgerPassbookService,
+  ) {}
+
+  @ResolveField(() => PassbookEntryConnection)
+  async entries(@Parent() month: PassbookMonthRow, @Args() page: PageArgs) {
+    const after = decodeCursor(page.after, ['string']);
+    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效', { field: 'after' });
+    const rows = await this.passbooks.entries(this.dataSource.manager, month, page.first + 1, after?.[0] as string | undefined);
+    return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
   }
 }
