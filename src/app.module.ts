@@ -22,6 +22,7 @@ import { MeModule } from './me/me.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationModule } from './organisation/organisation.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { PublicStatementModule } from './settlement/public-statement.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { ThemesModule } from './themes/themes.module';
 
@@ -55,6 +56,7 @@ export class AppModule {
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,
+        PublicStatementModule,
         // Production runs the workers in their own process (`npm run start:worker`).
         ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),
       ],

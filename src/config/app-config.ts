@@ -168,6 +168,22 @@ export class AppConfig {
   @Max(1_000_000)
   RATE_LIMIT_MUTATIONS_PER_MINUTE = 120;
 
+  /** Requests per minute from one client address to the public pages (the statements under /public). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_PUBLIC_PER_MINUTE = 60;
+
+  /**
+   * The address residents reach the service at, e.g. `https://bank.example.gov.cn`: the QR
+   * code on a printed statement points here. Unset: the request's Host header over http.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  PUBLIC_BASE_URL?: string;
+
   /**
    * Express `trust proxy`: which proxies' X-Forwarded-For to believe for the client address
    * (login rate limits are per address). E.g. `1` (one proxy in front), `loopback`, a CIDR.
@@ -192,7 +208,17 @@ export class ConfigError extends Error {}
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY']);
+  const known = Object.keys(new AppConfig()).concat([
+    'DATABASE_URL',
+    'REDIS_URL',
+    'JWT_SECRET',
+    'WECHAT_APPID',
+    'WECHAT_SECRET',
+    'RUN_MIGRATIONS',
+    'METRICS_TOKEN',
+    'TRUST_PROXY',
+    'PUBLIC_BASE_URL',
+  ]);
   const raw: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
   const config = plainToInstance(AppConfig, raw);

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler';
@@ -10,10 +10,16 @@ import { DomainError } from '../common/errors/domain.error';
 /** Mutations that exchange WeChat credentials: limited per client address, before anyone is known. */
 export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat']);
 
+const PUBLIC_PAGE = 'cb:publicPage';
+/** Marks an HTTP route anyone may call without logging in (the public statements): limited per client address. */
+export const PublicPage = () => SetMetadata(PUBLIC_PAGE, true);
+
 /**
- * Two limits on writes, nothing on reads (reads are bounded by the query limits):
+ * Two limits on writes, nothing on GraphQL reads (they are bounded by the query limits):
  * - `login`: WeChat login and binding, per client IP address;
- * - `mutation`: every other mutation, per signed-in person (per IP when anonymous).
+ * - `mutation`: every other mutation, per signed-in person (per IP when anonymous);
+ * and one on the public pages (`@PublicPage()` routes), which need no login:
+ * - `public`: per client IP address.
  * Counted per limit, not per operation, so spreading calls over several mutations does
  * not multiply the allowance. Over the limit: RATE_LIMITED, nothing runs.
  * devLogin is not limited: it exists only outside production.
@@ -26,7 +32,12 @@ export class GraphqlThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    if (request.context.getType<string>() !== 'graphql') return true;
+    const isPublic = request.throttler.name === 'public';
+    if (request.context.getType<string>() === 'http') {
+      const publicPage = this.reflector.getAllAndOverride<boolean>(PUBLIC_PAGE, [request.context.getHandler(), request.context.getClass()]);
+      return isPublic && publicPage ? super.handleRequest(request) : true;
+    }
+    if (request.context.getType<string>() !== 'graphql' || isPublic) return true;
     const info = GqlExecutionContext.create(request.context).getInfo<GraphQLResolveInfo>();
     if (info.parentType.name !== 'Mutation' || info.fieldName === 'devLogin') return true;
     const isLogin = LOGIN_MUTATIONS.has(info.fieldName);
