@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
+import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
+import { LedgerService } from '../../src/ledger/ledger.service';
+import { EntryKind } from '../../src/ledger/ledger.types';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { createActivity, HOUR, MINUTE, publishedTheme, setNow } from '../support/activity-fixture';
 import { nextMobile } from '../support/factories';
@@ -92,6 +94,8 @@ export const TABLE: Record<string, string> = {
   branchFigures:           'UN   NO    NO    OK    NO    OK   NO    NO    NO',
   branchFiguresCsv:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
   monthlyStatement:        'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  // ---- sealed months: an entry's proof for the resident it paid, their branch's managers and the admins
+  entryProof:              'UN   OK    NO    OK    NO    OK   NO    NO    NO',
 };
 
 export function expectedOutcome(operation: string, actor: Actor): string {
@@ -121,6 +125,8 @@ export interface World {
   victimAdminA: string;
   /** An adjustment to resident A1, reversed by the one actor allowed to. */
   entryToReverse: string;
+  /** SEALED_POINTS minted by branch A1 to resident A1 last month, sealed by its settlement. */
+  sealedEntryA1: string;
   /** Months, Asia/Shanghai: settled (A and B), current (A1's list published), next (drafts), later (published on request). */
   lastMonth: string;
   thisMonth: string;
@@ -516,9 +522,19 @@ export const OPERATIONS: Record<string, Operation> = {
   monthlyStatement: {
     query: `query($month: String!) { monthlyStatement(month: $month) { month opening closing } }`,
     variables: (w) => ({ month: w.lastMonth }),
-    check: (d, w) => expect(d.monthlyStatement).toEqual({ month: w.lastMonth, opening: 0, closing: 0 }),
+    check: (d, w, actor) => expect(d.monthlyStatement).toEqual({ month: w.lastMonth, opening: 0, closing: actor === 'resA1' ? SEALED_POINTS : 0 }),
+  },
+
+  // ---- sealed months
+  entryProof: {
+    query: `query($entryId: ID!) { entryProof(entryId: $entryId) { entryId month valid leafCount } }`,
+    variables: (w) => ({ entryId: w.sealedEntryA1 }),
+    check: (d, w) => expect(d.entryProof).toEqual({ entryId: w.sealedEntryA1, month: w.lastMonth, valid: true, leafCount: 1 }),
   },
 };
+
+/** Points of the one entry of last month (resident A1's). */
+const SEALED_POINTS = 3;
 
 export function activityInput(branchId: string, from = Date.now()) {
   return {
@@ -623,10 +639,27 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
     .appointTownshipAdmin.personId;
   const [{ id: managerA1 }] = await t.db.dataSource.query(`SELECT id FROM person WHERE mobile = $1`, [mobiles.mgrA1]);
 
-  // Months: last month settled in both townships (so statements and figures exist).
+  // Months: last month settled in both townships (so statements and figures exist), with
+  // one entry of resident A1 in it (so there is a sealed entry to prove).
   const now = new Date();
   const thisMonth = monthOf(now);
   const lastMonth = addMonths(thisMonth, -1);
+  const [{ id: issuanceA1 }] = await t.db.dataSource.query(`SELECT id FROM account WHERE branch_id = $1 AND kind = 'BRANCH_ISSUANCE'`, [branchA1]);
+  const sealedEntryA1 = (
+    await t.db.dataSource.transaction((m) =>
+      new LedgerService().post(m, {
+        townshipId: townshipA,
+        idempotencyKey: 'last-month-volunteering',
+        kind: EntryKind.MINT,
+        memo: '上月志愿服务',
+        lines: [
+          { accountId, amount: SEALED_POINTS },
+          { accountId: issuanceA1, amount: -SEALED_POINTS },
+        ],
+        bookedAt: new Date(monthRange(lastMonth).start.getTime() + 86_400_000),
+      }),
+    )
+  ).id;
   for (const [admin, townshipId] of [['admA', townshipA], ['admB', townshipB]] as const) {
     await ok(admin, OPERATIONS.startSettlement.query, { townshipId, month: lastMonth });
     await waitFor(`settlement of ${lastMonth}`, async () => {
@@ -682,6 +715,7 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
       victimManagerA1,
       victimAdminA,
       entryToReverse,
+      sealedEntryA1,
       lastMonth,
       thisMonth,
       nextMonth: addMonths(thisMonth, 1),

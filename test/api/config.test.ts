@@ -140,6 +140,8 @@ describe('configuration', () => {
         GRAPHQL_MAX_COST: '900',
         RATE_LIMIT_LOGINS_PER_MINUTE: '5',
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '30',
+        RATE_LIMIT_PUBLIC_PER_MINUTE: '20',
+        PUBLIC_BASE_URL: 'https://bank.example.cn',
         METRICS_TOKEN: 'metrics-token-0123456789',
         WORKER_CONCURRENCY: '2',
         WORKER_HEALTH_PORT: '3101',

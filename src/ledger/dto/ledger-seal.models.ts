@@ -5,7 +5,7 @@ import { EntryProblemKind } from '../ledger-seal.service';
 registerEnumType(ProofSide, { name: 'ProofSide', description: 'Which side the sibling hash goes on when climbing a Merkle path.' });
 registerEnumType(EntryProblemKind, { name: 'EntryProblemKind' });
 
-@ObjectType({ description: "A month's seal: the Merkle root of its entries chained to the previous month's seal (hex SHA-256)." })
+@ObjectType('LedgerSeal', { description: "A month's seal: the Merkle root of its entries chained to the previous month's seal (hex SHA-256)." })
 export class LedgerSealModel {
   @Field({ description: 'YYYY-MM.' })
   month: string;
@@ -72,7 +72,7 @@ export class EntryProof {
   valid: boolean;
 }
 
-@ObjectType({ description: 'An entry that no longer matches its content hash or its seal.' })
+@ObjectType('EntryProblem', { description: 'An entry that no longer matches its content hash or its seal.' })
 export class EntryProblemModel {
   @Field(() => ID)
   entryId: string;
@@ -87,7 +87,7 @@ export class EntryProblemModel {
   description: string;
 }
 
-@ObjectType({ description: 'A sealed month recomputed from the entries now in it.' })
+@ObjectType('SealCheck', { description: 'A sealed month recomputed from the entries now in it.' })
 export class SealCheckModel {
   @Field()
   month: string;
