@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
@@ -10,7 +12,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
 import { databaseUrl } from '../support/postgres';
-import { grantAdmin } from '../support/roles';
+import { grantAdmin, mobileOf } from '../support/roles';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
@@ -131,10 +133,39 @@ describe('tampering with a sealed month', () => {
     expect(next.error).toMatch(new RegExp(`^账本封存校验失败：${sealedMonth} 第 ${entryId} 笔记账`));
   }
 
-  it('catches an entry whose postings, balances and content hash were all rewritten', async () => {
+  /** `verify-proof` on a proof file, against a published seal. */
+  async function verifyProof(proof: unknown, seal: string): Promise<{ code: number; stdout: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-proof-'));
+    writeFileSync(join(dir, 'proof.json'), JSON.stringify(proof));
+    return promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve('src/cli.ts'), 'verify-proof', '--file', join(dir, 'proof.json'), '--seal', seal])
+      .then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      )
+      .finally(() => rmSync(dir, { recursive: true, force: true }));
+  }
+
+  const proofOf = async (entryId: string, token: string) =>
+    (
+      await t.gql(
+        `query($e: ID!) { entryProof(entryId: $e) { entryId month canonicalEntry leafIndex leafCount path { side hash } merkleRoot previousSeal seal valid } }`,
+        { e: entryId },
+        token,
+      )
+    ).data.entryProof;
+
+  it('catches an entry whose postings, balances and content hash were all rewritten; its proof no longer checks', async () => {
     const { town, token, entries, seal } = await sealedTownship();
     const b = town.branches[0];
     const entry = entries[0];
+    // Before: the resident's proof of the entry checks, in the service and with the CLI, against the published seal.
+    const resident = await devLogin(t, await mobileOf(t.db.dataSource, b.residents[0].personId));
+    const before = await proofOf(entry, resident);
+    expect(before).toMatchObject({ entryId: entry, month: sealedMonth, valid: true, seal, leafCount: 3 });
+    const verified = await verifyProof(before, seal);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/ok: the entry is inside the published seal/);
+    expect(await verifyProof(before, '1'.repeat(64))).toMatchObject({ code: 1, stdout: expect.stringMatching(/FAILED: 封存值与公布的封存值不符/) });
     // 2 points become 50, on both sides, with the balances and the content hash to match.
     const hash = contentHash(EntryKind.MINT, '文明交通劝导', [
       { accountId: b.residents[0].accountId, amount: 50 },
@@ -148,6 +179,11 @@ describe('tampering with a sealed month', () => {
        UPDATE journal_entry SET content_hash = '${hash}' WHERE id = ${entry}`,
     );
     await expectCaught(town, token, seal, entry, 'CHANGED_AFTER_SEAL', /与封存时的内容不符/);
+    // The entry as it is now (50 points) no longer climbs to the published seal.
+    const after = await proofOf(entry, resident);
+    expect(after).toMatchObject({ valid: false, seal });
+    expect(after.canonicalEntry).toContain(',50]');
+    expect(await verifyProof(after, seal)).toMatchObject({ code: 1, stdout: expect.stringMatching(/FAILED: 由条目和路径算出的默克尔根与证明中的根不符/) });
   });
 
   it('catches an entry deleted with its postings, balances put back', async () => {
