@@ -5,6 +5,7 @@ import { addMonths, monthToPeriodDate } from '../common/time/shanghai-month';
 import {
   auditPath,
   BOOKED_AT_SQL,
+  bookedAtText,
   canonicalEntry,
   canonicalEntryJson,
   chainSeal,
@@ -183,14 +184,14 @@ export class LedgerSealService {
           total += Number(parts[j + 1]);
         }
         if (pairs.length < 2 || total !== 0) scan.unbalanced.push({ entryId: id, postings: pairs.length, total });
-        const postings = postingsJson(pairs);
+        const postings = postingsJson(pairs, true);
         const reversesEntryId = reverses ? `"${reverses}"` : 'null';
-        if (`"${contentHashJson(what, reversesEntryId, postings)}"` !== storedHash) {
+        if (contentHashJson(what, reversesEntryId, postings) !== storedHash) {
           scan.problems.push(problem(id, month, EntryProblemKind.CONTENT_CHANGED));
         }
         scan.ids.push(id);
         if (leaves) {
-          const entry = { townshipId: township, id: `"${id}"`, what, bookedAt: `"${bookedAt}"`, reversesEntryId, postings };
+          const entry = { townshipId: township, id: `"${id}"`, what, bookedAt: `"${bookedAtText(bookedAt)}"`, reversesEntryId, postings };
           leafHash(canonicalEntryJson(entry)).copy(leaves, i * HASH_BYTES);
         }
       }
@@ -296,7 +297,7 @@ export class LedgerSealService {
       [entryId],
     );
     if (!row) throw new DomainError('NOT_FOUND', '未找到该笔记账');
-    return row;
+    return { ...row, bookedAt: bookedAtText(row.bookedAt) };
   }
 
   /**
@@ -349,8 +350,9 @@ interface ScanBatch {
 /**
  * One batch of a month's entries after an id ($1 township, $2 period, $3 after, $4 limit)
  * as one text, a line per entry: id; kind, memo, reference type and reference id as JSON
- * values joined by commas (JSON never contains a raw tab or line break); booked time;
- * reversed entry id; content hash (JSON); the postings as "account amount account amount …". A line
+ * values joined by commas (JSON never contains a raw tab or line break; the kind is one of
+ * four words); booked time (BOOKED_AT_SQL); reversed entry id; content hash (hex); the
+ * postings as "account amount account amount …". A line
  * "<tab><entry id>" is postings in the batch's id range whose entry is missing. One text rather than rows: the service reads a whole month this
  * way, and one string parses far faster than thousands of row objects.
  */
@@ -365,9 +367,9 @@ const SCAN_SQL = `
     GROUP BY entry_id
   )
   SELECT string_agg(CASE WHEN b.id IS NULL THEN E'\\t' || l.entry_id ELSE concat_ws(E'\\t', b.id,
-                       concat_ws(',', to_json(b.kind), to_json(b.memo), coalesce(to_json(b.reference_type)::text, 'null'),
+                       concat_ws(',', '"' || b.kind || '"', to_json(b.memo), coalesce(to_json(b.reference_type)::text, 'null'),
                                  coalesce(to_json(b.reference_id)::text, 'null')),
-                       b.booked_at, coalesce(b.reverses_entry_id::text, ''), to_json(b.content_hash), coalesce(l.lines, '')) END, E'\\n') AS rows,
+                       b.booked_at, coalesce(b.reverses_entry_id::text, ''), b.content_hash, coalesce(l.lines, '')) END, E'\\n') AS rows,
          count(b.id)::int AS entries, max(b.id)::text AS "lastId"
   FROM batch b FULL JOIN lines l ON l.entry_id = b.id`;
 

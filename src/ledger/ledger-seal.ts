@@ -50,14 +50,31 @@ export interface SealedEntry {
   memo: string;
   referenceType: string | null;
   referenceId: string | null;
-  /** UTC with microseconds, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (see BOOKED_AT_SQL). */
+  /** UTC with microseconds, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (see bookedAtText). */
   bookedAt: string;
   reversesEntryId: string | null;
   postings: { accountId: string; amount: number }[];
 }
 
-/** The SQL expression giving a journal_entry's booked time in the canonical form. */
-export const BOOKED_AT_SQL = `to_char(booked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/**
+ * The SQL expression giving a journal_entry's booked time exactly, whatever the session's
+ * DateStyle and TimeZone: seconds since 1970 with six decimals (`1790812801.500000`).
+ * `bookedAtText` writes it in the canonical form; cheaper than to_char in the database.
+ */
+export const BOOKED_AT_SQL = `extract(epoch FROM booked_at)::text`;
+
+/** `1790812801.500000` (BOOKED_AT_SQL) → `2026-10-01T00:00:01.500000Z`. */
+export function bookedAtText(epoch: string): string {
+  const [whole, fraction = ''] = epoch.split('.');
+  let seconds = Number(whole);
+  let micros = Number(fraction.padEnd(6, '0').slice(0, 6));
+  if (epoch.startsWith('-') && micros) {
+    // -0.750000 is 0.25 s into the second before 0.
+    seconds -= 1;
+    micros = 1_000_000 - micros;
+  }
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+}
 
 /**
  * The same fields already written as JSON values (strings quoted and escaped, absent
@@ -100,16 +117,19 @@ export function whatJson(kind: string, memo: string, referenceType: string | nul
 
 /**
  * Postings as JSON, `["account id",amount],…`, ordered by lowercase account id and then
- * amount. Amounts may come as the database's decimal text. Every entry checked goes
+ * amount. Amounts may come as the database's decimal text, and account ids as the
+ * database's uuid text (`idsAreUuids`: nothing to escape). Every entry checked goes
  * through here, so the usual two postings take a short way.
  */
-export function postingsJson(postings: [accountId: string, amount: number | string][]): string {
+export function postingsJson(postings: [accountId: string, amount: number | string][], idsAreUuids = false): string {
   const byAccount = (a: [string, number | string], b: [string, number | string]) =>
     a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : Number(a[1]) - Number(b[1]);
   const lower = postings.map(([accountId, amount]): [string, number | string] => [accountId.toLowerCase(), amount]);
   const sorted = lower.length === 2 ? (byAccount(lower[0], lower[1]) > 0 ? [lower[1], lower[0]] : lower) : lower.sort(byAccount);
   let text = '';
-  for (const [accountId, amount] of sorted) text += `${text ? ',' : ''}[${UUID_TEXT.test(accountId) ? `"${accountId}"` : json(accountId)},${amount}]`;
+  for (const [accountId, amount] of sorted) {
+    text += `${text ? ',' : ''}[${idsAreUuids || UUID_TEXT.test(accountId) ? `"${accountId}"` : json(accountId)},${amount}]`;
+  }
   return text;
 }
 
