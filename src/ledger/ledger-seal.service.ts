@@ -176,15 +176,11 @@ export class LedgerSealService {
       const leaves = withLeaves ? Buffer.allocUnsafe(entries.length * HASH_BYTES) : undefined;
       for (let i = 0; i < entries.length; i++) {
         const [id, what, bookedAt, reverses, storedHash, lines] = entries[i];
-        const parts = lines ? lines.split(' ') : [];
-        const pairs: [string, string][] = [];
+        const flat = lines ? lines.split(' ') : [];
         let total = 0;
-        for (let j = 0; j + 1 < parts.length; j += 2) {
-          pairs.push([parts[j], parts[j + 1]]);
-          total += Number(parts[j + 1]);
-        }
-        if (pairs.length < 2 || total !== 0) scan.unbalanced.push({ entryId: id, postings: pairs.length, total });
-        const postings = postingsJson(pairs, true);
+        for (let j = 1; j < flat.length; j += 2) total += Number(flat[j]);
+        if (flat.length < 4 || total !== 0) scan.unbalanced.push({ entryId: id, postings: flat.length >> 1, total });
+        const postings = postingsJson(flat, true);
         const reversesEntryId = reverses ? `"${reverses}"` : 'null';
         if (contentHashJson(what, reversesEntryId, postings) !== storedHash) {
           scan.problems.push(problem(id, month, EntryProblemKind.CONTENT_CHANGED));

@@ -63,17 +63,33 @@ export interface SealedEntry {
  */
 export const BOOKED_AT_SQL = `extract(epoch FROM booked_at)::text`;
 
-/** `1790812801.500000` (BOOKED_AT_SQL) → `2026-10-01T00:00:01.500000Z`. */
+/** `1790812801.500000` (BOOKED_AT_SQL) → `2026-10-01T00:00:01.500000Z`. Arithmetic only: it runs for every entry sealed. */
 export function bookedAtText(epoch: string): string {
-  const [whole, fraction = ''] = epoch.split('.');
-  let seconds = Number(whole);
-  let micros = Number(fraction.padEnd(6, '0').slice(0, 6));
-  if (epoch.startsWith('-') && micros) {
+  const dot = epoch.indexOf('.');
+  let seconds = Number(dot < 0 ? epoch : epoch.slice(0, dot));
+  let micros = dot < 0 ? 0 : Number(`${epoch.slice(dot + 1)}00000`.slice(0, 6));
+  if (epoch[0] === '-' && micros) {
     // -0.750000 is 0.25 s into the second before 0.
     seconds -= 1;
     micros = 1_000_000 - micros;
   }
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+  const days = Math.floor(seconds / 86_400);
+  const inDay = seconds - days * 86_400;
+  // The civil date of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  return (
+    `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(Math.floor(inDay / 3600))}:${two(Math.floor(inDay / 60) % 60)}:${two(inDay % 60)}` +
+    `.${String(micros).padStart(6, '0')}Z`
+  );
 }
 
 /**
@@ -107,7 +123,7 @@ export function entryJson(entry: SealedEntry): EntryJson {
     what: whatJson(entry.kind, entry.memo, entry.referenceType, entry.referenceId),
     bookedAt: json(entry.bookedAt),
     reversesEntryId: json(entry.reversesEntryId),
-    postings: postingsJson(entry.postings.map((p) => [p.accountId, p.amount])),
+    postings: postingsJson(entry.postings.flatMap((p) => [p.accountId, p.amount])),
   };
 }
 
@@ -117,20 +133,25 @@ export function whatJson(kind: string, memo: string, referenceType: string | nul
 
 /**
  * Postings as JSON, `["account id",amount],…`, ordered by lowercase account id and then
- * amount. Amounts may come as the database's decimal text, and account ids as the
- * database's uuid text (`idsAreUuids`: nothing to escape). Every entry checked goes
- * through here, so the usual two postings take a short way.
+ * amount, from a flat list `[account id, amount, account id, amount, …]`. Amounts may
+ * come as the database's decimal text, and account ids as the database's uuid text
+ * (`idsAreUuids`: lowercase, nothing to escape). Every entry checked goes through here,
+ * so the usual two postings take a short way.
  */
-export function postingsJson(postings: [accountId: string, amount: number | string][], idsAreUuids = false): string {
-  const byAccount = (a: [string, number | string], b: [string, number | string]) =>
-    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : Number(a[1]) - Number(b[1]);
-  const lower = postings.map(([accountId, amount]): [string, number | string] => [accountId.toLowerCase(), amount]);
-  const sorted = lower.length === 2 ? (byAccount(lower[0], lower[1]) > 0 ? [lower[1], lower[0]] : lower) : lower.sort(byAccount);
-  let text = '';
-  for (const [accountId, amount] of sorted) {
-    text += `${text ? ',' : ''}[${idsAreUuids || UUID_TEXT.test(accountId) ? `"${accountId}"` : json(accountId)},${amount}]`;
-  }
-  return text;
+export function postingsJson(flat: (string | number)[], idsAreUuids = false): string {
+  const id = (i: number) => (idsAreUuids ? (flat[i] as string) : (flat[i] as string).toLowerCase());
+  const line = (i: number) => {
+    const accountId = id(i);
+    return `[${idsAreUuids || UUID_TEXT.test(accountId) ? `"${accountId}"` : json(accountId)},${flat[i + 1]}]`;
+  };
+  const before = (i: number, j: number) => {
+    const a = id(i);
+    const b = id(j);
+    return a < b || (a === b && Number(flat[i + 1]) <= Number(flat[j + 1]));
+  };
+  if (flat.length === 4) return before(0, 2) ? `${line(0)},${line(2)}` : `${line(2)},${line(0)}`;
+  const starts = Array.from({ length: flat.length >> 1 }, (_, k) => 2 * k).sort((i, j) => (i === j ? 0 : before(i, j) ? -1 : 1));
+  return starts.map(line).join(',');
 }
 
 /** Text JSON writes as is between quotes. */

@@ -54,7 +54,7 @@ export function contentHash(
   return contentHashJson(
     whatJson(kind, memo, reference?.type, reference?.id),
     json(reversesEntryId),
-    postingsJson(lines.map((l) => [l.accountId, l.amount])),
+    postingsJson(lines.flatMap((l) => [l.accountId, l.amount])),
   );
 }
 
