@@ -2,23 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain.error';
 import { addMonths, monthToPeriodDate } from '../common/time/shanghai-month';
-import {
-  auditPath,
-  BOOKED_AT_SQL,
-  bookedAtText,
-  canonicalEntry,
-  canonicalEntryJson,
-  chainSeal,
-  GENESIS_SEAL,
-  HASH_BYTES,
-  json,
-  leafHash,
-  merkleTree,
-  postingsJson,
-  SealedEntry,
-  SealProof,
-} from './ledger-seal';
-import { contentHashJson } from './ledger.rules';
+import { auditPath, BOOKED_AT_SQL, canonicalEntry, chainSeal, ENTRY_FORMAT, GENESIS_SEAL, HASH_BYTES, merkleTree, SealedEntry, SealProof } from './ledger-seal';
 
 /** Entries read per statement while scanning a month. */
 const SCAN_BATCH = 20_000;
@@ -155,44 +139,25 @@ export class LedgerSealService {
   }
 
   /**
-   * Every entry of one month in id order with its postings, checked one by one; with
-   * `withLeaves`, each entry's leaf hash too. One statement per batch, so an entry and
-   * its postings are always read from the same snapshot.
+   * Every entry of one month in id order, checked one by one in the database (postings
+   * balance, content hash recomputed) and, with `withLeaves`, hashed into its leaf there:
+   * one statement per batch, so an entry and its postings are read from one snapshot, and
+   * only 32 bytes an entry come back.
    */
   private async scanMonth(manager: EntityManager, townshipId: string, month: string, withLeaves: boolean): Promise<MonthScan> {
     const period = monthToPeriodDate(month);
     const scan: MonthScan = { ids: [], leaves: Buffer.alloc(0), unbalanced: [], problems: [] };
     const leafChunks: Buffer[] = [];
-    const township = json(townshipId);
-    const fetch = (after: string) => manager.query(SCAN_SQL, [townshipId, period, after, SCAN_BATCH]).then((rows: ScanBatch[]) => rows[0]);
-    let next = fetch('0');
-    for (;;) {
-      const batch = await next;
-      // Read ahead: the database prepares the next batch while this one is hashed.
-      if (batch.entries === SCAN_BATCH) next = fetch(batch.lastId);
-      const rows = batch.rows ? batch.rows.split('\n').map((line) => line.split('\t')) : [];
-      for (const row of rows) if (row[0] === '') scan.problems.push(problem(row[1], month, EntryProblemKind.ORPHAN_POSTINGS));
-      const entries = rows.filter((row) => row[0] !== '').sort((a, b) => compareIds(a[0], b[0]));
-      const leaves = withLeaves ? Buffer.allocUnsafe(entries.length * HASH_BYTES) : undefined;
-      for (let i = 0; i < entries.length; i++) {
-        const [id, what, bookedAt, reverses, storedHash, lines] = entries[i];
-        const flat = lines ? lines.split(' ') : [];
-        let total = 0;
-        for (let j = 1; j < flat.length; j += 2) total += Number(flat[j]);
-        if (flat.length < 4 || total !== 0) scan.unbalanced.push({ entryId: id, postings: flat.length >> 1, total });
-        const postings = postingsJson(flat, true);
-        const reversesEntryId = reverses ? `"${reverses}"` : 'null';
-        if (contentHashJson(what, reversesEntryId, postings) !== storedHash) {
-          scan.problems.push(problem(id, month, EntryProblemKind.CONTENT_CHANGED));
-        }
-        scan.ids.push(id);
-        if (leaves) {
-          const entry = { townshipId: township, id: `"${id}"`, what, bookedAt: `"${bookedAtText(bookedAt)}"`, reversesEntryId, postings };
-          leafHash(canonicalEntryJson(entry)).copy(leaves, i * HASH_BYTES);
-        }
-      }
-      if (leaves) leafChunks.push(leaves);
+    for (let after = '0'; ; ) {
+      const [batch]: ScanBatch[] = await manager.query(SCAN_SQL, [townshipId, period, after, SCAN_BATCH, withLeaves]);
+      if (!batch.entries) break;
+      scan.ids.push(...batch.ids.split(','));
+      if (withLeaves) leafChunks.push(batch.leaves);
+      scan.unbalanced.push(...(batch.unbalanced ?? []).map((u) => ({ entryId: u.entryId, postings: u.postings, total: Number(u.total) })));
+      for (const id of batch.altered ?? []) scan.problems.push(problem(id, month, EntryProblemKind.CONTENT_CHANGED));
+      for (const id of batch.orphans ?? []) scan.problems.push(problem(id, month, EntryProblemKind.ORPHAN_POSTINGS));
       if (batch.entries < SCAN_BATCH) break;
+      after = batch.lastId;
     }
     const [tail] = await manager.query(
       // Postings past the last entry whose entry does not exist (deleted with its postings left).
@@ -293,7 +258,7 @@ export class LedgerSealService {
       [entryId],
     );
     if (!row) throw new DomainError('NOT_FOUND', '未找到该笔记账');
-    return { ...row, bookedAt: bookedAtText(row.bookedAt) };
+    return row;
   }
 
   /**
@@ -337,37 +302,60 @@ export class LedgerSealService {
 }
 
 interface ScanBatch {
-  /** One line per entry (and per missing entry with postings), fields separated by tabs (see SCAN_SQL). */
-  rows: string | null;
   entries: number;
   lastId: string;
+  /** The batch's entry ids, ascending, comma-separated. */
+  ids: string;
+  /** Their leaves, 32 bytes each, in the same order (when asked for). */
+  leaves: Buffer;
+  unbalanced: { entryId: string; postings: number; total: string }[] | null;
+  altered: string[] | null;
+  orphans: string[] | null;
 }
 
 /**
- * One batch of a month's entries after an id ($1 township, $2 period, $3 after, $4 limit)
- * as one text, a line per entry: id; kind, memo, reference type and reference id as JSON
- * values joined by commas (JSON never contains a raw tab or line break; the kind is one of
- * four words); booked time (BOOKED_AT_SQL); reversed entry id; content hash (hex); the
- * postings as "account amount account amount …". A line
- * "<tab><entry id>" is postings in the batch's id range whose entry is missing. One text rather than rows: the service reads a whole month this
- * way, and one string parses far faster than thousands of row objects.
+ * One batch of a month's entries after an id ($1 township, $2 period, $3 after, $4 limit,
+ * $5 with leaves), each with its postings as JSON text ordered by account id and amount,
+ * its kind, memo and reference as JSON values (to_json escapes exactly as JSON.stringify)
+ * and its reversal link. From these, in the database:
+ * - CONTENT_SQL, the text contentHash (ledger.rules.ts) hashes: an entry whose stored
+ *   content_hash differs is `altered`;
+ * - LEAF_SQL, the leaf of canonicalEntry (ledger-seal.ts), for sealing and checking seals.
+ * The two texts are the TypeScript ones character for character; ledger-seal.test.ts holds
+ * them to each other for memos of every kind of character. Also returned: entries whose
+ * postings do not balance, and postings in the batch's id range whose entry is missing.
  */
+/** contentHash's text (ledger.rules.ts): [kind, memo, reference type, reference id, reversed entry id, [postings]]. */
+const CONTENT_TEXT = `'[' || what || ',' || reverses || ',[' || lines || ']]'`;
+/** canonicalEntry's text (ledger-seal.ts), and the leaf: SHA-256 of 0x00 and that text. */
+const LEAF = `sha256('\\x00'::bytea || convert_to('["${ENTRY_FORMAT}",' || to_json($1::text) || ',"' || id || '",' || what || ',"' || booked_at || '",' || reverses || ',[' || lines || ']]', 'UTF8'))`;
+
 const SCAN_SQL = `
   WITH batch AS (
-    SELECT id, kind, memo, reference_type, reference_id, ${BOOKED_AT_SQL} AS booked_at, reverses_entry_id, content_hash
+    SELECT id, kind, memo, reference_type, reference_id, booked_at, reverses_entry_id, content_hash
     FROM journal_entry WHERE township_id = $1 AND period = $2 AND id > $3 ORDER BY id LIMIT $4
   ), lines AS (
-    SELECT entry_id, string_agg(account_id || ' ' || amount, ' ') AS lines
+    SELECT entry_id, count(*)::int AS postings, sum(amount) AS total,
+           string_agg('["' || account_id || '",' || amount || ']', ',' ORDER BY account_id, amount) AS json
     FROM posting
     WHERE township_id = $1 AND period = $2 AND entry_id > $3 AND entry_id <= (SELECT max(id) FROM batch)
     GROUP BY entry_id
+  ), entry AS (
+    SELECT b.id, b.content_hash, coalesce(l.postings, 0) AS postings, coalesce(l.total, 0) AS total,
+           concat_ws(',', to_json(b.kind), to_json(b.memo), coalesce(to_json(b.reference_type)::text, 'null'),
+                     coalesce(to_json(b.reference_id)::text, 'null')) AS what,
+           coalesce('"' || b.reverses_entry_id || '"', 'null') AS reverses,
+           ${BOOKED_AT_SQL} AS booked_at,
+           coalesce(l.json, '') AS lines
+    FROM batch b LEFT JOIN lines l ON l.entry_id = b.id
   )
-  SELECT string_agg(CASE WHEN b.id IS NULL THEN E'\\t' || l.entry_id ELSE concat_ws(E'\\t', b.id,
-                       concat_ws(',', '"' || b.kind || '"', to_json(b.memo), coalesce(to_json(b.reference_type)::text, 'null'),
-                                 coalesce(to_json(b.reference_id)::text, 'null')),
-                       b.booked_at, coalesce(b.reverses_entry_id::text, ''), b.content_hash, coalesce(l.lines, '')) END, E'\\n') AS rows,
-         count(b.id)::int AS entries, max(b.id)::text AS "lastId"
-  FROM batch b FULL JOIN lines l ON l.entry_id = b.id`;
+  SELECT count(*)::int AS entries, max(id)::text AS "lastId", string_agg(id::text, ',' ORDER BY id) AS ids,
+         string_agg(${LEAF}, ''::bytea ORDER BY id) FILTER (WHERE $5) AS leaves,
+         array_agg(id::text ORDER BY id) FILTER (WHERE encode(sha256(convert_to(${CONTENT_TEXT}, 'UTF8')), 'hex') IS DISTINCT FROM content_hash) AS altered,
+         json_agg(json_build_object('entryId', id::text, 'postings', postings, 'total', total) ORDER BY id)
+           FILTER (WHERE postings < 2 OR total <> 0) AS unbalanced,
+         (SELECT array_agg(l.entry_id::text ORDER BY l.entry_id) FROM lines l WHERE NOT EXISTS (SELECT 1 FROM batch b WHERE b.id = l.entry_id)) AS orphans
+  FROM entry`;
 
 function problem(entryId: string, month: string, kind: EntryProblemKind): EntryProblem {
   return { entryId, month, problem: kind, description: `${month} 第 ${entryId} 笔记账${PROBLEM_TEXT[kind]}` };

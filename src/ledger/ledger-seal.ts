@@ -50,114 +50,41 @@ export interface SealedEntry {
   memo: string;
   referenceType: string | null;
   referenceId: string | null;
-  /** UTC with microseconds, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (see bookedAtText). */
+  /** UTC with microseconds, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (BOOKED_AT_SQL). */
   bookedAt: string;
   reversesEntryId: string | null;
   postings: { accountId: string; amount: number }[];
 }
 
-/**
- * The SQL expression giving a journal_entry's booked time exactly, whatever the session's
- * DateStyle and TimeZone: seconds since 1970 with six decimals (`1790812801.500000`).
- * `bookedAtText` writes it in the canonical form; cheaper than to_char in the database.
- */
-export const BOOKED_AT_SQL = `extract(epoch FROM booked_at)::text`;
-
-/** `1790812801.500000` (BOOKED_AT_SQL) → `2026-10-01T00:00:01.500000Z`. Arithmetic only: it runs for every entry sealed. */
-export function bookedAtText(epoch: string): string {
-  const dot = epoch.indexOf('.');
-  let seconds = Number(dot < 0 ? epoch : epoch.slice(0, dot));
-  let micros = dot < 0 ? 0 : Number(`${epoch.slice(dot + 1)}00000`.slice(0, 6));
-  if (epoch[0] === '-' && micros) {
-    // -0.750000 is 0.25 s into the second before 0.
-    seconds -= 1;
-    micros = 1_000_000 - micros;
-  }
-  const days = Math.floor(seconds / 86_400);
-  const inDay = seconds - days * 86_400;
-  // The civil date of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
-  return (
-    `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(Math.floor(inDay / 3600))}:${two(Math.floor(inDay / 60) % 60)}:${two(inDay % 60)}` +
-    `.${String(micros).padStart(6, '0')}Z`
-  );
-}
+/** A journal_entry's booked time in the canonical form, whatever the session's DateStyle and TimeZone. */
+export const BOOKED_AT_SQL = `to_char(booked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * The same fields already written as JSON values (strings quoted and escaped, absent
- * ones `null`); `what` is kind, memo, reference type and reference id joined by commas,
- * and `postings` the text between the brackets of their array. The scan of a month gets
- * them this way from PostgreSQL, whose to_json escapes strings exactly as JSON.stringify
- * does; everything else builds them with `entryJson`.
+ * The canonical form of an entry (1. above). The settlement computes the same text in SQL
+ * for a whole month at once (LEAF_SQL in ledger-seal.service.ts); the tests hold the two
+ * to each other for any memo.
  */
-export interface EntryJson {
-  townshipId: string;
-  id: string;
-  what: string;
-  bookedAt: string;
-  reversesEntryId: string;
-  postings: string;
-}
-
 export function canonicalEntry(entry: SealedEntry): string {
-  return canonicalEntryJson(entryJson(entry));
+  return JSON.stringify([
+    ENTRY_FORMAT,
+    entry.townshipId.toLowerCase(),
+    entry.id,
+    entry.kind,
+    entry.memo,
+    entry.referenceType,
+    entry.referenceId,
+    entry.bookedAt,
+    entry.reversesEntryId,
+    sortedPostings(entry.postings),
+  ]);
 }
 
-export function canonicalEntryJson(e: EntryJson): string {
-  return `["${ENTRY_FORMAT}",${e.townshipId},${e.id},${e.what},${e.bookedAt},${e.reversesEntryId},[${e.postings}]]`;
+/** Postings as [lowercase account id, amount], by account id then amount. */
+export function sortedPostings(postings: { accountId: string; amount: number }[]): [string, number][] {
+  return postings
+    .map((p): [string, number] => [p.accountId.toLowerCase(), p.amount])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
 }
-
-export function entryJson(entry: SealedEntry): EntryJson {
-  return {
-    townshipId: json(entry.townshipId.toLowerCase()),
-    id: json(entry.id),
-    what: whatJson(entry.kind, entry.memo, entry.referenceType, entry.referenceId),
-    bookedAt: json(entry.bookedAt),
-    reversesEntryId: json(entry.reversesEntryId),
-    postings: postingsJson(entry.postings.flatMap((p) => [p.accountId, p.amount])),
-  };
-}
-
-export function whatJson(kind: string, memo: string, referenceType: string | null | undefined, referenceId: string | null | undefined): string {
-  return `${json(kind)},${json(memo)},${json(referenceType)},${json(referenceId)}`;
-}
-
-/**
- * Postings as JSON, `["account id",amount],…`, ordered by lowercase account id and then
- * amount, from a flat list `[account id, amount, account id, amount, …]`. Amounts may
- * come as the database's decimal text, and account ids as the database's uuid text
- * (`idsAreUuids`: lowercase, nothing to escape). Every entry checked goes through here,
- * so the usual two postings take a short way.
- */
-export function postingsJson(flat: (string | number)[], idsAreUuids = false): string {
-  const id = (i: number) => (idsAreUuids ? (flat[i] as string) : (flat[i] as string).toLowerCase());
-  const line = (i: number) => {
-    const accountId = id(i);
-    return `[${idsAreUuids || UUID_TEXT.test(accountId) ? `"${accountId}"` : json(accountId)},${flat[i + 1]}]`;
-  };
-  const before = (i: number, j: number) => {
-    const a = id(i);
-    const b = id(j);
-    return a < b || (a === b && Number(flat[i + 1]) <= Number(flat[j + 1]));
-  };
-  if (flat.length === 4) return before(0, 2) ? `${line(0)},${line(2)}` : `${line(2)},${line(0)}`;
-  const starts = Array.from({ length: flat.length >> 1 }, (_, k) => 2 * k).sort((i, j) => (i === j ? 0 : before(i, j) ? -1 : 1));
-  return starts.map(line).join(',');
-}
-
-/** Text JSON writes as is between quotes. */
-const UUID_TEXT = /^[0-9a-f-]*$/;
-
-export const json = (value: string | null | undefined) => (value == null ? 'null' : JSON.stringify(value));
 
 export function leafHash(canonical: string): Buffer {
   // U+0000 is the single byte 0x00 in UTF-8: the leaf prefix.

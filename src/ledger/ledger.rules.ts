@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { DomainError } from '../common/errors/domain.error';
-import { json, postingsJson, whatJson } from './ledger-seal';
+import { sortedPostings } from './ledger-seal';
 import { EntryKind, EntryReference, PostEntryRequest, PostingLine } from './ledger.types';
 
 /** Largest single posting, in points: far above any real reward, far below overflow. */
@@ -51,16 +51,7 @@ export function contentHash(
   reference?: EntryReference | null,
   reversesEntryId?: string | null,
 ): string {
-  return contentHashJson(
-    whatJson(kind, memo, reference?.type, reference?.id),
-    json(reversesEntryId),
-    postingsJson(lines.flatMap((l) => [l.accountId, l.amount])),
-  );
-}
-
-/** contentHash of fields already written as JSON (see EntryJson in ledger-seal.ts). */
-export function contentHashJson(what: string, reversesEntryId: string, postings: string): string {
-  // The JSON text of [kind, memo, reference type, reference id, reversed entry id, [[account id, amount], ...]].
-  const canonical = `[${what},${reversesEntryId},[${postings}]]`;
+  // The reconciliation recomputes the same text in SQL (CONTENT_SQL in ledger-seal.service.ts).
+  const canonical = JSON.stringify([kind, memo, reference?.type ?? null, reference?.id ?? null, reversesEntryId ?? null, sortedPostings(lines)]);
   return hash('sha256', canonical);
 }

@@ -133,14 +133,20 @@ async function seed(ds: DataSource, month: string): Promise<string> {
   });
 }
 
-/** Peak RSS (VmHWM, kB) of processes, read from /proc while they live. */
-class PeakRss {
+/**
+ * Peak RSS (VmHWM, kB) and CPU time (s) of processes, read from /proc while they live.
+ * CPU time says more than wall time on a busy machine: it is what the work costs.
+ */
+class ProcessUsage {
   readonly peaks = new Map<number, number>();
+  readonly cpu = new Map<number, number>();
   sample(pids: number[]) {
     for (const pid of pids) {
       try {
         const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
         this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        this.cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime + stime, in clock ticks
       } catch {
         // the process has ended
       }
@@ -173,7 +179,8 @@ async function main() {
     const actor: Principal = { personId: '00000000-0000-0000-0000-000000000000', name: 'bench', mobile: '13800000000', resident: null, adminOf: [townshipId], managerOf: [] };
     actor.personId = (await admin.query(`INSERT INTO person (name, mobile) VALUES ('基准管理员', '13999999999') RETURNING id`))[0].id;
 
-    const rss = new PeakRss();
+    const rss = new ProcessUsage();
+    const cpuBefore = process.cpuUsage();
     const backends = async (): Promise<number[]> =>
       (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'civilization-bank-worker'`)).map(
         (r: { pid: number }) => r.pid,
@@ -189,6 +196,7 @@ async function main() {
       if (settlement!.branchesDone !== lastDone) lastDone = settlement!.branchesDone;
     }
     const seconds = (performance.now() - started) / 1000;
+    const nodeCpu = process.cpuUsage(cpuBefore);
     rss.sample([process.pid, ...(await backends())]);
     const pgPeaks = [...rss.peaks].filter(([pid]) => pid !== process.pid).map(([, kb]) => kb);
 
@@ -208,6 +216,11 @@ async function main() {
       }
     }
     console.log(`  month's seal ${settlement!.seal?.seal} over ${settlement!.seal?.entryCount} entries`);
+    const pgCpu = [...rss.cpu].filter(([pid]) => pid !== process.pid).reduce((sum, [, s]) => sum + s, 0);
+    console.log(
+      `  CPU: node ${((nodeCpu.user + nodeCpu.system) / 1e6).toFixed(2)} s, PostgreSQL worker backends ${pgCpu.toFixed(2)} s ` +
+        `(parallel query workers not counted: PGOPTIONS='-c max_parallel_workers_per_gather=0' to include everything)`,
+    );
     if (settlement!.error) console.log(`error: ${settlement!.error}`);
     console.log(`  branches ${settlement!.branchesDone}/${settlement!.branchesTotal}, trial balance total ${settlement!.trialBalance?.total}, ` +
       `reconciliation ${settlement!.reconciliation?.ok ? 'clean' : 'FAILED'} (${settlement!.reconciliation?.postingsChecked} postings)`);
