@@ -6,6 +6,8 @@ import { auditPath, BOOKED_AT_SQL, canonicalEntry, chainSeal, ENTRY_FORMAT, GENE
 
 /** Entries read per statement while scanning a month. */
 const SCAN_BATCH = 20_000;
+/** Id ranges of a closed month scanned at once, each on its own connection. */
+const SCAN_STREAMS = 2;
 /** Problems kept per kind and month: enough to name the first ones, bounded for a wholesale change. */
 const MAX_PROBLEMS = 100;
 
@@ -119,7 +121,8 @@ export class LedgerSealService {
       const sealed = range.lastSealed !== null && month >= range.firstSealed && month <= range.lastSealed;
       const toSeal =
         clean && sealThrough !== undefined && month <= sealThrough && month <= range.lastClosed && month >= range.firstClosed && !sealed;
-      const scan = await this.scanMonth(manager, townshipId, month, sealed || toSeal);
+      const closed = range.firstClosed !== null && month >= range.firstClosed && month <= range.lastClosed;
+      const scan = await this.scanMonth(manager, townshipId, month, sealed || toSeal, closed);
       audit.entriesChecked += scan.ids.length;
       audit.unbalancedEntries.push(...scan.unbalanced);
       audit.entryProblems.push(...scan.problems);
@@ -142,14 +145,64 @@ export class LedgerSealService {
    * Every entry of one month in id order, checked one by one in the database (postings
    * balance, content hash recomputed) and, with `withLeaves`, hashed into its leaf there:
    * one statement per batch, so an entry and its postings are read from one snapshot, and
-   * only 32 bytes an entry come back.
+   * only 32 bytes an entry come back. A closed month cannot change, so it is read in
+   * SCAN_STREAMS id ranges at once, each on a connection of its own: the hashing then
+   * uses every core the database has.
    */
-  private async scanMonth(manager: EntityManager, townshipId: string, month: string, withLeaves: boolean): Promise<MonthScan> {
+  private async scanMonth(manager: EntityManager, townshipId: string, month: string, withLeaves: boolean, closed: boolean): Promise<MonthScan> {
     const period = monthToPeriodDate(month);
+    const bounds: (string | null)[] = closed
+      ? (
+          await manager.query(
+            `SELECT max(id)::text AS last FROM (SELECT id, ntile($3) OVER (ORDER BY id) AS part FROM journal_entry WHERE township_id = $1 AND period = $2) p
+             GROUP BY part ORDER BY part`,
+            [townshipId, period, SCAN_STREAMS],
+          )
+        ).map((r: { last: string }) => r.last)
+      : [null];
+    const ranges = bounds.map((last, i) => ({ after: i ? bounds[i - 1]! : '0', last }));
+    const parts = await Promise.all(
+      ranges.map(async ({ after, last }, i) => {
+        if (i === 0) return this.scanRange(manager, townshipId, month, after, last, withLeaves);
+        const runner = manager.connection.createQueryRunner();
+        try {
+          return await this.scanRange(runner.manager, townshipId, month, after, last, withLeaves);
+        } finally {
+          await runner.release();
+        }
+      }),
+    );
+    const scan: MonthScan = {
+      ids: parts.flatMap((p) => p.ids),
+      leaves: Buffer.concat(parts.map((p) => p.leaves)),
+      unbalanced: parts.flatMap((p) => p.unbalanced).slice(0, MAX_PROBLEMS),
+      problems: parts.flatMap((p) => p.problems),
+    };
+    const [tail] = await manager.query(
+      // Postings past the last entry whose entry does not exist (deleted with its postings left).
+      `SELECT min(p.entry_id)::text AS "entryId" FROM posting p
+       WHERE p.township_id = $1 AND p.period = $2 AND p.entry_id > $3
+         AND NOT EXISTS (SELECT 1 FROM journal_entry e WHERE e.id = p.entry_id)`,
+      [townshipId, period, scan.ids[scan.ids.length - 1] ?? '0'],
+    );
+    if (tail.entryId) scan.problems.push(problem(tail.entryId, month, EntryProblemKind.ORPHAN_POSTINGS));
+    scan.problems = scan.problems.slice(0, MAX_PROBLEMS);
+    return scan;
+  }
+
+  /** The month's entries after `after` up to `last` (to the end when null), batch by batch. */
+  private async scanRange(
+    manager: EntityManager,
+    townshipId: string,
+    month: string,
+    after: string,
+    last: string | null,
+    withLeaves: boolean,
+  ): Promise<MonthScan> {
     const scan: MonthScan = { ids: [], leaves: Buffer.alloc(0), unbalanced: [], problems: [] };
     const leafChunks: Buffer[] = [];
-    for (let after = '0'; ; ) {
-      const [batch]: ScanBatch[] = await manager.query(SCAN_SQL, [townshipId, period, after, SCAN_BATCH, withLeaves]);
+    for (;;) {
+      const [batch]: ScanBatch[] = await manager.query(SCAN_SQL, [townshipId, monthToPeriodDate(month), after, SCAN_BATCH, withLeaves, last]);
       if (!batch.entries) break;
       scan.ids.push(...batch.ids.split(','));
       if (withLeaves) leafChunks.push(batch.leaves);
@@ -159,17 +212,7 @@ export class LedgerSealService {
       if (batch.entries < SCAN_BATCH) break;
       after = batch.lastId;
     }
-    const [tail] = await manager.query(
-      // Postings past the last entry whose entry does not exist (deleted with its postings left).
-      `SELECT min(p.entry_id)::text AS "entryId" FROM posting p
-       WHERE p.township_id = $1 AND p.period = $2 AND p.entry_id > $3
-         AND NOT EXISTS (SELECT 1 FROM journal_entry e WHERE e.id = p.entry_id)`,
-      [townshipId, period, scan.ids[scan.ids.length - 1] ?? '0'],
-    );
-    if (tail.entryId) scan.problems.push(problem(tail.entryId, month, EntryProblemKind.ORPHAN_POSTINGS));
     scan.leaves = Buffer.concat(leafChunks);
-    scan.problems = scan.problems.slice(0, MAX_PROBLEMS);
-    scan.unbalanced = scan.unbalanced.slice(0, MAX_PROBLEMS);
     return scan;
   }
 
@@ -315,7 +358,7 @@ interface ScanBatch {
 
 /**
  * One batch of a month's entries after an id ($1 township, $2 period, $3 after, $4 limit,
- * $5 with leaves), each with its postings as JSON text ordered by account id and amount,
+ * $5 with leaves, $6 the last id of the range or null), each with its postings as JSON text ordered by account id and amount,
  * its kind, memo and reference as JSON values (to_json escapes exactly as JSON.stringify)
  * and its reversal link. From these, in the database:
  * - CONTENT_SQL, the text contentHash (ledger.rules.ts) hashes: an entry whose stored
@@ -333,7 +376,7 @@ const LEAF = `sha256('\\x00'::bytea || convert_to('["${ENTRY_FORMAT}",' || to_js
 const SCAN_SQL = `
   WITH batch AS (
     SELECT id, kind, memo, reference_type, reference_id, booked_at, reverses_entry_id, content_hash
-    FROM journal_entry WHERE township_id = $1 AND period = $2 AND id > $3 ORDER BY id LIMIT $4
+    FROM journal_entry WHERE township_id = $1 AND period = $2 AND id > $3 AND ($6::int8 IS NULL OR id <= $6) ORDER BY id LIMIT $4
   ), lines AS (
     SELECT entry_id, count(*)::int AS postings, sum(amount) AS total,
            string_agg('["' || account_id || '",' || amount || ']', ',' ORDER BY account_id, amount) AS json
