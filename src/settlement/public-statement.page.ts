@@ -14,10 +14,15 @@ export async function statementPage(s: PublicStatement, pageUrl: string): Promis
   const qr = await QRCode.toString(pageUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' });
   const [year, month] = s.month.split('-').map(Number);
   const title = `${s.township}文明银行 ${s.branch} ${year}年${month}月积分公示`;
-  const rows = <T>(items: T[], empty: string, cells: (item: T) => (string | number)[]) =>
-    items.length
-      ? items.map((item) => `<tr>${cells(item).map((c) => `<td>${escape(String(c))}</td>`).join('')}</tr>`).join('\n')
-      : `<tr><td colspan="9" class="empty">${empty}</td></tr>`;
+  const table = <T>(title: string, headers: string[], items: T[], empty: string, cells: (item: T) => (string | number)[]) => `<section>
+  <h2>${title}</h2>
+  <table>
+    <thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
+    <tbody>
+${items.length ? items.map((item) => `<tr>${cells(item).map((c) => `<td>${escape(String(c))}</td>`).join('')}</tr>`).join('\n') : `<tr><td colspan="${headers.length}" class="empty">${empty}</td></tr>`}
+    </tbody>
+  </table>
+</section>`;
   const residents = s.residents.reduce((n, r) => n + (r.earned > 0 ? 1 : 0), 0);
   return `<!doctype html>
 <html lang="zh-CN">
@@ -44,25 +49,9 @@ export async function statementPage(s: PublicStatement, pageUrl: string): Promis
   <div><span>获得积分的居民</span><strong>${residents} 人</strong></div>
 </section>
 
-<section>
-  <h2>志愿服务活动</h2>
-  <table>
-    <thead><tr><th>日期</th><th>活动</th><th>参加人数</th><th>发放积分</th></tr></thead>
-    <tbody>
-${rows(s.activities, '本月没有发放积分的活动', (a) => [a.date, a.title, a.attendees, a.points])}
-    </tbody>
-  </table>
-</section>
+${table('志愿服务活动', ['日期', '活动', '参加人数', '发放积分'], s.activities, '本月没有发放积分的活动', (a) => [a.date, a.title, a.attendees, a.points])}
 
-<section>
-  <h2>体验课程</h2>
-  <table>
-    <thead><tr><th>日期</th><th>课程</th><th>报名人数</th><th>兑换积分</th></tr></thead>
-    <tbody>
-${rows(s.courses, '本月没有兑换积分的课程', (c) => [c.date, c.title, c.seatsTaken, c.points])}
-    </tbody>
-  </table>
-</section>
+${table('体验课程', ['日期', '课程', '报名人数', '兑换积分'], s.courses, '本月没有兑换积分的课程', (c) => [c.date, c.title, c.seatsTaken, c.points])}
 
 <section>
   <h2>居民积分明细（获得 / 兑换）</h2>

@@ -103,29 +103,23 @@ const BRANCH_FLOWS = `
     FROM flow f JOIN posting rp ON rp.entry_id = f.id JOIN account ra ON ra.id = rp.account_id AND ra.kind = 'RESIDENT'
   )`;
 
-/** Per activity: residents still paid at the end of the month, points net of reversals; the title from the activity, else the entry. */
-const ACTIVITIES_SQL = `
+/**
+ * Per activity (flow MINT) or course (flow SPEND) of the month: how many residents still
+ * hold their points or seat at the end of it, and the points net of reversals and refunds;
+ * the title and date from the activity or course, else the entry's memo.
+ */
+const perReference = (flow: 'MINT' | 'SPEND', referenceType: 'ACTIVITY' | 'COURSE', table: 'activity' | 'course') => `
   , per_resident AS (
-    SELECT reference_id, resident_id, sum(amount) AS points, min(memo) AS memo FROM line
-    WHERE flow = 'MINT' AND reference_type = 'ACTIVITY' GROUP BY reference_id, resident_id
+    SELECT reference_id, resident_id, ${flow === 'MINT' ? '' : '-'}sum(amount) AS points, min(memo) AS memo FROM line
+    WHERE flow = '${flow}' AND reference_type = '${referenceType}' GROUP BY reference_id, resident_id
   )
-  SELECT coalesce(min(act.title), min(r.memo)) AS title, coalesce(to_char(min(act.starts_at) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), '') AS date,
+  SELECT coalesce(min(t.title), min(r.memo)) AS title, coalesce(to_char(min(t.starts_at) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), '') AS date,
          count(*) FILTER (WHERE r.points > 0) AS people, sum(r.points) AS points
-  FROM per_resident r LEFT JOIN activity act ON act.id::text = r.reference_id
+  FROM per_resident r LEFT JOIN ${table} t ON t.id::text = r.reference_id
   GROUP BY r.reference_id HAVING sum(r.points) <> 0 OR count(*) FILTER (WHERE r.points > 0) > 0
   ORDER BY 2, 1`;
-
-/** Per course: residents still charged at the end of the month (seats taken), points net of refunds. */
-const COURSES_SQL = `
-  , per_resident AS (
-    SELECT reference_id, resident_id, -sum(amount) AS points, min(memo) AS memo FROM line
-    WHERE flow = 'SPEND' AND reference_type = 'COURSE' GROUP BY reference_id, resident_id
-  )
-  SELECT coalesce(min(c.title), min(r.memo)) AS title, coalesce(to_char(min(c.starts_at) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), '') AS date,
-         count(*) FILTER (WHERE r.points > 0) AS people, sum(r.points) AS points
-  FROM per_resident r LEFT JOIN course c ON c.id::text = r.reference_id
-  GROUP BY r.reference_id HAVING sum(r.points) <> 0 OR count(*) FILTER (WHERE r.points > 0) > 0
-  ORDER BY 2, 1`;
+const ACTIVITIES_SQL = perReference('MINT', 'ACTIVITY', 'activity');
+const COURSES_SQL = perReference('SPEND', 'COURSE', 'course');
 
 /** Per resident: points earned at the branch's activities and spent on its courses, net of reversals and refunds. */
 const RESIDENTS_SQL = `
