@@ -119,9 +119,8 @@ export class LedgerSealService {
     let clean = true;
     for (let month = months[0]; month <= months[months.length - 1]; month = addMonths(month, 1)) {
       const sealed = range.lastSealed !== null && month >= range.firstSealed && month <= range.lastSealed;
-      const toSeal =
-        clean && sealThrough !== undefined && month <= sealThrough && month <= range.lastClosed && month >= range.firstClosed && !sealed;
       const closed = range.firstClosed !== null && month >= range.firstClosed && month <= range.lastClosed;
+      const toSeal = clean && sealThrough !== undefined && month <= sealThrough && closed && !sealed;
       const scan = await this.scanMonth(manager, townshipId, month, sealed || toSeal, closed);
       audit.entriesChecked += scan.ids.length;
       audit.unbalancedEntries.push(...scan.unbalanced);
@@ -361,9 +360,9 @@ interface ScanBatch {
  * $5 with leaves, $6 the last id of the range or null), each with its postings as JSON text ordered by account id and amount,
  * its kind, memo and reference as JSON values (to_json escapes exactly as JSON.stringify)
  * and its reversal link. From these, in the database:
- * - CONTENT_SQL, the text contentHash (ledger.rules.ts) hashes: an entry whose stored
+ * - CONTENT_TEXT, the text contentHash (ledger.rules.ts) hashes: an entry whose stored
  *   content_hash differs is `altered`;
- * - LEAF_SQL, the leaf of canonicalEntry (ledger-seal.ts), for sealing and checking seals.
+ * - LEAF, the leaf of canonicalEntry (ledger-seal.ts), for sealing and checking seals.
  * The two texts are the TypeScript ones character for character; ledger-seal.test.ts holds
  * them to each other for memos of every kind of character. Also returned: entries whose
  * postings do not balance, and postings in the batch's id range whose entry is missing.

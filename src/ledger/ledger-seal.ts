@@ -61,7 +61,7 @@ export const BOOKED_AT_SQL = `to_char(booked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"
 
 /**
  * The canonical form of an entry (1. above). The settlement computes the same text in SQL
- * for a whole month at once (LEAF_SQL in ledger-seal.service.ts); the tests hold the two
+ * for a whole month at once (LEAF in ledger-seal.service.ts); the tests hold the two
  * to each other for any memo.
  */
 export function canonicalEntry(entry: SealedEntry): string {

@@ -51,7 +51,7 @@ export function contentHash(
   reference?: EntryReference | null,
   reversesEntryId?: string | null,
 ): string {
-  // The reconciliation recomputes the same text in SQL (CONTENT_SQL in ledger-seal.service.ts).
+  // The reconciliation recomputes the same text in SQL (CONTENT_TEXT in ledger-seal.service.ts).
   const canonical = JSON.stringify([kind, memo, reference?.type ?? null, reference?.id ?? null, reversesEntryId ?? null, sortedPostings(lines)]);
   return hash('sha256', canonical);
 }
