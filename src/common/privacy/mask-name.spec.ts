@@ -18,7 +18,9 @@ describe('maskName', () => {
         const chars = Array.from(name.trim());
         const masked = Array.from(maskName(name));
         expect(masked.length).toBe(Math.max(chars.length, 1));
-        const shown = masked.filter((c, i) => c !== '*' || chars[i] === '*');
+        // What is shown is the name's own characters at their places, and at most these many.
+        const shown = masked.map((c, i) => [c, i] as const).filter(([c]) => c !== '*');
+        for (const [c, i] of shown) expect(c).toBe(chars[i]);
         expect(shown.length).toBeLessThanOrEqual(chars.length >= 3 ? 2 : chars.length === 2 ? 1 : 0);
       }),
     );
