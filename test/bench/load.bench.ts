@@ -172,7 +172,7 @@ async function main() {
     console.log(`service up on :${port} (compiled, production mode)`);
     const bare = await startBareHello();
     bareHello = bare.child;
-    const reference = new BareReference(bare.port, CONNECTIONS, Math.min(SECONDS, 20));
+    const reference = new BareReference(bare, CONNECTIONS, Math.min(SECONDS, 20));
     await reference.measure('first');
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     const month = monthOf(new Date());
@@ -247,9 +247,9 @@ async function main() {
     await runFor(5, CONNECTIONS, mixed);
     for (const list of latencies.values()) list.length = 0;
     outcomes.clear();
-    const mix = await runFor(SECONDS, CONNECTIONS, mixed);
+    const mix = await runFor(SECONDS, CONNECTIONS, mixed, service.pid);
     clearInterval(codeTimer);
-    const ownTypename = await typenameRate(port, CONNECTIONS, Math.min(SECONDS, 20));
+    const ownTypename = await typenameRate(port, service.pid!, CONNECTIONS, Math.min(SECONDS, 20));
     await reference.measure('last');
 
     console.log(`\nmixed load           ${fmt(mix)}`);
@@ -260,8 +260,9 @@ async function main() {
     console.log(`  resent after a connection reset: ${resends.count}`);
     console.log(`own { __typename }   ${fmt(ownTypename)}`);
     console.log(`${reference.describe()}\n`);
-    printRatio('mixed ÷ bare', mix.perSecond / reference.perSecond, 'target >= 0.3, with a clean reconciliation');
-    printRatio('own { __typename } ÷ bare', ownTypename.perSecond / reference.perSecond, 'target >= 1.0');
+    const bareCpu = reference.cpuMsPerRequest;
+    printRatio('mixed ÷ bare', mix.perSecond / reference.perSecond, 'target >= 0.3, with a clean reconciliation', { of: mix, reference: bareCpu });
+    printRatio('own { __typename } ÷ bare', ownTypename.perSecond / reference.perSecond, 'target >= 1.0', { of: ownTypename, reference: bareCpu });
     printRatio('mixed ÷ own { __typename }', mix.perSecond / ownTypename.perSecond, 'information only');
 
     const report = await post(agent, port, `query($t: ID!) { reconciliation(townshipId: $t) { ok accountsChecked entriesChecked postingsChecked storedTotal mismatchedAccounts { accountId } } }`, { t: townshipId }, await adminToken(db.url));

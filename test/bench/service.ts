@@ -25,27 +25,28 @@ const nodeArgs = () => (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').fi
  * Starts the compiled service (`dist/src/main.js`, what `npm run start:prod` and the
  * Docker image run) as a separate process in production mode, so the load generator
  * does not share its event loop. BENCH_SERVICE_NODE_ARGS (e.g. "--cpu-prof") is passed
- * to its node.
+ * to its node; BENCH_LOG_LEVEL (default warn) is its LOG_LEVEL (`info` writes the
+ * request lines a deployment would, to this process, which keeps them in memory).
  */
 export async function startService(databaseUrl: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
   const service = await spawnService(
     'dist/src/main.js',
-    { NODE_ENV: 'production', DATABASE_URL: databaseUrl, RUN_MIGRATIONS: 'false', LOG_LEVEL: 'warn', ...BENCH_SECRETS, ...env },
+    { NODE_ENV: 'production', DATABASE_URL: databaseUrl, RUN_MIGRATIONS: 'false', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...BENCH_SECRETS, ...env },
     { port, nodeArgs: nodeArgs() },
   );
   return service.child;
 }
 
 /** Starts the bare NestJS + Apollo hello world on Express (bare-hello.ts), compiled, in production mode. */
-export async function startBareHello(): Promise<{ child: ChildProcess; port: number }> {
+export async function startBareHello(): Promise<{ child: ChildProcess; port: number; pid: number }> {
   const hello = await spawnService('dist/test/bench/bare-hello.js', { NODE_ENV: 'production' }, {
     isReady: async (url) => (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).ok,
   });
-  return { child: hello.child, port: hello.port };
+  return { child: hello.child, port: hello.port, pid: hello.child.pid! };
 }
 
 /** `{ __typename }` at `connections` for `seconds` (after a 2 s warm-up): no resolver, no database. */
-export async function typenameRate(port: number, connections: number, seconds: number): Promise<LatencyStats> {
+export async function typenameRate(port: number, pid: number, connections: number, seconds: number): Promise<LatencyStats> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const op = async () => {
     const res = await post(agent, port, '{ __typename }');
@@ -53,7 +54,7 @@ export async function typenameRate(port: number, connections: number, seconds: n
   };
   try {
     await runFor(2, connections, op);
-    return await runFor(seconds, connections, op);
+    return await runFor(seconds, connections, op, pid);
   } finally {
     agent.destroy();
   }
@@ -66,10 +67,14 @@ export async function typenameRate(port: number, connections: number, seconds: n
  */
 export class BareReference {
   private readonly readings: LatencyStats[] = [];
-  constructor(private readonly port: number, private readonly connections: number, private readonly seconds: number) {}
+  constructor(
+    private readonly bare: { port: number; pid: number },
+    private readonly connections: number,
+    private readonly seconds: number,
+  ) {}
 
   async measure(label: string): Promise<void> {
-    const stats = await typenameRate(this.port, this.connections, this.seconds);
+    const stats = await typenameRate(this.bare.port, this.bare.pid, this.connections, this.seconds);
     this.readings.push(stats);
     console.log(`bare hello { __typename }, ${label.padEnd(6)} ${fmt(stats)}`);
   }
@@ -78,16 +83,28 @@ export class BareReference {
     return this.readings.reduce((s, r) => s + r.perSecond, 0) / this.readings.length;
   }
 
+  get cpuMsPerRequest(): number {
+    return this.readings.reduce((s, r) => s + r.cpuMsPerRequest!, 0) / this.readings.length;
+  }
+
   describe(): string {
     const rates = this.readings.map((r) => r.perSecond);
     const drift = (100 * (Math.max(...rates) - Math.min(...rates))) / this.perSecond;
-    return `bare hello reference ${this.perSecond.toFixed(0)}/s (mean of ${rates.map((r) => r.toFixed(0)).join(' and ')}: the machine drifted ${drift.toFixed(0)}% during the run)`;
+    return (
+      `bare hello reference ${this.perSecond.toFixed(0)}/s, server CPU ${this.cpuMsPerRequest.toFixed(2)} ms/request ` +
+      `(mean of ${rates.map((r) => r.toFixed(0)).join(' and ')}/s: the machine drifted ${drift.toFixed(0)}% during the run)`
+    );
   }
 }
 
-/** Prints `NAME ÷ bare = X` (or any other ratio) with its target. */
-export function printRatio(name: string, ratio: number, note: string): void {
-  console.log(`${name.padEnd(27)} = ${ratio.toFixed(2)}   (${note})`);
+/**
+ * Prints `NAME ÷ bare = X` (or any other ratio of requests/s) with its target, and the
+ * same comparison by the Node process's CPU per request (the other's ÷ this one's), which
+ * neighbours on a shared machine move much less; it leaves out PostgreSQL's share.
+ */
+export function printRatio(name: string, ratio: number, note: string, cpu?: { of: LatencyStats; reference: number }): void {
+  const byCpu = cpu ? `   by Node CPU per request: ${(cpu.reference / cpu.of.cpuMsPerRequest!).toFixed(2)}` : '';
+  console.log(`${name.padEnd(27)} = ${ratio.toFixed(2)}   (${note})${byCpu}`);
 }
 
 export async function stopService(service: ChildProcess | undefined): Promise<void> {

@@ -82,7 +82,7 @@ async function main() {
     console.log(`service up on :${port} (compiled, production mode, pool ${process.env.DATABASE_POOL_SIZE ?? 20})`);
     const bare = await startBareHello();
     bareHello = bare.child;
-    const reference = new BareReference(bare.port, CONNECTIONS, SECONDS);
+    const reference = new BareReference(bare, CONNECTIONS, SECONDS);
     await reference.measure('first');
 
     const now = Date.now();
@@ -157,8 +157,8 @@ async function main() {
       if (res.errors) throw new Error(JSON.stringify(res.errors));
     };
     await runFor(2, CONNECTIONS, me); // warm-up
-    const meStats = await runFor(SECONDS, CONNECTIONS, me);
-    const ownTypename = await typenameRate(port, CONNECTIONS, SECONDS);
+    const meStats = await runFor(SECONDS, CONNECTIONS, me, service.pid);
+    const ownTypename = await typenameRate(port, service.pid!, CONNECTIONS, SECONDS);
     await reference.measure('last');
 
     console.log(`sign-ups             ${fmt(signups)}`);
@@ -169,8 +169,9 @@ async function main() {
     console.log(`me { balance }       ${fmt(meStats)}`);
     console.log(`own { __typename }   ${fmt(ownTypename)}`);
     console.log(`${reference.describe()}\n`);
-    printRatio('own { __typename } ÷ bare', ownTypename.perSecond / reference.perSecond, 'target >= 1.0');
-    printRatio('me ÷ bare', meStats.perSecond / reference.perSecond, 'target >= 0.6');
+    const bareCpu = reference.cpuMsPerRequest;
+    printRatio('own { __typename } ÷ bare', ownTypename.perSecond / reference.perSecond, 'target >= 1.0', { of: ownTypename, reference: bareCpu });
+    printRatio('me ÷ bare', meStats.perSecond / reference.perSecond, 'target >= 0.6', { of: meStats, reference: bareCpu });
     printRatio('sign-ups ÷ me', signups.perSecond / meStats.perSecond, 'target >= 0.5');
     printRatio('me ÷ own { __typename }', meStats.perSecond / ownTypename.perSecond, 'information only');
     if (confirmed !== PLACES || counter !== PLACES || confirmed + waitlisted !== RESIDENTS) process.exitCode = 1;
