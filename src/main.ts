@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApi } from './api';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
+import { EVERY_INTERFACE } from './http/http-server';
 import { exitGracefullyOn } from './lifecycle/exit-gracefully';
 import { useJsonBootLogger } from './observability/boot-logger';
 
@@ -17,7 +18,7 @@ async function main() {
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
   }
   const app = await createApi({ config, databaseUrl: database.url });
-  await app.listen(config.PORT);
+  await app.listen(config.PORT, EVERY_INTERFACE);
   logger.log(`文明银行 API listening on http://localhost:${config.PORT}/graphql (${config.NODE_ENV})`);
   exitGracefullyOn(logger, async () => {
     await app.close(); // drains HTTP (HttpDrain), then workers, then the database pool

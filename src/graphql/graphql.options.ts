@@ -2,7 +2,8 @@ import { ApolloDriverConfig } from '@nestjs/apollo';
 import { AppConfig } from '../config/app-config';
 import { SCALARS_MAP } from '../common/graphql/date-time.scalar';
 import { formatGraphQLError } from '../common/graphql/format-error';
-import { graphqlMetricsPlugin } from '../observability/graphql-metrics.plugin';
+import type { FastifyRequest } from 'fastify';
+import { GraphqlContext, graphqlObservabilityPlugin } from '../observability/graphql-observability.plugin';
 import { queryLimitsPlugin } from './query-limits.plugin';
 
 export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
@@ -18,9 +19,10 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
     plugins: [
-      graphqlMetricsPlugin,
+      graphqlObservabilityPlugin,
       queryLimitsPlugin({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST }),
     ],
-    context: ({ req }: { req: unknown }) => ({ req }),
+    // Apollo's Fastify integration passes the Fastify request (and reply).
+    context: (req: FastifyRequest): GraphqlContext => ({ req }),
   };
 }

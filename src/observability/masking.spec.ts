@@ -9,6 +9,12 @@ describe('log masking', () => {
     expect(maskText('order 213912345678901')).toBe('order 213912345678901');
   });
 
+  it('redacts secrets in URL query strings, keeping the other parameters', () => {
+    expect(maskText('/admin/queues?token=eyJ.abc.def&page=2')).toBe('/admin/queues?token=[redacted]&page=2');
+    expect(maskText('/callback?state=x&code=081abcDEF')).toBe('/callback?state=x&code=[redacted]');
+    expect(maskText('/graphql?query=%7B%7D')).toBe('/graphql?query=%7B%7D');
+  });
+
   it('masks WeChat openids in text and by key', () => {
     const openid = 'oAbCdEfGhIjKlMnOpQrStUvWx123';
     expect(openid).toHaveLength(28);

@@ -6,11 +6,13 @@
 const MOBILE = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g;
 /** WeChat openids are 28 characters of [A-Za-z0-9_-], starting with "o". */
 const OPENID = /(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{23}([A-Za-z0-9_-]{4})(?![A-Za-z0-9_-])/g;
+/** Secrets passed in a URL's query string (the queue dashboard's `?token=` link, OAuth codes). */
+const SECRET_PARAMS = /([?&](?:token|access_token|code|js_code)=)[^&#\s]+/gi;
 const SECRET_KEYS = /^(authorization|cookie|password|secret|token|accesstoken|bindingtoken|session_?key|phonecode|code|js_code)$/i;
 const ID_KEYS = /^(openid|unionid|wechatopenid|wechat_openid)$/i;
 
 export function maskText(text: string): string {
-  return text.replace(MOBILE, '$1****$2').replace(OPENID, 'o***$1');
+  return text.replace(MOBILE, '$1****$2').replace(OPENID, 'o***$1').replace(SECRET_PARAMS, '$1[redacted]');
 }
 
 export function maskSensitive(value: unknown, depth = 0): unknown {

@@ -1,5 +1,6 @@
-import { INestApplication } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
 import { createApi } from '../../src/api';
 import { loadConfig } from '../../src/config/app-config';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from './redis';
@@ -11,7 +12,7 @@ export interface GqlResponse<T = any> {
 }
 
 export interface TestApp {
-  app: INestApplication;
+  app: NestFastifyApplication;
   db: TestDatabase;
   url: string;
   /** POSTs a GraphQL operation over real HTTP. */
@@ -22,8 +23,9 @@ export interface TestApp {
 /**
  * The real service on its own fresh database, listening on a random port, with its
  * job queues on the machine's Redis under a queue prefix of its own (removed on close).
+ * Its log lines go to `logs` if given (stdout otherwise).
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, logs?: DestinationStream): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -37,7 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
     ...env,
   });
-  const app = await createApi({ config, databaseUrl: db.url });
+  const app = await createApi({ config, databaseUrl: db.url }, logs);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/graphql`;
