@@ -169,7 +169,7 @@ export class AppConfig {
   RATE_LIMIT_MUTATIONS_PER_MINUTE = 120;
 
   /**
-   * Express `trust proxy`: which proxies' X-Forwarded-For to believe for the client address
+   * Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe for the client address
    * (login rate limits are per address). E.g. `1` (one proxy in front), `loopback`, a CIDR.
    * Unset: the socket's address.
    */

@@ -2,7 +2,7 @@ import { ApolloDriverConfig } from '@nestjs/apollo';
 import { AppConfig } from '../config/app-config';
 import { SCALARS_MAP } from '../common/graphql/date-time.scalar';
 import { formatGraphQLError } from '../common/graphql/format-error';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphqlContext, graphqlObservabilityPlugin } from '../observability/graphql-observability.plugin';
 import { queryLimitsPlugin } from './query-limits.plugin';
 
@@ -22,7 +22,7 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
       graphqlObservabilityPlugin,
       queryLimitsPlugin({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxCost: config.GRAPHQL_MAX_COST }),
     ],
-    // Apollo's Fastify integration passes the Fastify request (and reply).
-    context: (req: FastifyRequest): GraphqlContext => ({ req }),
+    // Apollo's Fastify integration passes the Fastify request and reply.
+    context: (req: FastifyRequest, reply: FastifyReply): GraphqlContext => ({ req, reply }),
   };
 }

@@ -1,12 +1,13 @@
 import { ApolloServerPlugin } from '@apollo/server';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FieldNode, OperationDefinitionNode } from 'graphql';
 import { unexpectedError } from '../common/graphql/format-error';
 import { graphqlOperationDuration, graphqlOperations } from './metrics';
 
-/** The GraphQL context (graphql.options.ts): the Fastify request. */
+/** The GraphQL context (graphql.options.ts): the Fastify request and reply. */
 export interface GraphqlContext {
   req: FastifyRequest;
+  reply: FastifyReply;
 }
 
 /**

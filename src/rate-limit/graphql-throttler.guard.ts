@@ -22,7 +22,9 @@ export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat']);
 export class GraphqlThrottlerGuard extends ThrottlerGuard {
   protected override getRequestResponse(context: ExecutionContext) {
     const req = requestOf(context) as Record<string, any>;
-    return { req, res: req.res ?? { header: () => undefined } };
+    // The reply gets the X-RateLimit-* headers.
+    const res = context.getType<string>() === 'graphql' ? GqlExecutionContext.create(context).getContext().reply : context.switchToHttp().getResponse();
+    return { req, res: res ?? { header: () => undefined } };
   }
 
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {

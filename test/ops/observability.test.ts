@@ -28,6 +28,7 @@ describe('observability', () => {
   const scrape = async () => {
     const response = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
     expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     return response.text();
   };
   const sample = (text: string, name: string, labels: string) => {
@@ -62,7 +63,9 @@ describe('observability', () => {
   });
 
   it('wants the scrape token when one is configured', async () => {
-    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const refused = await fetch(`${base}/metrics`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
     expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong-token-000000000' } })).status).toBe(401);
   });
 

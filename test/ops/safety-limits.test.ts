@@ -86,6 +86,17 @@ describe('safety limits', () => {
       expect((await t.gql(`mutation($b: ID!) { createServiceTeam(input: { branchId: $b, name: "治安巡逻队" }) { id } }`, { b: other.branchId }, other.admin)).errors).toBeUndefined();
     });
 
+    it('tells the client its allowance in X-RateLimit headers', async () => {
+      const { admin, branchId } = await townshipWithResidents(t, 0); // one mutation used
+      const response = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: `mutation($b: ID!) { createServiceTeam(input: { branchId: $b, name: "环境保护队" }) { id } }`, variables: { b: branchId } }),
+      });
+      expect(response.headers.get('x-ratelimit-limit-mutation')).toBe('3');
+      expect(response.headers.get('x-ratelimit-remaining-mutation')).toBe('1');
+    });
+
     it('bounds page sizes', async () => {
       const { mobiles } = await townshipWithResidents(t, 1);
       const token = await devLogin(t, mobiles[0]);
