@@ -186,5 +186,16 @@ describe('safety limits', () => {
       expect(introspection.data ?? null).toBeNull();
       expect(errorCode(introspection)).toBe('GRAPHQL_VALIDATION_FAILED');
     });
+
+    it('refuses what a browser could send from another site without a preflight (CSRF)', async () => {
+      const simple = (contentType: string, body: string) => fetch(t.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+      expect((await simple('text/plain', '{"query":"{ __typename }"}')).status).toBe(400);
+      expect((await simple('application/x-www-form-urlencoded', 'query=%7B__typename%7D')).status).toBe(400);
+      const get = `${t.url}?query=${encodeURIComponent('{ __typename }')}`;
+      expect((await fetch(get)).status).toBe(400);
+      const preflighted = await fetch(get, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(preflighted.status).toBe(200);
+      expect(await preflighted.json()).toEqual({ data: { __typename: 'Query' } });
+    });
   });
 });
