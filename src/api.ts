@@ -11,6 +11,8 @@ import { mountQueueDashboard } from './queue-dashboard/queue-dashboard';
 export async function createApi(options: AppOptions): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // Names the framework to every prober; nothing needs it.
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
   const { TRUST_PROXY } = options.config;
   if (TRUST_PROXY) app.getHttpAdapter().getInstance().set('trust proxy', /^\d+$/.test(TRUST_PROXY) ? Number(TRUST_PROXY) : TRUST_PROXY);
   mountQueueDashboard(app);

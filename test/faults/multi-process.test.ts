@@ -186,7 +186,7 @@ describe('two API processes and two worker processes', () => {
     expect(requests.map((r) => ok(r).publishThemes.branchesTotal)).toEqual(Array(24).fill(6));
 
     // Wait for every queued job to finish, so a late duplicate would be counted.
-    const queue: Queue = QueueConnection.fromConfig(loadConfig({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
+    const queue: Queue = QueueConnection.fromConfig(loadConfig({ NODE_ENV: 'test', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
     try {
       await waitFor(
         'every publication job',

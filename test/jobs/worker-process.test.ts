@@ -44,7 +44,7 @@ describe('worker processes', () => {
     workers.push(...(await Promise.all([startWorkerProcess(workerEnv()), startWorkerProcess(workerEnv())])));
     // Several publication jobs for the same township and month (as racing requests with
     // different views would queue), processed by both processes at once.
-    const queue = QueueConnection.fromConfig(loadConfig({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix }), t.db.url).queue('themes');
+    const queue = QueueConnection.fromConfig(loadConfig({ NODE_ENV: 'test', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix }), t.db.url).queue('themes');
     try {
       const jobs = await queue.addBulk(
         [0, 1, 2, 3, 4, 5].map((i) => ({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +21,8 @@ describe('deployment start-up sequence', () => {
     DATABASE_URL: databaseUrl(name),
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
-    JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
+    JWT_SECRET: randomBytes(32).toString('base64'),
+    METRICS_TOKEN: randomBytes(16).toString('hex'),
     LOG_LEVEL: 'warn',
   };
   let api: ServiceProcess | undefined;

@@ -35,6 +35,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     // Tests log in and write far faster than people; the rate-limit tests set their own.
     RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
     ...env,
   });
   const app = await createApi({ config, databaseUrl: db.url });
