@@ -53,6 +53,15 @@ export class AppConfig {
   @Max(500)
   DATABASE_POOL_SIZE = 20;
 
+  /**
+   * The role the API and worker connect as when migrations run as an owner role: after
+   * migrating, `migrate` grants it what it needs (src/database/app-role-grants.ts).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a plain lower-case role name' })
+  DATABASE_APP_ROLE?: string;
+
   @IsString()
   EMBEDDED_PG_DIR = '.data/postgres';
 
@@ -267,7 +276,7 @@ export function jwtSecretProblem(secret: string): string | undefined {
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY', 'DATABASE_APP_ROLE']);
   const got = (name: string) =>
     SECRET_VARIABLES.has(name) ? `got a value of ${String(raw[name] ?? '').length} characters` : `got ${JSON.stringify(raw[name])}`;
   const raw: Record<string, unknown> = {};

@@ -33,6 +33,6 @@ describe('query limits: the cost guard fails closed', () => {
 });
 
 function firstField(doc: DocumentNode) {
-  const operation = doc.definitions[0] as { selectionSet: { selections: object[] } };
+  const operation = doc.definitions[0] as unknown as { selectionSet: { selections: object[] } };
   return operation.selectionSet.selections[0];
 }

@@ -180,6 +180,7 @@ describe('configuration', () => {
         PORT: '4321',
         DATABASE_URL: 'postgres://cb@db.example:5432/cb',
         DATABASE_POOL_SIZE: '7',
+        DATABASE_APP_ROLE: 'cb_app',
         EMBEDDED_PG_DIR: '/tmp/cb-pg',
         EMBEDDED_PG_PORT: '54000',
         RUN_MIGRATIONS: 'false',

@@ -86,7 +86,8 @@ describe('worker processes', () => {
 
   it('a worker killed with SIGKILL mid-settlement is replaced and the result is the uninterrupted one', async () => {
     const month = addMonths(monthOf(new Date()), -1);
-    const tx = new TransactionRunner(t.db.dataSource);
+    // The twins' history is booked at chosen times, which only the owner role may do.
+    const tx = new TransactionRunner(await t.db.asOwner());
     const ledger = new LedgerService();
     let minute = 0;
     // Twin townships with the same ledger history: one settled undisturbed, one killed part-way.

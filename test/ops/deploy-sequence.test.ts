@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { migrations } from '../../migrations';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,7 +71,7 @@ describe('deployment start-up sequence', () => {
     await client.connect();
     const { rows } = await client.query(`SELECT count(*)::int AS n FROM typeorm_migration`);
     await client.end();
-    expect(rows[0].n).toBe(3);
+    expect(rows[0].n).toBe(migrations.length);
 
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);

@@ -11,7 +11,7 @@ describe.each([
   let admin: string;
   let resident: string;
   beforeAll(async () => {
-    t = await startTestApp(env);
+    t = await startTestApp(env, env.REDIS_URL === '' ? { connectAs: 'owner' } : {});
     base = t.url.replace(/\/graphql$/, '');
     const adminMobile = nextMobile();
     const residentMobile = nextMobile();

@@ -14,6 +14,7 @@ const LEDGER_SQLSTATE: Record<string, DomainError['code']> = {
   CB004: 'UNKNOWN_ACCOUNT',
   CB005: 'LEDGER_INVARIANT_VIOLATED',
   CB006: 'BAD_USER_INPUT',
+  CB007: 'LEDGER_INVARIANT_VIOLATED',
 };
 
 /** Constraint names whose violation is an expected, user-facing outcome. */
