@@ -226,11 +226,13 @@ export class ActivitiesService {
          SELECT act.township_id, act.branch_id, act.id, $2,
                 CASE WHEN EXISTS (SELECT 1 FROM place) THEN 'CONFIRMED' ELSE 'WAITLISTED' END
          FROM act
-         -- Signing up again after cancelling: back of the queue, attendance reset.
+         -- Signing up again after cancelling: back of the queue, attendance reset. Wrong
+         -- check-in codes still count: the row is kept for that, so cancelling and signing
+         -- up again does not buy ten more guesses.
          ON CONFLICT (activity_id, resident_id) DO UPDATE
            SET status = EXCLUDED.status, arrival = nextval('activity_signup_arrival_seq'), signed_up_at = now(),
                promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
-               attendance_by = NULL, checkin_failures = 0
+               attendance_by = NULL
            WHERE s.status = 'CANCELLED'
          RETURNING ${SIGNUP_RETURNING}`,
         [activityId, resident.id, now],

@@ -132,7 +132,7 @@ export class CoursesService {
       );
       const refunds: string[] = [];
       for (const e of enrolments) {
-        const refund = await this.ledger.reverse(m, {
+        const refund = await this.ledger.ensureReversed(m, {
           townshipId: course.townshipId,
           entryId: e.chargeEntryId,
           reason: `课程取消，退还积分：${input.reason}`,
@@ -229,7 +229,7 @@ export class CoursesService {
         [courseId, resident.id],
       );
       if (!enrolment) throw new DomainError('NOT_ENROLLED');
-      const refund = await this.ledger.reverse(m, {
+      const refund = await this.ledger.ensureReversed(m, {
         townshipId: course.townshipId,
         entryId: enrolment.chargeEntryId,
         reason: REFUND_ON_CANCEL,

@@ -197,6 +197,25 @@ export class LedgerService {
     }
   }
 
+  /**
+   * Reverses an entry, or returns the reversal it already has, whatever its reason: for
+   * flows that must end refunded (a cancelled enrolment) even if someone reversed the
+   * charge before (reversals outside the flows are refused since issue 9; older ones exist).
+   */
+  async ensureReversed(manager: EntityManager, request: ReverseEntryRequest): Promise<PostedEntry> {
+    try {
+      return await this.reverse(manager, request);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'ALREADY_REVERSED')) throw error;
+      const [existing] = await manager.query(
+        `SELECT id::text, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period FROM journal_entry
+         WHERE reverses_entry_id = $1 AND township_id = $2`,
+        [request.entryId, request.townshipId],
+      );
+      return { ...existing, created: false };
+    }
+  }
+
   private async insert(manager: EntityManager, request: NewEntry): Promise<PostedEntry> {
     const { kind, reversesEntryId } = request;
     const hash = contentHash(kind, request.memo, request.lines, request.reference, reversesEntryId);
@@ -291,11 +310,14 @@ export class LedgerService {
     return row?.id;
   }
 
-  /** The township an entry belongs to, for access checks. */
-  async entryTownship(manager: EntityManager, entryId: string): Promise<string | undefined> {
+  /** An entry's township (for access checks), kind and the business record it is for. */
+  async entry(manager: EntityManager, entryId: string): Promise<{ townshipId: string; kind: EntryKind; reference: EntryReference | null } | undefined> {
     if (!/^\d{1,18}$/.test(entryId)) return undefined;
-    const [row] = await manager.query(`SELECT township_id AS "townshipId" FROM journal_entry WHERE id = $1`, [entryId]);
-    return row?.townshipId;
+    const [row] = await manager.query(
+      `SELECT township_id AS "townshipId", kind, reference_type AS "type", reference_id AS "id" FROM journal_entry WHERE id = $1`,
+      [entryId],
+    );
+    return row && { townshipId: row.townshipId, kind: row.kind, reference: row.type ? { type: row.type, id: row.id } : null };
   }
 
   // ---- proof ----------------------------------------------------------------

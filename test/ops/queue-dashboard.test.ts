@@ -2,7 +2,7 @@ import { OrganisationService } from '../../src/organisation/organisation.service
 import { nextMobile } from '../support/factories';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 
-describe.each([
+describe.each<[string, Record<string, string>]>([
   ['Redis', {}],
   ['PostgreSQL', { REDIS_URL: '' }],
 ])('queue dashboard on the %s backend', (_, env) => {

@@ -29,6 +29,7 @@ export const ERROR_MESSAGES = {
   IDEMPOTENCY_CONFLICT: '该业务编号已用于另一笔不同的记账',
   ALREADY_REVERSED: '该笔记账已冲正，不能重复冲正',
   NOT_REVERSIBLE: '冲正记录不能再次冲正',
+  ENTRY_BELONGS_TO_RECORD: '该笔记账属于课程报名或活动奖励，请通过对应业务办理',
   UNKNOWN_ACCOUNT: '积分账户不存在',
   LEDGER_INVARIANT_VIOLATED: '账务校验失败，操作已取消',
   // Activities and courses
