@@ -437,7 +437,7 @@ export class ActivitiesService {
   /** Activities of a township, soonest first; drafts only for those who manage them. */
   async activities(actor: Principal, filter: ActivityFilterArgs, page: PageArgs): Promise<Page<Activity>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
     const admin = actor.adminOf.includes(filter.townshipId);
     const managed = actor.managerOf.filter((b) => b.townshipId === filter.townshipId).map((b) => b.branchId);
@@ -476,7 +476,7 @@ export class ActivitiesService {
   /** The caller's own sign-ups, most recent first, with their activities. */
   async mySignups(actor: Principal, page: PageArgs): Promise<Page<SignupWithActivity>> {
     const resident = requireResident(actor);
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const rows: SignupWithActivity[] = await this.tx.run(async (m) => {
       const signups: SignupWithActivity[] = await m.query(
         `SELECT ${SIGNUP_COLUMNS} FROM activity_signup s
@@ -494,8 +494,7 @@ export class ActivitiesService {
   async signups(actor: Principal, activityId: string, status: SignupStatus | undefined, page: PageArgs): Promise<Page<ActivitySignup>> {
     const activity = await this.tx.run((m) => this.activityRow(m, activityId));
     requireCapability(actor, Capability.MANAGE, activity);
-    const after = decodeCursor(page.after, ['string']);
-    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效');
+    const after = decodeCursor(page.after, ['serial']);
     const rows: (ActivitySignup & { arrival: string })[] = await this.tx.run((m) =>
       m.query(
         `SELECT ${SIGNUP_COLUMNS}, s.arrival::text AS arrival FROM activity_signup s

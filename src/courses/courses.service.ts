@@ -256,7 +256,7 @@ export class CoursesService {
 
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
     const rows: Course[] = await this.tx.run((m) =>
       m.query(
@@ -315,7 +315,7 @@ export class CoursesService {
   // ---- helpers ----------------------------------------------------------------------
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const rows: EnrolmentWithCourse[] = await this.tx.run(async (m) => {
       const enrolments: EnrolmentWithCourse[] = await m.query(
         `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e

@@ -29,8 +29,7 @@ export class LedgerAdminService {
 
   /** An account's history, newest first. */
   async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
-    const after = decodeCursor(page.after, ['string']);
-    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效');
+    const after = decodeCursor(page.after, ['serial']);
     const rows = await this.tx.run((m) => this.ledger.history(m, accountId, page.first + 1, after?.[0] as string | undefined));
     // LedgerLine.id is the posting id (the row calls it postingId).
     return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);

@@ -83,7 +83,7 @@ export class OrganisationService {
 
   async branches(actor: Principal, townshipId: string, page: PageArgs): Promise<Page<Branch>> {
     requireCapability(actor, Capability.READ, { townshipId });
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['text', 'uuid']);
     const rows = await this.tx.run((m) =>
       m
         .createQueryBuilder(Branch, 'b')
@@ -104,7 +104,7 @@ export class OrganisationService {
 
   async branchResidents(actor: Principal, branchId: string, page: PageArgs, text?: string): Promise<Page<ResidentSummary>> {
     await this.requireOnBranch(actor, Capability.MANAGE, branchId);
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['text', 'uuid']);
     const rows: ResidentSummary[] = await this.tx.run((m) =>
       m.query(
         `${SELECT_RESIDENT_SUMMARY}
