@@ -53,6 +53,7 @@ const FUZZ: Record<string, FuzzSetup> = {
   appointBranchManager: { text: NAME },
   appointTownshipAdmin: { text: NAME },
   bindWechat: {},
+  chooseTownship: {},
   cancelActivity: {
     text: { 'input.reason': 'required' },
     variables: async (w, ctx) => ({ input: { id: await newActivity(w, ctx), reason: '天气原因' } }),

@@ -126,7 +126,7 @@ describe('access tokens', () => {
 
   it('stops accepting the token of a person whose record is gone', async () => {
     // A person created and signed in, then removed (as an operator might do by hand).
-    const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (name, mobile) VALUES ('临时', '13700000103') RETURNING id`);
+    const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (township_id, name, mobile) VALUES ($1, '临时', '13700000103') RETURNING id`, [townshipId]);
     const token = await devLogin(t, '13700000103');
     expect((await t.gql(ME, {}, token)).data.me.personId).toBe(id);
     await t.db.dataSource.query(`DELETE FROM person WHERE id = $1`, [id]);

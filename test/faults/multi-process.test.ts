@@ -50,7 +50,7 @@ describe('two API processes and two worker processes', () => {
     tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: secret }));
     const staff = async (role: 'BRANCH_MANAGER' | 'TOWNSHIP_ADMIN', branchId: string | null) => {
       const [{ id }] = await db.dataSource.query(
-        `WITH p AS (INSERT INTO person (name, mobile) VALUES ('工作人员', $1) RETURNING id)
+        `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($3, '工作人员', $1) RETURNING id)
          INSERT INTO role_assignment (person_id, role, township_id, branch_id) SELECT id, $2, $3, $4 FROM p RETURNING person_id AS id`,
         [nextMobile(), role, town.id, branchId],
       );

@@ -325,7 +325,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
     it("refuses turning a branch account (32 unbounded shards) into a resident's account", async () => {
       // A registered resident who has no account yet: the UPDATE would otherwise satisfy every CHECK.
       const { rows } = await sql.query(
-        `WITH p AS (INSERT INTO person (name, mobile) VALUES ('无账户居民', $3) RETURNING id)
+        `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($1, '无账户居民', $3) RETURNING id)
          INSERT INTO resident (person_id, township_id, branch_id) SELECT p.id, $1, $2 FROM p RETURNING id`,
         [t.id, t.branches[1].id, nextMobile()],
       );

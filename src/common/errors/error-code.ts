@@ -22,7 +22,7 @@ export const ERROR_MESSAGES = {
   DEV_LOGIN_DISABLED: '开发登录未开启',
   // Organisation
   ALREADY_EXISTS: '该记录已存在',
-  MOBILE_TAKEN: '该手机号已登记在其他村（社区）',
+  MOBILE_TAKEN: '该手机号已登记在本镇其他村（社区）',
   // Ledger
   INSUFFICIENT_POINTS: '积分不足',
   PERIOD_CLOSED: '该月份已结账，不能再记账',
