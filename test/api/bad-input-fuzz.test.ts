@@ -11,10 +11,10 @@ import {
   GraphQLSchema,
   isLeafType,
 } from 'graphql';
-import { ERROR_MESSAGES } from '../../src/common/errors/error-code';
 import { setNow } from '../support/activity-fixture';
 import { dbFingerprint } from '../support/db-fingerprint';
-import { GqlResponse, startTestApp, TestApp } from '../support/test-app';
+import { refusalProblem } from '../support/refusal';
+import { startTestApp, TestApp } from '../support/test-app';
 import { Actor, allowedActor, buildWorld, Ctx, expectedOutcome, OPERATIONS, TABLE, World } from './authorization-matrix';
 
 /**
@@ -245,18 +245,7 @@ function documentFor(schema: GraphQLSchema, name: string): string {
   return `mutation${defs ? `(${defs})` : ''} { ${name}${args ? `(${args})` : ''}${selection} }`;
 }
 
-const KNOWN_CODES = new Set<string>([...Object.keys(ERROR_MESSAGES), 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED']);
 
-/** What is wrong with a refusal, or null when it is a proper coded error. */
-function refusalProblem(res: GqlResponse): string | null {
-  const error = res.errors?.[0];
-  if (!error) return 'accepted';
-  const code = error.extensions?.code;
-  if (!code || !KNOWN_CODES.has(code) || code === 'INTERNAL_SERVER_ERROR') return `code ${code}`;
-  if (!/[\u4e00-\u9fff]/.test(error.message)) return `message not Chinese: ${error.message}`;
-  if (Object.values(res.data ?? {}).some((v) => v !== null)) return 'data returned with the error';
-  return null;
-}
 
 describe('bad input for every mutation, generated from the schema', () => {
   let t: TestApp;
