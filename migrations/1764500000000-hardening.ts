@@ -3,8 +3,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Issue 9, the database's part:
  *
- * - Booking time. Only the tables' owner may give an entry a booking time (the demo seed
- *   writes last month's history as the owner); for everyone else it is the database's
+ * - Booking time. Only the tables' owner may give an entry a booking time (an operator's
+ *   data load or repair; the service never dates an entry); for everyone else it is the database's
  *   clock at insert. Before, the app role could back-date an entry into an earlier month
  *   that was still open and shift the next month's opening balance.
  * - Settled results are as append-only as the ledger: a branch's figures, the balance

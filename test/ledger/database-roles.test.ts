@@ -98,7 +98,7 @@ describe('the ledger under the app role that does not own the tables', () => {
     const before = Date.now();
     const undated = await app.run((m) => ledger.post(m, mint('undated', 1)));
     expect(Math.abs(new Date(undated.bookedAt).getTime() - before)).toBeLessThan(60_000);
-    // The owner role may (the demo seed writes last month's history that way).
+    // The owner role may (an operator's data load or repair).
     const dated = await new TransactionRunner(owner).run((m) => ledger.post(m, mint('owner-dated', 1, lastMonth)));
     expect(new Date(dated.bookedAt).getTime()).toBe(lastMonth.getTime());
   });
