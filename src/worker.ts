@@ -23,7 +23,7 @@ async function main() {
   useJsonBootLogger();
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
-  if (config.RUN_MIGRATIONS) await runMigrations(database.url);
+  if (config.RUN_MIGRATIONS) await runMigrations(database.url, config.DATABASE_APP_ROLE);
   const pino = createLogger(config);
   const app = await NestFactory.create<NestFastifyApplication>(WorkerModule.forRoot(config, database.url), createHttpAdapter(config, pino), {
     bufferLogs: true,

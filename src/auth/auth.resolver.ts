@@ -1,7 +1,7 @@
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
 import { Public } from './auth.decorators';
 import { AuthService } from './auth.service';
-import { BindWechatArgs, DevLoginArgs, LoginResult, WechatLoginArgs } from './dto/login.types';
+import { BindWechatArgs, ChooseTownshipArgs, DevLoginArgs, LoginResult, WechatLoginArgs } from './dto/login.types';
 
 @Resolver()
 export class AuthResolver {
@@ -20,8 +20,14 @@ export class AuthResolver {
   }
 
   @Public()
+  @Mutation(() => LoginResult, { description: 'After CHOOSE_TOWNSHIP: log in as this WeChat user in one of the townships offered.' })
+  chooseTownship(@Args() { bindingToken, townshipId }: ChooseTownshipArgs): Promise<LoginResult> {
+    return this.auth.chooseTownship(bindingToken, townshipId);
+  }
+
+  @Public()
   @Mutation(() => LoginResult, { description: 'Development login by mobile number; only when DEV_LOGIN_ENABLED and never in production.' })
-  devLogin(@Args() { mobile }: DevLoginArgs): Promise<LoginResult> {
-    return this.auth.devLogin(mobile);
+  devLogin(@Args() { mobile, townshipId }: DevLoginArgs): Promise<LoginResult> {
+    return this.auth.devLogin(mobile, townshipId);
   }
 }

@@ -16,7 +16,7 @@ describe('observability', () => {
   let base: string;
   const logs = logSink();
   beforeAll(async () => {
-    t = await startTestApp({ METRICS_TOKEN: 'scrape-token-0123456789', LOG_LEVEL: 'info' }, logs);
+    t = await startTestApp({ METRICS_TOKEN: 'scrape-token-0123456789', LOG_LEVEL: 'info' }, { logs });
     base = t.url.replace(/\/graphql$/, '');
   });
   afterAll(() => t.close());
@@ -144,7 +144,7 @@ describe('observability', () => {
 
   it('writes JSON log lines with mobiles and WeChat ids masked', () => {
     const sink = logSink();
-    const logger = createLogger(loadConfig({ LOG_LEVEL: 'info' }), sink);
+    const logger = createLogger(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' }), sink);
     logger.info({ person: { mobile: '13912345678', openid: 'oAbCdEfGhIjKlMnOpQrStUvWx123' } }, 'bound 13912345678 to oAbCdEfGhIjKlMnOpQrStUvWx123');
     const line = JSON.parse(sink.lines[0]);
     expect(line.msg).toBe('bound 139****5678 to o***x123');
