@@ -116,7 +116,8 @@ describe('observability', () => {
     const { townshipId } = await t.app.get(OrganisationService).bootstrap({ townshipCode: `e${Date.now()}`, townshipName: '潞城镇', adminName: '张书记', adminMobile });
     const admin = await devLogin(t, adminMobile);
     // A bug, as far as the resolver can tell: the table it reads is gone.
-    await t.db.dataSource.query(`ALTER TABLE township RENAME TO township_away`);
+    const owner = await t.db.asOwner();
+    await owner.query(`ALTER TABLE township RENAME TO township_away`);
     try {
       const response = await fetch(t.url, {
         method: 'POST',
@@ -125,7 +126,7 @@ describe('observability', () => {
       });
       expect(errorCode((await response.json()) as any)).toBe('INTERNAL_SERVER_ERROR');
     } finally {
-      await t.db.dataSource.query(`ALTER TABLE township_away RENAME TO township`);
+      await owner.query(`ALTER TABLE township_away RENAME TO township`);
     }
     const bug = await waitFor('the unexpected error line', async () => logs.parsed().find((l) => l.msg === 'unexpected error' && l.reqId === 'log-bug-1'));
     expect(bug.level).toBe(50);
