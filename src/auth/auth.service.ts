@@ -3,15 +3,17 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 import { MAINLAND_MOBILE } from '../common/graphql/text.validators';
-import { LoginResult, LoginStatus } from './dto/login.types';
+import { LoginOptions, LoginResult, LoginStatus } from './dto/login.types';
 import { TokenService } from './token.service';
+import { WebBindingService } from './web-binding.service';
 import { WechatClient } from './wechat.client';
 
 /**
  * Residents sign in from the WeChat mini-program. The first time, their openid is bound
  * to the person a branch manager registered, by the phone number WeChat verified for
  * them (the `getPhoneNumber` button): nobody can claim a registration by typing
- * someone else's number.
+ * someone else's number. The web app signs in with WeChat web authorisation instead;
+ * its first binding takes a code from the branch (WebBindingService).
  */
 @Injectable()
 export class AuthService {
@@ -22,7 +24,28 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly tokens: TokenService,
     private readonly wechat: WechatClient,
+    private readonly webBinding: WebBindingService,
   ) {}
+
+  loginOptions(): LoginOptions {
+    return {
+      devLogin: this.config.DEV_LOGIN_ENABLED && this.config.NODE_ENV !== 'production',
+      wechatWebAppId: this.config.WECHAT_WEB_APPID ?? null,
+    };
+  }
+
+  /** Inside WeChat's browser: the web authorisation code, for the openid under the official account. */
+  async loginWithWechatWeb(code: string): Promise<LoginResult> {
+    const openid = await this.wechat.openidForWebCode(code);
+    const [person] = await this.dataSource.query(`SELECT id FROM person WHERE wechat_web_openid = $1`, [openid]);
+    if (!person) return { status: LoginStatus.BINDING_REQUIRED, bindingToken: this.tokens.issueBindingToken(openid, 'wechat-web-binding') };
+    return this.loggedIn(person.id);
+  }
+
+  async bindWechatWeb(bindingToken: string, mobile: string, bindingCode: string): Promise<LoginResult> {
+    const openid = this.tokens.verify(bindingToken, 'wechat-web-binding');
+    return this.loggedIn(await this.webBinding.redeem(openid, mobile, bindingCode));
+  }
 
   async loginWithWechat(code: string): Promise<LoginResult> {
     const openid = await this.wechat.openidForLoginCode(code);

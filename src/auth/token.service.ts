@@ -8,7 +8,9 @@ import { DomainError } from '../common/errors/domain.error';
 const DEVELOPMENT_SECRET = 'civilization-bank-development-secret-not-for-production';
 const BINDING_TTL_SECONDS = 10 * 60;
 
-type TokenKind = 'access' | 'wechat-binding';
+/** Binding tokens name the WeChat app the openid belongs to: the mini-program's or the web app's. */
+export type BindingKind = 'wechat-binding' | 'wechat-web-binding';
+type TokenKind = 'access' | BindingKind;
 
 /**
  * The service's own tokens: HS256 JWTs. Access tokens name a person; binding tokens
@@ -32,8 +34,8 @@ export class TokenService {
     return { token, expiresAt: new Date(Date.now() + ttl * 1000) };
   }
 
-  issueBindingToken(openid: string): string {
-    return this.jwt.sign({ typ: 'wechat-binding' }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
+  issueBindingToken(openid: string, kind: BindingKind = 'wechat-binding'): string {
+    return this.jwt.sign({ typ: kind }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
   }
 
   /** The token's subject, or UNAUTHENTICATED for anything unsigned, tampered, expired or of another kind. */

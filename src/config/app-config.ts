@@ -132,6 +132,25 @@ export class AppConfig {
   @IsString()
   WECHAT_SECRET?: string;
 
+  /**
+   * The WeChat official account (公众号) whose web authorisation (`snsapi_base`) signs
+   * residents into the web app inside WeChat's browser. A different app from the
+   * mini-program's, so its own id and secret; both or neither.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_WEB_APPID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_WEB_SECRET?: string;
+
+  /** The built web app (`vite build` output) served at `/`; relative to the working directory. */
+  @IsString()
+  WEB_DIST_DIR = 'web/dist';
+
   /** Enables the `devLogin` mutation. Refused whenever NODE_ENV=production. */
   @Transform(toBoolean)
   @IsBoolean()
@@ -192,7 +211,7 @@ export class ConfigError extends Error {}
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_WEB_APPID', 'WECHAT_WEB_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY']);
   const raw: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
   const config = plainToInstance(AppConfig, raw);
@@ -207,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (Boolean(config.WECHAT_APPID) !== Boolean(config.WECHAT_SECRET)) {
     problems.push('WECHAT_APPID / WECHAT_SECRET: set both or neither');
+  }
+  if (Boolean(config.WECHAT_WEB_APPID) !== Boolean(config.WECHAT_WEB_SECRET)) {
+    problems.push('WECHAT_WEB_APPID / WECHAT_WEB_SECRET: set both or neither');
   }
   config.RUN_MIGRATIONS ??= config.NODE_ENV !== 'production';
   if (problems.length) {

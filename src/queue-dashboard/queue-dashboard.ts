@@ -9,15 +9,19 @@ import { JobQueues } from '../jobs/job-queues';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 const COOKIE = 'cb_queues_token';
+/** POST here with `Authorization: Bearer <admin token>` to get the dashboard's cookie. */
+export const SESSION_PATH = '/session';
 
 /**
  * Bull Board at /admin/queues, for township admins only, read-only: it shows every
  * township's jobs (their data is township ids and months, no personal data), so no one
  * may retry or delete from it; settlement is re-run through the API instead.
  *
- * A browser cannot send a bearer header for page loads: open
- * `/admin/queues?token=<access token>` once; the token moves into an HttpOnly cookie
- * scoped to the dashboard's path. `Authorization: Bearer` works as well.
+ * A browser cannot send a bearer header for page loads, and a token must never travel in
+ * a URL (browser history, proxy logs, Referer). So the app, holding the admin's token,
+ * POSTs it once to `/admin/queues/session` as `Authorization: Bearer`; the answer sets
+ * an HttpOnly, SameSite=Strict cookie scoped to the dashboard's path, and the browser
+ * then opens `/admin/queues`. `Authorization: Bearer` works on every request as well.
  */
 export function mountQueueDashboard(app: INestApplication): void {
   const queues = app.get(JobQueues);
@@ -32,20 +36,19 @@ export function mountQueueDashboard(app: INestApplication): void {
   });
 
   const onlyTownshipAdmins = async (req: IncomingMessage & { query?: Record<string, unknown> }, res: ServerResponse, next: () => void) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const fromQuery = url.searchParams.get('token');
-    const token = fromQuery ?? bearer(req.headers.authorization) ?? cookie(req.headers.cookie, COOKIE);
+    const opensSession = req.method === 'POST' && new URL(req.url ?? '/', 'http://localhost').pathname === SESSION_PATH;
+    // A session is opened by the bearer header only: a cookie cannot renew itself.
+    const token = opensSession ? bearer(req.headers.authorization) : (bearer(req.headers.authorization) ?? cookie(req.headers.cookie, COOKIE));
     const principal = await verify(token);
     if (!principal?.adminOf.length) {
       res.writeHead(principal ? 403 : 401, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(principal ? '仅镇（总行）管理员可以查看任务队列' : '请先登录：在地址后加上 ?token=<登录凭证>');
+      res.end(principal ? '仅镇（总行）管理员可以查看任务队列' : '请先登录：在文明银行应用的“我的”页面打开任务队列');
       return;
     }
-    if (fromQuery) {
-      url.searchParams.delete('token');
-      res.writeHead(303, {
+    if (opensSession) {
+      res.writeHead(204, {
         'set-cookie': `${COOKIE}=${token}; Path=${QUEUE_DASHBOARD_PATH}; HttpOnly; SameSite=Strict; Max-Age=3600`,
-        location: `${QUEUE_DASHBOARD_PATH}${url.pathname === '/' ? '' : url.pathname}${url.search}`,
+        'cache-control': 'no-store',
       });
       res.end();
       return;

@@ -54,3 +54,45 @@ export class DevLoginArgs {
   @IsMainlandMobile()
   mobile: string;
 }
+
+@ArgsType()
+export class WechatWebLoginArgs {
+  @Field({ description: 'The `code` WeChat web authorisation (snsapi_base) appended to the redirect URL.' })
+  @IsString()
+  @Matches(WECHAT_CODE)
+  code: string;
+}
+
+@ArgsType()
+export class BindWechatWebArgs {
+  @Field({ description: 'From `loginWithWechatWeb` (BINDING_REQUIRED).' })
+  @IsString()
+  @Length(1, 2000)
+  bindingToken: string;
+
+  @Field({ description: 'The mobile number the branch registered.' })
+  @IsMainlandMobile()
+  mobile: string;
+
+  @Field({ description: 'The 6-digit binding code (绑定码) the branch handed out.' })
+  @Matches(/^\d{6}$/)
+  bindingCode: string;
+}
+
+@ObjectType({ description: 'A one-time code that binds a resident\'s WeChat on first web sign-in (绑定码).' })
+export class BindingCode {
+  @Field({ description: '6 digits, to hand to the resident; shown once.' })
+  code: string;
+
+  @Field()
+  expiresAt: Date;
+}
+
+@ObjectType({ description: 'How the web app may sign people in here.' })
+export class LoginOptions {
+  @Field({ description: 'The development login by mobile is on (never in production).' })
+  devLogin: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The official account whose web authorisation signs in inside WeChat; null when not configured.' })
+  wechatWebAppId: string | null;
+}
