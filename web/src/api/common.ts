@@ -1,0 +1,35 @@
+import { graphql } from '../gql';
+
+export const LoginOptionsQuery = graphql(`
+  query LoginOptions {
+    loginOptions { devLogin wechatWebAppId }
+  }
+`);
+
+export const DevLoginMutation = graphql(`
+  mutation DevLogin($mobile: String!) {
+    devLogin(mobile: $mobile) { status accessToken expiresAt }
+  }
+`);
+
+export const WechatWebLoginMutation = graphql(`
+  mutation WechatWebLogin($code: String!) {
+    loginWithWechatWeb(code: $code) { status accessToken expiresAt bindingToken }
+  }
+`);
+
+export const BindWechatWebMutation = graphql(`
+  mutation BindWechatWeb($bindingToken: String!, $mobile: String!, $bindingCode: String!) {
+    bindWechatWeb(bindingToken: $bindingToken, mobile: $mobile, bindingCode: $bindingCode) { status accessToken expiresAt }
+  }
+`);
+
+export const MeQuery = graphql(`
+  query Me {
+    me {
+      personId name mobile balance
+      roles { role branchId townshipId }
+      resident { residentId branchId branchName townshipId townshipName }
+    }
+  }
+`);
