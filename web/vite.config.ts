@@ -1,8 +1,21 @@
 import vue from '@vitejs/plugin-vue';
-import { defineConfig } from 'vite';
+import { type Plugin, defineConfig } from 'vite';
+
+/**
+ * Vant's icon font is inlined as a data: URL, with a fallback on a CDN for browsers
+ * without woff2: the CSP (and no internet in a village office) would refuse it, and every
+ * browser that runs this app reads woff2. Drop the fallback.
+ */
+const noCdnFont: Plugin = {
+  name: 'vant-icon-font-without-cdn',
+  transform(code, id) {
+    if (!id.includes('vant') || !id.endsWith('.css')) return null;
+    return code.replace(/,\s*url\(\/\/at\.alicdn\.com[^)]*\)\s*format\("woff"\)/g, '');
+  },
+};
 
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), noCdnFont],
   build: {
     // Read by scripts/check-size.mjs to add up what each first screen loads.
     manifest: true,
