@@ -307,7 +307,7 @@ describe('the web app in Chromium', () => {
     await r.getByTestId('bank-card').waitFor();
 
     await phones[1].context.setOffline(true);
-    await r.getByRole('link', { name: '课程' }).click().catch(() => r.locator('.van-tabbar-item', { hasText: '课程' }).click());
+    await r.locator('.van-tabbar-item', { hasText: '课程' }).click();
     await r.getByText('网络连接失败，请检查网络后重试').waitFor();
     await screenshot(r, 'offline');
     await phones[1].context.setOffline(false);

@@ -14,7 +14,13 @@ app.config.errorHandler = (error) => {
   showToast({ message: messageOf(error), wordBreak: 'break-word' });
 };
 window.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault(); // handled here
+  // A screen that could not be fetched: the router has already shown the offline page.
+  if (/dynamically imported module|resolve component/i.test(String(event.reason?.message ?? event.reason))) return;
   console.error(event.reason);
   showToast({ message: messageOf(event.reason), wordBreak: 'break-word' });
 });
+// A screen's stylesheet that cannot be fetched (offline): the router's onError shows the
+// offline page when its script fails too; do not also throw.
+window.addEventListener('vite:preloadError', (event) => event.preventDefault());
 app.mount('#app');

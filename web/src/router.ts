@@ -2,6 +2,8 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { HOME_OF, ensureRole } from './api/me';
 import { type RoleKind, isSignedIn, rememberDestination, session } from './api/session';
 import AppShell from './components/AppShell.vue';
+// In the entry, not a chunk: it must show when nothing more can be fetched.
+import OfflineView from './views/OfflineView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -15,7 +17,7 @@ declare module 'vue-router' {
 const routes: RouteRecordRaw[] = [
   { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: '登录' } },
   { path: '/bind', component: () => import('./views/BindView.vue'), meta: { public: true, title: '绑定微信' } },
-  { path: '/offline', component: () => import('./views/OfflineView.vue'), meta: { public: true, title: '网络异常' } },
+  { path: '/offline', component: OfflineView, meta: { public: true, title: '网络异常' } },
   {
     path: '/',
     component: AppShell,
@@ -68,5 +70,5 @@ router.beforeEach(async (to) => {
 
 // A screen's code that cannot be fetched (offline, or an old tab after a deploy): say so, offer a retry.
 router.onError((_error, to) => {
-  void router.replace({ path: '/offline', query: { from: to.fullPath } });
+  if (to.path !== '/offline') void router.replace({ path: '/offline', query: { from: to.fullPath } });
 });
