@@ -269,6 +269,7 @@ describe('the web app in Chromium', () => {
     await a.getByTestId('start-settlement').click();
     await a.getByTestId('settlement-status').getByText('已完成').waitFor({ timeout: 60_000 });
     await a.getByTestId('reconciliation').getByText('账实相符').waitFor();
+    await a.locator('.van-toast').waitFor({ state: 'hidden' });
     const chart = a.getByTestId('figures-chart');
     await chart.locator('canvas').waitFor();
     expect(JSON.parse((await chart.getAttribute('data-figures'))!).sort()).toEqual([
