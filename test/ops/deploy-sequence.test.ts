@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { migrations } from '../../migrations';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/redis';
 import { adminQuery, databaseUrl, dropDatabase } from '../support/postgres';
 import { spawnService, ServiceProcess } from '../support/service-process';
@@ -68,7 +69,7 @@ describe('deployment start-up sequence', () => {
     await client.connect();
     const { rows } = await client.query(`SELECT count(*)::int AS n FROM typeorm_migration`);
     await client.end();
-    expect(rows[0].n).toBe(3);
+    expect(rows[0].n).toBe(migrations.length);
 
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
