@@ -157,13 +157,14 @@ export class LedgerService {
       throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
     }
     if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
+    // The entry's advisory lock serialises reversals of one entry: a racing second reversal
+    // waits, then finds the first by its key (same content: the same reversal back) instead
+    // of failing on the UNIQUE (reverses_entry_id) index. Not a row lock: SELECT … FOR
+    // UPDATE needs UPDATE privilege, which the app role rightly lacks on the ledger.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('reversal:' || $1, 0))`, [request.entryId]);
     const [original] = await manager.query(
-      // The row lock serialises reversals of one entry: a racing second reversal waits,
-      // then finds the first by its key (same content: the same reversal back) instead of
-      // failing on the UNIQUE (reverses_entry_id) index. It blocks nothing else: entries are
-      // never updated, and foreign keys to the entry only take KEY SHARE locks.
       `SELECT id, kind, reference_type AS "referenceType", reference_id AS "referenceId"
-       FROM journal_entry WHERE id = $1 AND township_id = $2 FOR NO KEY UPDATE`,
+       FROM journal_entry WHERE id = $1 AND township_id = $2`,
       [
         request.entryId,
         request.townshipId,

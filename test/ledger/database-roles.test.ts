@@ -86,6 +86,13 @@ describe('the ledger under an app role that does not own the tables', () => {
     await post('mint', EntryKind.MINT, t.issuance, t.resident, 2);
     await post('spend', EntryKind.SPEND, t.resident, t.redemption, 2);
     await expect(post('overdraft', EntryKind.SPEND, t.resident, t.redemption, 1)).rejects.toMatchObject({ code: 'INSUFFICIENT_POINTS' });
+    // Refunds and corrections are reversals: they too need no UPDATE on the ledger (no row locks).
+    const refunded = await post('spend-to-refund', EntryKind.MINT, t.issuance, t.resident, 3);
+    const [reversal, again] = await Promise.all(
+      [0, 1].map(() => tx.run((m) => ledger.reverse(m, { townshipId: t.townshipId, entryId: refunded.id, reason: '退款' }))),
+    );
+    expect(reversal.id).toBe(again.id);
+    expect([reversal.created, again.created].sort()).toEqual([false, true]);
     expect((await tx.run((m) => ledger.reconcile(m, t.townshipId))).ok).toBe(true);
 
     for (const statement of [

@@ -33,6 +33,7 @@ describe('the web app in Chromium', () => {
     manager: { name: '王书记', mobile: nextMobile(), openid: `web-manager-${randomUUID()}` },
     resident: { name: '李秀英', mobile: nextMobile(), openid: `web-li-${randomUUID()}` },
     poor: { name: '赵大爷', mobile: nextMobile(), openid: `web-zhao-${randomUUID()}` },
+    scanner: { name: '陈阿姨', mobile: nextMobile(), openid: `web-chen-${randomUUID()}` },
   };
   let townshipId: string;
   let branchA: string;
@@ -77,9 +78,9 @@ describe('the web app in Chromium', () => {
     branchA = (await organisation.createBranch(principal, { townshipId, name: '武兴庄村', kind: BranchKind.VILLAGE } as any)).id;
     const branchB = (await organisation.createBranch(principal, { townshipId, name: '杨坨村', kind: BranchKind.VILLAGE } as any)).id;
     await organisation.appointBranchManager(principal, { branchId: branchA, name: people.manager.name, mobile: people.manager.mobile } as any);
-    for (const p of [people.resident, people.poor]) await organisation.registerResident(principal, { branchId: branchA, name: p.name, mobile: p.mobile } as any);
+    for (const p of [people.resident, people.poor, people.scanner]) await organisation.registerResident(principal, { branchId: branchA, name: p.name, mobile: p.mobile } as any);
     // Staff and the resident without points have used the app before; 李秀英 binds on her first visit below.
-    for (const p of [people.admin, people.manager, people.poor]) await ds.query(`UPDATE person SET wechat_web_openid = $2 WHERE mobile = $1`, [p.mobile, p.openid]);
+    for (const p of [people.admin, people.manager, people.poor, people.scanner]) await ds.query(`UPDATE person SET wechat_web_openid = $2 WHERE mobile = $1`, [p.mobile, p.openid]);
     // The theme list of 武兴庄村 for the month of the activity below is published (the monthly job's work, tested in test/themes).
     activityStarts = new Date(Date.now() + 2 * HOUR);
     const activityMonth = monthOf(activityStarts);
@@ -119,7 +120,7 @@ describe('the web app in Chromium', () => {
     await wechat?.close();
   });
 
-  it('a resident signs up, the manager shows the code, the resident checks in, the manager completes: +2 in the passbook', async () => {
+  it('residents sign up (the third one waits), the manager shows the code, one types it and one scans it, the manager completes: +2 in the passbook', async () => {
     const manager = await phoneOf(people.manager.openid);
     const m = manager.page;
     await go(m, '/');
@@ -139,6 +140,7 @@ describe('the web app in Chromium', () => {
     await m.locator('.van-picker__confirm').click();
     await m.locator('input[name="place"]').fill('村委会广场');
     await m.locator('input[name="title"]').fill('平安有我 消防安全宣传');
+    await m.locator('.van-stepper__input').first().fill('2'); // two places: the third resident waits
     await screenshot(m, 'manager-activity-form');
     await m.getByTestId('publish').click();
     await m.waitForURL(/\/m\/activities\/[0-9a-f-]{36}$/);
@@ -167,21 +169,48 @@ describe('the web app in Chromium', () => {
     expect(await balanceOn(r)).toBe(0); // last month: +6 −2 +4 −8
     await r.getByText('平安有我 消防安全宣传').first().waitFor();
     const activity = r.getByTestId('activity').filter({ hasText: '村委会广场' });
-    await activity.getByText('剩余 20 个名额').waitFor();
+    await activity.getByText('剩余 2 个名额').waitFor();
     await activity.getByRole('button', { name: '报名' }).click();
     await r.getByText('报名成功').waitFor();
     await r.locator('.van-dialog__confirm').click();
     await activity.getByText('已报名').waitFor();
     await screenshot(r, 'resident-home');
 
+    // 陈阿姨 takes the last place; 赵大爷 joins the waitlist.
+    const scanner = await phoneOf(people.scanner.openid);
+    const s = scanner.page;
+    await go(s, '/r/home');
+    await s.getByTestId('activity').filter({ hasText: '村委会广场' }).getByRole('button', { name: '报名' }).click();
+    await s.getByText('报名成功').waitFor();
+    await s.locator('.van-dialog__confirm').click();
+    const waiting = await phoneOf(people.poor.openid);
+    const w = waiting.page;
+    await go(w, '/r/home');
+    const full = w.getByTestId('activity').filter({ hasText: '村委会广场' });
+    await full.getByText('名额已满，可候补').waitFor();
+    await full.getByRole('button', { name: '候补报名' }).click();
+    await w.getByText('您是候补第 1 位').waitFor();
+    await w.locator('.van-dialog__confirm').click();
+    await full.getByText('候补第 1 位').waitFor();
+    await screenshot(w, 'resident-waitlisted');
+    await go(m, `/m/activities/${activityId}`);
+    await m.getByRole('tab', { name: '候补 1' }).click();
+    await m.getByText(`第 1 位 · ${people.poor.name}`).waitFor();
+    await screenshot(m, 'manager-signups-waitlist');
+
     // The activity has begun.
     const during = new Date(activityStarts.getTime() + 10 * 60_000);
-    await setNow(during, m, r);
+    await setNow(during, m, r, s);
     await go(m, `/m/activities/${activityId}/checkin`);
     const code = (await m.getByTestId('checkin-code').textContent())!.trim();
     expect(code).toMatch(/^\d{6}$/);
     expect(await m.locator('canvas[data-qr]').getAttribute('data-qr')).toBe(`${t.baseUrl}/r/checkin?activity=${activityId}&code=${code}`);
     await screenshot(m, 'manager-checkin-code');
+
+    // 陈阿姨 scans the QR code with WeChat: the link opens the app and checks her in.
+    await s.goto(`${t.baseUrl}/r/checkin?activity=${activityId}&code=${code}`);
+    await s.getByTestId('checkin-done').waitFor();
+    await s.waitForURL('**/r/checkin'); // the spent code is off the address bar
 
     await go(r, '/r/checkin');
     await r.locator('.van-cell', { hasText: '平安有我' }).click();
@@ -194,7 +223,7 @@ describe('the web app in Chromium', () => {
     await m.locator('.van-cell', { hasText: people.resident.name }).getByText('出勤').waitFor();
     await m.getByTestId('complete').click();
     await m.locator('.van-dialog__confirm').click();
-    await m.getByTestId('completion').getByText('共 1 人获得积分，合计 2 分').waitFor();
+    await m.getByTestId('completion').getByText('共 2 人获得积分，合计 4 分').waitFor();
     await m.locator('.van-cell', { hasText: people.resident.name }).getByText('+2 已发放').waitFor();
     await screenshot(m, 'manager-activity-completed');
 
@@ -230,7 +259,7 @@ describe('the web app in Chromium', () => {
     await go(r, '/r/passbook');
     await r.getByTestId('passbook-line').filter({ hasText: '小记者团非遗体验课' }).getByText('−2').waitFor();
 
-    const poor = await phoneOf(people.poor.openid, { width: 320, height: 640 });
+    const poor = await phoneOf(people.poor.openid, { width: 320, height: 640 }); // the narrowest phone
     const p = poor.page;
     await go(p, '/r/courses');
     const same = p.getByTestId('course').filter({ hasText: '小记者团非遗体验课' });
@@ -290,6 +319,46 @@ describe('the web app in Chromium', () => {
     await desk.page.getByTestId('figures-chart').locator('canvas').waitFor();
     await screenshot(desk.page, 'admin-settlement-desktop');
   }, 150_000);
+
+  it('every other screen of each role renders in Chinese without an error', async () => {
+    const screens: [Page, string, string, string][] = [
+      [phones[0].page, '/m/activities', 'manager-activities', '新建活动'],
+      [phones[0].page, '/m/courses', 'manager-courses', '小记者团非遗体验课'],
+      [phones[0].page, '/m/courses/new', 'manager-course-form', '开放报名'],
+      [phones[1].page, '/me', 'resident-me', '切换身份'],
+      [phones[1].page, '/r/courses', 'resident-courses-after', '小记者团非遗体验课'],
+    ];
+    const admin = phones.find((p) => p.page.url().includes('/a/'))!.page;
+    screens.push([admin, '/a/branches', 'admin-branches', '武兴庄村'], [admin, '/me', 'admin-me', '任务队列']);
+    for (const [page, path, name, expected] of screens) {
+      await go(page, path);
+      await page.getByText(expected).first().waitFor();
+      expect(await page.locator('[role="alert"]').count()).toBe(0);
+      await screenshot(page, name);
+    }
+
+    // 账务: a resident's history, a correction with its reason, then its reversal.
+    await go(admin, '/a/ledger');
+    await admin.locator('.van-cell', { hasText: '村（社区）' }).click();
+    await admin.locator('.van-picker-column__item', { hasText: '武兴庄村' }).click();
+    await admin.locator('.van-picker__confirm').click();
+    await admin.locator('.van-cell', { hasText: people.resident.name }).click();
+    await admin.locator('textarea[name="reason"]').fill('补录纸质积分卡');
+    await admin.getByRole('button', { name: '记账' }).click();
+    const correction = admin.locator('.van-cell', { hasText: '补录纸质积分卡' });
+    await correction.getByText('+1').waitFor();
+    await correction.getByRole('button', { name: '冲正' }).click();
+    await admin.locator('.van-popup textarea[name="reason"]').last().fill('录入错误');
+    await admin.locator('.van-popup').getByRole('button', { name: '冲正' }).click();
+    await correction.getByText('已冲正').waitFor();
+    await screenshot(admin, 'admin-ledger');
+
+    // The queue dashboard, opened from the app without a token in any URL.
+    await go(admin, '/me');
+    await admin.getByText('任务队列').click();
+    await admin.waitForURL('**/admin/queues**');
+    await admin.getByText('文明银行 任务队列').first().waitFor();
+  }, 120_000);
 
   it('an expired sign-in or a lost connection offers a way back, never a blank page', async () => {
     const r = phones[1].page;
