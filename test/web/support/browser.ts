@@ -15,8 +15,8 @@ export const WECHAT_UA =
  * Debian's Chromium, driven by playwright-core. A missing browser or Chinese font fails
  * the tests with the command that installs them: never a skip.
  */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`${INSTALL}\` (or set CHROMIUM_PATH)`);
+export async function launchChromium(executablePath = CHROMIUM): Promise<Browser> {
+  if (!existsSync(executablePath)) throw new Error(`Chromium not found at ${executablePath}: install it with \`${INSTALL}\` (or set CHROMIUM_PATH)`);
   let fonts = '';
   try {
     fonts = execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
@@ -27,7 +27,7 @@ export async function launchChromium(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   // The app marks what tests look for with data-test="…".
   selectors.setTestIdAttribute('data-test');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
 }
 
 export interface Phone {
