@@ -58,7 +58,7 @@ describe('the web app served by the API', () => {
     expect(await res.text()).toBe(script); // fetch gunzips
     const raw = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
       require('node:http')
-        .get(`${base}/assets/index-abc123.js`, { headers: { 'accept-encoding': 'gzip' } }, (r: any) => {
+        .get(`${base}/assets/index-abc123.js`, { headers: { 'accept-encoding': 'gzip' }, agent: false }, (r: any) => {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c));
           r.on('end', () => resolve({ encoding: r.headers['content-encoding'], body: Buffer.concat(chunks) }));
