@@ -120,7 +120,7 @@ describe('the web app in Chromium', () => {
     await wechat?.close();
   });
 
-  it('residents sign up (the third one waits), the manager shows the code, one types it and one scans it, the manager completes: +2 in the passbook', async () => {
+  it('residents sign up (the third one waits), the manager shows the code, one types it and one scans it, the manager marks attendance and completes: +2 in the passbook', async () => {
     const manager = await phoneOf(people.manager.openid);
     const m = manager.page;
     await go(m, '/');
@@ -221,6 +221,14 @@ describe('the web app in Chromium', () => {
 
     await go(m, `/m/activities/${activityId}`);
     await m.locator('.van-cell', { hasText: people.resident.name }).getByText('出勤').waitFor();
+    // Attendance marking: the manager corrects 陈阿姨 to absent, then back to present.
+    const chen = m.locator('.van-cell', { hasText: people.scanner.name });
+    await chen.click();
+    await m.getByRole('button', { name: '标记缺席' }).click();
+    await chen.getByText('缺席').waitFor();
+    await chen.click();
+    await m.getByRole('button', { name: '标记出勤' }).click();
+    await chen.getByText('出勤').waitFor();
     await m.getByTestId('complete').click();
     await m.locator('.van-dialog__confirm').click();
     await m.getByTestId('completion').getByText('共 2 人获得积分，合计 4 分').waitFor();
