@@ -12,6 +12,8 @@ import { mountWebApp } from './web-app/web-app';
 export async function createApi(options: AppOptions): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // Names the framework to every prober; nothing needs it.
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
   const { TRUST_PROXY } = options.config;
   if (TRUST_PROXY) app.getHttpAdapter().getInstance().set('trust proxy', /^\d+$/.test(TRUST_PROXY) ? Number(TRUST_PROXY) : TRUST_PROXY);
   mountQueueDashboard(app);

@@ -13,7 +13,7 @@ async function main() {
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
   if (config.RUN_MIGRATIONS) {
-    const applied = await runMigrations(database.url);
+    const applied = await runMigrations(database.url, config.DATABASE_APP_ROLE);
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
   }
   const app = await createApi({ config, databaseUrl: database.url });

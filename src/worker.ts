@@ -21,7 +21,7 @@ async function main() {
   useJsonBootLogger();
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
-  if (config.RUN_MIGRATIONS) await runMigrations(database.url);
+  if (config.RUN_MIGRATIONS) await runMigrations(database.url, config.DATABASE_APP_ROLE);
   const app = await NestFactory.create(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
   await app.listen(config.WORKER_HEALTH_PORT);

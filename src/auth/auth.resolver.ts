@@ -6,6 +6,7 @@ import {
   BindingCode,
   BindWechatArgs,
   BindWechatWebArgs,
+  ChooseTownshipArgs,
   DevLoginArgs,
   LoginOptions,
   LoginResult,
@@ -61,8 +62,14 @@ export class AuthResolver {
   }
 
   @Public()
+  @Mutation(() => LoginResult, { description: 'After CHOOSE_TOWNSHIP: log in as this WeChat user in one of the townships offered.' })
+  chooseTownship(@Args() { bindingToken, townshipId }: ChooseTownshipArgs): Promise<LoginResult> {
+    return this.auth.chooseTownship(bindingToken, townshipId);
+  }
+
+  @Public()
   @Mutation(() => LoginResult, { description: 'Development login by mobile number; only when DEV_LOGIN_ENABLED and never in production.' })
-  devLogin(@Args() { mobile }: DevLoginArgs): Promise<LoginResult> {
-    return this.auth.devLogin(mobile);
+  devLogin(@Args() { mobile, townshipId }: DevLoginArgs): Promise<LoginResult> {
+    return this.auth.devLogin(mobile, townshipId);
   }
 }

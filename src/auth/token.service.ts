@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, DEVELOPMENT_JWT_SECRET } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 
-/** Used only outside production when JWT_SECRET is unset, so `npm start` works with no configuration. */
-const DEVELOPMENT_SECRET = 'civilization-bank-development-secret-not-for-production';
 const BINDING_TTL_SECONDS = 10 * 60;
 
 /** Binding tokens name the WeChat app the openid belongs to: the mini-program's or the web app's. */
@@ -24,7 +22,9 @@ export class TokenService {
     if (!config.JWT_SECRET) new Logger(TokenService.name).warn('JWT_SECRET is not set: using the development secret');
     // A KeyObject, not the string: given a string, jsonwebtoken tries (and fails) to parse it
     // as a PEM public key on every verify, which cost about a fifth of the API's CPU.
-    const key = createSecretKey(Buffer.from(config.JWT_SECRET ?? DEVELOPMENT_SECRET));
+    // The development secret only outside production (loadConfig requires JWT_SECRET there),
+    // so `npm start` works with no configuration.
+    const key = createSecretKey(Buffer.from(config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET));
     this.jwt = new JwtService({ secret: key as unknown as Buffer });
   }
 
@@ -42,8 +42,10 @@ export class TokenService {
   verify(token: string, kind: TokenKind): string {
     try {
       // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
-      const claims = this.jwt.verify<{ sub?: string; typ?: string }>(token, { algorithms: ['HS256'] });
+      const claims = this.jwt.verify<{ sub?: string; typ?: string; exp?: number }>(token, { algorithms: ['HS256'] });
       if (claims.typ !== kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
+      // jsonwebtoken accepts a token without `exp` as valid forever; we never issue one.
+      if (typeof claims.exp !== 'number') throw new Error('token without expiry');
       return claims.sub;
     } catch {
       throw kind === 'access' ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');

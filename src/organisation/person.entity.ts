@@ -1,10 +1,17 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One human being, known by mobile number; may be a resident, a manager and an admin at once. */
+/**
+ * A township's record of someone, known there by mobile number: a resident, a manager and
+ * an admin of that township at once, or any of them. Nothing about them is visible to
+ * another township; a human in two townships is two persons (see the township-persons migration).
+ */
 @Entity('person')
 export class Person {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  @Column({ name: 'township_id', type: 'uuid' })
+  townshipId: string;
 
   @Column()
   name: string;

@@ -11,9 +11,11 @@ import { DomainError } from '../common/errors/domain.error';
 export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat', 'loginWithWechatWeb', 'bindWechatWeb']);
 
 /**
- * Two limits on writes, nothing on reads (reads are bounded by the query limits):
+ * Three limits, each counted per root field of an operation:
  * - `login`: WeChat login and binding, per client IP address;
- * - `mutation`: every other mutation, per signed-in person (per IP when anonymous).
+ * - `mutation`: every other mutation, per signed-in person (per IP when anonymous);
+ * - `read`: root query fields, per signed-in person (per IP when anonymous): the query
+ *   limits bound one request, this bounds how many a person sends.
  * Counted per limit, not per operation, so spreading calls over several mutations does
  * not multiply the allowance. Over the limit: RATE_LIMITED, nothing runs.
  * devLogin is not limited: it exists only outside production.
@@ -28,10 +30,10 @@ export class GraphqlThrottlerGuard extends ThrottlerGuard {
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     if (request.context.getType<string>() !== 'graphql') return true;
     const info = GqlExecutionContext.create(request.context).getInfo<GraphQLResolveInfo>();
+    if (info.parentType.name === 'Query') return request.throttler.name === 'read' ? super.handleRequest(request) : true;
     if (info.parentType.name !== 'Mutation' || info.fieldName === 'devLogin') return true;
-    const isLogin = LOGIN_MUTATIONS.has(info.fieldName);
-    if (isLogin !== (request.throttler.name === 'login')) return true;
-    return super.handleRequest(request);
+    const limit = LOGIN_MUTATIONS.has(info.fieldName) ? 'login' : 'mutation';
+    return request.throttler.name === limit ? super.handleRequest(request) : true;
   }
 
   protected override async getTracker(req: Record<string, any>): Promise<string> {

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { addMonths, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, assertMonth, hasEnded, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleBranchJobId, settleTownshipJobId } from '../jobs/job.constants';
@@ -296,9 +296,6 @@ export class SettlementService {
   }
 }
 
-function assertMonth(month: string): void {
-  if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', '输入有误：月份格式须为YYYY-MM', { field: 'month' });
-}
 
 function csvCell(value: unknown): string {
   const s = String(value);

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { assertMonth, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { PublishTownshipData, publishTownshipJobId, ThemeJob } from '../jobs/job.constants';
@@ -279,6 +279,3 @@ export class ThemeService {
   }
 }
 
-function assertMonth(month: string): void {
-  if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', '输入有误：月份格式须为YYYY-MM', { field: 'month' });
-}

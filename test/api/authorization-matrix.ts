@@ -54,6 +54,7 @@ export const TABLE: Record<string, string> = {
   devLogin:                'OK   OK    OK    OK    OK    OK   OK    OK    OK',
   loginWithWechat:         'WECHAT_UNAVAILABLE',
   bindWechat:              'BINDING_EXPIRED',
+  chooseTownship:          'BINDING_EXPIRED',
   loginOptions:            'OK',
   loginWithWechatWeb:      'WECHAT_UNAVAILABLE',
   bindWechatWeb:           'BINDING_EXPIRED',
@@ -290,6 +291,10 @@ export const OPERATIONS: Record<string, Operation> = {
   bindWechat: {
     query: `mutation($bindingToken: String!, $phoneCode: String!) { bindWechat(bindingToken: $bindingToken, phoneCode: $phoneCode) { status } }`,
     variables: () => ({ bindingToken: 'forged', phoneCode: 'phone-code' }),
+  },
+  chooseTownship: {
+    query: `mutation($bindingToken: String!, $townshipId: ID!) { chooseTownship(bindingToken: $bindingToken, townshipId: $townshipId) { status } }`,
+    variables: (w) => ({ bindingToken: 'forged', townshipId: w.townshipA }),
   },
   loginOptions: {
     query: `{ loginOptions { devLogin wechatWebAppId } }`,

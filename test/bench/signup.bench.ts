@@ -40,15 +40,15 @@ async function seed(ds: DataSource) {
     const [{ id: branchId }] = await m.query(`INSERT INTO branch (township_id, name) VALUES ($1, '武兴庄村') RETURNING id`, [townshipId]);
     await ledger.openBranchAccounts(m, townshipId, branchId);
     const people: { id: string }[] = await m.query(
-      `INSERT INTO person (name, mobile) SELECT '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g RETURNING id`,
-      [RESIDENTS],
+      `INSERT INTO person (township_id, name, mobile) SELECT $2::uuid, '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g RETURNING id`,
+      [RESIDENTS, townshipId],
     );
     const residents: { id: string }[] = await m.query(
       `INSERT INTO resident (person_id, township_id, branch_id) SELECT p, $1, $2 FROM unnest($3::uuid[]) p RETURNING id`,
       [townshipId, branchId, people.map((p) => p.id)],
     );
     await ledger.openResidentAccounts(m, townshipId, residents.map((r) => r.id));
-    const [{ id: managerId }] = await m.query(`INSERT INTO person (name, mobile) VALUES ('村书记', '13999999999') RETURNING id`);
+    const [{ id: managerId }] = await m.query(`INSERT INTO person (township_id, name, mobile) VALUES ($1, '村书记', '13999999999') RETURNING id`, [townshipId]);
     await m.query(`INSERT INTO role_assignment (person_id, role, township_id, branch_id) VALUES ($1, 'BRANCH_MANAGER', $2, $3)`, [
       managerId,
       townshipId,

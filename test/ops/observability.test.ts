@@ -66,7 +66,7 @@ describe('observability', () => {
   it('writes JSON log lines with mobiles and WeChat ids masked', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-    const { pinoHttp } = loggingParams(loadConfig({ LOG_LEVEL: 'info' })) as { pinoHttp: pino.LoggerOptions };
+    const { pinoHttp } = loggingParams(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info' })) as { pinoHttp: pino.LoggerOptions };
     const logger = pino(pinoHttp, sink);
     logger.info({ person: { mobile: '13912345678', openid: 'oAbCdEfGhIjKlMnOpQrStUvWx123' } }, 'bound 13912345678 to oAbCdEfGhIjKlMnOpQrStUvWx123');
     const line = JSON.parse(lines[0]);

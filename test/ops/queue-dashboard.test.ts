@@ -2,7 +2,7 @@ import { OrganisationService } from '../../src/organisation/organisation.service
 import { nextMobile } from '../support/factories';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 
-describe.each([
+describe.each<[string, Record<string, string>]>([
   ['Redis', {}],
   ['PostgreSQL', { REDIS_URL: '' }],
 ])('queue dashboard on the %s backend', (_, env) => {
@@ -11,7 +11,7 @@ describe.each([
   let admin: string;
   let resident: string;
   beforeAll(async () => {
-    t = await startTestApp(env);
+    t = await startTestApp(env, env.REDIS_URL === '' ? { connectAs: 'owner' } : {});
     base = t.url.replace(/\/graphql$/, '');
     const adminMobile = nextMobile();
     const residentMobile = nextMobile();

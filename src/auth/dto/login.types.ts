@@ -1,5 +1,5 @@
-import { ArgsType, Field, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { IsString, Length, Matches } from 'class-validator';
+import { ArgsType, Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { IsMainlandMobile } from '../../common/graphql/text.validators';
 
 export enum LoginStatus {
@@ -7,8 +7,19 @@ export enum LoginStatus {
   LOGGED_IN = 'LOGGED_IN',
   /** The WeChat user is not linked to a registered person yet: call `bindWechat` with `bindingToken`. */
   BINDING_REQUIRED = 'BINDING_REQUIRED',
+  /** Registered in several townships: call `chooseTownship` with `bindingToken` and one of `townships`. */
+  CHOOSE_TOWNSHIP = 'CHOOSE_TOWNSHIP',
 }
 registerEnumType(LoginStatus, { name: 'LoginStatus' });
+
+@ObjectType({ description: 'A township the signing-in person is registered in.' })
+export class TownshipChoice {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  name: string;
+}
 
 @ObjectType()
 export class LoginResult {
@@ -21,8 +32,11 @@ export class LoginResult {
   @Field(() => Date, { nullable: true })
   expiresAt?: Date;
 
-  @Field(() => String, { nullable: true, description: 'Short-lived (10 min); proves which WeChat user is binding.' })
+  @Field(() => String, { nullable: true, description: 'Short-lived (10 min); proves which WeChat user is binding or choosing a township.' })
   bindingToken?: string;
+
+  @Field(() => [TownshipChoice], { nullable: true, description: 'With CHOOSE_TOWNSHIP: the townships this person is registered in.' })
+  townships?: TownshipChoice[];
 }
 
 const WECHAT_CODE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -49,10 +63,27 @@ export class BindWechatArgs {
 }
 
 @ArgsType()
+export class ChooseTownshipArgs {
+  @Field({ description: 'The `bindingToken` of a CHOOSE_TOWNSHIP answer.' })
+  @IsString()
+  @Length(1, 2000)
+  bindingToken: string;
+
+  @Field(() => ID)
+  @IsUUID()
+  townshipId: string;
+}
+
+@ArgsType()
 export class DevLoginArgs {
   @Field({ description: 'Mobile number of a registered person.' })
   @IsMainlandMobile()
   mobile: string;
+
+  @Field(() => ID, { nullable: true, description: 'Which township, when the number is registered in several.' })
+  @IsOptional()
+  @IsUUID()
+  townshipId?: string;
 }
 
 @ArgsType()

@@ -4,6 +4,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError } from '../errors/domain.error';
 import { ERROR_MESSAGES, ErrorCode } from '../errors/error-code';
 import { domainErrorFromDatabase } from '../errors/pg-error';
+import { isTokenLimitError } from '../../graphql/query-limits';
 
 const logger = new Logger('GraphQL');
 
@@ -35,6 +36,9 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     };
   }
   const apolloCode = formatted.extensions?.code as string | undefined;
+  if (apolloCode === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(formatted.message)) {
+    return { message: '查询过长，请缩短查询', extensions: { code: 'QUERY_TOO_COMPLEX' } };
+  }
   if (apolloCode && REQUEST_ERRORS[apolloCode]) {
     const known = REQUEST_ERRORS[apolloCode];
     return {
@@ -60,4 +64,22 @@ function nestHttpError(error: unknown): DomainError | undefined {
   if (status === 429) return new DomainError('RATE_LIMITED');
   if (status === 400) return new DomainError('BAD_USER_INPUT');
   return undefined;
+}
+
+/**
+ * Production: graphql-js's "Did you mean …?" hints (fields, arguments, types, enum values)
+ * are cut from every message, so a refused request teaches a prober no names.
+ */
+export function formatGraphQLErrorWithoutSuggestions(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const result = formatGraphQLError(formatted, error);
+  const detail = result.extensions?.detail;
+  return {
+    ...result,
+    message: withoutSuggestions(result.message),
+    ...(typeof detail === 'string' ? { extensions: { ...result.extensions, detail: withoutSuggestions(detail) } } : {}),
+  };
+}
+
+function withoutSuggestions(text: string): string {
+  return text.replace(/\s*Did you mean [^?]*\?/g, '');
 }
