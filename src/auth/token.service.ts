@@ -12,7 +12,7 @@ type TokenKind = 'access' | BindingKind;
 
 /**
  * The service's own tokens: HS256 JWTs. Access tokens name a person; binding tokens
- * carry a WeChat openid between `loginWithWechat` and `bindWechat`.
+ * carry a WeChat openid from a login to `bindWechat`/`bindWechatWeb` or `chooseTownship`.
  */
 @Injectable()
 export class TokenService {
@@ -40,15 +40,21 @@ export class TokenService {
 
   /** The token's subject, or UNAUTHENTICATED for anything unsigned, tampered, expired or of another kind. */
   verify(token: string, kind: TokenKind): string {
+    return this.verifyAny(token, [kind]).subject;
+  }
+
+  /** The subject and kind of a token of one of `kinds` (e.g. a binding token of either WeChat app). */
+  verifyAny<K extends TokenKind>(token: string, kinds: readonly K[]): { subject: string; kind: K } {
     try {
       // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
       const claims = this.jwt.verify<{ sub?: string; typ?: string; exp?: number }>(token, { algorithms: ['HS256'] });
-      if (claims.typ !== kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
+      const kind = kinds.find((k) => k === claims.typ);
+      if (!kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
       // jsonwebtoken accepts a token without `exp` as valid forever; we never issue one.
       if (typeof claims.exp !== 'number') throw new Error('token without expiry');
-      return claims.sub;
+      return { subject: claims.sub, kind };
     } catch {
-      throw kind === 'access' ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
+      throw kinds.includes('access' as K) ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
     }
   }
 }

@@ -51,33 +51,41 @@ export class WebBindingService {
   }
 
   /**
-   * Binds the web openid to the person with this mobile if the code is theirs, using the
-   * code up; returns the person id. A wrong try is committed before the refusal.
+   * Binds the web openid to the person whose code this is among those registered with this
+   * mobile, using the code up; returns the person id. A code is issued by one township for
+   * its record of the resident, so only that record is bound: unlike the mini-program's
+   * verified phone number, which proves the number itself and binds every township's
+   * record of it, a code proves nothing to the other townships. A wrong try counts
+   * against every live code of the number (one guess tests them all) and is committed
+   * before the refusal.
    */
   async redeem(openid: string, mobile: string, code: string): Promise<string> {
     let personId: string | undefined;
     try {
       personId = await this.tx.run(async (m) => {
-        const [row] = await m.query(
-          `SELECT b.person_id AS "personId", b.code_hash AS "codeHash", b.failed_attempts AS "failedAttempts", b.expires_at < now() AS expired
-           FROM binding_code b JOIN person p ON p.id = b.person_id WHERE p.mobile = $1 FOR UPDATE OF b`,
+        const rows: { personId: string; codeHash: string; failedAttempts: number }[] = await m.query(
+          `SELECT b.person_id AS "personId", b.code_hash AS "codeHash", b.failed_attempts AS "failedAttempts"
+           FROM binding_code b JOIN person p ON p.id = b.person_id
+           WHERE p.mobile = $1 AND b.expires_at >= now() ORDER BY b.person_id FOR UPDATE OF b`,
           [mobile],
         );
-        if (!row || row.expired) return undefined;
-        if (!timingSafeEqual(hashOf(row.personId, code), Buffer.from(row.codeHash, 'hex'))) {
-          if (row.failedAttempts + 1 >= MAX_FAILED_ATTEMPTS) await m.query(`DELETE FROM binding_code WHERE person_id = $1`, [row.personId]);
-          else await m.query(`UPDATE binding_code SET failed_attempts = failed_attempts + 1 WHERE person_id = $1`, [row.personId]);
+        const match = rows.find((row) => timingSafeEqual(hashOf(row.personId, code), Buffer.from(row.codeHash, 'hex')));
+        if (!match) {
+          const spent = rows.filter((row) => row.failedAttempts + 1 >= MAX_FAILED_ATTEMPTS).map((row) => row.personId);
+          const ids = rows.map((row) => row.personId);
+          await m.query(`DELETE FROM binding_code WHERE person_id = ANY($1::uuid[])`, [spent]);
+          await m.query(`UPDATE binding_code SET failed_attempts = failed_attempts + 1 WHERE person_id = ANY($1::uuid[])`, [ids]);
           return undefined;
         }
         // The branch handed out the code: it may move the person to a new WeChat (a new phone).
-        await m.query(`UPDATE person SET wechat_web_openid = $2 WHERE id = $1`, [row.personId, openid]);
-        await m.query(`DELETE FROM binding_code WHERE person_id = $1`, [row.personId]);
-        return row.personId as string;
+        await m.query(`UPDATE person SET wechat_web_openid = $2 WHERE id = $1`, [match.personId, openid]);
+        await m.query(`DELETE FROM binding_code WHERE person_id = $1`, [match.personId]);
+        return match.personId;
       });
     } catch (error) {
-      // This WeChat user is already bound to another person (the code stays usable).
+      // This WeChat user is already bound to another person of that township (the code stays usable).
       if ((error as { code?: string }).code === '23505' || (error as { driverError?: { code?: string } }).driverError?.code === '23505') {
-        throw new DomainError('WECHAT_ALREADY_BOUND', '该微信已绑定其他居民');
+        throw new DomainError('WECHAT_ALREADY_BOUND', '该微信已绑定本镇其他居民');
       }
       throw error;
     }

@@ -1,14 +1,15 @@
 import { TokenService } from '../../src/auth/token.service';
-import { seedTownship } from '../support/factories';
+import { seedTownship, SeededTownship } from '../support/factories';
 import { FakeReply, FakeWechat, startFakeWechat, webLoginOk, wechatError } from '../support/fake-wechat';
 import { errorCode, startTestApp, TestApp } from '../support/test-app';
 import { tokenFor } from '../support/activity-fixture';
-import { grantManager } from '../support/roles';
+import { grantManager, mobileOf } from '../support/roles';
 
 const LOGIN = `mutation($code: String!) { loginWithWechatWeb(code: $code) { status accessToken expiresAt bindingToken } }`;
 const BIND = `mutation($t: String!, $m: String!, $c: String!) { bindWechatWeb(bindingToken: $t, mobile: $m, bindingCode: $c) { status accessToken } }`;
 const ISSUE = `mutation($r: ID!) { issueBindingCode(residentId: $r) { code expiresAt } }`;
 const ME = `{ me { personId } }`;
+const CHOOSE = `mutation($t: String!, $township: ID!) { chooseTownship(bindingToken: $t, townshipId: $township) { status accessToken } }`;
 
 describe('WeChat web authorisation (snsapi_base) and binding codes, against a local server that answers like WeChat', () => {
   let wechat: FakeWechat;
@@ -62,7 +63,9 @@ describe('WeChat web authorisation (snsapi_base) and binding codes, against a lo
     await t.db.dataSource.query(`UPDATE person SET wechat_web_openid = 'web-openid-known' WHERE id = $1`, [people[0].personId]);
     const code = webCode(webLoginOk('web-openid-known'));
     const res = await t.gql(LOGIN, { code });
-    expect(res.data.loginWithWechatWeb).toMatchObject({ status: 'LOGGED_IN', bindingToken: null });
+    expect(res.data.loginWithWechatWeb.status).toBe('LOGGED_IN');
+    // With the token proving this WeChat user, for binding a record in another township.
+    expect(t.app.get(TokenService).verify(res.data.loginWithWechatWeb.bindingToken, 'wechat-web-binding')).toBe('web-openid-known');
     const me = await t.gql(ME, {}, res.data.loginWithWechatWeb.accessToken);
     expect(me.data.me.personId).toBe(people[0].personId);
     const call = wechat.requests.find((r) => r.path === '/sns/oauth2/access_token' && r.query.code === code)!;
@@ -129,6 +132,108 @@ describe('WeChat web authorisation (snsapi_base) and binding codes, against a lo
     const raced = t.app.get(TokenService).issueBindingToken('web-openid-2', 'wechat-web-binding');
     expect(errorCode(await t.gql(BIND, { t: raced, m: person.mobile, c: code }))).toBe('WECHAT_ALREADY_BOUND');
     expect(await webOpenidOf(person.personId)).toBeNull();
+  });
+
+  /**
+   * Persons are per township (issue 9). A code binds only the record of the township that
+   * issued it; bound in several townships, the web login asks which, like the mini-program's.
+   */
+  describe('a resident registered in two townships', () => {
+    const towns: { township: SeededTownship; manager: string; residentId: string; personId: string }[] = [];
+    let mobile: string;
+    const codeRow = async (personId: string) =>
+      (await t.db.dataSource.query(`SELECT failed_attempts AS "failedAttempts" FROM binding_code WHERE person_id = $1`, [personId]))[0];
+    const personOf = async (accessToken: string) => (await t.gql(ME, {}, accessToken)).data.me.personId;
+    const issueIn = async (town: (typeof towns)[number]) => {
+      const res = await t.gql(ISSUE, { r: town.residentId }, town.manager);
+      expect(res.errors).toBeUndefined();
+      return res.data.issueBindingCode.code as string;
+    };
+
+    beforeAll(async () => {
+      for (const residents of [2, 0]) {
+        const township = await seedTownship(t.db.dataSource, { branches: 1, residentsPerBranch: residents });
+        const managerMobile = await grantManager(t.db.dataSource, township.id, township.branches[0].id);
+        const [{ id }] = await t.db.dataSource.query(`SELECT id FROM person WHERE mobile = $1 AND township_id = $2`, [managerMobile, township.id]);
+        towns.push({ township, manager: tokenFor(t, id), residentId: '', personId: '' });
+      }
+      const [a, b] = towns;
+      Object.assign(a, { residentId: a.township.branches[0].residents[0].id, personId: a.township.branches[0].residents[0].personId });
+      mobile = await mobileOf(t.db.dataSource, a.personId);
+      // Township B's branch registers the same number: B's own record of them.
+      const registered = await t.gql(
+        `mutation($b: ID!, $m: String!) { registerResident(input: { branchId: $b, name: "乙镇记录", mobile: $m }) { id personId } }`,
+        { b: b.township.branches[0].id, m: mobile },
+        b.manager,
+      );
+      expect(registered.errors).toBeUndefined();
+      Object.assign(b, { residentId: registered.data.registerResident.id, personId: registered.data.registerResident.personId });
+    });
+
+    it("a wrong code counts against both townships' codes; the right one binds only the record of the township that issued it", async () => {
+      const [a, b] = towns;
+      const codeA = await issueIn(a);
+      const codeB = await issueIn(b);
+      const token = await bindingTokenFor('web-openid-two-towns');
+      const wrong = ['000000', '000001', '000002'].find((c) => c !== codeA && c !== codeB)!;
+      expect(errorCode(await t.gql(BIND, { t: token, m: mobile, c: wrong }))).toBe('BINDING_CODE_INVALID');
+      expect(await codeRow(a.personId)).toEqual({ failedAttempts: 1 });
+      expect(await codeRow(b.personId)).toEqual({ failedAttempts: 1 });
+
+      const bound = (await t.gql(BIND, { t: token, m: mobile, c: codeB })).data.bindWechatWeb;
+      expect(bound.status).toBe('LOGGED_IN');
+      expect(await personOf(bound.accessToken)).toBe(b.personId);
+      expect(await webOpenidOf(b.personId)).toBe('web-openid-two-towns');
+      // Township A's record of the number is not bound by B's code, and A's code still stands.
+      expect(await webOpenidOf(a.personId)).toBeNull();
+      expect(await codeRow(a.personId)).toEqual({ failedAttempts: 1 });
+      expect(await codeRow(b.personId)).toBeUndefined();
+      const login = (await t.gql(LOGIN, { code: webCode(webLoginOk('web-openid-two-towns')) })).data.loginWithWechatWeb;
+      expect(login.status).toBe('LOGGED_IN');
+      expect(await personOf(login.accessToken)).toBe(b.personId);
+    });
+
+    it('signed in in one township, binds the other with its code; the web login then asks which township and chooseTownship signs in to the one picked', async () => {
+      const [a, b] = towns;
+      const LOGIN_CHOICE = `mutation($code: String!) { loginWithWechatWeb(code: $code) { status accessToken bindingToken townships { id name } } }`;
+      const signedIn = (await t.gql(LOGIN_CHOICE, { code: webCode(webLoginOk('web-openid-two-towns')) })).data.loginWithWechatWeb;
+      expect(signedIn).toMatchObject({ status: 'LOGGED_IN', townships: null });
+      const bound = (await t.gql(BIND, { t: signedIn.bindingToken, m: mobile, c: await issueIn(a) })).data.bindWechatWeb;
+      expect(await personOf(bound.accessToken)).toBe(a.personId);
+      expect(await webOpenidOf(b.personId)).toBe('web-openid-two-towns');
+
+      const ask = (await t.gql(LOGIN_CHOICE, { code: webCode(webLoginOk('web-openid-two-towns')) })).data.loginWithWechatWeb;
+      expect(ask).toMatchObject({ status: 'CHOOSE_TOWNSHIP', accessToken: null });
+      const names = await t.db.dataSource.query(`SELECT id, name FROM township WHERE id = ANY($1::uuid[]) ORDER BY name, id`, [[a.township.id, b.township.id]]);
+      expect(ask.townships).toEqual(names);
+      for (const town of towns) {
+        const chosen = (await t.gql(CHOOSE, { t: ask.bindingToken, township: town.township.id })).data.chooseTownship;
+        expect(chosen.status).toBe('LOGGED_IN');
+        expect(await personOf(chosen.accessToken)).toBe(town.personId);
+      }
+      // A township where this WeChat user is not bound on the web: refused.
+      const third = await seedTownship(t.db.dataSource, { branches: 1, residentsPerBranch: 0 });
+      expect(errorCode(await t.gql(CHOOSE, { t: ask.bindingToken, township: third.id }))).toBe('WECHAT_NOT_BOUND');
+    });
+
+    it("a mini-program choice token does not sign in by the web binding, nor a web one by the mini-program's", async () => {
+      const [a] = towns;
+      await t.db.dataSource.query(`UPDATE person SET wechat_openid = 'mini-openid-two-towns' WHERE id = $1`, [a.personId]);
+      const webToken = t.app.get(TokenService).issueBindingToken('mini-openid-two-towns', 'wechat-web-binding');
+      expect(errorCode(await t.gql(CHOOSE, { t: webToken, township: a.township.id }))).toBe('WECHAT_NOT_BOUND');
+      const miniToken = t.app.get(TokenService).issueBindingToken('mini-openid-two-towns');
+      expect(await personOf((await t.gql(CHOOSE, { t: miniToken, township: a.township.id })).data.chooseTownship.accessToken)).toBe(a.personId);
+    });
+
+    it('within one township a WeChat user is bound to one person only', async () => {
+      const [a] = towns;
+      const other = a.township.branches[0].residents[1];
+      const code = (await t.gql(ISSUE, { r: other.id }, a.manager)).data.issueBindingCode.code;
+      const webToken = t.app.get(TokenService).issueBindingToken('web-openid-two-towns', 'wechat-web-binding');
+      const res = await t.gql(BIND, { t: webToken, m: await mobileOf(t.db.dataSource, other.personId), c: code });
+      expect(errorCode(res)).toBe('WECHAT_ALREADY_BOUND');
+      expect(await webOpenidOf(other.personId)).toBeNull();
+    });
   });
 
   it('is refused when the official account is not configured', async () => {

@@ -7,6 +7,7 @@ import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { AccountKind, EntryKind } from '../../src/ledger/ledger.types';
 import { Principal } from '../../src/auth/principal';
+import { WebBindingService } from '../../src/auth/web-binding.service';
 import { BranchKind } from '../../src/organisation/branch.entity';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { nextMobile } from '../support/factories';
@@ -392,5 +393,50 @@ describe('the web app in Chromium', () => {
     await phones[1].context.setOffline(false);
     await r.getByRole('button', { name: '重试' }).click();
     await r.getByTestId('course').first().waitFor();
+  }, 90_000);
+
+  it('a resident of two townships binds the second with its code from 我的, then picks the township when signing in', async () => {
+    const sun = { name: '孙桂芝', mobile: nextMobile(), openid: `web-sun-${randomUUID()}` };
+    const organisation = t.app.get(OrganisationService);
+    const ds = t.db.dataSource;
+    const principalOf = async (mobile: string, township: string): Promise<Principal> => {
+      const [{ id, name }] = await ds.query(`SELECT id, name FROM person WHERE mobile = $1 AND township_id = $2`, [mobile, township]);
+      return { personId: id, name, mobile, adminOf: [township], managerOf: [], resident: null };
+    };
+    // A resident of 潞城镇 who has used the app; 永乐店镇 registers her too, as its own record.
+    await organisation.registerResident(await principalOf(people.admin.mobile, townshipId), { branchId: branchA, name: sun.name, mobile: sun.mobile } as any);
+    await ds.query(`UPDATE person SET wechat_web_openid = $2 WHERE mobile = $1`, [sun.mobile, sun.openid]);
+    const otherAdmin = nextMobile();
+    const { townshipId: other } = await organisation.bootstrap({ townshipCode: `yld${Date.now()}`, townshipName: '永乐店镇', adminName: '刘书记', adminMobile: otherAdmin });
+    const otherPrincipal = await principalOf(otherAdmin, other);
+    const otherBranch = (await organisation.createBranch(otherPrincipal, { townshipId: other, name: '柴厂屯村', kind: BranchKind.VILLAGE } as any)).id;
+    const otherResident = await organisation.registerResident(otherPrincipal, { branchId: otherBranch, name: sun.name, mobile: sun.mobile } as any);
+    const { code } = await t.app.get(WebBindingService).issue(otherPrincipal, otherResident.id);
+
+    const phone = await phoneOf(sun.openid);
+    const p = phone.page;
+    await go(p, '/');
+    await p.getByTestId('bank-card').getByText('武兴庄村').waitFor();
+    await go(p, '/me');
+    await p.getByTestId('bind-another-township').click();
+    // A silent WeChat round trip for a fresh proof of this WeChat user, then the form.
+    await p.waitForURL('**/bind');
+    await p.getByText('绑定其他镇的身份').waitFor();
+    await p.locator('input[name="mobile"]').fill(sun.mobile);
+    await p.locator('input[name="bindingCode"]').fill(code);
+    await p.getByRole('button', { name: '绑定并登录' }).click();
+    await p.waitForURL('**/r/home');
+    await p.getByTestId('bank-card').getByText('柴厂屯村').waitFor();
+
+    // Signing in again now asks which township.
+    await go(p, '/me');
+    await p.getByRole('button', { name: '退出登录' }).click();
+    const choices = p.getByTestId('township-choice');
+    await choices.first().waitFor();
+    expect((await choices.allTextContents()).map((c) => c.trim()).sort()).toEqual(['永乐店镇', '潞城镇'].sort());
+    await screenshot(p, 'login-choose-township');
+    await choices.filter({ hasText: '潞城镇' }).click();
+    await p.waitForURL('**/r/home');
+    await p.getByTestId('bank-card').getByText('武兴庄村').waitFor();
   }, 90_000);
 });

@@ -1,6 +1,7 @@
 import { Browser } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/test-app';
 import { seedTownship } from '../support/factories';
+import { mobileOf } from '../support/roles';
 import { launchChromium, openPhone, screenshot } from './support/browser';
 import { WEB_DIST } from './support/web-test-app';
 
@@ -52,6 +53,37 @@ describe('the web app with the development login', () => {
     await page.locator('.van-cell', { hasText: '分行行长' }).click();
     await page.waitForURL('**/m/month');
     await page.getByText('第1村').first().waitFor();
+    expect(await phone.problems()).toEqual([]);
+    await phone.context.close();
+  }, 90_000);
+
+  it('asks which township when the number is registered in two, and signs in to the one picked', async () => {
+    const ds = t.db.dataSource;
+    const first = await seedTownship(ds, { branches: 1, residentsPerBranch: 1 });
+    const second = await seedTownship(ds, { branches: 1, residentsPerBranch: 0 });
+    const mobile = await mobileOf(ds, first.branches[0].residents[0].personId);
+    // In the second township the same number is its admin: that township's own record.
+    await ds.query(
+      `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($2, '乙镇管理员', $1) RETURNING id)
+       INSERT INTO role_assignment (person_id, role, township_id) SELECT id, 'TOWNSHIP_ADMIN', $2 FROM p`,
+      [mobile, second.id],
+    );
+    const names: { id: string; name: string }[] = await ds.query(`SELECT id, name FROM township WHERE id = ANY($1::uuid[])`, [[first.id, second.id]]);
+    const nameOf = (id: string) => names.find((n) => n.id === id)!.name;
+
+    const phone = await openPhone(browser, { wechat: false });
+    const page = phone.page;
+    await page.goto(`${t.url.replace(/\/graphql$/, '')}/login`);
+    await page.locator('input[name="mobile"]').fill(mobile);
+    await page.getByTestId('dev-login').click();
+    const choices = page.getByTestId('township-choice');
+    await choices.first().waitFor();
+    expect((await choices.allTextContents()).map((c) => c.trim()).sort()).toEqual(names.map((n) => n.name).sort());
+    await choices.filter({ hasText: nameOf(second.id) }).click();
+    // The second township's admin, not the first township's resident.
+    await page.waitForURL('**/a/themes');
+    await page.goto(`${t.url.replace(/\/graphql$/, '')}/me`);
+    await page.getByText('乙镇管理员').waitFor();
     expect(await phone.problems()).toEqual([]);
     await phone.context.close();
   }, 90_000);

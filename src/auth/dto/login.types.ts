@@ -5,7 +5,7 @@ import { IsMainlandMobile } from '../../common/graphql/text.validators';
 export enum LoginStatus {
   /** `accessToken` is set. */
   LOGGED_IN = 'LOGGED_IN',
-  /** The WeChat user is not linked to a registered person yet: call `bindWechat` with `bindingToken`. */
+  /** The WeChat user is not linked to a registered person yet: call `bindWechat` (or `bindWechatWeb`) with `bindingToken`. */
   BINDING_REQUIRED = 'BINDING_REQUIRED',
   /** Registered in several townships: call `chooseTownship` with `bindingToken` and one of `townships`. */
   CHOOSE_TOWNSHIP = 'CHOOSE_TOWNSHIP',
@@ -32,7 +32,11 @@ export class LoginResult {
   @Field(() => Date, { nullable: true })
   expiresAt?: Date;
 
-  @Field(() => String, { nullable: true, description: 'Short-lived (10 min); proves which WeChat user is binding or choosing a township.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Short-lived (10 min); proves which WeChat user is binding or choosing a township. `loginWithWechatWeb` always sends it: a signed-in resident binds their record in another township with its code (`bindWechatWeb`).',
+  })
   bindingToken?: string;
 
   @Field(() => [TownshipChoice], { nullable: true, description: 'With CHOOSE_TOWNSHIP: the townships this person is registered in.' })

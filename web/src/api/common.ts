@@ -7,14 +7,20 @@ export const LoginOptionsQuery = graphql(`
 `);
 
 export const DevLoginMutation = graphql(`
-  mutation DevLogin($mobile: String!) {
-    devLogin(mobile: $mobile) { status accessToken expiresAt }
+  mutation DevLogin($mobile: String!, $townshipId: ID) {
+    devLogin(mobile: $mobile, townshipId: $townshipId) { status accessToken expiresAt townships { id name } }
   }
 `);
 
 export const WechatWebLoginMutation = graphql(`
   mutation WechatWebLogin($code: String!) {
-    loginWithWechatWeb(code: $code) { status accessToken expiresAt bindingToken }
+    loginWithWechatWeb(code: $code) { status accessToken expiresAt bindingToken townships { id name } }
+  }
+`);
+
+export const ChooseTownshipMutation = graphql(`
+  mutation ChooseTownship($bindingToken: String!, $townshipId: ID!) {
+    chooseTownship(bindingToken: $bindingToken, townshipId: $townshipId) { status accessToken expiresAt }
   }
 `);
 

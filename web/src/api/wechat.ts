@@ -21,5 +21,5 @@ export function takeExpectedState(): string | null {
   return state;
 }
 
-/** Between `loginWithWechatWeb` (BINDING_REQUIRED) and the binding form: memory only. */
+/** From `loginWithWechatWeb` to the binding form (first visit, or another township's record): memory only. */
 export const pendingBinding: { token: string | null } = { token: null };
