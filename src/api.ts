@@ -5,6 +5,7 @@ import { AppModule, AppOptions } from './app.module';
 import { createHttpAdapter } from './http/http-server';
 import { createLogger, NestPinoLogger } from './observability/logging';
 import { mountQueueDashboard } from './queue-dashboard/queue-dashboard';
+import { mountWebApp } from './web-app/web-app';
 
 /**
  * Builds the API application the same way for `main.ts` and the tests: GraphQL on
@@ -18,5 +19,6 @@ export async function createApi(options: AppOptions, logDestination?: Destinatio
   });
   app.useLogger(new NestPinoLogger(logger));
   await mountQueueDashboard(app);
+  mountWebApp(app, options.config.WEB_DIST_DIR);
   return app;
 }

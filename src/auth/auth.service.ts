@@ -3,15 +3,18 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 import { MAINLAND_MOBILE } from '../common/graphql/text.validators';
-import { LoginResult, LoginStatus } from './dto/login.types';
+import { LoginOptions, LoginResult, LoginStatus } from './dto/login.types';
 import { TokenService } from './token.service';
+import { WebBindingService } from './web-binding.service';
 import { WechatClient } from './wechat.client';
 
 /**
  * Residents sign in from the WeChat mini-program. The first time, their openid is bound
  * to the person a branch manager registered, by the phone number WeChat verified for
  * them (the `getPhoneNumber` button): nobody can claim a registration by typing
- * someone else's number.
+ * someone else's number. The web app signs in with WeChat web authorisation instead;
+ * its first binding takes a code from the branch (WebBindingService). Persons are per
+ * township: a WeChat user bound in several townships chooses one at login (CHOOSE_TOWNSHIP).
  */
 @Injectable()
 export class AuthService {
@@ -22,13 +25,41 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly tokens: TokenService,
     private readonly wechat: WechatClient,
+    private readonly webBinding: WebBindingService,
   ) {}
+
+  loginOptions(): LoginOptions {
+    return {
+      devLogin: this.config.DEV_LOGIN_ENABLED && this.config.NODE_ENV !== 'production',
+      wechatWebAppId: this.config.WECHAT_WEB_APPID ?? null,
+    };
+  }
+
+  /**
+   * Inside WeChat's browser: the web authorisation code, for the openid under the official
+   * account. Bound in several townships (a code from each): the choice, as in the mini-program.
+   * Every answer carries the binding token, so a signed-in resident can also bind their
+   * record in another township with that township's code (a code binds one township only).
+   */
+  async loginWithWechatWeb(code: string): Promise<LoginResult> {
+    const openid = await this.wechat.openidForWebCode(code);
+    const persons = await this.personsWhere(`p.wechat_web_openid = $1`, [openid]);
+    const bindingToken = this.tokens.issueBindingToken(openid, 'wechat-web-binding');
+    if (!persons.length) return { status: LoginStatus.BINDING_REQUIRED, bindingToken };
+    return { ...this.loggedInOrChoice(persons, () => bindingToken), bindingToken };
+  }
+
+  /** Binds the township record whose binding code this is (WebBindingService.redeem), and logs in there. */
+  async bindWechatWeb(bindingToken: string, mobile: string, bindingCode: string): Promise<LoginResult> {
+    const openid = this.tokens.verify(bindingToken, 'wechat-web-binding');
+    return this.loggedIn(await this.webBinding.redeem(openid, mobile, bindingCode));
+  }
 
   async loginWithWechat(code: string): Promise<LoginResult> {
     const openid = await this.wechat.openidForLoginCode(code);
     const persons = await this.personsWhere(`p.wechat_openid = $1`, [openid]);
     if (!persons.length) return { status: LoginStatus.BINDING_REQUIRED, bindingToken: this.tokens.issueBindingToken(openid) };
-    return this.loggedInOrChoice(persons, openid);
+    return this.loggedInOrChoice(persons, () => this.tokens.issueBindingToken(openid));
   }
 
   /**
@@ -55,13 +86,14 @@ export class AuthService {
     }
     const bound = await this.personsWhere(`p.mobile = $1 AND p.wechat_openid = $2`, [mobile, openid]);
     if (!bound.length) throw new DomainError('WECHAT_ALREADY_BOUND');
-    return this.loggedInOrChoice(bound, openid);
+    return this.loggedInOrChoice(bound, () => this.tokens.issueBindingToken(openid));
   }
 
-  /** After CHOOSE_TOWNSHIP: the WeChat user's person in that township. */
+  /** After CHOOSE_TOWNSHIP: the WeChat user's person in that township, by the openid of the app (mini-program or web) the token is of. */
   async chooseTownship(bindingToken: string, townshipId: string): Promise<LoginResult> {
-    const openid = this.tokens.verify(bindingToken, 'wechat-binding');
-    const [person] = await this.personsWhere(`p.wechat_openid = $1 AND p.township_id = $2`, [openid, townshipId]);
+    const { subject: openid, kind } = this.tokens.verifyAny(bindingToken, ['wechat-binding', 'wechat-web-binding'] as const);
+    const column = kind === 'wechat-web-binding' ? 'wechat_web_openid' : 'wechat_openid';
+    const [person] = await this.personsWhere(`p.${column} = $1 AND p.township_id = $2`, [openid, townshipId]);
     if (!person) throw new DomainError('WECHAT_NOT_BOUND');
     return this.loggedIn(person.id);
   }
@@ -85,11 +117,11 @@ export class AuthService {
   }
 
   /** One person: logged in. Several (one per township): the choice, with a token proving the WeChat user. */
-  private loggedInOrChoice(persons: { id: string; townshipId: string; townshipName: string }[], openid: string): LoginResult {
+  private loggedInOrChoice(persons: { id: string; townshipId: string; townshipName: string }[], bindingToken: () => string): LoginResult {
     if (persons.length === 1) return this.loggedIn(persons[0].id);
     return {
       status: LoginStatus.CHOOSE_TOWNSHIP,
-      bindingToken: this.tokens.issueBindingToken(openid),
+      bindingToken: bindingToken(),
       townships: persons.map((p) => ({ id: p.townshipId, name: p.townshipName })),
     };
   }

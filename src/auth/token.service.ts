@@ -6,11 +6,13 @@ import { DomainError } from '../common/errors/domain.error';
 
 const BINDING_TTL_SECONDS = 10 * 60;
 
-type TokenKind = 'access' | 'wechat-binding';
+/** Binding tokens name the WeChat app the openid belongs to: the mini-program's or the web app's. */
+export type BindingKind = 'wechat-binding' | 'wechat-web-binding';
+type TokenKind = 'access' | BindingKind;
 
 /**
  * The service's own tokens: HS256 JWTs. Access tokens name a person; binding tokens
- * carry a WeChat openid between `loginWithWechat` and `bindWechat`.
+ * carry a WeChat openid from a login to `bindWechat`/`bindWechatWeb` or `chooseTownship`.
  */
 @Injectable()
 export class TokenService {
@@ -32,21 +34,27 @@ export class TokenService {
     return { token, expiresAt: new Date(Date.now() + ttl * 1000) };
   }
 
-  issueBindingToken(openid: string): string {
-    return this.jwt.sign({ typ: 'wechat-binding' }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
+  issueBindingToken(openid: string, kind: BindingKind = 'wechat-binding'): string {
+    return this.jwt.sign({ typ: kind }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
   }
 
   /** The token's subject, or UNAUTHENTICATED for anything unsigned, tampered, expired or of another kind. */
   verify(token: string, kind: TokenKind): string {
+    return this.verifyAny(token, [kind]).subject;
+  }
+
+  /** The subject and kind of a token of one of `kinds` (e.g. a binding token of either WeChat app). */
+  verifyAny<K extends TokenKind>(token: string, kinds: readonly K[]): { subject: string; kind: K } {
     try {
       // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
       const claims = this.jwt.verify<{ sub?: string; typ?: string; exp?: number }>(token, { algorithms: ['HS256'] });
-      if (claims.typ !== kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
+      const kind = kinds.find((k) => k === claims.typ);
+      if (!kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
       // jsonwebtoken accepts a token without `exp` as valid forever; we never issue one.
       if (typeof claims.exp !== 'number') throw new Error('token without expiry');
-      return claims.sub;
+      return { subject: claims.sub, kind };
     } catch {
-      throw kind === 'access' ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
+      throw kinds.includes('access' as K) ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
     }
   }
 }

@@ -150,6 +150,25 @@ export class AppConfig {
   @IsString()
   WECHAT_SECRET?: string;
 
+  /**
+   * The WeChat official account (公众号) whose web authorisation (`snsapi_base`) signs
+   * residents into the web app inside WeChat's browser. A different app from the
+   * mini-program's, so its own id and secret; both or neither.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_WEB_APPID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_WEB_SECRET?: string;
+
+  /** The built web app (`vite build` output) served at `/`; relative to the working directory. */
+  @IsString()
+  WEB_DIST_DIR = 'web/dist';
+
   /** Enables the `devLogin` mutation. Refused whenever NODE_ENV=production. */
   @Transform(toBoolean)
   @IsBoolean()
@@ -244,7 +263,7 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 /** Variables whose values never appear in an error message (a refusal is logged). */
-const SECRET_VARIABLES = new Set(['JWT_SECRET', 'WECHAT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'WECHAT_SECRET', 'WECHAT_WEB_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
 /** The secret `npm start` signs with when JWT_SECRET is unset: it is in this public repository. */
 export const DEVELOPMENT_JWT_SECRET = 'civilization-bank-development-secret-not-for-production';
@@ -276,7 +295,7 @@ export function jwtSecretProblem(secret: string): string | undefined {
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY', 'DATABASE_APP_ROLE']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_WEB_APPID', 'WECHAT_WEB_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY', 'DATABASE_APP_ROLE']);
   const got = (name: string) =>
     SECRET_VARIABLES.has(name) ? `got a value of ${String(raw[name] ?? '').length} characters` : `got ${JSON.stringify(raw[name])}`;
   const raw: Record<string, unknown> = {};
@@ -295,6 +314,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (Boolean(config.WECHAT_APPID) !== Boolean(config.WECHAT_SECRET)) {
     problems.push('WECHAT_APPID / WECHAT_SECRET: set both or neither');
+  }
+  if (Boolean(config.WECHAT_WEB_APPID) !== Boolean(config.WECHAT_WEB_SECRET)) {
+    problems.push('WECHAT_WEB_APPID / WECHAT_WEB_SECRET: set both or neither');
   }
   config.RUN_MIGRATIONS ??= config.NODE_ENV !== 'production';
   if (problems.length) {

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { recordHttpRequest } from '../observability/http-metrics';
+import { maskUrl } from '../observability/masking';
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Probes and scrapes every few seconds would drown the useful lines. */
@@ -71,7 +72,7 @@ class RequestLog extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
     const fields = {
-      req: { method: request.method, url: request.url },
+      req: { method: request.method, url: maskUrl(request.url) },
       res: { statusCode: reply.statusCode },
       responseTime: Math.round(reply.elapsedTime * 10) / 10,
       ...request.graphql,

@@ -22,6 +22,10 @@ export class Person {
   @Column({ name: 'wechat_openid', type: 'text', nullable: true })
   wechatOpenid: string | null;
 
+  /** The openid under the official account whose web authorisation signs in to the web app. */
+  @Column({ name: 'wechat_web_openid', type: 'text', nullable: true })
+  wechatWebOpenid: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -9,15 +9,19 @@ import { JobQueues } from '../jobs/job-queues';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 const COOKIE = 'cb_queues_token';
+/** POST here with `Authorization: Bearer <admin token>` to get the dashboard's cookie. */
+export const SESSION_PATH = '/session';
 
 /**
  * Bull Board at /admin/queues, for township admins only, read-only: it shows every
  * township's jobs (their data is township ids and months, no personal data), so no one
  * may retry or delete from it; settlement is re-run through the API instead.
  *
- * A browser cannot send a bearer header for page loads: open
- * `/admin/queues?token=<access token>` once; the token moves into an HttpOnly cookie
- * scoped to the dashboard's path. `Authorization: Bearer` works as well.
+ * A browser cannot send a bearer header for page loads, and a token must never travel in
+ * a URL (browser history, proxy logs, Referer). So the app, holding the admin's token,
+ * POSTs it once to `/admin/queues/session` as `Authorization: Bearer`; the answer sets
+ * an HttpOnly, SameSite=Strict cookie scoped to the dashboard's path, and the browser
+ * then opens `/admin/queues`. `Authorization: Bearer` works on every request as well.
  */
 export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
   const queues = app.get(JobQueues);
@@ -31,24 +35,18 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
     options: { uiConfig: { boardTitle: '文明银行 任务队列' } },
   });
 
+  const opensSession = (request: FastifyRequest) => request.method === 'POST' && request.url === QUEUE_DASHBOARD_PATH + SESSION_PATH;
   const onlyTownshipAdmins = async (request: FastifyRequest, reply: FastifyReply) => {
-    const url = new URL(request.url, 'http://localhost');
-    const fromQuery = url.searchParams.get('token');
-    const token = fromQuery ?? bearer(request.headers.authorization) ?? cookie(request.headers.cookie, COOKIE);
+    // A session is opened by the bearer header only: a cookie cannot renew itself.
+    const token = opensSession(request)
+      ? bearer(request.headers.authorization)
+      : (bearer(request.headers.authorization) ?? cookie(request.headers.cookie, COOKIE));
     const principal = await verify(token);
     if (!principal?.adminOf.length) {
       return reply
         .code(principal ? 403 : 401)
         .type('text/plain; charset=utf-8')
-        .send(principal ? '仅镇（总行）管理员可以查看任务队列' : '请先登录：在地址后加上 ?token=<登录凭证>');
-    }
-    if (fromQuery) {
-      url.searchParams.delete('token');
-      return reply
-        .code(303)
-        .header('set-cookie', `${COOKIE}=${token}; Path=${QUEUE_DASHBOARD_PATH}; HttpOnly; SameSite=Strict; Max-Age=3600`)
-        .header('location', `${url.pathname}${url.search}`)
-        .send();
+        .send(principal ? '仅镇（总行）管理员可以查看任务队列' : '请先登录：在文明银行应用的“我的”页面打开任务队列');
     }
   };
   const verify = async (token: string | undefined) => {
@@ -64,6 +62,14 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
   await app.register(
     async (scope: FastifyInstance) => {
       scope.addHook('onRequest', onlyTownshipAdmins);
+      // Reached only with an admin's bearer token (the gate): the cookie carries it from now on.
+      scope.post(SESSION_PATH, async (request, reply) =>
+        reply
+          .code(204)
+          .header('set-cookie', `${COOKIE}=${bearer(request.headers.authorization)}; Path=${QUEUE_DASHBOARD_PATH}; HttpOnly; SameSite=Strict; Max-Age=3600`)
+          .header('cache-control', 'no-store')
+          .send(),
+      );
       await scope.register(serverAdapter.registerPlugin());
     },
     { prefix: QUEUE_DASHBOARD_PATH },

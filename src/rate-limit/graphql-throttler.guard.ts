@@ -8,7 +8,7 @@ import { Principal } from '../auth/principal';
 import { DomainError } from '../common/errors/domain.error';
 
 /** Mutations that exchange WeChat credentials: limited per client address, before anyone is known. */
-export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat']);
+export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat', 'loginWithWechatWeb', 'bindWechatWeb']);
 
 /**
  * Three limits, each counted per root field of an operation:

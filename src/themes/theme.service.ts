@@ -245,7 +245,13 @@ export class ThemeService {
               (SELECT count(*) FROM theme_publication WHERE township_id = $1 AND month = $2)::int AS published`,
       [townshipId, monthToPeriodDate(month)],
     );
-    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published };
+    const branches = await m.query(
+      `SELECT b.id AS "branchId", b.name AS "branchName", p.published_at AS "publishedAt"
+       FROM branch b LEFT JOIN theme_publication p ON p.branch_id = b.id AND p.month = $2
+       WHERE b.township_id = $1 ORDER BY b.name, b.id`,
+      [townshipId, monthToPeriodDate(month)],
+    );
+    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published, branches };
   }
 
   /** Township themes are the admins'; a branch's own themes its managers' (and the admins'). */

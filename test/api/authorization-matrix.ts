@@ -55,6 +55,10 @@ export const TABLE: Record<string, string> = {
   loginWithWechat:         'WECHAT_UNAVAILABLE',
   bindWechat:              'BINDING_EXPIRED',
   chooseTownship:          'BINDING_EXPIRED',
+  loginOptions:            'OK',
+  loginWithWechatWeb:      'WECHAT_UNAVAILABLE',
+  bindWechatWeb:           'BINDING_EXPIRED',
+  issueBindingCode:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
   // ---- activities: the township reads, the branch manages, residents act for themselves
   activities:              'UN   OK    OK    OK    OK    OK   NO    NO    NO',
   activity:                'UN   OK    OK    OK    OK    OK   NO    NO    NO',
@@ -291,6 +295,21 @@ export const OPERATIONS: Record<string, Operation> = {
   chooseTownship: {
     query: `mutation($bindingToken: String!, $townshipId: ID!) { chooseTownship(bindingToken: $bindingToken, townshipId: $townshipId) { status } }`,
     variables: (w) => ({ bindingToken: 'forged', townshipId: w.townshipA }),
+  },
+  loginOptions: {
+    query: `{ loginOptions { devLogin wechatWebAppId } }`,
+    variables: () => ({}),
+    check: (d) => expect(d.loginOptions).toEqual({ devLogin: true, wechatWebAppId: null }),
+  },
+  loginWithWechatWeb: { query: `mutation($code: String!) { loginWithWechatWeb(code: $code) { status } }`, variables: () => ({ code: 'web-code' }) },
+  bindWechatWeb: {
+    query: `mutation($bindingToken: String!, $mobile: String!, $bindingCode: String!) { bindWechatWeb(bindingToken: $bindingToken, mobile: $mobile, bindingCode: $bindingCode) { status } }`,
+    variables: (w) => ({ bindingToken: 'forged', mobile: w.residentA1.mobile, bindingCode: '123456' }),
+  },
+  issueBindingCode: {
+    query: `mutation($residentId: ID!) { issueBindingCode(residentId: $residentId) { code expiresAt } }`,
+    variables: (w) => ({ residentId: w.residentA1.id }),
+    check: (d) => expect(d.issueBindingCode.code).toMatch(/^\d{6}$/),
   },
 
   // ---- activities

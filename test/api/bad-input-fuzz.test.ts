@@ -53,6 +53,7 @@ const FUZZ: Record<string, FuzzSetup> = {
   appointBranchManager: { text: NAME },
   appointTownshipAdmin: { text: NAME },
   bindWechat: {},
+  bindWechatWeb: {},
   chooseTownship: {},
   cancelActivity: {
     text: { 'input.reason': 'required' },
@@ -73,11 +74,13 @@ const FUZZ: Record<string, FuzzSetup> = {
   devLogin: {},
   enrolInCourse: {},
   loginWithWechat: {},
+  loginWithWechatWeb: {},
   markAttendance: {},
   postAdjustment: { text: { 'input.reason': 'required' }, validInts: { 'input.amount': [-1] } },
   publishActivity: {},
   publishThemes: {},
   registerResident: { text: NAME },
+  issueBindingCode: {},
   removeTheme: {},
   reverseEntry: {
     text: { 'input.reason': 'required' },

@@ -308,7 +308,7 @@ describe('the development login in production', () => {
   it('is refused by the service itself even if configuration were to enable it', async () => {
     // Defence in depth behind loadConfig: a config object built some other way.
     const config = Object.assign(loadConfig({ NODE_ENV: 'test', JWT_SECRET }), { NODE_ENV: 'production', DEV_LOGIN_ENABLED: true });
-    const auth = new AuthService(config, undefined as never, new TokenService(config), new WechatClient(config));
+    const auth = new AuthService(config, undefined as never, new TokenService(config), new WechatClient(config), undefined as never);
     expect(await domainCode(auth.devLogin('13800000001'))).toBe('DEV_LOGIN_DISABLED');
   });
 });

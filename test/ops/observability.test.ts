@@ -95,7 +95,8 @@ describe('observability', () => {
     });
     expect(line.responseTime).toBeGreaterThan(0);
 
-    const missing = await fetch(`${base}/no-such-page`, { headers: { 'x-request-id': 'log-line-404' } });
+    // A POST: a GET of an unknown path may be one of the web app's routes.
+    const missing = await fetch(`${base}/no-such-page`, { method: 'POST', headers: { 'x-request-id': 'log-line-404' } });
     expect(missing.status).toBe(404);
     expect((await requestLine('log-line-404')).res).toEqual({ statusCode: 404 });
     const malformed = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'log-line-400' }, body: '{"query": ' });

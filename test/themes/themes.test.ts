@@ -70,9 +70,17 @@ describe('monthly theme lists', () => {
       tx.run((mgr) => themes.assertThemeAvailable(mgr, { townshipId: town.id, branchId: town.branches[branch].id, themeId, month: m }));
     await expect(available(0, fire.data.addTheme.id)).rejects.toMatchObject({ code: 'THEME_NOT_PUBLISHED' });
 
+    const STATUS = `query($t: ID!, $m: String!) { themePublicationStatus(townshipId: $t, month: $m) { branchesPublished branches { branchId branchName publishedAt } } }`;
+    const before = (await t.gql(STATUS, { t: town.id, m: month }, admin)).data.themePublicationStatus;
+    expect(before.branches.map((b: any) => b.branchId).sort()).toEqual(town.branches.map((b) => b.id).sort());
+    expect(before.branches.every((b: any) => b.publishedAt === null && b.branchName)).toBe(true);
     const publish = await t.gql(PUBLISH, { t: town.id, m: month }, admin);
     expect(publish.data.publishThemes).toEqual({ branchesTotal: 3, branchesPublished: 0 });
     await waitFor('publication', async () => ((await publicationRows(town.id, month)).length === 3 ? true : undefined));
+    // Each branch with the moment its list went out (what the admin's screen shows while the job runs).
+    const after = (await t.gql(STATUS, { t: town.id, m: month }, admin)).data.themePublicationStatus;
+    expect(after.branchesPublished).toBe(3);
+    expect(after.branches.every((b: any) => !Number.isNaN(Date.parse(b.publishedAt)))).toBe(true);
 
     const list = await t.gql(PUBLISHED, { b: town.branches[0].id, m: month }, resident);
     expect(list.data.publishedThemes.themes.map((x: any) => x.title)).toEqual(['平安有我 消防安全宣传', '文明交通引导', '非遗小记者体验']);

@@ -5,7 +5,7 @@ import { IsMainlandMobile } from '../../common/graphql/text.validators';
 export enum LoginStatus {
   /** `accessToken` is set. */
   LOGGED_IN = 'LOGGED_IN',
-  /** The WeChat user is not linked to a registered person yet: call `bindWechat` with `bindingToken`. */
+  /** The WeChat user is not linked to a registered person yet: call `bindWechat` (or `bindWechatWeb`) with `bindingToken`. */
   BINDING_REQUIRED = 'BINDING_REQUIRED',
   /** Registered in several townships: call `chooseTownship` with `bindingToken` and one of `townships`. */
   CHOOSE_TOWNSHIP = 'CHOOSE_TOWNSHIP',
@@ -32,7 +32,11 @@ export class LoginResult {
   @Field(() => Date, { nullable: true })
   expiresAt?: Date;
 
-  @Field(() => String, { nullable: true, description: 'Short-lived (10 min); proves which WeChat user is binding or choosing a township.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Short-lived (10 min); proves which WeChat user is binding or choosing a township. `loginWithWechatWeb` always sends it: a signed-in resident binds their record in another township with its code (`bindWechatWeb`).',
+  })
   bindingToken?: string;
 
   @Field(() => [TownshipChoice], { nullable: true, description: 'With CHOOSE_TOWNSHIP: the townships this person is registered in.' })
@@ -84,4 +88,46 @@ export class DevLoginArgs {
   @IsOptional()
   @IsUUID()
   townshipId?: string;
+}
+
+@ArgsType()
+export class WechatWebLoginArgs {
+  @Field({ description: 'The `code` WeChat web authorisation (snsapi_base) appended to the redirect URL.' })
+  @IsString()
+  @Matches(WECHAT_CODE)
+  code: string;
+}
+
+@ArgsType()
+export class BindWechatWebArgs {
+  @Field({ description: 'From `loginWithWechatWeb` (BINDING_REQUIRED).' })
+  @IsString()
+  @Length(1, 2000)
+  bindingToken: string;
+
+  @Field({ description: 'The mobile number the branch registered.' })
+  @IsMainlandMobile()
+  mobile: string;
+
+  @Field({ description: 'The 6-digit binding code (绑定码) the branch handed out.' })
+  @Matches(/^\d{6}$/)
+  bindingCode: string;
+}
+
+@ObjectType({ description: 'A one-time code that binds a resident\'s WeChat on first web sign-in (绑定码).' })
+export class BindingCode {
+  @Field({ description: '6 digits, to hand to the resident; shown once.' })
+  code: string;
+
+  @Field()
+  expiresAt: Date;
+}
+
+@ObjectType({ description: 'How the web app may sign people in here.' })
+export class LoginOptions {
+  @Field({ description: 'The development login by mobile is on (never in production).' })
+  devLogin: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The official account whose web authorisation signs in inside WeChat; null when not configured.' })
+  wechatWebAppId: string | null;
 }
