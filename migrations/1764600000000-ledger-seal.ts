@@ -48,17 +48,17 @@ export class LedgerSeal1764600000000 implements MigrationInterface {
         latest record;
       BEGIN
         IF NOT EXISTS (SELECT 1 FROM ledger_period WHERE township_id = NEW.township_id AND period = NEW.period) THEN
-          RAISE EXCEPTION 'only a closed period can be sealed' USING ERRCODE = 'CB007';
+          RAISE EXCEPTION 'only a closed period can be sealed' USING ERRCODE = 'CB008';
         END IF;
         SELECT period, seal INTO latest FROM ledger_seal WHERE township_id = NEW.township_id ORDER BY period DESC LIMIT 1;
         IF FOUND THEN
           IF NEW.period <> (latest.period + interval '1 month')::date OR NEW.previous_seal <> latest.seal THEN
             RAISE EXCEPTION 'seal of % does not follow the seal of %', to_char(NEW.period, 'YYYY-MM'), to_char(latest.period, 'YYYY-MM')
-              USING ERRCODE = 'CB007';
+              USING ERRCODE = 'CB008';
           END IF;
         ELSIF NEW.previous_seal <> decode(repeat('00', 32), 'hex')
            OR EXISTS (SELECT 1 FROM ledger_period WHERE township_id = NEW.township_id AND period < NEW.period) THEN
-          RAISE EXCEPTION 'the first seal of a township starts from zero at its first closed month' USING ERRCODE = 'CB007';
+          RAISE EXCEPTION 'the first seal of a township starts from zero at its first closed month' USING ERRCODE = 'CB008';
         END IF;
         RETURN NEW;
       END $$;

@@ -1,7 +1,18 @@
 import { Foundation1763800000000 } from './1763800000000-foundation';
 import { ActivitiesCourses1763800100000 } from './1763800100000-activities-courses';
 import { ThemesSettlement1763800200000 } from './1763800200000-themes-settlement';
+import { Hardening1764500000000 } from './1764500000000-hardening';
+import { TownshipPersons1764500000001 } from './1764500000001-township-persons';
 import { LedgerSeal1764600000000 } from './1764600000000-ledger-seal';
+import { WebLogin1764700000000 } from './1764700000000-web-login';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
-export const migrations = [Foundation1763800000000, ActivitiesCourses1763800100000, ThemesSettlement1763800200000, LedgerSeal1764600000000];
+export const migrations = [
+  Foundation1763800000000,
+  ActivitiesCourses1763800100000,
+  ThemesSettlement1763800200000,
+  Hardening1764500000000,
+  TownshipPersons1764500000001,
+  LedgerSeal1764600000000,
+  WebLogin1764700000000,
+];

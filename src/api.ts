@@ -1,18 +1,24 @@
-import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
 import { AppModule, AppOptions } from './app.module';
+import { createHttpAdapter } from './http/http-server';
+import { createLogger, NestPinoLogger } from './observability/logging';
 import { mountQueueDashboard } from './queue-dashboard/queue-dashboard';
+import { mountWebApp } from './web-app/web-app';
 
 /**
- * Builds the API application the same way for `main.ts` and the tests: pino as the
- * Nest logger, so every line is JSON with the request id.
+ * Builds the API application the same way for `main.ts` and the tests: GraphQL on
+ * Fastify, with one pino logger for the HTTP server and Nest (JSON lines, masked), on
+ * stdout unless the tests give it another destination.
  */
-export async function createApi(options: AppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(options), { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  const { TRUST_PROXY } = options.config;
-  if (TRUST_PROXY) app.getHttpAdapter().getInstance().set('trust proxy', /^\d+$/.test(TRUST_PROXY) ? Number(TRUST_PROXY) : TRUST_PROXY);
-  mountQueueDashboard(app);
+export async function createApi(options: AppOptions, logDestination?: DestinationStream): Promise<NestFastifyApplication> {
+  const logger = createLogger(options.config, logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), createHttpAdapter(options.config, logger), {
+    bufferLogs: true,
+  });
+  app.useLogger(new NestPinoLogger(logger));
+  await mountQueueDashboard(app);
+  mountWebApp(app, options.config.WEB_DIST_DIR);
   return app;
 }

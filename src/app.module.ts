@@ -40,7 +40,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(config),
+        ObservabilityModule,
         DatabaseModule.forRoot(databaseUrl, config.DATABASE_POOL_SIZE, 'civilization-bank-api'),
         GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, ...graphqlOptions(config) }),
         AuditModule,

@@ -33,8 +33,9 @@ async function main(argv: string[]) {
   switch (command) {
     case 'migrate': {
       const database = await resolveDatabaseUrl(config);
-      const applied = await runMigrations(database.url);
+      const applied = await runMigrations(database.url, config.DATABASE_APP_ROLE);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      if (config.DATABASE_APP_ROLE) console.log(`granted ${config.DATABASE_APP_ROLE} the app role's privileges`);
       await database.stop();
       return;
     }
@@ -53,7 +54,7 @@ async function main(argv: string[]) {
       if (!/^[a-z0-9-]{2,40}$/.test(values['township-code']!)) throw new UsageError('--township-code: 2-40 lowercase letters, digits or -');
       if (!MAINLAND_MOBILE.test(values['admin-mobile']!)) throw new UsageError('--admin-mobile: an 11-digit mainland mobile number');
       const database = await resolveDatabaseUrl(config);
-      if (config.RUN_MIGRATIONS) await runMigrations(database.url);
+      if (config.RUN_MIGRATIONS) await runMigrations(database.url, config.DATABASE_APP_ROLE);
       const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn'] });
       try {
         const result = await app.get(OrganisationService).bootstrap({
@@ -71,7 +72,7 @@ async function main(argv: string[]) {
     }
     case 'seed-demo': {
       const database = await resolveDatabaseUrl(config);
-      if (config.RUN_MIGRATIONS) await runMigrations(database.url);
+      if (config.RUN_MIGRATIONS) await runMigrations(database.url, config.DATABASE_APP_ROLE);
       const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn'] });
       try {
         const started = Date.now();

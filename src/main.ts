@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApi } from './api';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
+import { EVERY_INTERFACE } from './http/http-server';
 import { exitGracefullyOn } from './lifecycle/exit-gracefully';
 import { useJsonBootLogger } from './observability/boot-logger';
 
@@ -13,11 +14,11 @@ async function main() {
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
   if (config.RUN_MIGRATIONS) {
-    const applied = await runMigrations(database.url);
+    const applied = await runMigrations(database.url, config.DATABASE_APP_ROLE);
     if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
   }
   const app = await createApi({ config, databaseUrl: database.url });
-  await app.listen(config.PORT);
+  await app.listen(config.PORT, EVERY_INTERFACE);
   logger.log(`文明银行 API listening on http://localhost:${config.PORT}/graphql (${config.NODE_ENV})`);
   exitGracefullyOn(logger, async () => {
     await app.close(); // drains HTTP (HttpDrain), then workers, then the database pool

@@ -16,7 +16,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         AppConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(config),
+        ObservabilityModule,
         DatabaseModule.forRoot(databaseUrl, Math.max(4, config.WORKER_CONCURRENCY * 2 + 2), 'civilization-bank-worker'),
         AuditModule,
         JobsModule.forRoot(config, databaseUrl),

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config/app-config';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
+import { createHttpAdapter, EVERY_INTERFACE } from './http/http-server';
 import { exitGracefullyOn } from './lifecycle/exit-gracefully';
 import { useJsonBootLogger } from './observability/boot-logger';
+import { createLogger, NestPinoLogger } from './observability/logging';
 import { WorkerModule } from './worker.module';
 
 const logger = new Logger('Worker');
@@ -21,10 +23,13 @@ async function main() {
   useJsonBootLogger();
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
-  if (config.RUN_MIGRATIONS) await runMigrations(database.url);
-  const app = await NestFactory.create(WorkerModule.forRoot(config, database.url), { bufferLogs: true });
-  app.useLogger(app.get(PinoLogger));
-  await app.listen(config.WORKER_HEALTH_PORT);
+  if (config.RUN_MIGRATIONS) await runMigrations(database.url, config.DATABASE_APP_ROLE);
+  const pino = createLogger(config);
+  const app = await NestFactory.create<NestFastifyApplication>(WorkerModule.forRoot(config, database.url), createHttpAdapter(config, pino), {
+    bufferLogs: true,
+  });
+  app.useLogger(new NestPinoLogger(pino));
+  await app.listen(config.WORKER_HEALTH_PORT, EVERY_INTERFACE);
   const { port } = app.getHttpServer().address() as AddressInfo;
   exitGracefullyOn(logger, async () => {
     await app.close(); // workers finish their jobs, then the pool closes

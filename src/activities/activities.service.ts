@@ -226,11 +226,13 @@ export class ActivitiesService {
          SELECT act.township_id, act.branch_id, act.id, $2,
                 CASE WHEN EXISTS (SELECT 1 FROM place) THEN 'CONFIRMED' ELSE 'WAITLISTED' END
          FROM act
-         -- Signing up again after cancelling: back of the queue, attendance reset.
+         -- Signing up again after cancelling: back of the queue, attendance reset. Wrong
+         -- check-in codes still count: the row is kept for that, so cancelling and signing
+         -- up again does not buy ten more guesses.
          ON CONFLICT (activity_id, resident_id) DO UPDATE
            SET status = EXCLUDED.status, arrival = nextval('activity_signup_arrival_seq'), signed_up_at = now(),
                promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
-               attendance_by = NULL, checkin_failures = 0
+               attendance_by = NULL
            WHERE s.status = 'CANCELLED'
          RETURNING ${SIGNUP_RETURNING}`,
         [activityId, resident.id, now],
@@ -435,7 +437,7 @@ export class ActivitiesService {
   /** Activities of a township, soonest first; drafts only for those who manage them. */
   async activities(actor: Principal, filter: ActivityFilterArgs, page: PageArgs): Promise<Page<Activity>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
     const admin = actor.adminOf.includes(filter.townshipId);
     const managed = actor.managerOf.filter((b) => b.townshipId === filter.townshipId).map((b) => b.branchId);
@@ -474,7 +476,7 @@ export class ActivitiesService {
   /** The caller's own sign-ups, most recent first, with their activities. */
   async mySignups(actor: Principal, page: PageArgs): Promise<Page<SignupWithActivity>> {
     const resident = requireResident(actor);
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const rows: SignupWithActivity[] = await this.tx.run(async (m) => {
       const signups: SignupWithActivity[] = await m.query(
         `SELECT ${SIGNUP_COLUMNS} FROM activity_signup s
@@ -492,8 +494,7 @@ export class ActivitiesService {
   async signups(actor: Principal, activityId: string, status: SignupStatus | undefined, page: PageArgs): Promise<Page<ActivitySignup>> {
     const activity = await this.tx.run((m) => this.activityRow(m, activityId));
     requireCapability(actor, Capability.MANAGE, activity);
-    const after = decodeCursor(page.after, ['string']);
-    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效');
+    const after = decodeCursor(page.after, ['serial']);
     const rows: (ActivitySignup & { arrival: string })[] = await this.tx.run((m) =>
       m.query(
         `SELECT ${SIGNUP_COLUMNS}, s.arrival::text AS arrival FROM activity_signup s

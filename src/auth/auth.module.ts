@@ -5,6 +5,7 @@ import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
 import { PrincipalLoader } from './principal.loader';
 import { TokenService } from './token.service';
+import { WebBindingService } from './web-binding.service';
 import { WechatClient } from './wechat.client';
 
 @Module({
@@ -13,6 +14,7 @@ import { WechatClient } from './wechat.client';
     WechatClient,
     PrincipalLoader,
     AuthService,
+    WebBindingService,
     AuthResolver,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

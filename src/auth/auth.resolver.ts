@@ -1,11 +1,53 @@
-import { Args, Mutation, Resolver } from '@nestjs/graphql';
-import { Public } from './auth.decorators';
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { uuidArg } from '../common/graphql/uuid.arg';
+import { CurrentPrincipal, Public } from './auth.decorators';
 import { AuthService } from './auth.service';
-import { BindWechatArgs, DevLoginArgs, LoginResult, WechatLoginArgs } from './dto/login.types';
+import {
+  BindingCode,
+  BindWechatArgs,
+  BindWechatWebArgs,
+  ChooseTownshipArgs,
+  DevLoginArgs,
+  LoginOptions,
+  LoginResult,
+  WechatLoginArgs,
+  WechatWebLoginArgs,
+} from './dto/login.types';
+import { Principal } from './principal';
+import { WebBindingService } from './web-binding.service';
 
 @Resolver()
 export class AuthResolver {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly webBinding: WebBindingService,
+  ) {}
+
+  @Public()
+  @Query(() => LoginOptions, { description: 'How the web app may sign people in (development login, WeChat web authorisation).' })
+  loginOptions(): LoginOptions {
+    return this.auth.loginOptions();
+  }
+
+  @Public()
+  @Mutation(() => LoginResult, { description: '微信网页授权: exchange the snsapi_base `code` of the web app for an access token.' })
+  loginWithWechatWeb(@Args() { code }: WechatWebLoginArgs): Promise<LoginResult> {
+    return this.auth.loginWithWechatWeb(code);
+  }
+
+  @Public()
+  @Mutation(() => LoginResult, { description: 'First web sign-in: bind this WeChat user with the mobile and the binding code the branch handed out.' })
+  bindWechatWeb(@Args() { bindingToken, mobile, bindingCode }: BindWechatWebArgs): Promise<LoginResult> {
+    return this.auth.bindWechatWeb(bindingToken, mobile, bindingCode);
+  }
+
+  @Mutation(() => BindingCode, { description: "A new binding code for a resident's first web sign-in (the branch's managers, admins); replaces any earlier one." })
+  issueBindingCode(
+    @CurrentPrincipal() actor: Principal,
+    @Args('residentId', { type: () => ID }, uuidArg) residentId: string,
+  ): Promise<BindingCode> {
+    return this.webBinding.issue(actor, residentId);
+  }
 
   @Public()
   @Mutation(() => LoginResult, { description: '微信登录: exchange a `wx.login()` code for an access token.' })
@@ -20,8 +62,14 @@ export class AuthResolver {
   }
 
   @Public()
+  @Mutation(() => LoginResult, { description: 'After CHOOSE_TOWNSHIP: log in as this WeChat user in one of the townships offered.' })
+  chooseTownship(@Args() { bindingToken, townshipId }: ChooseTownshipArgs): Promise<LoginResult> {
+    return this.auth.chooseTownship(bindingToken, townshipId);
+  }
+
+  @Public()
   @Mutation(() => LoginResult, { description: 'Development login by mobile number; only when DEV_LOGIN_ENABLED and never in production.' })
-  devLogin(@Args() { mobile }: DevLoginArgs): Promise<LoginResult> {
-    return this.auth.devLogin(mobile);
+  devLogin(@Args() { mobile, townshipId }: DevLoginArgs): Promise<LoginResult> {
+    return this.auth.devLogin(mobile, townshipId);
   }
 }

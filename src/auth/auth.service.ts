@@ -3,15 +3,18 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 import { MAINLAND_MOBILE } from '../common/graphql/text.validators';
-import { LoginResult, LoginStatus } from './dto/login.types';
+import { LoginOptions, LoginResult, LoginStatus } from './dto/login.types';
 import { TokenService } from './token.service';
+import { WebBindingService } from './web-binding.service';
 import { WechatClient } from './wechat.client';
 
 /**
  * Residents sign in from the WeChat mini-program. The first time, their openid is bound
  * to the person a branch manager registered, by the phone number WeChat verified for
  * them (the `getPhoneNumber` button): nobody can claim a registration by typing
- * someone else's number.
+ * someone else's number. The web app signs in with WeChat web authorisation instead;
+ * its first binding takes a code from the branch (WebBindingService). Persons are per
+ * township: a WeChat user bound in several townships chooses one at login (CHOOSE_TOWNSHIP).
  */
 @Injectable()
 export class AuthService {
@@ -22,46 +25,105 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly tokens: TokenService,
     private readonly wechat: WechatClient,
+    private readonly webBinding: WebBindingService,
   ) {}
+
+  loginOptions(): LoginOptions {
+    return {
+      devLogin: this.config.DEV_LOGIN_ENABLED && this.config.NODE_ENV !== 'production',
+      wechatWebAppId: this.config.WECHAT_WEB_APPID ?? null,
+    };
+  }
+
+  /**
+   * Inside WeChat's browser: the web authorisation code, for the openid under the official
+   * account. Bound in several townships (a code from each): the choice, as in the mini-program.
+   * Every answer carries the binding token, so a signed-in resident can also bind their
+   * record in another township with that township's code (a code binds one township only).
+   */
+  async loginWithWechatWeb(code: string): Promise<LoginResult> {
+    const openid = await this.wechat.openidForWebCode(code);
+    const persons = await this.personsWhere(`p.wechat_web_openid = $1`, [openid]);
+    const bindingToken = this.tokens.issueBindingToken(openid, 'wechat-web-binding');
+    if (!persons.length) return { status: LoginStatus.BINDING_REQUIRED, bindingToken };
+    return { ...this.loggedInOrChoice(persons, () => bindingToken), bindingToken };
+  }
+
+  /** Binds the township record whose binding code this is (WebBindingService.redeem), and logs in there. */
+  async bindWechatWeb(bindingToken: string, mobile: string, bindingCode: string): Promise<LoginResult> {
+    const openid = this.tokens.verify(bindingToken, 'wechat-web-binding');
+    return this.loggedIn(await this.webBinding.redeem(openid, mobile, bindingCode));
+  }
 
   async loginWithWechat(code: string): Promise<LoginResult> {
     const openid = await this.wechat.openidForLoginCode(code);
-    const [person] = await this.dataSource.query(`SELECT id FROM person WHERE wechat_openid = $1`, [openid]);
-    if (!person) return { status: LoginStatus.BINDING_REQUIRED, bindingToken: this.tokens.issueBindingToken(openid) };
-    return this.loggedIn(person.id);
+    const persons = await this.personsWhere(`p.wechat_openid = $1`, [openid]);
+    if (!persons.length) return { status: LoginStatus.BINDING_REQUIRED, bindingToken: this.tokens.issueBindingToken(openid) };
+    return this.loggedInOrChoice(persons, () => this.tokens.issueBindingToken(openid));
   }
 
+  /**
+   * Binds the WeChat user to every person registered with the phone number WeChat verified,
+   * in each township where this WeChat user is not bound to someone else already: the
+   * number is theirs, so each township's record of it is theirs.
+   */
   async bindWechat(bindingToken: string, phoneCode: string): Promise<LoginResult> {
     const openid = this.tokens.verify(bindingToken, 'wechat-binding');
     const phone = await this.wechat.phoneNumberForCode(phoneCode);
     if (phone.countryCode !== '86' || !MAINLAND_MOBILE.test(phone.purePhoneNumber)) throw new DomainError('MOBILE_NOT_REGISTERED');
-    const [person] = await this.dataSource.query(`SELECT id, wechat_openid AS openid FROM person WHERE mobile = $1`, [
-      phone.purePhoneNumber,
-    ]);
-    if (!person) throw new DomainError('MOBILE_NOT_REGISTERED');
-    if (person.openid === openid) return this.loggedIn(person.id);
-    if (person.openid) throw new DomainError('WECHAT_ALREADY_BOUND');
+    const mobile = phone.purePhoneNumber;
+    const registered = await this.personsWhere(`p.mobile = $1`, [mobile]);
+    if (!registered.length) throw new DomainError('MOBILE_NOT_REGISTERED');
     try {
-      const [, updated] = await this.dataSource.query(
-        `UPDATE person SET wechat_openid = $2 WHERE id = $1 AND wechat_openid IS NULL`,
-        [person.id, openid],
+      await this.dataSource.query(
+        `UPDATE person p SET wechat_openid = $2 WHERE p.mobile = $1 AND p.wechat_openid IS NULL
+           AND NOT EXISTS (SELECT 1 FROM person q WHERE q.township_id = p.township_id AND q.wechat_openid = $2)`,
+        [mobile, openid],
       );
-      if (updated !== 1) throw new DomainError('WECHAT_ALREADY_BOUND');
     } catch (error) {
-      // This WeChat user is already bound to another person.
-      if ((error as { code?: string }).code === '23505') throw new DomainError('WECHAT_ALREADY_BOUND');
-      throw error;
+      // A concurrent binding of this WeChat user in the same township got there first.
+      if ((error as { code?: string }).code !== '23505') throw error;
     }
+    const bound = await this.personsWhere(`p.mobile = $1 AND p.wechat_openid = $2`, [mobile, openid]);
+    if (!bound.length) throw new DomainError('WECHAT_ALREADY_BOUND');
+    return this.loggedInOrChoice(bound, () => this.tokens.issueBindingToken(openid));
+  }
+
+  /** After CHOOSE_TOWNSHIP: the WeChat user's person in that township, by the openid of the app (mini-program or web) the token is of. */
+  async chooseTownship(bindingToken: string, townshipId: string): Promise<LoginResult> {
+    const { subject: openid, kind } = this.tokens.verifyAny(bindingToken, ['wechat-binding', 'wechat-web-binding'] as const);
+    const column = kind === 'wechat-web-binding' ? 'wechat_web_openid' : 'wechat_openid';
+    const [person] = await this.personsWhere(`p.${column} = $1 AND p.township_id = $2`, [openid, townshipId]);
+    if (!person) throw new DomainError('WECHAT_NOT_BOUND');
     return this.loggedIn(person.id);
   }
 
-  /** Development only: sign in as any registered person by mobile number. */
-  async devLogin(mobile: string): Promise<LoginResult> {
+  /** Development only: sign in as any registered person by mobile number (and township, when several). */
+  async devLogin(mobile: string, townshipId?: string): Promise<LoginResult> {
     if (!this.config.DEV_LOGIN_ENABLED || this.config.NODE_ENV === 'production') throw new DomainError('DEV_LOGIN_DISABLED');
-    const [person] = await this.dataSource.query(`SELECT id FROM person WHERE mobile = $1`, [mobile]);
-    if (!person) throw new DomainError('MOBILE_NOT_REGISTERED');
-    this.logger.warn(`development login as person ${person.id}`);
-    return this.loggedIn(person.id);
+    const persons = await this.personsWhere(`p.mobile = $1 AND ($2::uuid IS NULL OR p.township_id = $2)`, [mobile, townshipId ?? null]);
+    if (!persons.length) throw new DomainError('MOBILE_NOT_REGISTERED');
+    if (persons.length > 1) return { status: LoginStatus.CHOOSE_TOWNSHIP, townships: persons.map((p) => ({ id: p.townshipId, name: p.townshipName })) };
+    this.logger.warn(`development login as person ${persons[0].id}`);
+    return this.loggedIn(persons[0].id);
+  }
+
+  private personsWhere(condition: string, params: unknown[]): Promise<{ id: string; townshipId: string; townshipName: string }[]> {
+    return this.dataSource.query(
+      `SELECT p.id, p.township_id AS "townshipId", t.name AS "townshipName" FROM person p JOIN township t ON t.id = p.township_id
+       WHERE ${condition} ORDER BY t.name, t.id`,
+      params,
+    );
+  }
+
+  /** One person: logged in. Several (one per township): the choice, with a token proving the WeChat user. */
+  private loggedInOrChoice(persons: { id: string; townshipId: string; townshipName: string }[], bindingToken: () => string): LoginResult {
+    if (persons.length === 1) return this.loggedIn(persons[0].id);
+    return {
+      status: LoginStatus.CHOOSE_TOWNSHIP,
+      bindingToken: bindingToken(),
+      townships: persons.map((p) => ({ id: p.townshipId, name: p.townshipName })),
+    };
   }
 
   private loggedIn(personId: string): LoginResult {

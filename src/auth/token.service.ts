@@ -1,18 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, DEVELOPMENT_JWT_SECRET } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 
-/** Used only outside production when JWT_SECRET is unset, so `npm start` works with no configuration. */
-const DEVELOPMENT_SECRET = 'civilization-bank-development-secret-not-for-production';
 const BINDING_TTL_SECONDS = 10 * 60;
 
-type TokenKind = 'access' | 'wechat-binding';
+/** Binding tokens name the WeChat app the openid belongs to: the mini-program's or the web app's. */
+export type BindingKind = 'wechat-binding' | 'wechat-web-binding';
+type TokenKind = 'access' | BindingKind;
 
 /**
  * The service's own tokens: HS256 JWTs. Access tokens name a person; binding tokens
- * carry a WeChat openid between `loginWithWechat` and `bindWechat`.
+ * carry a WeChat openid from a login to `bindWechat`/`bindWechatWeb` or `chooseTownship`.
  */
 @Injectable()
 export class TokenService {
@@ -22,7 +22,9 @@ export class TokenService {
     if (!config.JWT_SECRET) new Logger(TokenService.name).warn('JWT_SECRET is not set: using the development secret');
     // A KeyObject, not the string: given a string, jsonwebtoken tries (and fails) to parse it
     // as a PEM public key on every verify, which cost about a fifth of the API's CPU.
-    const key = createSecretKey(Buffer.from(config.JWT_SECRET ?? DEVELOPMENT_SECRET));
+    // The development secret only outside production (loadConfig requires JWT_SECRET there),
+    // so `npm start` works with no configuration.
+    const key = createSecretKey(Buffer.from(config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET));
     this.jwt = new JwtService({ secret: key as unknown as Buffer });
   }
 
@@ -32,19 +34,27 @@ export class TokenService {
     return { token, expiresAt: new Date(Date.now() + ttl * 1000) };
   }
 
-  issueBindingToken(openid: string): string {
-    return this.jwt.sign({ typ: 'wechat-binding' }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
+  issueBindingToken(openid: string, kind: BindingKind = 'wechat-binding'): string {
+    return this.jwt.sign({ typ: kind }, { subject: openid, expiresIn: BINDING_TTL_SECONDS, algorithm: 'HS256' });
   }
 
   /** The token's subject, or UNAUTHENTICATED for anything unsigned, tampered, expired or of another kind. */
   verify(token: string, kind: TokenKind): string {
+    return this.verifyAny(token, [kind]).subject;
+  }
+
+  /** The subject and kind of a token of one of `kinds` (e.g. a binding token of either WeChat app). */
+  verifyAny<K extends TokenKind>(token: string, kinds: readonly K[]): { subject: string; kind: K } {
     try {
       // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
-      const claims = this.jwt.verify<{ sub?: string; typ?: string }>(token, { algorithms: ['HS256'] });
-      if (claims.typ !== kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
-      return claims.sub;
+      const claims = this.jwt.verify<{ sub?: string; typ?: string; exp?: number }>(token, { algorithms: ['HS256'] });
+      const kind = kinds.find((k) => k === claims.typ);
+      if (!kind || typeof claims.sub !== 'string') throw new Error('wrong token kind');
+      // jsonwebtoken accepts a token without `exp` as valid forever; we never issue one.
+      if (typeof claims.exp !== 'number') throw new Error('token without expiry');
+      return { subject: claims.sub, kind };
     } catch {
-      throw kind === 'access' ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
+      throw kinds.includes('access' as K) ? new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录') : new DomainError('BINDING_EXPIRED');
     }
   }
 }

@@ -17,6 +17,7 @@ interface WechatReply {
 
 /**
  * WeChat's server-side APIs for mini-programs: `jscode2session` (login code -> openid),
+ * web authorisation's `sns/oauth2/access_token` (web code -> openid),
  * `cgi-bin/token` (our access_token) and `getuserphonenumber` (a verified phone number).
  * The base URL is configurable so tests (and on-premises proxies) can stand in for WeChat.
  */
@@ -33,6 +34,22 @@ export class WechatClient {
       appid: this.appid(),
       secret: this.secret(),
       js_code: code,
+      grant_type: 'authorization_code',
+    });
+    if (!reply.openid) throw new DomainError('WECHAT_UNAVAILABLE');
+    return reply.openid;
+  }
+
+  /**
+   * Exchanges the code of WeChat web authorisation (`snsapi_base`, the official
+   * account's OAuth inside WeChat's browser) for the user's openid under that account.
+   */
+  async openidForWebCode(code: string): Promise<string> {
+    if (!this.config.WECHAT_WEB_APPID) throw new DomainError('WECHAT_UNAVAILABLE', '未配置微信网页授权（WECHAT_WEB_APPID）');
+    const reply = await this.call<{ openid?: string }>('/sns/oauth2/access_token', {
+      appid: this.config.WECHAT_WEB_APPID,
+      secret: this.config.WECHAT_WEB_SECRET ?? '',
+      code,
       grant_type: 'authorization_code',
     });
     if (!reply.openid) throw new DomainError('WECHAT_UNAVAILABLE');

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { deflateRawSync } from 'node:zlib';
 import {
   IsBoolean,
   IsIn,
@@ -26,8 +27,13 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
  * the two drift apart.
  */
 export class AppConfig {
+  /**
+   * Unset means production: a deployment that forgets it gets production's refusals (no
+   * development secret, no development login), not development's leniency. `npm start`,
+   * `npm run cli` and `npm run seed:demo` set `development` when it is unset.
+   */
   @IsIn(['development', 'test', 'production'])
-  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+  NODE_ENV: 'development' | 'test' | 'production' = 'production';
 
   @Transform(toInt)
   @IsInt()
@@ -46,6 +52,15 @@ export class AppConfig {
   @Min(1)
   @Max(500)
   DATABASE_POOL_SIZE = 20;
+
+  /**
+   * The role the API and worker connect as when migrations run as an owner role: after
+   * migrating, `migrate` grants it what it needs (src/database/app-role-grants.ts).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a plain lower-case role name' })
+  DATABASE_APP_ROLE?: string;
 
   @IsString()
   EMBEDDED_PG_DIR = '.data/postgres';
@@ -106,7 +121,10 @@ export class AppConfig {
   @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM (24-hour, Asia/Shanghai)' })
   THEME_PUBLISH_TIME = '00:05';
 
-  /** HMAC secret for access tokens. Required in production (at least 32 characters). */
+  /**
+   * HMAC secret for access tokens: at least 32 random bytes (e.g. `openssl rand -base64 48`).
+   * Required in production, where a guessable or published one is refused (see jwtSecretProblem).
+   */
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -131,6 +149,25 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   WECHAT_SECRET?: string;
+
+  /**
+   * The WeChat official account (公众号) whose web authorisation (`snsapi_base`) signs
+   * residents into the web app inside WeChat's browser. A different app from the
+   * mini-program's, so its own id and secret; both or neither.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_WEB_APPID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_WEB_SECRET?: string;
+
+  /** The built web app (`vite build` output) served at `/`; relative to the working directory. */
+  @IsString()
+  WEB_DIST_DIR = 'web/dist';
 
   /** Enables the `devLogin` mutation. Refused whenever NODE_ENV=production. */
   @Transform(toBoolean)
@@ -161,6 +198,41 @@ export class AppConfig {
   @Max(100_000)
   RATE_LIMIT_LOGINS_PER_MINUTE = 10;
 
+  /** Most aliases in one GraphQL document (GraphQL Armor's max-aliases). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  GRAPHQL_MAX_ALIASES = 15;
+
+  /** Most directives in one GraphQL document (GraphQL Armor's max-directives). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  GRAPHQL_MAX_DIRECTIVES = 10;
+
+  /** Most lexical tokens in one GraphQL document: the parser stops there. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(100_000)
+  GRAPHQL_MAX_TOKENS = 2000;
+
+  /** Most root fields (queries or mutations) in one operation. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  GRAPHQL_MAX_ROOT_FIELDS = 15;
+
+  /** Root query fields per minute by one signed-in person (per client address when anonymous). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_READS_PER_MINUTE = 600;
+
   /** Mutations per minute by one signed-in person. */
   @Transform(toInt)
   @IsInt()
@@ -185,7 +257,7 @@ export class AppConfig {
   PUBLIC_BASE_URL?: string;
 
   /**
-   * Express `trust proxy`: which proxies' X-Forwarded-For to believe for the client address
+   * Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe for the client address
    * (login rate limits are per address). E.g. `1` (one proxy in front), `loopback`, a CIDR.
    * Unset: the socket's address.
    */
@@ -196,7 +268,7 @@ export class AppConfig {
   })
   TRUST_PROXY?: string;
 
-  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. Required in production. */
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -206,33 +278,61 @@ export class AppConfig {
 
 export class ConfigError extends Error {}
 
+/** Variables whose values never appear in an error message (a refusal is logged). */
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'WECHAT_SECRET', 'WECHAT_WEB_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+
+/** The secret `npm start` signs with when JWT_SECRET is unset: it is in this public repository. */
+export const DEVELOPMENT_JWT_SECRET = 'civilization-bank-development-secret-not-for-production';
+
+/** Bits of entropy a production JWT_SECRET must show: 32 random bytes hold 256. */
+const MIN_SECRET_BITS = 160;
+
+/**
+ * Why a production JWT secret is unfit, or undefined. The estimate is the lower of two
+ * measures: the secret's length times the Shannon entropy of its characters (low for a
+ * small alphabet: "abab…", digits) and its size compressed (low for repetition:
+ * "passwordpassword…"). Random base64 of 32 bytes scores ~220 bits, hex ~240. It cannot
+ * see that a secret was published, so the known development secret is refused by name.
+ */
+export function jwtSecretProblem(secret: string): string | undefined {
+  if (secret.includes(DEVELOPMENT_JWT_SECRET)) return 'is the published development secret';
+  if (Buffer.byteLength(secret) < 32) return 'must be at least 32 bytes';
+  const counts = new Map<string, number>();
+  for (const c of secret) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const length = [...secret].length;
+  let perChar = 0;
+  for (const n of counts.values()) perChar -= (n / length) * Math.log2(n / length);
+  const bits = Math.floor(Math.min(perChar * length, deflateRawSync(secret, { level: 9 }).length * 8));
+  if (bits < MIN_SECRET_BITS) {
+    return `looks guessable (about ${bits} bits of entropy, at least ${MIN_SECRET_BITS} wanted): use 32+ random bytes, e.g. openssl rand -base64 48`;
+  }
+  return undefined;
+}
+
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat([
-    'DATABASE_URL',
-    'REDIS_URL',
-    'JWT_SECRET',
-    'WECHAT_APPID',
-    'WECHAT_SECRET',
-    'RUN_MIGRATIONS',
-    'METRICS_TOKEN',
-    'TRUST_PROXY',
-    'PUBLIC_BASE_URL',
-  ]);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_WEB_APPID', 'WECHAT_WEB_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY', 'DATABASE_APP_ROLE', 'PUBLIC_BASE_URL']);
+  const got = (name: string) =>
+    SECRET_VARIABLES.has(name) ? `got a value of ${String(raw[name] ?? '').length} characters` : `got ${JSON.stringify(raw[name])}`;
   const raw: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined) raw[key] = env[key];
   const config = plainToInstance(AppConfig, raw);
   const problems = validateSync(config, { forbidUnknownValues: true }).map(
     // The value as set in the environment: the converted one reads `null` for PORT=abc.
-    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(raw[e.property])})`,
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (${got(e.property)})`,
   );
   if (config.NODE_ENV === 'production') {
-    if (!config.JWT_SECRET) problems.push('JWT_SECRET: is required when NODE_ENV=production');
+    if (!config.JWT_SECRET) problems.push('JWT_SECRET: is required when NODE_ENV=production (NODE_ENV unset means production)');
+    else if (jwtSecretProblem(config.JWT_SECRET)) problems.push(`JWT_SECRET: ${jwtSecretProblem(config.JWT_SECRET)}`);
+    if (!config.METRICS_TOKEN) problems.push('METRICS_TOKEN: is required when NODE_ENV=production (GET /metrics would be open)');
     if (config.DEV_LOGIN_ENABLED) problems.push('DEV_LOGIN_ENABLED: must not be true when NODE_ENV=production');
     if (!config.DATABASE_URL) problems.push('DATABASE_URL: is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
   }
   if (Boolean(config.WECHAT_APPID) !== Boolean(config.WECHAT_SECRET)) {
     problems.push('WECHAT_APPID / WECHAT_SECRET: set both or neither');
+  }
+  if (Boolean(config.WECHAT_WEB_APPID) !== Boolean(config.WECHAT_WEB_SECRET)) {
+    problems.push('WECHAT_WEB_APPID / WECHAT_WEB_SECRET: set both or neither');
   }
   config.RUN_MIGRATIONS ??= config.NODE_ENV !== 'production';
   if (problems.length) {

@@ -132,7 +132,7 @@ export class CoursesService {
       );
       const refunds: string[] = [];
       for (const e of enrolments) {
-        const refund = await this.ledger.reverse(m, {
+        const refund = await this.ledger.ensureReversed(m, {
           townshipId: course.townshipId,
           entryId: e.chargeEntryId,
           reason: `课程取消，退还积分：${input.reason}`,
@@ -229,7 +229,7 @@ export class CoursesService {
         [courseId, resident.id],
       );
       if (!enrolment) throw new DomainError('NOT_ENROLLED');
-      const refund = await this.ledger.reverse(m, {
+      const refund = await this.ledger.ensureReversed(m, {
         townshipId: course.townshipId,
         entryId: enrolment.chargeEntryId,
         reason: REFUND_ON_CANCEL,
@@ -256,7 +256,7 @@ export class CoursesService {
 
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
     const rows: Course[] = await this.tx.run((m) =>
       m.query(
@@ -315,7 +315,7 @@ export class CoursesService {
   // ---- helpers ----------------------------------------------------------------------
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['time', 'uuid']);
     const rows: EnrolmentWithCourse[] = await this.tx.run(async (m) => {
       const enrolments: EnrolmentWithCourse[] = await m.query(
         `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e

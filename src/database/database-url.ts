@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { grantAppRole } from './app-role-grants';
 
 const logger = new Logger('Database');
 
@@ -13,10 +14,10 @@ export async function resolveDatabaseUrl(config: AppConfig): Promise<{ url: stri
 }
 
 /**
- * Applies pending migrations. Serialised by an advisory lock held on a second
- * connection, so concurrent starters do not race.
+ * Applies pending migrations, then (given the app role) that role's grants. Serialised by
+ * an advisory lock held on a second connection, so concurrent starters do not race.
  */
-export async function runMigrations(url: string): Promise<string[]> {
+export async function runMigrations(url: string, appRole?: string): Promise<string[]> {
   const ds = new DataSource(dataSourceOptions(url, 2, 'civilization-bank-migrate'));
   await ds.initialize();
   try {
@@ -25,6 +26,7 @@ export async function runMigrations(url: string): Promise<string[]> {
     try {
       await runner.query(`SELECT pg_advisory_lock(hashtext('civilization-bank:migrations'))`);
       const applied = await ds.runMigrations({ transaction: 'each' });
+      if (appRole) await grantAppRole(runner, appRole);
       return applied.map((m) => m.name);
     } finally {
       await runner.query(`SELECT pg_advisory_unlock(hashtext('civilization-bank:migrations'))`).catch(() => undefined);

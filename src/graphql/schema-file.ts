@@ -13,8 +13,7 @@ export function renderSchema(schema: GraphQLSchema): string {
 
 /** Builds the schema from the resolver classes alone (no database, no server). */
 export async function buildSchemaFromResolvers(): Promise<GraphQLSchema> {
-  const app = await NestFactory.create(GraphQLSchemaBuilderModule, { logger: false });
-  await app.init();
+  const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, { logger: false });
   try {
     return await app.get(GraphQLSchemaFactory).create(resolvers, { scalarsMap: SCALARS_MAP });
   } finally {

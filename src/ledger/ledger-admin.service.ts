@@ -11,6 +11,12 @@ import { LedgerSealService } from './ledger-seal.service';
 import { AccountRow, LedgerLineRow, LedgerService, ReconciliationReport } from './ledger.service';
 import { AccountKind, EntryKind, PostedEntry } from './ledger.types';
 
+/** Entries booked by a business flow, by reference type, and where to correct them instead. */
+const FLOW_OWNED: Record<string, string> = {
+  COURSE: '该笔记账是课程报名扣分，不能单独冲正：请由居民取消报名（cancelEnrolment），或由分行取消课程（cancelCourse）退还积分',
+  ACTIVITY: '该笔记账是活动出勤奖励，不能单独冲正：如需更正，请做积分调整（postAdjustment）并写明原因',
+};
+
 /**
  * What people do with the ledger directly, with access checks: look at accounts and
  * histories, correct mistakes (adjustments, reversals), and prove the books balance.
@@ -26,8 +32,7 @@ export class LedgerAdminService {
 
   /** An account's history, newest first. */
   async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
-    const after = decodeCursor(page.after, ['string']);
-    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效');
+    const after = decodeCursor(page.after, ['serial']);
     const rows = await this.tx.run((m) => this.ledger.history(m, accountId, page.first + 1, after?.[0] as string | undefined));
     // LedgerLine.id is the posting id (the row calls it postingId).
     return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
@@ -91,9 +96,16 @@ export class LedgerAdminService {
 
   async reverseEntry(actor: Principal, input: ReverseEntryInput): Promise<PostedEntry> {
     return this.tx.run(async (m) => {
-      const townshipId = await this.ledger.entryTownship(m, input.entryId);
-      if (!townshipId) throw notFound('该笔记账');
+      const entry = await this.ledger.entry(m, input.entryId);
+      if (!entry) throw notFound('该笔记账');
+      const { townshipId } = entry;
       requireCapability(actor, Capability.ADMINISTER, { townshipId });
+      // A charge or a reward belongs to its enrolment or attendance: reversed alone it would
+      // leave the record saying otherwise (an enrolled seat with its charge refunded, and
+      // cancelEnrolment/cancelCourse failing ALREADY_REVERSED). Their own flows refund them.
+      if (entry.kind !== EntryKind.REVERSAL && entry.reference?.type && FLOW_OWNED[entry.reference.type]) {
+        throw new DomainError('ENTRY_BELONGS_TO_RECORD', FLOW_OWNED[entry.reference.type], { referenceType: entry.reference.type });
+      }
       const posted = await this.ledger.reverse(m, { townshipId, entryId: input.entryId, reason: input.reason, createdBy: actor.personId });
       if (posted.created) {
         await this.audit.record(m, {

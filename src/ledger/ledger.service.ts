@@ -165,17 +165,18 @@ export class LedgerService {
       throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
     }
     if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
+    // An advisory lock keyed on the entry serialises reversals of one entry: a racing second
+    // reversal waits, then finds the first by its key (same content: the same reversal back)
+    // instead of failing on the UNIQUE (reverses_entry_id) index. A row lock would need
+    // UPDATE on journal_entry, which the app role does not have (README, "Database roles").
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('reversal:' || $1::text || ':' || $2::text, 0))`, [
+      request.townshipId,
+      request.entryId,
+    ]);
     const [original] = await manager.query(
-      // The row lock serialises reversals of one entry: a racing second reversal waits,
-      // then finds the first by its key (same content: the same reversal back) instead of
-      // failing on the UNIQUE (reverses_entry_id) index. It blocks nothing else: entries are
-      // never updated, and foreign keys to the entry only take KEY SHARE locks.
       `SELECT id, kind, reference_type AS "referenceType", reference_id AS "referenceId"
-       FROM journal_entry WHERE id = $1 AND township_id = $2 FOR NO KEY UPDATE`,
-      [
-        request.entryId,
-        request.townshipId,
-      ],
+       FROM journal_entry WHERE id = $1 AND township_id = $2`,
+      [request.entryId, request.townshipId],
     );
     if (!original) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     if (original.kind === EntryKind.REVERSAL) throw new DomainError('NOT_REVERSIBLE');
@@ -201,6 +202,25 @@ export class LedgerService {
       // The natural key already reversed this entry, with another reason.
       if (error instanceof DomainError && error.code === 'IDEMPOTENCY_CONFLICT') throw new DomainError('ALREADY_REVERSED');
       throw error;
+    }
+  }
+
+  /**
+   * Reverses an entry, or returns the reversal it already has, whatever its reason: for
+   * flows that must end refunded (a cancelled enrolment) even if someone reversed the
+   * charge before (reversals outside the flows are refused since issue 9; older ones exist).
+   */
+  async ensureReversed(manager: EntityManager, request: ReverseEntryRequest): Promise<PostedEntry> {
+    try {
+      return await this.reverse(manager, request);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'ALREADY_REVERSED')) throw error;
+      const [existing] = await manager.query(
+        `SELECT id::text, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period FROM journal_entry
+         WHERE reverses_entry_id = $1 AND township_id = $2`,
+        [request.entryId, request.townshipId],
+      );
+      return { ...existing, created: false };
     }
   }
 
@@ -298,11 +318,14 @@ export class LedgerService {
     return row?.id;
   }
 
-  /** The township an entry belongs to, for access checks. */
-  async entryTownship(manager: EntityManager, entryId: string): Promise<string | undefined> {
+  /** An entry's township (for access checks), kind and the business record it is for. */
+  async entry(manager: EntityManager, entryId: string): Promise<{ townshipId: string; kind: EntryKind; reference: EntryReference | null } | undefined> {
     if (!/^\d{1,18}$/.test(entryId)) return undefined;
-    const [row] = await manager.query(`SELECT township_id AS "townshipId" FROM journal_entry WHERE id = $1`, [entryId]);
-    return row?.townshipId;
+    const [row] = await manager.query(
+      `SELECT township_id AS "townshipId", kind, reference_type AS "type", reference_id AS "id" FROM journal_entry WHERE id = $1`,
+      [entryId],
+    );
+    return row && { townshipId: row.townshipId, kind: row.kind, reference: row.type ? { type: row.type, id: row.id } : null };
   }
 
   // ---- proof ----------------------------------------------------------------

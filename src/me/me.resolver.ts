@@ -2,9 +2,7 @@ import { Args, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphq
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { DomainError } from '../common/errors/domain.error';
 import { decodeCursor, PageArgs, toPage } from '../common/pagination/connection';
-import { isMonth } from '../common/time/shanghai-month';
 import { PassbookEntryConnection, PassbookMonth, PassbookMonthConnection } from '../ledger/dto/ledger-passbook.models';
 import { LedgerLineConnection } from '../ledger/dto/ledger.models';
 import { LedgerAdminService } from '../ledger/ledger-admin.service';
@@ -61,10 +59,9 @@ export class MeResolver {
   })
   async passbook(@Parent() me: Me, @Args() page: PageArgs) {
     if (!me.resident) return null;
-    const after = decodeCursor(page.after, ['string']);
-    if (after && !isMonth(after[0])) throw new DomainError('BAD_USER_INPUT', '分页游标无效', { field: 'after' });
+    const after = decodeCursor(page.after, ['month']);
     const account = await this.ledger.residentAccount(this.dataSource.manager, me.resident.residentId);
-    const rows = await this.passbooks.months(this.dataSource.manager, account.id, page.first + 1, after?.[0] as string | undefined);
+    const rows = await this.passbooks.months(this.dataSource.manager, account.id, page.first + 1, after?.[0]);
     return toPage(rows, page.first, (r) => ({ ...r, sealed: r.seal !== null }), (r) => [r.month]);
   }
 }
@@ -79,9 +76,8 @@ export class PassbookMonthResolver {
 
   @ResolveField(() => PassbookEntryConnection)
   async entries(@Parent() month: PassbookMonthRow, @Args() page: PageArgs) {
-    const after = decodeCursor(page.after, ['string']);
-    if (after && !/^\d{1,18}$/.test(String(after[0]))) throw new DomainError('BAD_USER_INPUT', '分页游标无效', { field: 'after' });
-    const rows = await this.passbooks.entries(this.dataSource.manager, month, page.first + 1, after?.[0] as string | undefined);
+    const after = decodeCursor(page.after, ['serial']);
+    const rows = await this.passbooks.entries(this.dataSource.manager, month, page.first + 1, after?.[0]);
     return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
   }
 }

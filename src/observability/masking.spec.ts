@@ -1,4 +1,4 @@
-import { maskSensitive, maskText } from './masking';
+import { maskSensitive, maskText, maskUrl } from './masking';
 
 describe('log masking', () => {
   it('masks mainland mobile numbers inside text, keeping 3 + 4 digits', () => {
@@ -23,5 +23,15 @@ describe('log masking', () => {
     const masked = maskSensitive({ headers: { authorization: 'Bearer abc' }, err: new Error('mobile 13700001234 taken') }) as any;
     expect(masked.headers.authorization).toBe('[redacted]');
     expect(masked.err.message).toBe('mobile 137****1234 taken');
+  });
+
+  it.each([
+    ['/?code=061abcDEF&state=x7f', '/?code=[redacted]&state=[redacted]'],
+    ['/r/checkin?activity=4b1f&code=123456', '/r/checkin?activity=4b1f&code=[redacted]'],
+    ['/admin/queues?token=eyJhbGciOi.x.y', '/admin/queues?token=[redacted]'],
+    ['/m/residents?q=13912345678', '/m/residents?q=139****5678'],
+    ['/r/home', '/r/home'],
+  ])('keeps codes and tokens out of logged URLs: %s', (url, logged) => {
+    expect(maskUrl(url)).toBe(logged);
   });
 });

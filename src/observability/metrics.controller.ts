@@ -1,4 +1,5 @@
-import { Controller, Get, Header, Headers, UnauthorizedException } from '@nestjs/common';
+import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
@@ -15,10 +16,11 @@ export class MetricsController {
 
   @Public()
   @Get()
-  @Header('Content-Type', metricsRegistry.contentType)
-  metrics(@Headers('authorization') authorization?: string): Promise<string> {
+  metrics(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const token = this.config.METRICS_TOKEN;
     if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) throw new UnauthorizedException();
+    // Only on success: a refusal is Nest's JSON error.
+    reply.type(metricsRegistry.contentType);
     return metricsRegistry.metrics();
   }
 }

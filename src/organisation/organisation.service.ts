@@ -59,7 +59,7 @@ export class OrganisationService {
       ]);
       const [{ id: townshipId }] = await m.query(`SELECT id FROM township WHERE code = $1`, [input.townshipCode]);
       await this.ledger.openTownshipAccounts(m, townshipId);
-      const adminPersonId = await this.upsertPerson(m, { name: input.adminName, mobile: input.adminMobile });
+      const adminPersonId = await this.upsertPerson(m, townshipId, { name: input.adminName, mobile: input.adminMobile });
       await this.grant(m, adminPersonId, Role.TOWNSHIP_ADMIN, townshipId, null, null);
       return { townshipId, adminPersonId };
     });
@@ -83,7 +83,7 @@ export class OrganisationService {
 
   async branches(actor: Principal, townshipId: string, page: PageArgs): Promise<Page<Branch>> {
     requireCapability(actor, Capability.READ, { townshipId });
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['text', 'uuid']);
     const rows = await this.tx.run((m) =>
       m
         .createQueryBuilder(Branch, 'b')
@@ -104,7 +104,7 @@ export class OrganisationService {
 
   async branchResidents(actor: Principal, branchId: string, page: PageArgs, text?: string): Promise<Page<ResidentSummary>> {
     await this.requireOnBranch(actor, Capability.MANAGE, branchId);
-    const after = decodeCursor(page.after, ['string', 'string']);
+    const after = decodeCursor(page.after, ['text', 'uuid']);
     const rows: ResidentSummary[] = await this.tx.run((m) =>
       m.query(
         `${SELECT_RESIDENT_SUMMARY}
@@ -165,7 +165,7 @@ export class OrganisationService {
     const scope = await this.scopeOfBranch(input.branchId);
     requireCapability(actor, Capability.ADMINISTER, scope);
     return this.tx.run(async (m) => {
-      const personId = await this.upsertPerson(m, input);
+      const personId = await this.upsertPerson(m, scope.townshipId, input);
       await this.grant(m, personId, Role.BRANCH_MANAGER, scope.townshipId, input.branchId, actor.personId);
       return this.staff(m, personId, Role.BRANCH_MANAGER);
     });
@@ -174,7 +174,7 @@ export class OrganisationService {
   async appointTownshipAdmin(actor: Principal, input: AppointTownshipAdminInput): Promise<Staff> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
     return this.tx.run(async (m) => {
-      const personId = await this.upsertPerson(m, input);
+      const personId = await this.upsertPerson(m, input.townshipId, input);
       await this.grant(m, personId, Role.TOWNSHIP_ADMIN, input.townshipId, null, actor.personId);
       return this.staff(m, personId, Role.TOWNSHIP_ADMIN);
     });
@@ -195,12 +195,14 @@ export class OrganisationService {
 
   /**
    * Registers a resident of a branch and opens their points account. Registering the
-   * same mobile in the same branch again returns the existing resident.
+   * same mobile in the same branch again returns the existing resident; in another branch
+   * of the township it is MOBILE_TAKEN. Other townships' records of the number are never
+   * read: they neither block this one nor show through it.
    */
   async registerResident(actor: Principal, input: RegisterResidentInput): Promise<ResidentSummary> {
     const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.branchId);
     return this.tx.run(async (m) => {
-      const personId = await this.upsertPerson(m, input);
+      const personId = await this.upsertPerson(m, scope.townshipId, input);
       const [inserted] = await m.query(
         `INSERT INTO resident (person_id, township_id, branch_id, registered_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (person_id) DO NOTHING RETURNING id`,
@@ -231,14 +233,15 @@ export class OrganisationService {
     return scope;
   }
 
-  /** Finds a person by mobile or creates them; an existing person keeps their recorded name. */
-  private async upsertPerson(m: EntityManager, input: PersonInput): Promise<string> {
-    const [created] = await m.query(`INSERT INTO person (name, mobile) VALUES ($1, $2) ON CONFLICT (mobile) DO NOTHING RETURNING id`, [
-      input.name,
-      input.mobile,
-    ]);
+  /** Finds the township's person with this mobile or creates them; an existing person keeps their recorded name. */
+  private async upsertPerson(m: EntityManager, townshipId: string, input: PersonInput): Promise<string> {
+    const [created] = await m.query(
+      `INSERT INTO person (township_id, name, mobile) VALUES ($1, $2, $3)
+       ON CONFLICT ON CONSTRAINT person_township_mobile_key DO NOTHING RETURNING id`,
+      [townshipId, input.name, input.mobile],
+    );
     if (created) return created.id;
-    const [existing] = await m.query(`SELECT id FROM person WHERE mobile = $1`, [input.mobile]);
+    const [existing] = await m.query(`SELECT id FROM person WHERE township_id = $1 AND mobile = $2`, [townshipId, input.mobile]);
     return existing.id;
   }
 

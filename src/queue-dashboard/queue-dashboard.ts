@@ -1,29 +1,33 @@
-import { INestApplication } from '@nestjs/common';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PrincipalLoader } from '../auth/principal.loader';
 import { TokenService } from '../auth/token.service';
 import { JobQueues } from '../jobs/job-queues';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 const COOKIE = 'cb_queues_token';
+/** POST here with `Authorization: Bearer <admin token>` to get the dashboard's cookie. */
+export const SESSION_PATH = '/session';
 
 /**
  * Bull Board at /admin/queues, for township admins only, read-only: it shows every
  * township's jobs (their data is township ids and months, no personal data), so no one
  * may retry or delete from it; settlement is re-run through the API instead.
  *
- * A browser cannot send a bearer header for page loads: open
- * `/admin/queues?token=<access token>` once; the token moves into an HttpOnly cookie
- * scoped to the dashboard's path. `Authorization: Bearer` works as well.
+ * A browser cannot send a bearer header for page loads, and a token must never travel in
+ * a URL (browser history, proxy logs, Referer). So the app, holding the admin's token,
+ * POSTs it once to `/admin/queues/session` as `Authorization: Bearer`; the answer sets
+ * an HttpOnly, SameSite=Strict cookie scoped to the dashboard's path, and the browser
+ * then opens `/admin/queues`. `Authorization: Bearer` works on every request as well.
  */
-export function mountQueueDashboard(app: INestApplication): void {
+export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
   const queues = app.get(JobQueues);
   const tokens = app.get(TokenService);
   const principals = app.get(PrincipalLoader);
-  const serverAdapter = new ExpressAdapter();
+  const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
     queues: [queues.themes, queues.settlement].map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
@@ -31,26 +35,19 @@ export function mountQueueDashboard(app: INestApplication): void {
     options: { uiConfig: { boardTitle: '文明银行 任务队列' } },
   });
 
-  const onlyTownshipAdmins = async (req: IncomingMessage & { query?: Record<string, unknown> }, res: ServerResponse, next: () => void) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const fromQuery = url.searchParams.get('token');
-    const token = fromQuery ?? bearer(req.headers.authorization) ?? cookie(req.headers.cookie, COOKIE);
+  const opensSession = (request: FastifyRequest) => request.method === 'POST' && request.url === QUEUE_DASHBOARD_PATH + SESSION_PATH;
+  const onlyTownshipAdmins = async (request: FastifyRequest, reply: FastifyReply) => {
+    // A session is opened by the bearer header only: a cookie cannot renew itself.
+    const token = opensSession(request)
+      ? bearer(request.headers.authorization)
+      : (bearer(request.headers.authorization) ?? cookie(request.headers.cookie, COOKIE));
     const principal = await verify(token);
     if (!principal?.adminOf.length) {
-      res.writeHead(principal ? 403 : 401, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(principal ? '仅镇（总行）管理员可以查看任务队列' : '请先登录：在地址后加上 ?token=<登录凭证>');
-      return;
+      return reply
+        .code(principal ? 403 : 401)
+        .type('text/plain; charset=utf-8')
+        .send(principal ? '仅镇（总行）管理员可以查看任务队列' : '请先登录：在文明银行应用的“我的”页面打开任务队列');
     }
-    if (fromQuery) {
-      url.searchParams.delete('token');
-      res.writeHead(303, {
-        'set-cookie': `${COOKIE}=${token}; Path=${QUEUE_DASHBOARD_PATH}; HttpOnly; SameSite=Strict; Max-Age=3600`,
-        location: `${QUEUE_DASHBOARD_PATH}${url.pathname === '/' ? '' : url.pathname}${url.search}`,
-      });
-      res.end();
-      return;
-    }
-    next();
   };
   const verify = async (token: string | undefined) => {
     if (!token) return undefined;
@@ -60,7 +57,23 @@ export function mountQueueDashboard(app: INestApplication): void {
       return undefined;
     }
   };
-  app.use(QUEUE_DASHBOARD_PATH, onlyTownshipAdmins, serverAdapter.getRouter());
+  // The gate is a hook of the dashboard's own plugin scope: it runs before every route
+  // Bull Board registers under the path, and nowhere else.
+  await app.register(
+    async (scope: FastifyInstance) => {
+      scope.addHook('onRequest', onlyTownshipAdmins);
+      // Reached only with an admin's bearer token (the gate): the cookie carries it from now on.
+      scope.post(SESSION_PATH, async (request, reply) =>
+        reply
+          .code(204)
+          .header('set-cookie', `${COOKIE}=${bearer(request.headers.authorization)}; Path=${QUEUE_DASHBOARD_PATH}; HttpOnly; SameSite=Strict; Max-Age=3600`)
+          .header('cache-control', 'no-store')
+          .send(),
+      );
+      await scope.register(serverAdapter.registerPlugin());
+    },
+    { prefix: QUEUE_DASHBOARD_PATH },
+  );
 }
 
 function bearer(header: string | undefined): string | undefined {

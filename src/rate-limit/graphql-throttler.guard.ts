@@ -8,16 +8,18 @@ import { Principal } from '../auth/principal';
 import { DomainError } from '../common/errors/domain.error';
 
 /** Mutations that exchange WeChat credentials: limited per client address, before anyone is known. */
-export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat']);
+export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat', 'loginWithWechatWeb', 'bindWechatWeb']);
 
 const PUBLIC_PAGE = 'cb:publicPage';
 /** Marks an HTTP route anyone may call without logging in (the public statements): limited per client address. */
 export const PublicPage = () => SetMetadata(PUBLIC_PAGE, true);
 
 /**
- * Two limits on writes, nothing on GraphQL reads (they are bounded by the query limits):
+ * Four limits. Three on GraphQL, each counted per root field of an operation:
  * - `login`: WeChat login and binding, per client IP address;
  * - `mutation`: every other mutation, per signed-in person (per IP when anonymous);
+ * - `read`: root query fields, per signed-in person (per IP when anonymous): the query
+ *   limits bound one request, this bounds how many a person sends;
  * and one on the public pages (`@PublicPage()` routes), which need no login:
  * - `public`: per client IP address.
  * Counted per limit, not per operation, so spreading calls over several mutations does
@@ -28,7 +30,9 @@ export const PublicPage = () => SetMetadata(PUBLIC_PAGE, true);
 export class GraphqlThrottlerGuard extends ThrottlerGuard {
   protected override getRequestResponse(context: ExecutionContext) {
     const req = requestOf(context) as Record<string, any>;
-    return { req, res: req.res ?? { header: () => undefined } };
+    // The reply gets the X-RateLimit-* headers.
+    const res = context.getType<string>() === 'graphql' ? GqlExecutionContext.create(context).getContext().reply : context.switchToHttp().getResponse();
+    return { req, res: res ?? { header: () => undefined } };
   }
 
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
@@ -39,10 +43,10 @@ export class GraphqlThrottlerGuard extends ThrottlerGuard {
     }
     if (request.context.getType<string>() !== 'graphql' || isPublic) return true;
     const info = GqlExecutionContext.create(request.context).getInfo<GraphQLResolveInfo>();
+    if (info.parentType.name === 'Query') return request.throttler.name === 'read' ? super.handleRequest(request) : true;
     if (info.parentType.name !== 'Mutation' || info.fieldName === 'devLogin') return true;
-    const isLogin = LOGIN_MUTATIONS.has(info.fieldName);
-    if (isLogin !== (request.throttler.name === 'login')) return true;
-    return super.handleRequest(request);
+    const limit = LOGIN_MUTATIONS.has(info.fieldName) ? 'login' : 'mutation';
+    return request.throttler.name === limit ? super.handleRequest(request) : true;
   }
 
   protected override async getTracker(req: Record<string, any>): Promise<string> {

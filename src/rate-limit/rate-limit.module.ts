@@ -23,6 +23,7 @@ export class RateLimitModule {
           throttlers: [
             { name: 'login', ttl: MINUTE_MS, limit: config.RATE_LIMIT_LOGINS_PER_MINUTE },
             { name: 'mutation', ttl: MINUTE_MS, limit: config.RATE_LIMIT_MUTATIONS_PER_MINUTE },
+            { name: 'read', ttl: MINUTE_MS, limit: config.RATE_LIMIT_READS_PER_MINUTE },
             { name: 'public', ttl: MINUTE_MS, limit: config.RATE_LIMIT_PUBLIC_PER_MINUTE },
           ],
           storage,

@@ -22,7 +22,10 @@ export class PublicPageErrorFilter implements ExceptionFilter {
 
   catch(error: DomainError, host: ArgumentsHost) {
     const status = STATUS[error.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
-    this.adapter.httpAdapter.reply(host.switchToHttp().getResponse(), { code: error.code, message: error.message }, status);
+    const reply = host.switchToHttp().getResponse();
+    // The page's route has already set text/html (Nest sets @Header before the handler runs).
+    this.adapter.httpAdapter.setHeader(reply, 'Content-Type', 'application/json; charset=utf-8');
+    this.adapter.httpAdapter.reply(reply, { code: error.code, message: error.message }, status);
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { maskName } from '../common/privacy/mask-name';
-import { addMonths, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, assertMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { GENESIS_SEAL } from '../ledger/ledger-seal';
 import { LedgerSealService, StoredSeal } from '../ledger/ledger-seal.service';
 
@@ -41,7 +41,7 @@ export class PublicStatementService {
 
   async statement(branchId: string, month: string): Promise<PublicStatement> {
     if (!UUID.test(branchId)) throw notFound('该村（社区）');
-    if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', '输入有误：月份格式须为YYYY-MM', { field: 'month' });
+    assertMonth(month);
     const m = this.dataSource.manager;
     const [head] = await m.query(
       `SELECT b.name AS branch, t.name AS township, b.township_id AS "townshipId", s.status, s.finished_at AS "settledAt",

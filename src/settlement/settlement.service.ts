@@ -4,7 +4,7 @@ import { Capability, requireCapability, requireResident } from '../auth/access-p
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
-import { addMonths, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, assertMonth, hasEnded, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from '../jobs/job.constants';
@@ -337,9 +337,6 @@ export class SettlementService {
   }
 }
 
-function assertMonth(month: string): void {
-  if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', '输入有误：月份格式须为YYYY-MM', { field: 'month' });
-}
 
 function csvCell(value: unknown): string {
   const s = String(value);

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { assertMonth, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { PublishTownshipData, publishTownshipJobId, ThemeJob } from '../jobs/job.constants';
@@ -245,7 +245,13 @@ export class ThemeService {
               (SELECT count(*) FROM theme_publication WHERE township_id = $1 AND month = $2)::int AS published`,
       [townshipId, monthToPeriodDate(month)],
     );
-    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published };
+    const branches = await m.query(
+      `SELECT b.id AS "branchId", b.name AS "branchName", p.published_at AS "publishedAt"
+       FROM branch b LEFT JOIN theme_publication p ON p.branch_id = b.id AND p.month = $2
+       WHERE b.township_id = $1 ORDER BY b.name, b.id`,
+      [townshipId, monthToPeriodDate(month)],
+    );
+    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published, branches };
   }
 
   /** Township themes are the admins'; a branch's own themes its managers' (and the admins'). */
@@ -273,6 +279,3 @@ export class ThemeService {
   }
 }
 
-function assertMonth(month: string): void {
-  if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', '输入有误：月份格式须为YYYY-MM', { field: 'month' });
-}

@@ -205,6 +205,36 @@ describe('activities', () => {
     expect(errorCode(await t.gql(CODE, { a: activityId }, manager))).toBe('CHECKIN_NOT_OPEN');
   });
 
+  it('check-in lock survives cancelling and signing up again, however often', async () => {
+    // Check-in opens 15 minutes before the start and sign-up may stay open until it: the
+    // window in which a resident could cancel and sign up again for ten more guesses.
+    const start = Date.now() + 2 * HOUR;
+    const activityId = await createActivity(t, w.managerTokens[0], branch(0), {
+      startsAt: new Date(start).toISOString(),
+      signupDeadline: new Date(start).toISOString(),
+      capacity: 5,
+    });
+    const guesser = resident(0, 4);
+    const cancel = `mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`;
+    ok(await t.gql(SIGN_UP, { a: activityId }, guesser.token));
+    setNow(t, new Date(start - 10 * MINUTE));
+    const shown = ok(await t.gql(CODE, { a: activityId }, w.managerTokens[0])).activityCheckinCode.code;
+    const wrong = shown === '000000' ? '000001' : '000000';
+    for (let i = 0; i < 10; i++) expect(errorCode(await t.gql(CHECK_IN, { a: activityId, c: wrong }, guesser.token))).toBe('CHECKIN_CODE_INVALID');
+    for (let round = 0; round < 3; round++) {
+      expect(errorCode(await t.gql(CHECK_IN, { a: activityId, c: wrong }, guesser.token))).toBe('CHECKIN_LOCKED');
+      ok(await t.gql(cancel, { a: activityId }, guesser.token));
+      ok(await t.gql(SIGN_UP, { a: activityId }, guesser.token));
+    }
+    // Even the right code is refused now: the manager marks them instead.
+    expect(errorCode(await t.gql(CHECK_IN, { a: activityId, c: shown }, guesser.token))).toBe('CHECKIN_LOCKED');
+    const [{ failures }] = await t.db.dataSource.query(
+      `SELECT checkin_failures AS failures FROM activity_signup WHERE activity_id = $1 AND resident_id = $2`,
+      [activityId, guesser.id],
+    );
+    expect(failures).toBe(10);
+  });
+
   it('bulk attendance and completion: mints once per attendee even when two managers complete at once', async () => {
     const start = Date.now() + 2 * HOUR;
     const activityId = await createActivity(t, w.managerTokens[1], branch(1), { capacity: 4, rewardPoints: 3, title: '文明交通引导志愿服务' });

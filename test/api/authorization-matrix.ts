@@ -56,6 +56,11 @@ export const TABLE: Record<string, string> = {
   devLogin:                'OK   OK    OK    OK    OK    OK   OK    OK    OK',
   loginWithWechat:         'WECHAT_UNAVAILABLE',
   bindWechat:              'BINDING_EXPIRED',
+  chooseTownship:          'BINDING_EXPIRED',
+  loginOptions:            'OK',
+  loginWithWechatWeb:      'WECHAT_UNAVAILABLE',
+  bindWechatWeb:           'BINDING_EXPIRED',
+  issueBindingCode:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
   // ---- activities: the township reads, the branch manages, residents act for themselves
   activities:              'UN   OK    OK    OK    OK    OK   NO    NO    NO',
   activity:                'UN   OK    OK    OK    OK    OK   NO    NO    NO',
@@ -292,6 +297,25 @@ export const OPERATIONS: Record<string, Operation> = {
   bindWechat: {
     query: `mutation($bindingToken: String!, $phoneCode: String!) { bindWechat(bindingToken: $bindingToken, phoneCode: $phoneCode) { status } }`,
     variables: () => ({ bindingToken: 'forged', phoneCode: 'phone-code' }),
+  },
+  chooseTownship: {
+    query: `mutation($bindingToken: String!, $townshipId: ID!) { chooseTownship(bindingToken: $bindingToken, townshipId: $townshipId) { status } }`,
+    variables: (w) => ({ bindingToken: 'forged', townshipId: w.townshipA }),
+  },
+  loginOptions: {
+    query: `{ loginOptions { devLogin wechatWebAppId } }`,
+    variables: () => ({}),
+    check: (d) => expect(d.loginOptions).toEqual({ devLogin: true, wechatWebAppId: null }),
+  },
+  loginWithWechatWeb: { query: `mutation($code: String!) { loginWithWechatWeb(code: $code) { status } }`, variables: () => ({ code: 'web-code' }) },
+  bindWechatWeb: {
+    query: `mutation($bindingToken: String!, $mobile: String!, $bindingCode: String!) { bindWechatWeb(bindingToken: $bindingToken, mobile: $mobile, bindingCode: $bindingCode) { status } }`,
+    variables: (w) => ({ bindingToken: 'forged', mobile: w.residentA1.mobile, bindingCode: '123456' }),
+  },
+  issueBindingCode: {
+    query: `mutation($residentId: ID!) { issueBindingCode(residentId: $residentId) { code expiresAt } }`,
+    variables: (w) => ({ residentId: w.residentA1.id }),
+    check: (d) => expect(d.issueBindingCode.code).toMatch(/^\d{6}$/),
   },
 
   // ---- activities
@@ -645,8 +669,9 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
   const thisMonth = monthOf(now);
   const lastMonth = addMonths(thisMonth, -1);
   const [{ id: issuanceA1 }] = await t.db.dataSource.query(`SELECT id FROM account WHERE branch_id = $1 AND kind = 'BRANCH_ISSUANCE'`, [branchA1]);
+  // Booked into last month: only the owner role may date an entry.
   const sealedEntryA1 = (
-    await t.db.dataSource.transaction((m) =>
+    await (await t.db.asOwner()).transaction((m) =>
       new LedgerService().post(m, {
         townshipId: townshipA,
         idempotencyKey: 'last-month-volunteering',

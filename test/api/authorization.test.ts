@@ -82,16 +82,26 @@ describe('authorization across branches and townships', () => {
       `SELECT p.mobile FROM person p JOIN resident r ON r.person_id = p.id WHERE r.branch_id = $1 LIMIT 1`,
       [w.branchA2],
     );
-    const [{ mobile: otherTownship }] = await t.db.dataSource.query(
-      `SELECT p.mobile FROM person p JOIN resident r ON r.person_id = p.id WHERE r.township_id <> $1 LIMIT 1`,
+    const [other] = await t.db.dataSource.query(
+      `SELECT p.id, p.name, p.mobile, r.id AS "residentId", r.branch_id AS "branchId" FROM person p JOIN resident r ON r.person_id = p.id
+       WHERE r.township_id <> $1 LIMIT 1`,
       [w.townshipA],
     );
+    // Another branch of the same township: the same person, refused.
     const before = await dbFingerprint(t.db.dataSource);
-    for (const mobile of [otherBranch, otherTownship]) {
-      const res = await as('mgrA1', OPERATIONS.registerResident.query, { input: { branchId: w.branchA1, name: '居民', mobile } });
-      expect(errorCode(res)).toBe('MOBILE_TAKEN');
-    }
+    const res = await as('mgrA1', OPERATIONS.registerResident.query, { input: { branchId: w.branchA1, name: '居民', mobile: otherBranch } });
+    expect(errorCode(res)).toBe('MOBILE_TAKEN');
     expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+    // Another township's resident: township A's own new record of the number; theirs is untouched.
+    const registered = await as('mgrA1', `mutation($input: RegisterResidentInput!) { registerResident(input: $input) { personId name branchId } }`, {
+      input: { branchId: w.branchA1, name: '甲镇居民', mobile: other.mobile },
+    });
+    expect(registered.data.registerResident).toMatchObject({ name: '甲镇居民', branchId: w.branchA1 });
+    expect(registered.data.registerResident.personId).not.toBe(other.id);
+    const [after] = await t.db.dataSource.query(`SELECT p.name, r.branch_id AS "branchId" FROM person p JOIN resident r ON r.person_id = p.id WHERE r.id = $1`, [
+      other.residentId,
+    ]);
+    expect(after).toEqual({ name: other.name, branchId: other.branchId });
   });
 
   it('shows residents who runs their branch with the mobile masked, and its managers in full', async () => {

@@ -3,8 +3,14 @@ import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { AppConfig, ConfigError, loadConfig } from '../../src/config/app-config';
 
-const SECRET = 'a-production-secret-of-at-least-32-chars';
-const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://cb@db.example:5432/cb' };
+import { randomBytes } from 'node:crypto';
+import { DEVELOPMENT_JWT_SECRET } from '../../src/config/app-config';
+
+const SECRET = randomBytes(32).toString('base64');
+const METRICS_TOKEN = 'metrics-token-0123456789';
+const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://cb@db.example:5432/cb', METRICS_TOKEN };
+/** Development, for the checks that are not about production. */
+const DEV = { NODE_ENV: 'development' };
 
 /** The message loadConfig stops the service with, or undefined when it accepts `env`. */
 function refusal(env: Record<string, string>): string | undefined {
@@ -57,18 +63,68 @@ describe('configuration', () => {
     ['a JWT_SECRET that is too short', { JWT_SECRET: 'short' }, /^ {2}- JWT_SECRET: /m],
     ['a JWT_TTL_SECONDS below a minute', { JWT_TTL_SECONDS: '10' }, /^ {2}- JWT_TTL_SECONDS: /m],
     ['a JWT_TTL_SECONDS that is not a number', { JWT_TTL_SECONDS: '12h' }, /^ {2}- JWT_TTL_SECONDS: /m],
+    ['a web app id without its secret', { WECHAT_WEB_APPID: 'wx-web' }, /^ {2}- WECHAT_WEB_APPID \/ WECHAT_WEB_SECRET: set both or neither$/m],
+    ['a web secret without its app id', { WECHAT_WEB_SECRET: 'secret' }, /^ {2}- WECHAT_WEB_APPID \/ WECHAT_WEB_SECRET: set both or neither$/m],
     ['a WECHAT_API_BASE_URL that is not http(s)', { WECHAT_API_BASE_URL: 'ftp://api.weixin.qq.com' }, /^ {2}- WECHAT_API_BASE_URL: /m],
     ['a WECHAT_API_BASE_URL that is no URL', { WECHAT_API_BASE_URL: 'api.weixin.qq.com' }, /^ {2}- WECHAT_API_BASE_URL: /m],
     ['WECHAT_APPID without WECHAT_SECRET', { WECHAT_APPID: 'wx123' }, /WECHAT_APPID \/ WECHAT_SECRET: set both or neither/],
     ['WECHAT_SECRET without WECHAT_APPID', { WECHAT_SECRET: 'secret' }, /WECHAT_APPID \/ WECHAT_SECRET: set both or neither/],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /^ {2}- LOG_LEVEL: /m],
   ])('refuses %s, naming the variable', (_, env, message) => {
-    expect(refusal(env)).toMatch(message);
+    expect(refusal({ ...DEV, ...env })).toMatch(message);
+  });
+
+  it('treats an unset NODE_ENV as production: no development secret, no development login', () => {
+    const message = refusal({ DATABASE_URL: PRODUCTION.DATABASE_URL, DEV_LOGIN_ENABLED: 'true' })!;
+    expect(message).toMatch(/^ {2}- JWT_SECRET: is required when NODE_ENV=production/m);
+    expect(message).toMatch(/^ {2}- DEV_LOGIN_ENABLED: must not be true/m);
+    const { NODE_ENV: _, ...unset } = PRODUCTION;
+    expect(loadConfig(unset).NODE_ENV).toBe('production');
+  });
+
+  it.each<[string, string]>([
+    ['the published development secret', DEVELOPMENT_JWT_SECRET],
+    ['the development secret with a suffix', `${DEVELOPMENT_JWT_SECRET}-2`],
+    ['one repeated character', 'x'.repeat(64)],
+    ['a repeated word', 'password'.repeat(8)],
+    ['a short alphabet', 'abab'.repeat(16)],
+    ['digits counting up', '0123456789'.repeat(4)],
+    ['a sentence', 'the-civilization-bank-secret-key'],
+    ['31 random bytes', randomBytes(31).toString('latin1').slice(0, 31)],
+  ])('refuses %s as the production JWT_SECRET, without echoing it', (_, secret) => {
+    const message = refusal({ ...PRODUCTION, JWT_SECRET: secret })!;
+    expect(message).toMatch(/^ {2}- JWT_SECRET: /m);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain(secret.slice(0, 12));
+  });
+
+  it('accepts 32 or more random bytes in base64 or hex, whatever their draw', () => {
+    for (let i = 0; i < 200; i++) {
+      expect(refusal({ ...PRODUCTION, JWT_SECRET: randomBytes(32 + (i % 16)).toString(i % 2 ? 'hex' : 'base64') })).toBeUndefined();
+    }
+  });
+
+  it('never echoes a secret or a connection string in a refusal', () => {
+    const values = {
+      JWT_SECRET: 'short-but-secret',
+      WECHAT_SECRET: '',
+      METRICS_TOKEN: 'tiny-token',
+      DATABASE_URL: 'mysql://admin:hunter2-password@db/cb',
+      REDIS_URL: 'http://:redis-password@redis:6379',
+    };
+    const message = refusal({ ...DEV, ...values })!;
+    for (const name of ['JWT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']) expect(message).toMatch(new RegExp(`^ {2}- ${name}: `, 'm'));
+    for (const secret of ['short-but-secret', 'tiny-token', 'hunter2', 'redis-password']) expect(message).not.toContain(secret);
+  });
+
+  it('refuses production without METRICS_TOKEN', () => {
+    const { METRICS_TOKEN: _, ...without } = PRODUCTION;
+    expect(refusal(without)).toContain('METRICS_TOKEN: is required when NODE_ENV=production');
   });
 
   it.each<[string, Record<string, string>, string]>([
-    ['JWT_SECRET', { NODE_ENV: 'production', DATABASE_URL: PRODUCTION.DATABASE_URL }, 'JWT_SECRET: is required when NODE_ENV=production'],
-    ['DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: SECRET }, 'DATABASE_URL: is required when NODE_ENV=production'],
+    ['JWT_SECRET', { NODE_ENV: 'production', DATABASE_URL: PRODUCTION.DATABASE_URL, METRICS_TOKEN }, 'JWT_SECRET: is required when NODE_ENV=production'],
+    ['DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: SECRET, METRICS_TOKEN }, 'DATABASE_URL: is required when NODE_ENV=production'],
   ])('refuses production without %s', (_, env, message) => {
     expect(refusal(env)).toContain(message);
     expect(refusal(PRODUCTION)).toBeUndefined();
@@ -84,7 +140,7 @@ describe('configuration', () => {
   });
 
   it('reads booleans written as true/false or 1/0', () => {
-    expect(loadConfig({ DEV_LOGIN_ENABLED: '1', WORKERS_IN_PROCESS: '0', RUN_MIGRATIONS: 'false' })).toMatchObject({
+    expect(loadConfig({ ...DEV, DEV_LOGIN_ENABLED: '1', WORKERS_IN_PROCESS: '0', RUN_MIGRATIONS: 'false' })).toMatchObject({
       DEV_LOGIN_ENABLED: true,
       WORKERS_IN_PROCESS: false,
       RUN_MIGRATIONS: false,
@@ -92,7 +148,7 @@ describe('configuration', () => {
   });
 
   it('applies migrations at start-up by default, except in production', () => {
-    expect(loadConfig({}).RUN_MIGRATIONS).toBe(true);
+    expect(loadConfig(DEV).RUN_MIGRATIONS).toBe(true);
     expect(loadConfig(PRODUCTION).RUN_MIGRATIONS).toBe(false);
     expect(loadConfig({ ...PRODUCTION, RUN_MIGRATIONS: 'true' }).RUN_MIGRATIONS).toBe(true);
   });
@@ -105,8 +161,11 @@ describe('configuration', () => {
     });
 
     it('states the defaults the service uses', () => {
-      const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+      // NODE_ENV's own default (production) is checked above: its other defaults need secrets.
+      const defaults = loadConfig(DEV) as unknown as Record<string, unknown>;
+      expect(table.get('NODE_ENV')).toBe('*(unset: production)*');
       for (const [name, documented] of table) {
+        if (name === 'NODE_ENV') continue;
         const unset = /^\*\(.*\)\*$/.test(documented);
         const literal = /^`([^`]*)`/.exec(documented)?.[1];
         expect({ name, documented: unset ? undefined : literal }).toEqual({
@@ -123,6 +182,7 @@ describe('configuration', () => {
         PORT: '4321',
         DATABASE_URL: 'postgres://cb@db.example:5432/cb',
         DATABASE_POOL_SIZE: '7',
+        DATABASE_APP_ROLE: 'cb_app',
         EMBEDDED_PG_DIR: '/tmp/cb-pg',
         EMBEDDED_PG_PORT: '54000',
         RUN_MIGRATIONS: 'false',
@@ -134,10 +194,18 @@ describe('configuration', () => {
         WECHAT_API_BASE_URL: 'http://127.0.0.1:9999',
         WECHAT_APPID: 'wx-appid',
         WECHAT_SECRET: 'wx-secret',
+        WECHAT_WEB_APPID: 'wx-web-appid',
+        WECHAT_WEB_SECRET: 'wx-web-secret',
+        WEB_DIST_DIR: '/srv/civilization-bank/web',
         DEV_LOGIN_ENABLED: 'true',
         LOG_LEVEL: 'debug',
         GRAPHQL_MAX_DEPTH: '7',
         GRAPHQL_MAX_COST: '900',
+        GRAPHQL_MAX_ALIASES: '9',
+        GRAPHQL_MAX_DIRECTIVES: '4',
+        GRAPHQL_MAX_TOKENS: '1500',
+        GRAPHQL_MAX_ROOT_FIELDS: '6',
+        RATE_LIMIT_READS_PER_MINUTE: '300',
         RATE_LIMIT_LOGINS_PER_MINUTE: '5',
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '30',
         RATE_LIMIT_PUBLIC_PER_MINUTE: '20',

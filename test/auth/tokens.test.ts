@@ -81,6 +81,8 @@ describe('access tokens', () => {
     ['not valid yet (nbf)', () => craftJwt({ typ: 'access', sub: adminId, nbf: nowSeconds() + 3600, exp: nowSeconds() + 7200 }, { secret: JWT_SECRET })],
     ['signed with another secret', () => craftJwt({ typ: 'access', sub: adminId, exp: nowSeconds() + 3600 }, { secret: 'not-the-service-secret-0123456789-xyz' })],
     ['a WeChat binding token', () => craftJwt({ typ: 'wechat-binding', sub: adminId, exp: nowSeconds() + 600 }, { secret: JWT_SECRET })],
+    ['without exp (valid forever to jsonwebtoken)', () => craftJwt({ typ: 'access', sub: adminId, iat: nowSeconds() }, { secret: JWT_SECRET })],
+    ['an exp that is not a number', () => craftJwt({ typ: 'access', sub: adminId, exp: 'never' }, { secret: JWT_SECRET })],
     ['a token with no kind', () => craftJwt({ sub: adminId, exp: nowSeconds() + 3600 }, { secret: JWT_SECRET })],
     ['a subject that is not a person id', () => craftJwt({ typ: 'access', sub: "' OR 1=1 --", exp: nowSeconds() + 3600 }, { secret: JWT_SECRET })],
     ['a person who does not exist', () => craftJwt({ typ: 'access', sub: randomUUID(), exp: nowSeconds() + 3600 }, { secret: JWT_SECRET })],
@@ -124,7 +126,7 @@ describe('access tokens', () => {
 
   it('stops accepting the token of a person whose record is gone', async () => {
     // A person created and signed in, then removed (as an operator might do by hand).
-    const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (name, mobile) VALUES ('临时', '13700000103') RETURNING id`);
+    const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (township_id, name, mobile) VALUES ($1, '临时', '13700000103') RETURNING id`, [townshipId]);
     const token = await devLogin(t, '13700000103');
     expect((await t.gql(ME, {}, token)).data.me.personId).toBe(id);
     await t.db.dataSource.query(`DELETE FROM person WHERE id = $1`, [id]);

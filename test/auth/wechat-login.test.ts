@@ -248,7 +248,7 @@ describe('WeChat login against a local server that answers like WeChat', () => {
     try {
       proxied.loginCodes.set('proxied-code', loginOk('openid-proxied'));
       const client = new WechatClient(
-        loadConfig({ WECHAT_API_BASE_URL: proxied.baseUrl, WECHAT_APPID: proxied.appid, WECHAT_SECRET: proxied.secret }),
+        loadConfig({ NODE_ENV: 'test', WECHAT_API_BASE_URL: proxied.baseUrl, WECHAT_APPID: proxied.appid, WECHAT_SECRET: proxied.secret }),
       );
       await expect(client.openidForLoginCode('proxied-code')).resolves.toBe('openid-proxied');
       expect(proxied.requests.map((r) => r.path)).toEqual(['/gateway/wechat/sns/jscode2session']);
@@ -259,7 +259,7 @@ describe('WeChat login against a local server that answers like WeChat', () => {
 
   it('is WECHAT_UNAVAILABLE, without calling anyone, when no mini-program is configured', async () => {
     const count = wechat.requests.length;
-    const client = new WechatClient(loadConfig({ WECHAT_API_BASE_URL: wechat.baseUrl }));
+    const client = new WechatClient(loadConfig({ NODE_ENV: 'test', WECHAT_API_BASE_URL: wechat.baseUrl }));
     expect(await domainCode(client.openidForLoginCode('login-code'))).toBe('WECHAT_UNAVAILABLE');
     expect(wechat.requests.length).toBe(count);
   });
@@ -296,8 +296,9 @@ describe('the development login in production', () => {
     const production = {
       NODE_ENV: 'production',
       DEV_LOGIN_ENABLED: 'true',
-      JWT_SECRET,
+      JWT_SECRET: 'kq3L9vZ2xW8rT1mB5nC7dF0gH4jK6pS2uY9eA3iO5wQ=',
       DATABASE_URL: 'postgres://db.example/cb',
+      METRICS_TOKEN: 'metrics-token-0123456789',
     };
     expect(() => loadConfig(production)).toThrow(ConfigError);
     expect(() => loadConfig(production)).toThrow(/DEV_LOGIN_ENABLED/);
@@ -306,8 +307,8 @@ describe('the development login in production', () => {
 
   it('is refused by the service itself even if configuration were to enable it', async () => {
     // Defence in depth behind loadConfig: a config object built some other way.
-    const config = Object.assign(loadConfig({ JWT_SECRET }), { NODE_ENV: 'production', DEV_LOGIN_ENABLED: true });
-    const auth = new AuthService(config, undefined as never, new TokenService(config), new WechatClient(config));
+    const config = Object.assign(loadConfig({ NODE_ENV: 'test', JWT_SECRET }), { NODE_ENV: 'production', DEV_LOGIN_ENABLED: true });
+    const auth = new AuthService(config, undefined as never, new TokenService(config), new WechatClient(config), undefined as never);
     expect(await domainCode(auth.devLogin('13800000001'))).toBe('DEV_LOGIN_DISABLED');
   });
 });

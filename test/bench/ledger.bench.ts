@@ -35,8 +35,8 @@ async function seed(ds: DataSource, ledger: LedgerService) {
     ).map((r: { id: string }) => r.id);
     for (const b of branchIds) await ledger.openBranchAccounts(m, townshipId, b);
     await m.query(
-      `INSERT INTO person (name, mobile) SELECT '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g`,
-      [RESIDENTS],
+      `INSERT INTO person (township_id, name, mobile) SELECT $2::uuid, '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g`,
+      [RESIDENTS, townshipId],
     );
     const residentIds: string[] = (
       await m.query(

@@ -5,12 +5,17 @@
  *      residents); 500 residents of 10 villages take part, each granted 20 points; each
  *      of those villages also gets a course with room for everyone and an activity
  *      running now (its sign-ups made in advance) for check-ins;
- *   2. the service started as its own process (production mode);
+ *   2. the compiled service started as its own process in production mode, and the
+ *      bare NestJS + Apollo hello world on Express (bare-hello.ts), the fixed reference,
+ *      whose `{ __typename }` at 50 connections is measured before and after the rest;
  *   3. 50 connections for BENCH_SECONDS (default 60): 80% reads — balance, a history
  *      page, the activity list, the month's theme list — and 20% writes — sign-ups and
  *      cancellations, check-ins with the current code, enrolments and cancellations;
- *   4. in the same run, `{ __typename }` at 50 connections: the server's ceiling;
+ *   4. in the same run, the service's own `{ __typename }` at 50 connections;
  *   5. the ledger reconciliation, which must be clean.
+ *
+ * Prints requests/s and p50/p99 per operation, then mixed ÷ bare (target ≥ 0.3) and own
+ * `{ __typename }` ÷ bare (≥ 1.0); mixed ÷ own `{ __typename }` for information only.
  *
  * An expected business refusal (waitlisted, ALREADY_SIGNED_UP, COURSE_FULL …) counts as
  * a served request; an INTERNAL_SERVER_ERROR or a transport error fails the run.
@@ -33,13 +38,12 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { AccountKind, EntryKind } from '../../src/ledger/ledger.types';
 import { removeQueueKeys } from '../support/redis';
 import { benchDatabase, fmt, runFor, summarise } from './bench-util';
-import { freePort, post, resends, startService, stopService } from './service';
+import { BareReference, BENCH_SECRETS, freePort, post, printRatio, resends, startBareHello, startService, stopService, typenameRate } from './service';
 import { DataSource } from 'typeorm';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const CONNECTIONS = 50;
 const VILLAGES_IN_PLAY = 10;
-const JWT_SECRET = randomBytes(32).toString('hex');
 const QUEUE_PREFIX = `cb-bench-load-${randomBytes(3).toString('hex')}`;
 const HOUR = 3600_000;
 
@@ -77,7 +81,7 @@ async function prepare(databaseUrl: string) {
     const activities = app.get(ActivitiesService);
     const courses = app.get(CoursesService);
     const clock = app.get(Clock);
-    const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET }));
+    const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: BENCH_SECRETS.JWT_SECRET }));
     const token = (personId: string) => tokens.issueAccessToken(personId).token;
     const adjustment = await tx.run((m) => ledger.townshipAccount(m, demo.townshipId, AccountKind.TOWNSHIP_ADJUSTMENT));
     const now = Date.now();
@@ -155,17 +159,21 @@ async function prepare(databaseUrl: string) {
 async function main() {
   const db = await benchDatabase('load');
   let service: ChildProcess | undefined;
+  let bareHello: ChildProcess | undefined;
   try {
     const { townshipId, villages } = await prepare(db.url);
     const port = await freePort();
     service = await startService(db.url, port, {
-      JWT_SECRET,
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX,
       // A phone does not sign up 120 times a minute, but 50 load connections sharing 500 people do.
       RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000',
     });
-    console.log(`service up on :${port} (production mode)`);
+    console.log(`service up on :${port} (compiled, production mode)`);
+    const bare = await startBareHello();
+    bareHello = bare.child;
+    const reference = new BareReference(bare, CONNECTIONS, Math.min(SECONDS, 20));
+    await reference.measure('first');
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     const month = monthOf(new Date());
 
@@ -239,14 +247,10 @@ async function main() {
     await runFor(5, CONNECTIONS, mixed);
     for (const list of latencies.values()) list.length = 0;
     outcomes.clear();
-    const mix = await runFor(SECONDS, CONNECTIONS, mixed);
+    const mix = await runFor(SECONDS, CONNECTIONS, mixed, service.pid);
     clearInterval(codeTimer);
-    const ceilingOp = async () => {
-      const res = await post(agent, port, '{ __typename }');
-      if (res.errors) throw new Error(JSON.stringify(res.errors));
-    };
-    await runFor(2, CONNECTIONS, ceilingOp);
-    const ceiling = await runFor(Math.min(SECONDS, 20), CONNECTIONS, ceilingOp);
+    const ownTypename = await typenameRate(port, service.pid!, CONNECTIONS, Math.min(SECONDS, 20));
+    await reference.measure('last');
 
     console.log(`\nmixed load           ${fmt(mix)}`);
     for (const op of OPERATIONS) console.log(`  ${op.name.padEnd(26)} ${fmt(summarise(latencies.get(op.name)!, SECONDS))}`);
@@ -254,8 +258,12 @@ async function main() {
     console.log(`  reads ${((100 * reads) / mix.count).toFixed(1)}%, writes ${((100 * (mix.count - reads)) / mix.count).toFixed(1)}%`);
     console.log(`  outcomes: ${[...outcomes].sort().map(([k, n]) => `${k} ${n}`).join('; ')}`);
     console.log(`  resent after a connection reset: ${resends.count}`);
-    console.log(`{ __typename }       ${fmt(ceiling)}`);
-    console.log(`\nmixed ÷ ceiling = ${(mix.perSecond / ceiling.perSecond).toFixed(2)}`);
+    console.log(`own { __typename }   ${fmt(ownTypename)}`);
+    console.log(`${reference.describe()}\n`);
+    const bareCpu = reference.cpuMsPerRequest;
+    printRatio('mixed ÷ bare', mix.perSecond / reference.perSecond, 'target >= 0.3, with a clean reconciliation', { of: mix, reference: bareCpu });
+    printRatio('own { __typename } ÷ bare', ownTypename.perSecond / reference.perSecond, 'target >= 1.0', { of: ownTypename, reference: bareCpu });
+    printRatio('mixed ÷ own { __typename }', mix.perSecond / ownTypename.perSecond, 'information only');
 
     const report = await post(agent, port, `query($t: ID!) { reconciliation(townshipId: $t) { ok accountsChecked entriesChecked postingsChecked storedTotal mismatchedAccounts { accountId } } }`, { t: townshipId }, await adminToken(db.url));
     const r = report.data?.reconciliation;
@@ -267,6 +275,7 @@ async function main() {
     agent.destroy();
   } finally {
     await stopService(service);
+    await stopService(bareHello);
     await db.drop();
     await removeQueueKeys(QUEUE_PREFIX);
   }
@@ -279,7 +288,7 @@ async function adminToken(databaseUrl: string): Promise<string> {
   await client.connect();
   const { rows } = await client.query(`SELECT id FROM person WHERE mobile = '13800000001'`);
   await client.end();
-  return new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET })).issueAccessToken(rows[0].id).token;
+  return new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: BENCH_SECRETS.JWT_SECRET })).issueAccessToken(rows[0].id).token;
 }
 
 main().catch((e) => {

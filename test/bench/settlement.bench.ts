@@ -50,8 +50,9 @@ async function seed(ds: DataSource, month: string): Promise<string> {
       ])
     ).map((r: { id: string }) => r.id);
     for (const b of branchIds) await ledger.openBranchAccounts(m, townshipId, b);
-    await m.query(`INSERT INTO person (name, mobile) SELECT '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g`, [
+    await m.query(`INSERT INTO person (township_id, name, mobile) SELECT $2::uuid, '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g`, [
       RESIDENTS,
+      townshipId,
     ]);
     const residentIds: string[] = (
       await m.query(
@@ -177,7 +178,7 @@ async function main() {
     const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, db.url), { logger: ['error', 'warn'] });
     const service = app.get(SettlementService);
     const actor: Principal = { personId: '00000000-0000-0000-0000-000000000000', name: 'bench', mobile: '13800000000', resident: null, adminOf: [townshipId], managerOf: [] };
-    actor.personId = (await admin.query(`INSERT INTO person (name, mobile) VALUES ('基准管理员', '13999999999') RETURNING id`))[0].id;
+    actor.personId = (await admin.query(`INSERT INTO person (township_id, name, mobile) VALUES ($1, '基准管理员', '13999999999') RETURNING id`, [townshipId]))[0].id;
 
     const rss = new ProcessUsage();
     const cpuBefore = process.cpuUsage();

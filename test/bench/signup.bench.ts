@@ -2,18 +2,23 @@
  * npm run bench:signup — a sign-up storm over HTTP GraphQL against the real service.
  *
  *   1. a fresh migrated database; 2,000 residents of one township, a branch manager;
- *   2. the service started as its own process (production mode) on that database;
- *   3. the manager creates and publishes an activity with 50 places (over GraphQL);
- *   4. 2,000 residents sign up at the same instant, one connection each (the
+ *   2. the compiled service started as its own process in production mode on that
+ *      database (queues on Redis under a prefix of its own), and the bare NestJS +
+ *      Apollo hello world on Express (bare-hello.ts), the fixed reference;
+ *   3. the bare hello's `{ __typename }` at 50 connections (measured again at the end);
+ *   4. the manager creates and publishes an activity with 50 places (over GraphQL);
+ *   5. 2,000 residents sign up at the same instant, one connection each (the
  *      connections are opened beforehand, as phones already connected would be);
- *   5. at 50 connections for BENCH_SECONDS each: `{ me { balance } }` as random
- *      residents, and `{ __typename }` (no resolver, no database: the server's ceiling).
+ *   6. at 50 connections for BENCH_SECONDS each: `{ me { balance } }` as random
+ *      residents, and the service's own `{ __typename }` (no resolver, no database).
  *
  * Prints sign-ups/s with p50/p99, the confirmed count (must be exactly 50), and the
- * ratios sign-ups/s ÷ me-queries/s (target ≥ 0.5) and me-queries/s ÷ ceiling (≥ 0.8).
+ * ratios own `{ __typename }` ÷ bare (target ≥ 1.0), me ÷ bare (≥ 0.6), sign-ups ÷ me
+ * (≥ 0.5); me ÷ own `{ __typename }` for information only (a slower request path would
+ * raise it).
  *
  * Env: BENCH_SECONDS (default 10), BENCH_RESIDENTS (2000), BENCH_PLACES (50),
- *      BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. --prof).
+ *      BENCH_SERVICE_NODE_ARGS (extra node flags for the service, e.g. --cpu-prof).
  */
 import { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -23,14 +28,15 @@ import { TokenService } from '../../src/auth/token.service';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { LedgerService } from '../../src/ledger/ledger.service';
+import { removeQueueKeys, TEST_REDIS_URL } from '../support/redis';
 import { benchDatabase, fmt, runFor, summarise } from './bench-util';
-import { freePort, post, resends, startService, stopService } from './service';
+import { BareReference, BENCH_SECRETS, freePort, post, printRatio, resends, startBareHello, startService, stopService, typenameRate } from './service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RESIDENTS = Number(process.env.BENCH_RESIDENTS ?? 2000);
 const PLACES = Number(process.env.BENCH_PLACES ?? 50);
 const CONNECTIONS = 50;
-const JWT_SECRET = randomBytes(32).toString('hex');
+const QUEUE_PREFIX = `cb-bench-signup-${randomBytes(3).toString('hex')}`;
 
 async function seed(ds: DataSource) {
   const ledger = new LedgerService();
@@ -40,15 +46,15 @@ async function seed(ds: DataSource) {
     const [{ id: branchId }] = await m.query(`INSERT INTO branch (township_id, name) VALUES ($1, '武兴庄村') RETURNING id`, [townshipId]);
     await ledger.openBranchAccounts(m, townshipId, branchId);
     const people: { id: string }[] = await m.query(
-      `INSERT INTO person (name, mobile) SELECT '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g RETURNING id`,
-      [RESIDENTS],
+      `INSERT INTO person (township_id, name, mobile) SELECT $2::uuid, '居民' || g, '13' || lpad(g::text, 9, '0') FROM generate_series(1, $1) g RETURNING id`,
+      [RESIDENTS, townshipId],
     );
     const residents: { id: string }[] = await m.query(
       `INSERT INTO resident (person_id, township_id, branch_id) SELECT p, $1, $2 FROM unnest($3::uuid[]) p RETURNING id`,
       [townshipId, branchId, people.map((p) => p.id)],
     );
     await ledger.openResidentAccounts(m, townshipId, residents.map((r) => r.id));
-    const [{ id: managerId }] = await m.query(`INSERT INTO person (name, mobile) VALUES ('村书记', '13999999999') RETURNING id`);
+    const [{ id: managerId }] = await m.query(`INSERT INTO person (township_id, name, mobile) VALUES ($1, '村书记', '13999999999') RETURNING id`, [townshipId]);
     await m.query(`INSERT INTO role_assignment (person_id, role, township_id, branch_id) VALUES ($1, 'BRANCH_MANAGER', $2, $3)`, [
       managerId,
       townshipId,
@@ -63,16 +69,21 @@ async function main() {
   const ds = new DataSource(dataSourceOptions(db.url, 4, 'bench-signup'));
   await ds.initialize();
   let service: ChildProcess | undefined;
+  let bareHello: ChildProcess | undefined;
   try {
     console.log(`seeding ${RESIDENTS} residents…`);
     const { branchId, personIds, managerId } = await seed(ds);
-    const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET }));
+    const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: BENCH_SECRETS.JWT_SECRET }));
     const residentTokens = personIds.map((id) => tokens.issueAccessToken(id).token);
     const managerToken = tokens.issueAccessToken(managerId).token;
 
     const port = await freePort();
-    service = await startService(db.url, port, { JWT_SECRET });
-    console.log(`service up on :${port} (production mode, pool ${process.env.DATABASE_POOL_SIZE ?? 20})`);
+    service = await startService(db.url, port, { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX });
+    console.log(`service up on :${port} (compiled, production mode, pool ${process.env.DATABASE_POOL_SIZE ?? 20})`);
+    const bare = await startBareHello();
+    bareHello = bare.child;
+    const reference = new BareReference(bare, CONNECTIONS, SECONDS);
+    await reference.measure('first');
 
     const now = Date.now();
     const setup = new http.Agent({ keepAlive: true });
@@ -145,14 +156,10 @@ async function main() {
       const res = await post(pool, port, '{ me { balance } }', undefined, residentTokens[randomInt(residentTokens.length)]);
       if (res.errors) throw new Error(JSON.stringify(res.errors));
     };
-    const ceilingOp = async () => {
-      const res = await post(pool, port, '{ __typename }');
-      if (res.errors) throw new Error(JSON.stringify(res.errors));
-    };
     await runFor(2, CONNECTIONS, me); // warm-up
-    const meStats = await runFor(SECONDS, CONNECTIONS, me);
-    await runFor(1, CONNECTIONS, ceilingOp); // warm-up
-    const ceiling = await runFor(SECONDS, CONNECTIONS, ceilingOp);
+    const meStats = await runFor(SECONDS, CONNECTIONS, me, service.pid);
+    const ownTypename = await typenameRate(port, service.pid!, CONNECTIONS, SECONDS);
+    await reference.measure('last');
 
     console.log(`sign-ups             ${fmt(signups)}`);
     console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after a connection reset: ${resends.count}`);
@@ -160,16 +167,22 @@ async function main() {
     console.log(`same burst of me { balance } ${fmt(meBurst)}   (for comparison)`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
     console.log(`me { balance }       ${fmt(meStats)}`);
-    console.log(`{ __typename }       ${fmt(ceiling)}`);
-    console.log(`\nsign-ups/s ÷ me-queries/s = ${(signups.perSecond / meStats.perSecond).toFixed(2)}   (target >= 0.5)`);
-    console.log(`me-queries/s ÷ ceiling    = ${(meStats.perSecond / ceiling.perSecond).toFixed(2)}   (target >= 0.8)`);
+    console.log(`own { __typename }   ${fmt(ownTypename)}`);
+    console.log(`${reference.describe()}\n`);
+    const bareCpu = reference.cpuMsPerRequest;
+    printRatio('own { __typename } ÷ bare', ownTypename.perSecond / reference.perSecond, 'target >= 1.0', { of: ownTypename, reference: bareCpu });
+    printRatio('me ÷ bare', meStats.perSecond / reference.perSecond, 'target >= 0.6', { of: meStats, reference: bareCpu });
+    printRatio('sign-ups ÷ me', signups.perSecond / meStats.perSecond, 'target >= 0.5');
+    printRatio('me ÷ own { __typename }', meStats.perSecond / ownTypename.perSecond, 'information only');
     if (confirmed !== PLACES || counter !== PLACES || confirmed + waitlisted !== RESIDENTS) process.exitCode = 1;
     pool.destroy();
     setup.destroy();
   } finally {
     await stopService(service);
+    await stopService(bareHello);
     await ds.destroy();
     await db.drop();
+    await removeQueueKeys(QUEUE_PREFIX);
   }
 }
 

@@ -142,6 +142,79 @@ describe('courses', () => {
     expect((await tx.run((m) => ledger.reconcile(m, w.township.id))).ok).toBe(true);
   });
 
+  describe("an admin's reverseEntry of an entry that belongs to a business record", () => {
+    const REVERSE = `mutation($e: ID!, $r: String!) { reverseEntry(input: { entryId: $e, reason: $r }) { id created } }`;
+    const CANCEL_COURSE = `mutation($c: ID!) { cancelCourse(input: { id: $c, reason: "课程取消" }) { status enrolledCount } }`;
+    const state = async (courseId: string, enrolmentId: string) => {
+      const [row] = await t.db.dataSource.query(
+        `SELECT e.status, e.refund_entry_id::text AS refund, c.enrolled_count AS seats,
+                (SELECT count(*)::int FROM journal_entry j WHERE j.reverses_entry_id = e.charge_entry_id) AS reversals
+         FROM course_enrolment e JOIN course c ON c.id = e.course_id WHERE e.id = $1 AND c.id = $2`,
+        [enrolmentId, courseId],
+      );
+      return row;
+    };
+
+    it('refuses a course charge, pointing to the enrolment flows, and changes nothing', async () => {
+      const courseId = await createCourse(w.managerTokens[0], w.township.branches[0].id, { capacity: 3, pricePoints: 2 });
+      const r = residents()[240];
+      await grantPoints(t, w.township.id, [r.accountId], 2);
+      const enrolment = ok(await t.gql(ENROL, { c: courseId }, r.token)).enrolInCourse;
+      const refused = await t.gql(REVERSE, { e: enrolment.chargeEntryId, r: '误扣' }, w.adminToken);
+      expect(errorCode(refused)).toBe('ENTRY_BELONGS_TO_RECORD');
+      expect(refused.errors![0].message).toMatch(/cancelEnrolment/);
+      expect(await state(courseId, enrolment.id)).toEqual({ status: 'ENROLLED', refund: null, seats: 1, reversals: 0 });
+      expect(await balanceOf(r.accountId)).toBe(0);
+      // The flows still refund it, once.
+      const cancelled = ok(await t.gql(CANCEL_ENROLMENT, { c: courseId }, r.token)).cancelEnrolment;
+      expect(cancelled.status).toBe('CANCELLED');
+      expect(await state(courseId, enrolment.id)).toEqual({ status: 'CANCELLED', refund: cancelled.refundEntryId, seats: 0, reversals: 1 });
+      expect(await balanceOf(r.accountId)).toBe(2);
+      // The refund itself is a reversal: not reversible either.
+      expect(errorCode(await t.gql(REVERSE, { e: cancelled.refundEntryId, r: '误退' }, w.adminToken))).toBe('NOT_REVERSIBLE');
+    });
+
+    it('refuses an attendance reward, pointing to an adjustment', async () => {
+      const reward = await tx.run((m) =>
+        ledger.post(m, {
+          townshipId: w.township.id,
+          idempotencyKey: `attendance:${residents()[241].id}`,
+          kind: 'MINT' as never,
+          memo: '平安有我消防安全宣传',
+          lines: [
+            { accountId: w.township.branches[0].issuanceAccountId, amount: -2 },
+            { accountId: residents()[241].accountId, amount: 2 },
+          ],
+          reference: { type: 'ACTIVITY', id: residents()[241].id },
+        }),
+      );
+      const refused = await t.gql(REVERSE, { e: reward.id, r: '未到场' }, w.adminToken);
+      expect(errorCode(refused)).toBe('ENTRY_BELONGS_TO_RECORD');
+      expect(refused.errors![0].message).toMatch(/postAdjustment/);
+      expect(await balanceOf(residents()[241].accountId)).toBe(2);
+    });
+
+    it('a charge reversed outside the flow before this rule still lets cancelEnrolment and cancelCourse finish, refunding once', async () => {
+      const courseId = await createCourse(w.managerTokens[0], w.township.branches[0].id, { capacity: 3, pricePoints: 2 });
+      const [a, b, c] = residents().slice(242, 245);
+      await grantPoints(t, w.township.id, [a.accountId, b.accountId, c.accountId], 2);
+      const enrolments = [];
+      for (const r of [a, b, c]) enrolments.push(ok(await t.gql(ENROL, { c: courseId }, r.token)).enrolInCourse);
+      // What an admin could do before: reverse the charges of a and b directly.
+      for (const e of enrolments.slice(0, 2)) {
+        await tx.run((m) => ledger.reverse(m, { townshipId: w.township.id, entryId: e.chargeEntryId, reason: '管理员冲正' }));
+      }
+      const cancelled = ok(await t.gql(CANCEL_ENROLMENT, { c: courseId }, a.token)).cancelEnrolment;
+      expect(cancelled.status).toBe('CANCELLED');
+      expect(await state(courseId, enrolments[0].id)).toMatchObject({ status: 'CANCELLED', reversals: 1, seats: 2 });
+      expect(await balanceOf(a.accountId)).toBe(2);
+      expect(ok(await t.gql(CANCEL_COURSE, { c: courseId }, w.managerTokens[0])).cancelCourse).toEqual({ status: 'CANCELLED', enrolledCount: 0 });
+      for (const e of enrolments.slice(1)) expect(await state(courseId, e.id)).toMatchObject({ status: 'COURSE_CANCELLED', reversals: 1 });
+      expect(await Promise.all([a, b, c].map((r) => balanceOf(r.accountId)))).toEqual([2, 2, 2]);
+      expect((await tx.run((m) => ledger.reconcile(m, w.township.id))).ok).toBe(true);
+    });
+  });
+
   it('validates, edits before the start, and keeps managers to their own branch', async () => {
     const branchId = w.township.branches[0].id;
     const courseId = await createCourse(w.managerTokens[0], branchId, { capacity: 3 });

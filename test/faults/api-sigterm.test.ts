@@ -33,7 +33,8 @@ describe('API receives SIGTERM under load', () => {
     const { townshipId } = await ctx.get(OrganisationService).bootstrap({ townshipCode: 'sigterm', townshipName: '潞城镇', adminName: '张书记', adminMobile });
     await ctx.close();
 
-    api = await spawnService('src/main.ts', { DATABASE_URL: db.url, DEV_LOGIN_ENABLED: 'true', RUN_MIGRATIONS: 'false', RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', LOG_LEVEL: 'silent' });
+    // No REDIS_URL: the queues run on PostgreSQL, whose backend creates its own schema, so as the owner role.
+    api = await spawnService('src/main.ts', { DATABASE_URL: db.ownerUrl, DEV_LOGIN_ENABLED: 'true', RUN_MIGRATIONS: 'false', RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', LOG_LEVEL: 'silent' });
     const gql = async (query: string, variables: object, token?: string) => {
       const response = await fetch(`${api.baseUrl}/graphql`, {
         method: 'POST',
@@ -90,7 +91,8 @@ describe('API receives SIGTERM under load', () => {
     // A lost connection leaves the outcome unknown to the client (the server may have
     // committed just before the socket closed): it retries with the same key, against
     // the restarted service, and every adjustment ends up booked exactly once.
-    api = await spawnService('src/main.ts', { DATABASE_URL: db.url, DEV_LOGIN_ENABLED: 'true', RUN_MIGRATIONS: 'false', RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', LOG_LEVEL: 'silent' });
+    // No REDIS_URL: the queues run on PostgreSQL, whose backend creates its own schema, so as the owner role.
+    api = await spawnService('src/main.ts', { DATABASE_URL: db.ownerUrl, DEV_LOGIN_ENABLED: 'true', RUN_MIGRATIONS: 'false', RATE_LIMIT_MUTATIONS_PER_MINUTE: '100000', LOG_LEVEL: 'silent' });
     for (const [key] of failed) await adjust(key);
     expect([...outcomes.values()].filter((o) => o !== 'ok')).toEqual([]);
     api.child.kill('SIGTERM');

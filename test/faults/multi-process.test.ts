@@ -50,7 +50,7 @@ describe('two API processes and two worker processes', () => {
     tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: secret }));
     const staff = async (role: 'BRANCH_MANAGER' | 'TOWNSHIP_ADMIN', branchId: string | null) => {
       const [{ id }] = await db.dataSource.query(
-        `WITH p AS (INSERT INTO person (name, mobile) VALUES ('工作人员', $1) RETURNING id)
+        `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($3, '工作人员', $1) RETURNING id)
          INSERT INTO role_assignment (person_id, role, township_id, branch_id) SELECT id, $2, $3, $4 FROM p RETURNING person_id AS id`,
         [nextMobile(), role, town.id, branchId],
       );
@@ -186,7 +186,7 @@ describe('two API processes and two worker processes', () => {
     expect(requests.map((r) => ok(r).publishThemes.branchesTotal)).toEqual(Array(24).fill(6));
 
     // Wait for every queued job to finish, so a late duplicate would be counted.
-    const queue: Queue = QueueConnection.fromConfig(loadConfig({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
+    const queue: Queue = QueueConnection.fromConfig(loadConfig({ NODE_ENV: 'test', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
     try {
       await waitFor(
         'every publication job',

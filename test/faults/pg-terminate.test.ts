@@ -16,7 +16,8 @@ describe('PostgreSQL backend terminated during a ledger write', () => {
   let blocker: Client;
   beforeAll(async () => {
     t = await startTestApp();
-    blocker = new Client({ connectionString: t.db.url });
+    // The superuser: it locks a balance row (the app role may not) and sees and ends the API's backend.
+    blocker = new Client({ connectionString: t.db.superuserUrl });
     await blocker.connect();
   });
   afterAll(async () => {

@@ -45,7 +45,7 @@ describe('Redis restarted while theme lists are being published', () => {
       startWorkerProcess({ ...env, WORKER_CONCURRENCY: '1' }),
     ]);
     // The test's own view of the queue (it reconnects across the restarts as well).
-    queue = QueueConnection.fromConfig(loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
+    queue = QueueConnection.fromConfig(loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
   }, 90_000);
   afterAll(async () => {
     await queue?.close();

@@ -18,7 +18,7 @@ import { devLogin, startTestApp, TestApp } from '../support/test-app';
 describe('queues on BullMQ PostgreSQL backend (no REDIS_URL)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ REDIS_URL: '' });
+    t = await startTestApp({ REDIS_URL: '' }, { connectAs: 'owner' });
   });
   afterAll(() => t?.close());
 
@@ -42,7 +42,7 @@ describe('queues on BullMQ PostgreSQL backend (no REDIS_URL)', () => {
 
     const past = addMonths(month, -1);
     const r = town.branches[1].residents[0];
-    await new TransactionRunner(t.db.dataSource).run((m) =>
+    await new TransactionRunner(await t.db.asOwner()).run((m) =>
       new LedgerService().post(m, {
         townshipId: town.id,
         idempotencyKey: randomUUID(),

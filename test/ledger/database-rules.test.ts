@@ -108,7 +108,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase(4);
     tx = new TransactionRunner(db.dataSource);
-    sql = new Client({ connectionString: db.url, application_name: 'ledger-database-rules' });
+    sql = new Client({ connectionString: db.ownerUrl, application_name: 'ledger-database-rules' });
     await sql.connect();
     t = await seedTownship(db.dataSource, { branches: 2, residentsPerBranch: 2 });
     other = await seedTownship(db.dataSource, { branches: 1, residentsPerBranch: 1 });
@@ -330,7 +330,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
     it("refuses turning a branch account (32 unbounded shards) into a resident's account", async () => {
       // A registered resident who has no account yet: the UPDATE would otherwise satisfy every CHECK.
       const { rows } = await sql.query(
-        `WITH p AS (INSERT INTO person (name, mobile) VALUES ('无账户居民', $3) RETURNING id)
+        `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($1, '无账户居民', $3) RETURNING id)
          INSERT INTO resident (person_id, township_id, branch_id) SELECT p.id, $1, $2 FROM p RETURNING id`,
         [t.id, t.branches[1].id, nextMobile()],
       );
@@ -410,7 +410,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
     });
 
     it('makes closing wait for a booking in flight, and refuses bookings after it', async () => {
-      const closer = new Client({ connectionString: db.url, application_name: 'ledger-database-rules-closer' });
+      const closer = new Client({ connectionString: db.ownerUrl, application_name: 'ledger-database-rules-closer' });
       await closer.connect();
       try {
         const closerPid = (await closer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -434,7 +434,7 @@ describe('database-enforced ledger rules (plain SQL)', () => {
     });
 
     it('makes a booking wait for a close in flight, and refuses it once the close commits', async () => {
-      const booker = new Client({ connectionString: db.url, application_name: 'ledger-database-rules-booker' });
+      const booker = new Client({ connectionString: db.ownerUrl, application_name: 'ledger-database-rules-booker' });
       await booker.connect();
       try {
         const bookerPid = (await booker.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;

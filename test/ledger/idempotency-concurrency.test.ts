@@ -125,14 +125,16 @@ describe('ledger idempotency and concurrency', () => {
           { accountId: t.branches[0].issuanceAccountId, amount: -2 },
         ],
       };
-      const original = await post(request);
+      // Booked into March 2024 by the owner role (only it may date an entry); replayed by the app role.
+      const asOwner = new TransactionRunner(await db.asOwner());
+      const original = await asOwner.run((m) => ledger.post(m, request));
       expect(original).toMatchObject({ created: true, period: '2024-03' });
       await tx.run((m) => ledger.closePeriod(m, t.id, '2024-03', null));
 
       expect(await post(request)).toEqual({ ...original, created: false });
       await expect(post({ ...request, memo: '改过的摘要' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
       // A new key into the closed month is still refused.
-      await expect(post({ ...request, idempotencyKey: 'attendance:march-late' })).rejects.toMatchObject({ code: 'PERIOD_CLOSED' });
+      await expect(asOwner.run((m) => ledger.post(m, { ...request, idempotencyKey: 'attendance:march-late' }))).rejects.toMatchObject({ code: 'PERIOD_CLOSED' });
       expect(await entryCount(t.id)).toBe(1);
       expect(await balanceOf(resident)).toBe(2);
     });

@@ -11,7 +11,6 @@ import { contentHash } from '../../src/ledger/ledger.rules';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
-import { databaseUrl } from '../support/postgres';
 import { grantAdmin, mobileOf } from '../support/roles';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
@@ -25,7 +24,9 @@ import { waitFor } from '../support/wait-for';
  */
 describe('tampering with a sealed month', () => {
   let t: TestApp;
-  let tx: TransactionRunner;
+  /** As the owner role: only the owner may book into an earlier month. */
+  let backdating: TransactionRunner;
+  /** The one who tampers: triggers off. */
   let superuser: Client;
   const ledger = new LedgerService();
   const current = monthOf(new Date());
@@ -36,8 +37,8 @@ describe('tampering with a sealed month', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    tx = new TransactionRunner(t.db.dataSource);
-    superuser = new Client({ connectionString: databaseUrl(t.db.name) });
+    backdating = new TransactionRunner(await t.db.asOwner());
+    superuser = new Client({ connectionString: t.db.superuserUrl });
     await superuser.connect();
   });
   afterAll(async () => {
@@ -47,7 +48,7 @@ describe('tampering with a sealed month', () => {
 
   async function mint(town: SeededTownship, month: string, points: number, resident = 0): Promise<string> {
     const b = town.branches[0];
-    const posted = await tx.run((m) =>
+    const posted = await backdating.run((m) =>
       ledger.post(m, {
         townshipId: town.id,
         idempotencyKey: randomUUID(),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { TransactionRunner } from '../../src/database/transaction.runner';
@@ -17,7 +18,6 @@ import { LedgerSealService } from '../../src/ledger/ledger-seal.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
-import { databaseUrl } from '../support/postgres';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
@@ -27,7 +27,12 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
  */
 describe('sealed months', () => {
   let db: TestDatabase;
+  /** As the app role, as the settlement runs. */
   let tx: TransactionRunner;
+  /** As the owner role: only the owner may give an entry a booking time in an earlier month. */
+  let backdating: TransactionRunner;
+  let owner: DataSource;
+  /** Only to change history behind the ledger's back (triggers off). */
   let superuser: Client;
   const ledger = new LedgerService();
   const seals = new LedgerSealService();
@@ -39,7 +44,9 @@ describe('sealed months', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     tx = new TransactionRunner(db.dataSource);
-    superuser = new Client({ connectionString: databaseUrl(db.name) });
+    owner = await db.asOwner();
+    backdating = new TransactionRunner(owner);
+    superuser = new Client({ connectionString: db.superuserUrl });
     await superuser.connect();
   });
   afterAll(async () => {
@@ -49,7 +56,7 @@ describe('sealed months', () => {
 
   async function mint(t: SeededTownship, month: string, points: number, memo = '志愿服务', resident = 0, branch = 0): Promise<string> {
     const b = t.branches[branch];
-    const posted = await tx.run((m) =>
+    const posted = await backdating.run((m) =>
       ledger.post(m, {
         townshipId: t.id,
         idempotencyKey: randomUUID(),
@@ -152,27 +159,29 @@ describe('sealed months', () => {
     ]);
   });
 
-  it('is guarded by the database: append-only, closed months only, no gap, the right previous seal and seal', async () => {
+  it('is guarded by the database against the app role and the owner: append-only, closed months only, no gap, the right previous seal and seal', async () => {
     const t = await seedTownship(db.dataSource);
     await mint(t, months[0], 2);
     await closeAndSeal(t, months[0]);
+    // The app role inserts seals (the settlement does); the owner role may do anything a trigger allows.
     const insert = (month: string, previous: Buffer, seal?: Buffer) =>
-      superuser.query(
+      db.dataSource.query(
         `INSERT INTO ledger_seal (township_id, period, entry_count, entry_ids, tree, merkle_root, previous_seal, seal)
          VALUES ($1, $2, 0, '{}', '', $3, $4, $5)`,
         [t.id, `${month}-01`, EMPTY_ROOT, previous, seal ?? chainSeal(previous, EMPTY_ROOT)],
       );
-    const [{ seal: stored }] = (await superuser.query(`SELECT seal FROM ledger_seal WHERE township_id = $1`, [t.id])).rows;
+    const [{ seal: stored }] = await db.dataSource.query(`SELECT seal FROM ledger_seal WHERE township_id = $1`, [t.id]);
     const refusal = (p: Promise<unknown>) => p.then(() => ({ code: 'accepted' }), (e) => e);
     // months[1] is not closed yet.
-    expect(await refusal(insert(months[1], stored))).toMatchObject({ code: 'CB007' });
+    expect(await refusal(insert(months[1], stored))).toMatchObject({ code: 'CB008' });
     await tx.run((m) => ledger.closePeriod(m, t.id, months[1], null));
     await tx.run((m) => ledger.closePeriod(m, t.id, months[2], null));
-    expect(await refusal(insert(months[2], stored))).toMatchObject({ code: 'CB007' }); // skips months[1]
-    expect(await refusal(insert(months[1], GENESIS_SEAL))).toMatchObject({ code: 'CB007' }); // wrong previous seal
+    expect(await refusal(insert(months[2], stored))).toMatchObject({ code: 'CB008' }); // skips months[1]
+    expect(await refusal(insert(months[1], GENESIS_SEAL))).toMatchObject({ code: 'CB008' }); // wrong previous seal
     expect(await refusal(insert(months[1], stored, GENESIS_SEAL))).toMatchObject({ code: '23514' }); // seal ≠ H(previous ‖ root)
     for (const statement of [`UPDATE ledger_seal SET sealed_at = now()`, `DELETE FROM ledger_seal`, `TRUNCATE ledger_seal`]) {
-      expect(await refusal(superuser.query(statement))).toMatchObject({ code: 'CB003' });
+      expect(await refusal(db.dataSource.query(statement))).toMatchObject({ code: '42501' }); // permission denied
+      expect(await refusal(owner.query(statement))).toMatchObject({ code: 'CB003' });
     }
     await insert(months[1], stored); // the control case
     // A township's first seal starts from zero at its first closed month.
@@ -180,13 +189,13 @@ describe('sealed months', () => {
     await tx.run((m) => ledger.closePeriod(m, other.id, months[0], null));
     await tx.run((m) => ledger.closePeriod(m, other.id, months[1], null));
     const first = (month: string, previous: Buffer) =>
-      superuser.query(
+      db.dataSource.query(
         `INSERT INTO ledger_seal (township_id, period, entry_count, entry_ids, tree, merkle_root, previous_seal, seal)
          VALUES ($1, $2, 0, '{}', '', $3, $4, $5)`,
         [other.id, `${month}-01`, EMPTY_ROOT, previous, chainSeal(previous, EMPTY_ROOT)],
       );
-    expect(await refusal(first(months[1], GENESIS_SEAL))).toMatchObject({ code: 'CB007' });
-    expect(await refusal(first(months[0], stored))).toMatchObject({ code: 'CB007' });
+    expect(await refusal(first(months[1], GENESIS_SEAL))).toMatchObject({ code: 'CB008' });
+    expect(await refusal(first(months[0], stored))).toMatchObject({ code: 'CB008' });
     await first(months[0], GENESIS_SEAL);
   });
 

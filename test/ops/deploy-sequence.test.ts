@@ -1,33 +1,39 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { migrations } from '../../migrations';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/redis';
-import { adminQuery, databaseUrl, dropDatabase } from '../support/postgres';
+import { adminQuery, APP_ROLE, databaseUrl, dropDatabase, ensureTestRoles, OWNER_ROLE } from '../support/postgres';
 import { spawnService, ServiceProcess } from '../support/service-process';
 import { startWorkerProcess, WorkerProcess } from '../support/worker-process';
 
 /**
  * What docker/compose.yml does, with the machine's PostgreSQL and Redis: the one-shot
- * `migrate` (cli.js migrate) on an empty database, then the API (production,
- * WORKERS_IN_PROCESS=false, RUN_MIGRATIONS off) and a worker process, both ready.
+ * `migrate` (cli.js migrate) as the owner role on an empty database, granting the app
+ * role (DATABASE_APP_ROLE), then the API (production, WORKERS_IN_PROCESS=false,
+ * RUN_MIGRATIONS off) and a worker process as the app role, both ready.
  */
 describe('deployment start-up sequence', () => {
   const name = `cb_test_deploy_${process.pid}_${Date.now()}`;
   const prefix = testQueuePrefix();
   const env = {
     NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl(name),
+    DATABASE_URL: databaseUrl(name, APP_ROLE),
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
-    JWT_SECRET: 'a-production-secret-of-at-least-32-chars',
+    JWT_SECRET: randomBytes(32).toString('base64'),
+    METRICS_TOKEN: randomBytes(16).toString('hex'),
     LOG_LEVEL: 'warn',
   };
   let api: ServiceProcess | undefined;
   let worker: WorkerProcess | undefined;
 
-  beforeAll(() => adminQuery(`CREATE DATABASE "${name}"`));
+  beforeAll(async () => {
+    await ensureTestRoles();
+    await adminQuery(`CREATE DATABASE "${name}" OWNER ${OWNER_ROLE}`);
+  });
   afterAll(async () => {
     if (api?.child.exitCode === null) api.child.kill('SIGKILL');
     await worker?.stop();
@@ -38,10 +44,11 @@ describe('deployment start-up sequence', () => {
   it('migrates once, then starts the API and the worker, which report ready', async () => {
     const cli = (args: string[]) =>
       promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve('src/cli.ts'), ...args], {
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, DATABASE_URL: databaseUrl(name, OWNER_ROLE), DATABASE_APP_ROLE: APP_ROLE },
       });
     const first = await cli(['migrate']);
     expect(first.stdout).toContain(`applied: ${migrations.map((m) => m.name).join(', ')}`);
+    expect(first.stdout).toContain(`granted ${APP_ROLE} the app role's privileges`);
     expect((await cli(['migrate'])).stdout).toMatch(/database is up to date/);
 
     // Production refuses to start without its required settings, naming them.

@@ -2,7 +2,7 @@ import { OrganisationService } from '../../src/organisation/organisation.service
 import { nextMobile } from '../support/factories';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 
-describe.each([
+describe.each<[string, Record<string, string>]>([
   ['Redis', {}],
   ['PostgreSQL', { REDIS_URL: '' }],
 ])('queue dashboard on the %s backend', (_, env) => {
@@ -11,7 +11,7 @@ describe.each([
   let admin: string;
   let resident: string;
   beforeAll(async () => {
-    t = await startTestApp(env);
+    t = await startTestApp(env, env.REDIS_URL === '' ? { connectAs: 'owner' } : {});
     base = t.url.replace(/\/graphql$/, '');
     const adminMobile = nextMobile();
     const residentMobile = nextMobile();
@@ -26,15 +26,30 @@ describe.each([
   it('turns away the anonymous and people who are not township admins', async () => {
     expect((await fetch(`${base}/admin/queues`)).status).toBe(401);
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${resident}` } })).status).toBe(403);
-    expect((await fetch(`${base}/admin/queues?token=forged.token.value`, { redirect: 'manual' })).status).toBe(401);
+    const session = (authorization?: string) =>
+      fetch(`${base}/admin/queues/session`, { method: 'POST', headers: authorization ? { authorization } : {} });
+    expect((await session()).status).toBe(401);
+    expect((await session('Bearer forged.token.value')).status).toBe(401);
+    expect((await session(`Bearer ${resident}`)).status).toBe(403);
+    for (const res of [await session(), await session(`Bearer ${resident}`)]) expect(res.headers.get('set-cookie')).toBeNull();
   });
 
-  it('lets an admin in with a token link that becomes an HttpOnly cookie, read-only', async () => {
+  it('never takes a token from the URL: the old ?token= link opens nothing and sets no cookie', async () => {
     const link = await fetch(`${base}/admin/queues?token=${admin}`, { redirect: 'manual' });
-    expect(link.status).toBe(303);
-    expect(link.headers.get('location')).toBe('/admin/queues');
-    const cookie = link.headers.get('set-cookie')!;
+    expect(link.status).toBe(401);
+    expect(link.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('lets an admin in with a POSTed bearer token that becomes an HttpOnly cookie, read-only', async () => {
+    const opened = await fetch(`${base}/admin/queues/session`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    expect(opened.status).toBe(204);
+    const cookie = opened.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/admin\/queues/);
+    // The cookie alone cannot open a session (only the bearer header can).
+    const renewed = await fetch(`${base}/admin/queues/session`, { method: 'POST', headers: { cookie: cookie.split(';')[0] } });
+    expect(renewed.status).toBe(401);
     const page = await fetch(`${base}/admin/queues`, { headers: { cookie: cookie.split(';')[0] } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('文明银行 任务队列');

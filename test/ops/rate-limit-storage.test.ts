@@ -7,7 +7,7 @@ const MINUTE = 60_000;
 describe('rate-limit counters', () => {
   it('are shared by every API replica through Redis', async () => {
     const prefix = testQueuePrefix();
-    const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
     const [a, b] = [new RateLimitStorage(config), new RateLimitStorage(config)];
     await Promise.all([a.onApplicationBootstrap(), b.onApplicationBootstrap()]);
     try {
@@ -25,7 +25,7 @@ describe('rate-limit counters', () => {
 
   it('fall back to the process while Redis is unreachable, instead of refusing everyone', async () => {
     // Nothing listens on port 1: every Redis call fails at once.
-    const storage = new RateLimitStorage(loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: testQueuePrefix() }));
+    const storage = new RateLimitStorage(loadConfig({ NODE_ENV: 'test', REDIS_URL: 'redis://127.0.0.1:1', QUEUE_PREFIX: testQueuePrefix() }));
     await storage.onApplicationBootstrap(); // gives up after 2 s
     try {
       const hits = [];

@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { createApi } from '../../src/api';
 import { loadConfig } from '../../src/config/app-config';
@@ -86,6 +87,35 @@ describe('safety limits', () => {
       expect((await t.gql(`mutation($b: ID!) { createServiceTeam(input: { branchId: $b, name: "治安巡逻队" }) { id } }`, { b: other.branchId }, other.admin)).errors).toBeUndefined();
     });
 
+    it('tells the client its allowance in X-RateLimit headers', async () => {
+      const { admin, branchId } = await townshipWithResidents(t, 0); // one mutation used
+      const response = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: `mutation($b: ID!) { createServiceTeam(input: { branchId: $b, name: "环境保护队" }) { id } }`, variables: { b: branchId } }),
+      });
+      expect(response.headers.get('x-ratelimit-limit-mutation')).toBe('3');
+      expect(response.headers.get('x-ratelimit-remaining-mutation')).toBe('1');
+    });
+
+    it('limits reads per person', async () => {
+      const limited = await startTestApp({ RATE_LIMIT_READS_PER_MINUTE: '3' });
+      try {
+        const { mobiles } = await townshipWithResidents(limited, 1);
+        const token = await devLogin(limited, mobiles[0]);
+        // Each root field counts: two here, one next, then the allowance is spent.
+        expect((await limited.gql(`{ me { balance } a: me { name } }`, {}, token)).errors).toBeUndefined();
+        expect((await limited.gql(`{ me { balance } }`, {}, token)).errors).toBeUndefined();
+        const refused = await limited.gql(`{ me { balance } }`, {}, token);
+        expect(errorCode(refused)).toBe('RATE_LIMITED');
+        expect(refused.data ?? null).toBeNull();
+        const other = await devLogin(limited, (await townshipWithResidents(limited, 1)).mobiles[0]);
+        expect((await limited.gql(`{ me { balance } }`, {}, other)).errors).toBeUndefined();
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('bounds page sizes', async () => {
       const { mobiles } = await townshipWithResidents(t, 1);
       const token = await devLogin(t, mobiles[0]);
@@ -164,9 +194,39 @@ describe('safety limits', () => {
   describe('production mode', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ NODE_ENV: 'production', DEV_LOGIN_ENABLED: 'false', JWT_SECRET: 'x'.repeat(40) });
+      t = await startTestApp({ NODE_ENV: 'production', DEV_LOGIN_ENABLED: 'false', JWT_SECRET: randomBytes(32).toString('base64'), METRICS_TOKEN: 'metrics-token-0123456789' });
     });
     afterAll(() => t.close());
+
+    it('says no "Did you mean" about fields, arguments, types or enum values', async () => {
+      const probes = [
+        `{ m { balance } }`, // field "me"
+        `{ me { balanc } }`, // field "balance"
+        `{ me { history(firs: 5) { edges { cursor } } } }`, // argument "first"
+        `query($i: CreateBranchInpu!) { township(id: "x") { id } }`, // type "CreateBranchInput"
+        `mutation { createBranch(input: { townshipId: "x", name: "a", kind: VILAGE }) { id } }`, // enum value
+        `mutation($i: CreateBranchInput!) { createBranch(input: $i) { id } }`, // input field, via variables
+      ];
+      for (const query of probes) {
+        const response = await fetch(t.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables: { i: { townshipId: 'x', nam: 'a' } } }),
+        });
+        const text = await response.text();
+        expect(JSON.parse(text).errors?.length).toBeGreaterThan(0);
+        expect(text).not.toMatch(/did you mean/i);
+        for (const name of ['"me"', '"balance"', '"first"', 'CreateBranchInput"', '"VILLAGE"', '"name"']) {
+          if (!query.includes(name.replace(/"/g, ''))) expect(text).not.toContain(name);
+        }
+      }
+    });
+
+    it('sends no x-powered-by header', async () => {
+      const response = await fetch(t.url.replace('/graphql', '/health/live'));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+    });
 
     it('refuses development login and introspection', async () => {
       const login = await t.gql(`mutation { devLogin(mobile: "13800000001") { status } }`);
@@ -174,6 +234,17 @@ describe('safety limits', () => {
       const introspection = await t.gql(`{ __schema { types { name } } }`);
       expect(introspection.data ?? null).toBeNull();
       expect(errorCode(introspection)).toBe('GRAPHQL_VALIDATION_FAILED');
+    });
+
+    it('refuses what a browser could send from another site without a preflight (CSRF)', async () => {
+      const simple = (contentType: string, body: string) => fetch(t.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+      expect((await simple('text/plain', '{"query":"{ __typename }"}')).status).toBe(400);
+      expect((await simple('application/x-www-form-urlencoded', 'query=%7B__typename%7D')).status).toBe(400);
+      const get = `${t.url}?query=${encodeURIComponent('{ __typename }')}`;
+      expect((await fetch(get)).status).toBe(400);
+      const preflighted = await fetch(get, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(preflighted.status).toBe(200);
+      expect(await preflighted.json()).toEqual({ data: { __typename: 'Query' } });
     });
   });
 });

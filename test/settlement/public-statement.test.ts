@@ -24,7 +24,8 @@ const BASE = 'https://bank.example.cn';
  */
 describe('public monthly statement', () => {
   let t: TestApp;
-  let tx: TransactionRunner;
+  /** As the owner role: only the owner may book into an earlier month. */
+  let backdating: TransactionRunner;
   const ledger = new LedgerService();
   const current = monthOf(new Date());
   const month = addMonths(current, -2);
@@ -39,7 +40,7 @@ describe('public monthly statement', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ PUBLIC_BASE_URL: BASE });
-    tx = new TransactionRunner(t.db.dataSource);
+    backdating = new TransactionRunner(await t.db.asOwner());
     town = await seedTownship(t.db.dataSource, { branches: 2, residentsPerBranch: NAMES.length });
     for (const [i, r] of town.branches[0].residents.entries()) {
       await t.db.dataSource.query(`UPDATE person SET name = $1 WHERE id = $2`, [NAMES[i], r.personId]);
@@ -68,7 +69,7 @@ describe('public monthly statement', () => {
     const book = (kind: 'MINT' | 'SPEND', resident: number, points: number, reference: { type: string; id: string }, m = month, branch = 0) => {
       const br = town.branches[branch];
       const amount = kind === 'MINT' ? points : -points;
-      return tx.run((mgr) =>
+      return backdating.run((mgr) =>
         ledger.post(mgr, {
           townshipId: town.id,
           idempotencyKey: randomUUID(),
@@ -109,7 +110,11 @@ describe('public monthly statement', () => {
     expect(before.status).toBe(404);
     expect(await before.json()).toEqual({ code: 'MONTH_NOT_SETTLED', message: '该月份尚未完成结算' });
     expect((await fetch(url(randomUUID(), month, '/json'))).status).toBe(404);
-    expect((await fetch(url('not-a-branch', month))).status).toBe(404);
+    // The page's route answers its errors as JSON too, not as the text/html it was about to send.
+    const notABranch = await fetch(url('not-a-branch', month));
+    expect(notABranch.status).toBe(404);
+    expect(notABranch.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await notABranch.json()).toMatchObject({ code: 'NOT_FOUND' });
     const badMonth = await fetch(url(town.branches[0].id, '2026-13', '/json'));
     expect(badMonth.status).toBe(400);
     expect(((await badMonth.json()) as any).code).toBe('BAD_USER_INPUT');
@@ -236,10 +241,17 @@ describe('public statement rate limit', () => {
   it('limits each client address, and only the public pages', async () => {
     const base = t.url.replace(/\/graphql$/, '');
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await fetch(`${base}/public/statements/${randomUUID()}/2026-01/json`)).status);
+    const remaining = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${base}/public/statements/${randomUUID()}/2026-01/json`);
+      statuses.push(res.status);
+      remaining.push(res.headers.get('x-ratelimit-remaining-public'));
+    }
     expect(statuses).toEqual([404, 404, 404, 429]);
+    expect(remaining.slice(0, 3)).toEqual(['2', '1', '0']);
     const limited = await fetch(`${base}/public/statement.css`);
     expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after-public')).toMatch(/^\d+$/);
     expect(await limited.json()).toEqual({ code: 'RATE_LIMITED', message: '操作过于频繁，请稍后再试' });
     for (let i = 0; i < 5; i++) expect((await fetch(`${base}/health/live`)).status).toBe(200);
   });

@@ -159,7 +159,8 @@ describe('monthly settlement', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    tx = new TransactionRunner(t.db.dataSource);
+    // The history is booked into past months, which only the owner role may do.
+    tx = new TransactionRunner(await t.db.asOwner());
     town = await seedTownship(t.db.dataSource, { branches: 3, residentsPerBranch: 4 });
     admin = await devLogin(t, await grantAdmin(t.db.dataSource, town.id));
 
@@ -298,8 +299,8 @@ describe('monthly settlement', () => {
         bookedAt: at(lastMonth),
       });
     // A: has booked into the month and not committed yet. B: open, books only after the close.
-    const a = t.db.dataSource.createQueryRunner();
-    const b = t.db.dataSource.createQueryRunner();
+    const a = (await t.db.asOwner()).createQueryRunner();
+    const b = (await t.db.asOwner()).createQueryRunner();
     await a.startTransaction();
     await b.startTransaction();
     await b.query('SELECT 1');
@@ -352,7 +353,8 @@ describe('monthly settlement', () => {
       }),
     );
     const broken = other.branches[1].residents[1].accountId;
-    await t.db.dataSource.query(`UPDATE account_balance SET balance = balance + 3 WHERE account_id = $1`, [broken]);
+    // Tampering the app role cannot do (it has no UPDATE on balances): the owner can.
+    await (await t.db.asOwner()).query(`UPDATE account_balance SET balance = balance + 3 WHERE account_id = $1`, [broken]);
     await t.gql(`mutation($t: ID!, $m: String!) { startSettlement(townshipId: $t, month: $m) { status } }`, { t: other.id, m: month }, otherAdmin);
     const failed = await waitFor('the settlement to fail', async () => {
       const r = await t.gql(`query($t: ID!, $m: String!) { settlement(townshipId: $t, month: $m) { ${SETTLEMENT_FIELDS} } }`, { t: other.id, m: month }, otherAdmin);

@@ -28,9 +28,10 @@ export function tokenFor(t: TestApp, personId: string): string {
 export async function seedWorld(t: TestApp, opts: { branches?: number; residentsPerBranch?: number } = {}): Promise<World> {
   const township = await seedTownship(t.db.dataSource, opts);
   const staff = async (role: 'BRANCH_MANAGER' | 'TOWNSHIP_ADMIN', branchId: string | null) => {
-    const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (name, mobile) VALUES ($1, $2) RETURNING id`, [
+    const [{ id }] = await t.db.dataSource.query(`INSERT INTO person (township_id, name, mobile) VALUES ($3, $1, $2) RETURNING id`, [
       role === 'TOWNSHIP_ADMIN' ? '镇管理员' : '村书记',
       nextMobile(),
+      township.id,
     ]);
     await t.db.dataSource.query(`INSERT INTO role_assignment (person_id, role, township_id, branch_id) VALUES ($1, $2, $3, $4)`, [
       id,

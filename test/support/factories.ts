@@ -45,9 +45,10 @@ export async function seedTownship(
       await ledger.openBranchAccounts(m, townshipId, branchId);
       const residents = [];
       for (let r = 0; r < residentsPerBranch; r++) {
-        const [{ id: personId }] = await m.query(`INSERT INTO person (name, mobile) VALUES ($1, $2) RETURNING id`, [
+        const [{ id: personId }] = await m.query(`INSERT INTO person (township_id, name, mobile) VALUES ($3, $1, $2) RETURNING id`, [
           `居民${b}-${r}`,
           nextMobile(),
+          townshipId,
         ]);
         const [{ id: residentId }] = await m.query(
           `INSERT INTO resident (person_id, township_id, branch_id) VALUES ($1, $2, $3) RETURNING id`,

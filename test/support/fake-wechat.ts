@@ -22,6 +22,11 @@ export interface FakeWechat {
   loginCodes: Map<string, FakeReply>;
   /** `getPhoneNumber` code -> reply of `/wxa/business/getuserphonenumber`. Unknown codes get errcode 40029. */
   phoneCodes: Map<string, FakeReply>;
+  /** The official account's (web authorisation) credentials. */
+  webAppid: string;
+  webSecret: string;
+  /** Web authorisation code -> reply of `/sns/oauth2/access_token`. Unknown codes get errcode 40029. */
+  webCodes: Map<string, FakeReply>;
   /** Makes every access_token issued so far invalid (errcode 40001), as when WeChat rotates it early. */
   expireAccessTokens(): void;
   close(): Promise<void>;
@@ -35,19 +40,25 @@ export const phoneOk = (purePhoneNumber: string, countryCode = '86'): FakeReply 
     phone_info: { phoneNumber: purePhoneNumber, purePhoneNumber, countryCode, watermark: { timestamp: 1700000000, appid: 'wx' } },
   },
 });
+export const webLoginOk = (openid: string): FakeReply => ({
+  json: { access_token: `web-access-${openid}`, expires_in: 7200, refresh_token: `refresh-${openid}`, openid, scope: 'snsapi_base' },
+});
 export const wechatError = (errcode: number, errmsg: string): FakeReply => ({ json: { errcode, errmsg } });
 
 /**
  * A real HTTP server on a random local port that answers like WeChat's server API for the
- * three endpoints the service calls, and checks the credentials it is sent the way WeChat does.
+ * four endpoints the service calls (the mini-program's three and web authorisation's), and checks the credentials it is sent the way WeChat does.
  */
 export async function startFakeWechat({
   appid = 'wx-fake-appid',
   secret = 'fake-app-secret',
   pathPrefix = '',
-}: { appid?: string; secret?: string; pathPrefix?: string } = {}): Promise<FakeWechat> {
+  webAppid = 'wx-fake-web-appid',
+  webSecret = 'fake-web-secret',
+}: { appid?: string; secret?: string; pathPrefix?: string; webAppid?: string; webSecret?: string } = {}): Promise<FakeWechat> {
   const requests: RecordedRequest[] = [];
   const loginCodes = new Map<string, FakeReply>();
+  const webCodes = new Map<string, FakeReply>();
   const phoneCodes = new Map<string, FakeReply>();
   const validTokens = new Set<string>();
   let issued = 0;
@@ -67,6 +78,11 @@ export async function startFakeWechat({
       if (badCredentials) return wechatError(40125, 'invalid appsecret');
       if (query.grant_type !== 'authorization_code') return wechatError(40002, 'invalid grant_type');
       return loginCodes.get(query.js_code) ?? wechatError(40029, 'invalid code');
+    }
+    if (req.method === 'GET' && url.pathname === '/sns/oauth2/access_token') {
+      if (query.appid !== webAppid || query.secret !== webSecret) return wechatError(40125, 'invalid appsecret');
+      if (query.grant_type !== 'authorization_code') return wechatError(40002, 'invalid grant_type');
+      return webCodes.get(query.code) ?? wechatError(40029, 'invalid code');
     }
     if (req.method === 'GET' && url.pathname === '/cgi-bin/token') {
       if (badCredentials) return wechatError(40125, 'invalid appsecret');
@@ -104,6 +120,9 @@ export async function startFakeWechat({
     requests,
     loginCodes,
     phoneCodes,
+    webAppid,
+    webSecret,
+    webCodes,
     expireAccessTokens: () => validTokens.clear(),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,13 +1,25 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
+import { runMigrations } from '../../src/database/database-url';
 
 /** The machine's PostgreSQL (trust auth). Tests only ever create and drop their own databases in it. */
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export function databaseUrl(name: string): string {
+/**
+ * The production roles of README "Database roles", for every test: the owner role migrates,
+ * the app role is what the service and the tests connect as. Roles are cluster-wide and
+ * shared by concurrent runs, so their names are fixed and they are never dropped.
+ */
+export const OWNER_ROLE = 'cb_test_owner';
+export const APP_ROLE = 'cb_test_app';
+
+/** A URL of the database `name`: as the superuser (default), the owner role or the app role. */
+export function databaseUrl(name: string, role?: string): string {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
+  if (role) {
+    url.username = role;
+    url.password = 'cb-test';
+  }
   return url.toString();
 }
 
@@ -21,16 +33,20 @@ export async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** Creates a database and runs the real migrations in it. */
-export async function createMigratedDatabase(name: string): Promise<void> {
-  await adminQuery(`CREATE DATABASE "${name}"`);
-  const ds = new DataSource(dataSourceOptions(databaseUrl(name), 2, 'test-migrate'));
-  await ds.initialize();
-  try {
-    await ds.runMigrations({ transaction: 'each' });
-  } finally {
-    await ds.destroy();
+/** Creates the owner and app roles unless they exist; another run creating them at the same moment is fine. */
+export async function ensureTestRoles(): Promise<void> {
+  for (const role of [OWNER_ROLE, APP_ROLE]) {
+    await adminQuery(
+      `DO $$ BEGIN CREATE ROLE ${role} LOGIN PASSWORD 'cb-test';
+       EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    );
   }
+}
+
+/** Creates a database owned by the owner role, runs the real migrations as that role and grants the app role. */
+export async function createMigratedDatabase(name: string): Promise<void> {
+  await adminQuery(`CREATE DATABASE "${name}" OWNER ${OWNER_ROLE}`);
+  await runMigrations(databaseUrl(name, OWNER_ROLE), APP_ROLE);
 }
 
 export async function dropDatabase(name: string): Promise<void> {

@@ -5,7 +5,7 @@ import { nextMobile } from './factories';
 export async function grantAdmin(ds: DataSource, townshipId: string): Promise<string> {
   const mobile = nextMobile();
   await ds.query(
-    `WITH p AS (INSERT INTO person (name, mobile) VALUES ('镇管理员', $1) RETURNING id)
+    `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($2, '镇管理员', $1) RETURNING id)
      INSERT INTO role_assignment (person_id, role, township_id) SELECT id, 'TOWNSHIP_ADMIN', $2 FROM p`,
     [mobile, townshipId],
   );
@@ -16,7 +16,7 @@ export async function grantAdmin(ds: DataSource, townshipId: string): Promise<st
 export async function grantManager(ds: DataSource, townshipId: string, branchId: string): Promise<string> {
   const mobile = nextMobile();
   await ds.query(
-    `WITH p AS (INSERT INTO person (name, mobile) VALUES ('分行行长', $1) RETURNING id)
+    `WITH p AS (INSERT INTO person (township_id, name, mobile) VALUES ($2, '分行行长', $1) RETURNING id)
      INSERT INTO role_assignment (person_id, role, township_id, branch_id) SELECT id, 'BRANCH_MANAGER', $2, $3 FROM p`,
     [mobile, townshipId, branchId],
   );

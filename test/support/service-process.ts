@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { freePort } from './throwaway-services';
 import { waitFor } from './wait-for';
 
@@ -12,19 +13,26 @@ export interface ServiceProcess {
   output(): string;
 }
 
+/** The repository (this file also runs compiled, from dist/test/support). */
+const REPO_ROOT = (function findRoot(dir: string): string {
+  return existsSync(resolve(dir, 'package.json')) || dirname(dir) === dir ? dir : findRoot(dirname(dir));
+})(__dirname);
+
 /**
- * Runs one of the service's entry points (`src/main.ts`, `src/worker.ts`) as a real
- * child process, compiled on the fly, so a test can SIGTERM or SIGKILL it.
- * Resolves once GET /health/live answers on its port.
+ * Runs one of the service's entry points as a real child process, so a test can SIGTERM
+ * or SIGKILL it: a source file (`src/main.ts`, `src/worker.ts`) compiled on the fly, or
+ * a compiled one (`dist/src/main.js`, as the benchmarks and a deployment run it).
+ * Resolves once `isReady` says so (by default: GET /health/live answers 200).
  */
 export async function spawnService(
   entry: string,
   env: Record<string, string>,
-  options: { port?: number; nodeArgs?: string[] } = {},
+  options: { port?: number; nodeArgs?: string[]; isReady?: (baseUrl: string) => Promise<boolean> } = {},
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', resolve(entry)], {
-    cwd: resolve(__dirname, '../..'),
+  const fromSource = entry.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...fromSource, resolve(REPO_ROOT, entry)], {
+    cwd: REPO_ROOT,
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: String(port), WORKER_HEALTH_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -35,10 +43,11 @@ export async function spawnService(
   const baseUrl = `http://127.0.0.1:${port}`;
   let gone = false;
   void exited.then(() => (gone = true));
-  await waitFor(`${entry} to answer /health/live`, async () => {
+  const isReady = options.isReady ?? (async (url: string) => (await fetch(`${url}/health/live`)).ok);
+  await waitFor(`${entry} to answer`, async () => {
     if (gone) throw new Error(`${entry} exited during start-up:\n${output}`);
     try {
-      return (await fetch(`${baseUrl}/health/live`)).ok;
+      return await isReady(baseUrl);
     } catch {
       return false;
     }

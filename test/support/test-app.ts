@@ -1,5 +1,6 @@
-import { INestApplication } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
 import { createApi } from '../../src/api';
 import { loadConfig } from '../../src/config/app-config';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from './redis';
@@ -11,7 +12,7 @@ export interface GqlResponse<T = any> {
 }
 
 export interface TestApp {
-  app: INestApplication;
+  app: NestFastifyApplication;
   db: TestDatabase;
   url: string;
   /** POSTs a GraphQL operation over real HTTP. */
@@ -22,22 +23,31 @@ export interface TestApp {
 /**
  * The real service on its own fresh database, listening on a random port, with its
  * job queues on the machine's Redis under a queue prefix of its own (removed on close).
+ * It connects as the app role, as in production; `connectAs: 'owner'` is for the
+ * PostgreSQL queue backend (no Redis), which creates its own schema and so runs as the
+ * owner, as it does in the embedded development mode. Its log lines go to `logs` if
+ * given (stdout otherwise).
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  { connectAs = 'app', logs }: { connectAs?: 'app' | 'owner'; logs?: DestinationStream } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
+  const databaseUrl = connectAs === 'owner' ? db.ownerUrl : db.url;
   const config = loadConfig({
     NODE_ENV: 'test',
     DEV_LOGIN_ENABLED: 'true',
-    DATABASE_URL: db.url,
+    DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'error',
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: testQueuePrefix(),
     // Tests log in and write far faster than people; the rate-limit tests set their own.
     RATE_LIMIT_LOGINS_PER_MINUTE: '100000',
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
     ...env,
   });
-  const app = await createApi({ config, databaseUrl: db.url });
+  const app = await createApi({ config, databaseUrl }, logs);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/graphql`;

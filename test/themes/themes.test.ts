@@ -1,3 +1,4 @@
+import { APP_ROLE } from '../support/postgres';
 import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
 import { AppConfig } from '../../src/config/app-config';
 import { DomainError } from '../../src/common/errors/domain.error';
@@ -69,9 +70,17 @@ describe('monthly theme lists', () => {
       tx.run((mgr) => themes.assertThemeAvailable(mgr, { townshipId: town.id, branchId: town.branches[branch].id, themeId, month: m }));
     await expect(available(0, fire.data.addTheme.id)).rejects.toMatchObject({ code: 'THEME_NOT_PUBLISHED' });
 
+    const STATUS = `query($t: ID!, $m: String!) { themePublicationStatus(townshipId: $t, month: $m) { branchesPublished branches { branchId branchName publishedAt } } }`;
+    const before = (await t.gql(STATUS, { t: town.id, m: month }, admin)).data.themePublicationStatus;
+    expect(before.branches.map((b: any) => b.branchId).sort()).toEqual(town.branches.map((b) => b.id).sort());
+    expect(before.branches.every((b: any) => b.publishedAt === null && b.branchName)).toBe(true);
     const publish = await t.gql(PUBLISH, { t: town.id, m: month }, admin);
     expect(publish.data.publishThemes).toEqual({ branchesTotal: 3, branchesPublished: 0 });
     await waitFor('publication', async () => ((await publicationRows(town.id, month)).length === 3 ? true : undefined));
+    // Each branch with the moment its list went out (what the admin's screen shows while the job runs).
+    const after = (await t.gql(STATUS, { t: town.id, m: month }, admin)).data.themePublicationStatus;
+    expect(after.branchesPublished).toBe(3);
+    expect(after.branches.every((b: any) => !Number.isNaN(Date.parse(b.publishedAt)))).toBe(true);
 
     const list = await t.gql(PUBLISHED, { b: town.branches[0].id, m: month }, resident);
     expect(list.data.publishedThemes.themes.map((x: any) => x.title)).toEqual(['平安有我 消防安全宣传', '文明交通引导', '非遗小记者体验']);
@@ -103,14 +112,16 @@ describe('monthly theme lists', () => {
     await t.gql(ADD, { i: { townshipId: town.id, month: next, title: '垃圾分类', suggestedPoints: 1 } }, admin);
     // A real failure inside the job: the second publication insert of this test raises,
     // once (a sequence is not rolled back with the failing transaction).
-    await t.db.dataSource.query(`
+    // Creating a trigger takes the owner role.
+    await (await t.db.asOwner()).query(`
       CREATE SEQUENCE fail_once;
       CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF nextval('fail_once') = 2 THEN RAISE EXCEPTION 'injected failure'; END IF;
         RETURN NEW;
       END $$;
-      CREATE TRIGGER fail_once BEFORE INSERT ON theme_publication FOR EACH ROW EXECUTE FUNCTION fail_once();`);
+      CREATE TRIGGER fail_once BEFORE INSERT ON theme_publication FOR EACH ROW EXECUTE FUNCTION fail_once();
+      GRANT USAGE ON SEQUENCE fail_once TO ${APP_ROLE};`);
     try {
       await t.gql(PUBLISH, { t: town.id, m: next }, admin);
       const rows = await waitFor('publication after a retry', async () => {
@@ -121,10 +132,10 @@ describe('monthly theme lists', () => {
       const job = (await t.app.get(JobQueues).themes.getJobs(['completed'])).find((j) => j.data.month === next);
       expect(job?.attemptsMade).toBe(2); // the failed attempt and the successful retry
       expect(job?.stacktrace?.join('\n')).toContain('injected failure');
-      const [{ calls }] = await t.db.dataSource.query(`SELECT last_value::int AS calls FROM fail_once`);
+      const [{ calls }] = await (await t.db.asOwner()).query(`SELECT last_value::int AS calls FROM fail_once`);
       expect(calls).toBeGreaterThan(3); // the retry went over the branch published before the failure
     } finally {
-      await t.db.dataSource.query(`DROP TRIGGER fail_once ON theme_publication; DROP FUNCTION fail_once(); DROP SEQUENCE fail_once;`);
+      await (await t.db.asOwner()).query(`DROP TRIGGER fail_once ON theme_publication; DROP FUNCTION fail_once(); DROP SEQUENCE fail_once;`);
     }
   });
 

@@ -1,10 +1,10 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { NoControlCharacters } from '../../common/graphql/text.validators';
+import { PrintableText, trim } from '../../common/graphql/text.validators';
+import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 import { ActivityStatus, Attendance, SignupStatus } from '../activity.entity';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export const MAX_ACTIVITY_CAPACITY = 10_000;
 /** Far above the +2 of a typical activity; a typo like 2000 is refused. */
@@ -31,20 +31,20 @@ export class CreateActivityInput {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   title: string;
 
   @Field({ defaultValue: '', description: 'Up to 2000 characters.' })
   @IsString()
   @MaxLength(2000)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   description: string = '';
 
   @Field({ description: '活动地点, 1-100 characters.' })
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   place: string;
 
   @Field()
@@ -94,14 +94,14 @@ export class UpdateActivityInput {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   title?: string;
 
   @Field({ nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   description?: string;
 
   @Field({ nullable: true })
@@ -109,7 +109,7 @@ export class UpdateActivityInput {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   place?: string;
 
   @Field({ nullable: true })
@@ -152,7 +152,7 @@ export class CancelActivityInput {
   @Transform(trim)
   @IsString()
   @Length(1, 200)
-  @NoControlCharacters()
+  @PrintableText()
   reason: string;
 }
 
@@ -204,7 +204,7 @@ export class ActivityFilterArgs {
 
   @Field({ nullable: true, description: 'Activities starting in this month (YYYY-MM, Asia/Shanghai).' })
   @IsOptional()
-  @Matches(/^\d{4}-(0[1-9]|1[0-2])$/)
+  @Matches(MONTH_PATTERN, { message: MONTH_MESSAGE })
   month?: string;
 
   @Field(() => ActivityStatus, { nullable: true })

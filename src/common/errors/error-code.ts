@@ -20,15 +20,17 @@ export const ERROR_MESSAGES = {
   BINDING_EXPIRED: '绑定已过期，请重新登录',
   MOBILE_NOT_REGISTERED: '该手机号尚未登记为居民，请联系所在村（社区）分行登记',
   DEV_LOGIN_DISABLED: '开发登录未开启',
+  BINDING_CODE_INVALID: '手机号或绑定码不正确，或绑定码已过期：请向所在村（社区）分行索取新的绑定码',
   // Organisation
   ALREADY_EXISTS: '该记录已存在',
-  MOBILE_TAKEN: '该手机号已登记在其他村（社区）',
+  MOBILE_TAKEN: '该手机号已登记在本镇其他村（社区）',
   // Ledger
   INSUFFICIENT_POINTS: '积分不足',
   PERIOD_CLOSED: '该月份已结账，不能再记账',
   IDEMPOTENCY_CONFLICT: '该业务编号已用于另一笔不同的记账',
   ALREADY_REVERSED: '该笔记账已冲正，不能重复冲正',
   NOT_REVERSIBLE: '冲正记录不能再次冲正',
+  ENTRY_BELONGS_TO_RECORD: '该笔记账属于课程报名或活动奖励，请通过对应业务办理',
   UNKNOWN_ACCOUNT: '积分账户不存在',
   LEDGER_INVARIANT_VIOLATED: '账务校验失败，操作已取消',
   LEDGER_SEAL_BROKEN: '账本封存校验失败：已封存月份的记账与封存时不符',

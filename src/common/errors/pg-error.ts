@@ -14,7 +14,8 @@ const LEDGER_SQLSTATE: Record<string, DomainError['code']> = {
   CB004: 'UNKNOWN_ACCOUNT',
   CB005: 'LEDGER_INVARIANT_VIOLATED',
   CB006: 'BAD_USER_INPUT',
-  CB007: 'LEDGER_SEAL_BROKEN',
+  CB007: 'LEDGER_INVARIANT_VIOLATED',
+  CB008: 'LEDGER_SEAL_BROKEN',
 };
 
 /** Constraint names whose violation is an expected, user-facing outcome. */
@@ -37,7 +38,8 @@ export function domainErrorFromDatabase(error: unknown): DomainError | undefined
   if (error instanceof DomainError) return error;
   const e = (error as { driverError?: PgError }).driverError ?? (error as PgError);
   if (!e || typeof e !== 'object') return undefined;
-  if (e.code && LEDGER_SQLSTATE[e.code]) return new DomainError(LEDGER_SQLSTATE[e.code], undefined, { reason: e.message });
+  // The database's own text stays in the logs: a client gets the code and our message.
+  if (e.code && LEDGER_SQLSTATE[e.code]) return new DomainError(LEDGER_SQLSTATE[e.code]);
   if (e.constraint && CONSTRAINTS[e.constraint]) return new DomainError(CONSTRAINTS[e.constraint]);
   if ((e.code && (CONNECTION_SQLSTATES.has(e.code) || RETRYABLE_SQLSTATES.has(e.code))) || CONNECTION_MESSAGES.test(e.message ?? '')) {
     return new DomainError('TEMPORARILY_UNAVAILABLE', undefined, { retryable: true });

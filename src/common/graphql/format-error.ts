@@ -1,11 +1,9 @@
-import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError } from '../errors/domain.error';
 import { ERROR_MESSAGES, ErrorCode } from '../errors/error-code';
 import { domainErrorFromDatabase } from '../errors/pg-error';
-
-const logger = new Logger('GraphQL');
+import { isTokenLimitError } from '../../graphql/query-limits';
 
 /** Apollo's own codes for requests that never reached a resolver, and what a resident reads. */
 const REQUEST_ERRORS: Record<string, { code: ErrorCode | string; message: string }> = {
@@ -19,14 +17,12 @@ const REQUEST_ERRORS: Record<string, { code: ErrorCode | string; message: string
 
 /**
  * The single mapping from anything thrown to what a client sees: a stable
- * `extensions.code` and a Chinese message. Unknown errors are logged and hidden.
+ * `extensions.code` and a Chinese message. Unknown errors are hidden (and logged with
+ * the request id by graphql-observability.plugin.ts, see unexpectedError).
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const unwrapped = unwrapResolverError(error);
-  // Errors thrown by plugins (query limits) reach us as a GraphQLError wrapping ours.
-  const original =
-    unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
-  const domain = domainErrorFromDatabase(original) ?? nestHttpError(original);
+  const original = originalError(error);
+  const domain = domainError(original);
   if (domain) {
     return {
       message: domain.message,
@@ -35,6 +31,9 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     };
   }
   const apolloCode = formatted.extensions?.code as string | undefined;
+  if (apolloCode === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(formatted.message)) {
+    return { message: '查询过长，请缩短查询', extensions: { code: 'QUERY_TOO_COMPLEX' } };
+  }
   if (apolloCode && REQUEST_ERRORS[apolloCode]) {
     const known = REQUEST_ERRORS[apolloCode];
     return {
@@ -44,12 +43,28 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
       extensions: { code: known.code, detail: formatted.message },
     };
   }
-  logger.error(original instanceof Error ? (original.stack ?? original.message) : String(original));
   return {
     message: ERROR_MESSAGES.INTERNAL_SERVER_ERROR,
     path: formatted.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   };
+}
+
+/** The error behind `error` when it is a bug (what formatGraphQLError hides as INTERNAL_SERVER_ERROR), else undefined. */
+export function unexpectedError(error: GraphQLError): unknown {
+  const original = originalError(error);
+  const apolloCode = error.extensions?.code as string | undefined;
+  return domainError(original) || (apolloCode && REQUEST_ERRORS[apolloCode]) ? undefined : original;
+}
+
+function originalError(error: unknown): unknown {
+  const unwrapped = unwrapResolverError(error);
+  // Errors thrown by plugins (query limits) reach us as a GraphQLError wrapping ours.
+  return unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainError ? unwrapped.originalError : unwrapped;
+}
+
+function domainError(original: unknown): DomainError | undefined {
+  return domainErrorFromDatabase(original) ?? nestHttpError(original);
 }
 
 /** Nest's guards and pipes throw HttpExceptions; map the ones we can meet. */
@@ -60,4 +75,22 @@ function nestHttpError(error: unknown): DomainError | undefined {
   if (status === 429) return new DomainError('RATE_LIMITED');
   if (status === 400) return new DomainError('BAD_USER_INPUT');
   return undefined;
+}
+
+/**
+ * Production: graphql-js's "Did you mean …?" hints (fields, arguments, types, enum values)
+ * are cut from every message, so a refused request teaches a prober no names.
+ */
+export function formatGraphQLErrorWithoutSuggestions(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const result = formatGraphQLError(formatted, error);
+  const detail = result.extensions?.detail;
+  return {
+    ...result,
+    message: withoutSuggestions(result.message),
+    ...(typeof detail === 'string' ? { extensions: { ...result.extensions, detail: withoutSuggestions(detail) } } : {}),
+  };
+}
+
+function withoutSuggestions(text: string): string {
+  return text.replace(/\s*Did you mean [^?]*\?/g, '');
 }

@@ -1,22 +1,36 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
-// C0/C1 control characters, bidi marks/overrides/isolates, and the invisible zero-width
-// space, word joiner and BOM, used to make look-alike names ("张\u200b三" vs "张三").
-// The zero-width (non-)joiners stay allowed: emoji sequences and some scripts need them.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+/** Trims and normalises to NFC, so "é" typed two ways is one name. */
+export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
 
-/** Rejects control characters in free text (names, titles, memos); newlines allowed when `multiline`. */
-export function NoControlCharacters(opts: { multiline?: boolean } = {}, validationOptions?: ValidationOptions) {
+/**
+ * Code points that render as nothing or cannot be stored, by Unicode property: controls
+ * (Cc), format characters (Cf: soft hyphen, zero-width space, bidi overrides, U+180E,
+ * U+2061 …), private use (Co), lone surrogates (Cs, which PostgreSQL would store as
+ * U+FFFD), unassigned (Cn) and every default-ignorable code point (U+3164 HANGUL FILLER,
+ * U+034F COMBINING GRAPHEME JOINER, variation selectors …), and the line and paragraph
+ * separators (Zl, Zp: U+2028, U+2029): they make look-alike, blank or broken names
+ * ("张\u200b三", "\u3164"). Multi-line text uses plain newlines.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+/** An emoji with its modifiers, presentation selectors and zero-width-joined parts (👨‍👩‍👧, ❤️): the one place a joiner or selector belongs. */
+const EMOJI_SEQUENCE = /\p{Extended_Pictographic}(?:\p{Emoji_Modifier}|[\uFE0E\uFE0F]|\u200D\p{Extended_Pictographic})*/gu;
+
+/** True when text has no invisible code point (see INVISIBLE); newlines and tabs allowed when `multiline`. */
+export function isPrintableText(value: string, multiline = false): boolean {
+  const text = (multiline ? value.replace(/[\n\t]/g, '') : value).replace(EMOJI_SEQUENCE, 'x');
+  return !INVISIBLE.test(text);
+}
+
+/** Refuses invisible code points in free text (names, titles, memos); newlines allowed when `multiline`. */
+export function PrintableText(opts: { multiline?: boolean } = {}, validationOptions?: ValidationOptions) {
   return (object: object, propertyName: string) =>
     registerDecorator({
-      name: 'noControlCharacters',
+      name: 'printableText',
       target: object.constructor,
       propertyName,
-      options: validationOptions,
-      validator: {
-        validate: (value: unknown) =>
-          typeof value !== 'string' || !CONTROL.test(opts.multiline ? value.replace(/[\n\t]/g, '') : value),
-      },
+      options: { message: `${propertyName} 含有不可见或无法显示的字符`, ...validationOptions },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || isPrintableText(value, opts.multiline) },
     });
 }
 

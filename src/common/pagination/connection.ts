@@ -2,6 +2,7 @@ import { Type } from '@nestjs/common';
 import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DomainError } from '../errors/domain.error';
+import { isMonth } from '../time/shanghai-month';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -13,11 +14,11 @@ export class PageArgs {
   @Max(MAX_PAGE_SIZE)
   first: number = 20;
 
-  @Field({ nullable: true, description: 'The `endCursor` of the previous page.' })
+  @Field(() => String, { nullable: true, description: 'The `endCursor` of the previous page; omitted or null for the first page.' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  after?: string;
+  after?: string | null;
 }
 
 @ObjectType()
@@ -64,18 +65,35 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, shape: readonly ('string' | 'number')[]): (string | number)[] | undefined {
-  if (cursor === undefined) return undefined;
+/** What each value of a cursor's key must be, checked before it reaches SQL. */
+export type CursorPart = 'text' | 'uuid' | 'time' | 'serial' | 'month';
+
+const CURSOR_PART: Record<CursorPart, (v: unknown) => boolean> = {
+  // A sort key such as a name: what PostgreSQL can store (no NUL, no lone surrogate).
+  text: (v) => typeof v === 'string' && v.length <= 100 && !/[\u0000\p{Cs}]/u.test(v),
+  uuid: (v) => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
+  // What encodeCursor writes for a timestamptz: Date#toISOString.
+  time: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v,
+  // A bigint identity or sequence value, as text.
+  serial: (v) => typeof v === 'string' && /^\d{1,18}$/.test(v),
+  month: isMonth,
+};
+
+/**
+ * The key of a cursor, each value checked against its part, or undefined for no cursor
+ * (`after` omitted or null: the first page). Anything else is BAD_USER_INPUT.
+ */
+export function decodeCursor(cursor: string | null | undefined, shape: readonly CursorPart[]): string[] | undefined {
+  if (cursor === undefined || cursor === null) return undefined;
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     key = undefined;
   }
-  const valid =
-    Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i] && String(v).length <= 100);
+  const valid = Array.isArray(key) && key.length === shape.length && key.every((v, i) => CURSOR_PART[shape[i]](v));
   if (!valid) throw new DomainError('BAD_USER_INPUT', '分页游标无效', { field: 'after' });
-  return key as (string | number)[];
+  return key as string[];
 }
 
 /** Builds a page from `rows` fetched with LIMIT first + 1. */

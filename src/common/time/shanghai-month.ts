@@ -1,12 +1,26 @@
+import { DomainError } from '../errors/domain.error';
+
 /**
  * Months and deadlines are reckoned in Asia/Shanghai (UTC+8, no daylight saving since
  * 1991), whatever the server's time zone. A month is written `YYYY-MM`.
  */
 const OFFSET_MS = 8 * 3600 * 1000;
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/**
+ * The one definition of a month argument: `YYYY-MM` from 2000-01 to 2099-12. The range
+ * keeps out months no township has (`0099-12` made a junk settlement; `0000-01` is not
+ * even a date to PostgreSQL) and two-digit years that JavaScript reads as 19xx.
+ */
+export const MONTH_PATTERN = /^(20\d{2})-(0[1-9]|1[0-2])$/;
+export const MONTH_MESSAGE = '月份须为 YYYY-MM 格式，且在 2000-01 至 2099-12 之间';
 
 export function isMonth(value: unknown): value is string {
-  return typeof value === 'string' && MONTH.test(value);
+  return typeof value === 'string' && MONTH_PATTERN.test(value);
+}
+
+/** BAD_USER_INPUT unless `month` is a month argument (see MONTH_PATTERN). */
+export function assertMonth(month: unknown, field = 'month'): asserts month is string {
+  if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', `输入有误：${MONTH_MESSAGE}`, { field });
 }
 
 /** The Asia/Shanghai calendar month an instant falls in. */
@@ -17,7 +31,7 @@ export function monthOf(instant: Date): string {
 
 /** The instants [start, end) of a month in Asia/Shanghai. */
 export function monthRange(month: string): { start: Date; end: Date } {
-  const match = MONTH.exec(month);
+  const match = MONTH_PATTERN.exec(month);
   if (!match) throw new RangeError(`not a month: ${month}`);
   const year = Number(match[1]);
   const index = Number(match[2]) - 1;

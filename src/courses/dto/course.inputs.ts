@@ -1,10 +1,10 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { NoControlCharacters } from '../../common/graphql/text.validators';
+import { PrintableText, trim } from '../../common/graphql/text.validators';
+import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 import { CourseStatus } from '../course.entity';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export const MAX_COURSE_CAPACITY = 1000;
 export const MAX_COURSE_PRICE = 1000;
@@ -19,20 +19,20 @@ export class CreateCourseInput {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   title: string;
 
   @Field({ defaultValue: '', description: 'Up to 2000 characters.' })
   @IsString()
   @MaxLength(2000)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   description: string = '';
 
   @Field({ description: '1-100 characters.' })
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   place: string;
 
   @Field()
@@ -76,14 +76,14 @@ export class UpdateCourseInput {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   title?: string;
 
   @Field({ nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   description?: string;
 
   @Field({ nullable: true })
@@ -91,7 +91,7 @@ export class UpdateCourseInput {
   @Transform(trim)
   @IsString()
   @Length(1, 100)
-  @NoControlCharacters()
+  @PrintableText()
   place?: string;
 
   @Field({ nullable: true })
@@ -139,7 +139,7 @@ export class CancelCourseInput {
   @Transform(trim)
   @IsString()
   @Length(1, 200)
-  @NoControlCharacters()
+  @PrintableText()
   reason: string;
 }
 
@@ -156,7 +156,7 @@ export class CourseFilterArgs {
 
   @Field({ nullable: true, description: 'Courses starting in this month (YYYY-MM, Asia/Shanghai).' })
   @IsOptional()
-  @Matches(/^\d{4}-(0[1-9]|1[0-2])$/)
+  @Matches(MONTH_PATTERN, { message: MONTH_MESSAGE })
   month?: string;
 
   @Field(() => CourseStatus, { nullable: true })

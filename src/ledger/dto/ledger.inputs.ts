@@ -1,9 +1,8 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, IsUUID, Length, Matches, Max, Min, NotEquals } from 'class-validator';
-import { NoControlCharacters } from '../../common/graphql/text.validators';
+import { PrintableText, trim } from '../../common/graphql/text.validators';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 /** Largest correction an admin can post in one go. */
 export const MAX_ADJUSTMENT = 10_000;
 
@@ -24,7 +23,7 @@ export class AdjustmentInput {
   @Transform(trim)
   @IsString()
   @Length(1, 500)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   reason: string;
 
   @Field({ description: 'Client-chosen key: retrying with the same key and content books nothing new.' })
@@ -44,6 +43,6 @@ export class ReverseEntryInput {
   @Transform(trim)
   @IsString()
   @Length(1, 500)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   reason: string;
 }

@@ -1,10 +1,9 @@
 import { Field, ID, InputType } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsEnum, IsOptional, IsString, IsUUID, Length } from 'class-validator';
-import { IsMainlandMobile, NoControlCharacters } from '../../common/graphql/text.validators';
+import { IsMainlandMobile, PrintableText, trim } from '../../common/graphql/text.validators';
 import { BranchKind } from '../branch.entity';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 @InputType()
 export class CreateBranchInput {
@@ -16,7 +15,7 @@ export class CreateBranchInput {
   @Transform(trim)
   @IsString()
   @Length(1, 50)
-  @NoControlCharacters()
+  @PrintableText()
   name: string;
 
   @Field(() => BranchKind, { defaultValue: BranchKind.VILLAGE })
@@ -34,7 +33,7 @@ export class CreateServiceTeamInput {
   @Transform(trim)
   @IsString()
   @Length(1, 50)
-  @NoControlCharacters()
+  @PrintableText()
   name: string;
 }
 
@@ -45,7 +44,7 @@ export class PersonInput {
   @Transform(trim)
   @IsString()
   @Length(1, 30)
-  @NoControlCharacters()
+  @PrintableText()
   name: string;
 
   @Field({ description: 'Mainland China mobile number, 11 digits.' })
@@ -93,6 +92,6 @@ export class ResidentSearchInput {
   @Transform(trim)
   @IsString()
   @Length(1, 30)
-  @NoControlCharacters()
+  @PrintableText()
   text?: string;
 }

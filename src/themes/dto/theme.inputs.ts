@@ -1,10 +1,9 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
-import { NoControlCharacters } from '../../common/graphql/text.validators';
+import { PrintableText, trim } from '../../common/graphql/text.validators';
+import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 @InputType()
 export class AddThemeInput {
@@ -18,21 +17,21 @@ export class AddThemeInput {
   branchId?: string;
 
   @Field({ description: 'The month, YYYY-MM (Asia/Shanghai); the current month or a later one.' })
-  @Matches(MONTH_PATTERN, { message: '月份格式须为YYYY-MM' })
+  @Matches(MONTH_PATTERN, { message: MONTH_MESSAGE })
   month: string;
 
   @Field({ description: '1-50 characters, e.g. 平安有我 消防安全宣传.' })
   @Transform(trim)
   @IsString()
   @Length(1, 50)
-  @NoControlCharacters()
+  @PrintableText()
   title: string;
 
   @Field({ defaultValue: '', description: 'Up to 1000 characters.' })
   @Transform(trim)
   @IsString()
   @Length(0, 1000)
-  @NoControlCharacters({ multiline: true })
+  @PrintableText({ multiline: true })
   description: string;
 
   @Field(() => Int, { description: 'Points an activity under this theme usually rewards, 0-100.' })

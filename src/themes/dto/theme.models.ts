@@ -39,6 +39,18 @@ export class PublishedThemeList {
   themes: Theme[];
 }
 
+@ObjectType({ description: "One branch's list for a month: published or not yet." })
+export class BranchPublication {
+  @Field(() => ID)
+  branchId: string;
+
+  @Field()
+  branchName: string;
+
+  @Field(() => Date, { nullable: true, description: 'Null until the list is published.' })
+  publishedAt: Date | null;
+}
+
 @ObjectType({ description: 'How far the publication of a month has got in a township.' })
 export class ThemePublicationStatus {
   @Field(() => ID)
@@ -52,4 +64,7 @@ export class ThemePublicationStatus {
 
   @Field(() => Int)
   branchesPublished: number;
+
+  @Field(() => [BranchPublication], { description: 'Every branch, by name, with when its list was published.' })
+  branches: BranchPublication[];
 }
