@@ -1,45 +1,117 @@
 import fc from 'fast-check';
+import * as server from '../../src/ledger/ledger-seal';
 import { checkinLink, readCheckinLink } from '../../web/src/lib/checkin-link';
-import { groupByMonth, HistoryLine } from '../../web/src/lib/passbook';
+import { auditSides, groupHex, proofProblem, readCanonicalEntry, SealProof } from '../../web/src/lib/seal-proof';
 import { addMonths, fromLocalInput, monthOf, toLocalInput } from '../../web/src/lib/time';
 
-/** The app's own logic that has no screen: the passbook by month, the QR link, Asia/Shanghai times. */
-describe('the passbook by month (from me.history, newest first)', () => {
-  it('gives every month its opening, closing, earned and spent, chaining months, for any history', () => {
-    const month = fc.constantFrom('2026-08', '2026-09', '2026-10', '2026-11');
-    fc.assert(
-      fc.property(fc.array(fc.record({ month, amount: fc.integer({ min: -20, max: 20 }).filter((n) => n !== 0) }), { maxLength: 40 }), (raw) => {
-        // Oldest first, with a running balance that never goes below zero (as the ledger ensures).
-        const sorted = [...raw].sort((a, b) => a.month.localeCompare(b.month));
-        let balance = 0;
-        const oldestFirst: HistoryLine[] = [];
-        sorted.forEach((l, i) => {
-          const amount = balance + l.amount < 0 ? -balance || 1 : l.amount;
-          balance += amount;
-          oldestFirst.push({ id: String(i), bookedAt: `${l.month}-15T00:00:00Z`, period: l.month, amount, balanceAfter: balance, memo: 'x', kind: amount > 0 ? 'MINT' : 'SPEND' });
-        });
-        const months = groupByMonth([...oldestFirst].reverse());
+/** The app's own logic that has no screen: the proof check, the QR link, Asia/Shanghai times. */
+describe("the passbook's proof check (WebCrypto), held to the server's (src/ledger/ledger-seal.ts)", () => {
+  const uuid = fc.uuid().map((u) => u.toLowerCase());
+  const entry = fc.record({
+    townshipId: uuid,
+    id: fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String),
+    kind: fc.constantFrom('MINT', 'SPEND', 'REVERSAL', 'ADJUSTMENT'),
+    memo: fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }),
+    referenceType: fc.constantFrom(null, 'ACTIVITY', 'COURSE'),
+    referenceId: fc.option(uuid, { nil: null }),
+    bookedAt: fc.constant('2026-10-03T04:05:06.123456Z'),
+    reversesEntryId: fc.constant(null),
+    postings: fc.integer({ min: 1, max: 50 }).chain((n) => fc.tuple(uuid, uuid).map(([a, b]) => [{ accountId: a, amount: n }, { accountId: b, amount: -n }])),
+  });
+  /** A sealed month of `entries` and the proof of entry `index`, made by the server's code. */
+  const sealed = (entries: server.SealedEntry[], index: number, previous: Buffer): server.SealProof => {
+    const { tree, root } = server.merkleTree(Buffer.concat(entries.map((e) => server.leafHash(server.canonicalEntry(e)))));
+    return {
+      canonicalEntry: server.canonicalEntry(entries[index]),
+      leafIndex: index,
+      leafCount: entries.length,
+      path: server.auditPath(entries.length, index).map(({ offset, side }) => ({ side, hash: tree.subarray(offset, offset + server.HASH_BYTES).toString('hex') })),
+      merkleRoot: root.toString('hex'),
+      previousSeal: previous.toString('hex'),
+      seal: server.chainSeal(previous, root).toString('hex'),
+    };
+  };
+  const month = fc
+    .uniqueArray(entry, { minLength: 1, maxLength: 40, selector: (e) => e.id })
+    .chain((entries) => fc.record({ entries: fc.constant(entries), index: fc.nat(entries.length - 1), previous: fc.uint8Array({ minLength: 32, maxLength: 32 }) }));
+  /** The proof as the API sends it (JSON: the side is its enum's name). */
+  const asSent = (p: server.SealProof): SealProof => ({ ...p, path: p.path.map((s) => ({ side: s.side === server.ProofSide.LEFT ? 'LEFT' : 'RIGHT', hash: s.hash })) });
+  const flipHex = (h: string, at: number) => h.slice(0, at) + (h[at] === '0' ? '1' : '0') + h.slice(at + 1);
+  /** Ways to change a proof: each must make both checks fail, with the same reason. */
+  type Tamper = typeof tamper extends fc.Arbitrary<infer T> ? T : never;
+  const tamper = fc.oneof(
+    fc.record({ kind: fc.constant('memo' as const) }),
+    fc.record({ kind: fc.constant('path-hash' as const), step: fc.nat(), at: fc.nat(63) }),
+    fc.record({ kind: fc.constant('side' as const), step: fc.nat() }),
+    fc.record({ kind: fc.constant('root' as const), at: fc.nat(63) }),
+    fc.record({ kind: fc.constant('previous' as const), at: fc.nat(63) }),
+    fc.record({ kind: fc.constant('seal' as const), at: fc.nat(63) }),
+    fc.record({ kind: fc.constant('index' as const), by: fc.integer({ min: 1, max: 3 }) }),
+  );
+  const tampered = (p: server.SealProof, t: Tamper): server.SealProof | null => {
+    const copy: server.SealProof = { ...p, path: p.path.map((s) => ({ ...s })) };
+    switch (t.kind) {
+      case 'memo':
+        copy.canonicalEntry = p.canonicalEntry.replace(/"(MINT|SPEND|REVERSAL|ADJUSTMENT)","/, '"$1","改');
+        return copy;
+      case 'path-hash':
+      case 'side': {
+        if (!p.path.length) return null;
+        const step = copy.path[t.step % p.path.length];
+        if (t.kind === 'side') step.side = step.side === server.ProofSide.LEFT ? server.ProofSide.RIGHT : server.ProofSide.LEFT;
+        else step.hash = flipHex(step.hash, t.at);
+        return copy;
+      }
+      case 'root':
+        return { ...copy, merkleRoot: flipHex(p.merkleRoot, t.at) };
+      case 'previous':
+        return { ...copy, previousSeal: flipHex(p.previousSeal, t.at) };
+      case 'seal':
+        return { ...copy, seal: flipHex(p.seal, t.at) };
+      default: {
+        const leafIndex = (p.leafIndex + t.by) % p.leafCount;
+        return leafIndex === p.leafIndex ? null : { ...copy, leafIndex };
+      }
+    }
+  };
 
-        expect(months.map((m) => m.month)).toEqual([...new Set(oldestFirst.map((l) => l.period))].reverse());
-        expect(months.flatMap((m) => m.lines)).toEqual([...oldestFirst].reverse());
-        months.forEach((m, i) => {
-          const own = oldestFirst.filter((l) => l.period === m.month);
-          expect(m.closing).toBe(own[own.length - 1].balanceAfter);
-          expect(m.opening).toBe(i === months.length - 1 ? 0 : months[i + 1].closing);
-          expect(m.earned).toBe(own.filter((l) => l.amount > 0).reduce((s, l) => s + l.amount, 0));
-          expect(m.spent).toBe(own.filter((l) => l.amount < 0).reduce((s, l) => s - l.amount, 0));
-          expect(m.opening + m.earned - m.spent).toBe(m.closing);
-        });
+  it('accepts every proof the server makes, for any month and memo, and names the seal, the entry and the amount it covers', async () => {
+    await fc.assert(
+      fc.asyncProperty(month, async ({ entries, index, previous }) => {
+        const made = sealed(entries as server.SealedEntry[], index, Buffer.from(previous));
+        expect(server.proofProblem(made)).toBeNull();
+        const proof = asSent(made);
+        const e = entries[index];
+        expect(await proofProblem(proof, { seal: proof.seal, entryId: e.id, amount: e.postings[0].amount })).toBeNull();
+        expect(readCanonicalEntry(proof.canonicalEntry)).toEqual({ entryId: e.id, kind: e.kind, memo: e.memo, bookedAt: e.bookedAt, amounts: expect.arrayContaining(e.postings.map((x) => x.amount)) });
+        // The same proof is not one for another seal, another entry or another amount.
+        expect(await proofProblem(proof, { seal: flipHex(proof.seal, 0) })).toBe('封存值与公布的封存值不符');
+        expect(await proofProblem(proof, { entryId: `${e.id}0` })).toBe('证明中的记账与存折上的这一笔不符');
+        expect(await proofProblem(proof, { amount: 51 })).toBe('证明中的记账与存折上的这一笔不符');
       }),
+      { numRuns: 60 },
     );
   });
 
-  it('a page that starts mid-month still opens the month at the balance before its earliest line', () => {
-    const lines: HistoryLine[] = [
-      { id: '3', bookedAt: '2026-11-20T02:00:00Z', period: '2026-11', amount: -2, balanceAfter: 5, memo: '课程', kind: 'SPEND' },
-      { id: '2', bookedAt: '2026-11-10T02:00:00Z', period: '2026-11', amount: 2, balanceAfter: 7, memo: '活动', kind: 'MINT' },
-    ];
-    expect(groupByMonth(lines)).toEqual([{ month: '2026-11', opening: 5, closing: 5, earned: 2, spent: 2, lines }]);
+  it('refuses every changed proof for the same reason the server gives', async () => {
+    await fc.assert(
+      fc.asyncProperty(month, tamper, async ({ entries, index, previous }, t) => {
+        const changed = tampered(sealed(entries as server.SealedEntry[], index, Buffer.from(previous)), t);
+        fc.pre(changed !== null);
+        const reason = server.proofProblem(changed!);
+        expect(reason).not.toBeNull();
+        expect(await proofProblem(asSent(changed!))).toBe(reason);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lays out the path as the server does for every position in months of up to 70 entries', () => {
+    for (let n = 1; n <= 70; n++) for (let i = 0; i < n; i++) expect(auditSides(n, i)).toEqual(server.auditPath(n, i).map((s) => s.side));
+  });
+
+  it('shows a seal in groups of four, as the printed statement does', () => {
+    expect(groupHex('3f2a9c01' + '0'.repeat(56))).toBe(`3f2a 9c01 ${'0000 '.repeat(13)}0000`);
   });
 });
 

@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
 import { Browser, Page } from 'playwright-core';
 import { Clock } from '../../src/common/time/clock';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
@@ -42,6 +46,8 @@ describe('the web app in Chromium', () => {
   const lastMonth = addMonths(thisMonth, -1);
   let activityId: string;
   let activityStarts: Date;
+  /** The admin's phone, once signed in. */
+  let adminPage: Page;
 
   /** A phone whose WeChat sign-in comes back as `openid` (WeChat's authorize page answered by the test). */
   async function phoneOf(openid: string, size?: { width?: number; height?: number; wechat?: boolean }): Promise<Phone> {
@@ -293,6 +299,7 @@ describe('the web app in Chromium', () => {
   it('an admin publishes next month\'s themes and settles last month: the chart and the CSV show the figures', async () => {
     const admin = await phoneOf(people.admin.openid);
     const a = admin.page;
+    adminPage = a;
     await go(a, '/');
     await a.waitForURL('**/a/themes');
     await a.locator('input[name="title"]').fill('文明交通 劝导');
@@ -317,11 +324,24 @@ describe('the web app in Chromium', () => {
     ].sort());
     const table = (await a.getByTestId('figures-table').textContent())!;
     expect(table).toContain('武兴庄村');
+    // The month's seal, to post on the notice board, as the ledger stores it; each branch's statement one click away.
+    const [{ seal }] = await t.db.dataSource.query(`SELECT encode(seal, 'hex') AS seal FROM ledger_seal WHERE township_id = $1 AND period = $2`, [townshipId, `${lastMonth}-01`]);
+    expect(await a.getByTestId('settlement-seal').getByTestId('seal-value').first().getAttribute('data-seal')).toBe(seal);
+    expect(await a.getByTestId('print-statement').first().getAttribute('href')).toMatch(new RegExp(`^/public/statements/[0-9a-f-]{36}/${lastMonth}$`));
     await screenshot(a, 'admin-settlement');
     const [download] = await Promise.all([a.waitForEvent('download'), a.getByTestId('download-csv').click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv.split('\n').find((row) => row.includes('武兴庄村'))).toMatch(/武兴庄村.*,6,10,-4,/);
     expect(csv.split('\n').find((row) => row.includes('杨坨村'))).toMatch(/杨坨村.*,4,0,4,/);
+
+    // The whole ledger checked now: every sealed month recomputed, no entry at fault.
+    await a.getByTestId('check-ledger').click();
+    const check = a.getByTestId('ledger-check');
+    await check.getByTestId('reconciliation').getByText('账实相符').waitFor();
+    await check.getByTestId('sealed-month').filter({ hasText: `${lastMonth.slice(0, 4)}年${Number(lastMonth.slice(5))}月` }).getByText('✔ 一致').waitFor();
+    expect(await check.getByTestId('entry-problem').count()).toBe(0);
+    await check.getByTestId('sealed-month').first().scrollIntoViewIfNeeded();
+    await screenshot(a, 'admin-ledger-check');
 
     // The same screen on a desktop.
     const desk = await phoneOf(people.admin.openid, { width: 1280, height: 900 });
@@ -329,6 +349,63 @@ describe('the web app in Chromium', () => {
     await desk.page.getByTestId('figures-chart').locator('canvas').waitFor();
     await screenshot(desk.page, 'admin-settlement-desktop');
   }, 150_000);
+
+  it("a resident checks a line of last month's sealed passbook (✓) and downloads its proof; the manager prints the branch's statement", async () => {
+    const [{ seal }] = await t.db.dataSource.query(`SELECT encode(seal, 'hex') AS seal FROM ledger_seal WHERE township_id = $1 AND period = $2`, [townshipId, `${lastMonth}-01`]);
+    const resident = phones[1];
+    const r = resident.page;
+    await resident.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.baseUrl });
+    await go(r, '/r/passbook');
+    const sealed = r.locator(`[data-month="${lastMonth}"]`);
+    await sealed.getByTestId('sealed').getByText('已封存').waitFor();
+    // This month is still open: nothing to verify yet.
+    expect(await r.locator(`[data-month="${thisMonth}"]`).getByTestId('verify-line').count()).toBe(0);
+    expect(await sealed.getByTestId('seal-value').getAttribute('data-seal')).toBe(seal);
+    // Opening, the four lines in booking order with the balance after each, closing.
+    await sealed.getByText(/期初 0 · 收入 10 · 支出 10 · 期末/).waitFor();
+    expect(await sealed.getByTestId('passbook-line').locator('.van-cell__value .muted').allTextContents()).toEqual(['余额 6', '余额 4', '余额 8', '余额 0']);
+    await sealed.getByTestId('seal-value').getByRole('button', { name: '复制' }).click();
+    expect(await r.evaluate('navigator.clipboard.readText()')).toBe(seal);
+    await r.locator('.van-toast').getByText('已复制').waitFor();
+    await r.locator('.van-toast').waitFor({ state: 'hidden' });
+    await sealed.scrollIntoViewIfNeeded();
+    await screenshot(r, 'resident-passbook-sealed');
+
+    // 验证: the phone fetches the proof and climbs it to the seal with WebCrypto.
+    await sealed.getByTestId('passbook-line').filter({ hasText: '杨坨村活动' }).getByTestId('verify-line').click();
+    const proofSheet = r.getByTestId('entry-proof');
+    await proofSheet.getByTestId('proof-verdict').getByText(/^✓/).waitFor();
+    expect(await proofSheet.getByTestId('proof-verdict').textContent()).toContain('记账后没有被改动');
+    expect(await proofSheet.getByTestId('seal-value').getAttribute('data-seal')).toBe(seal);
+    await screenshot(r, 'resident-passbook-proof');
+    const [download] = await Promise.all([r.waitForEvent('download'), proofSheet.getByTestId('download-proof').click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^文明银行-记账证明-${lastMonth}-\\d+\\.json$`));
+    const file = (await download.path())!;
+    const proof = JSON.parse(readFileSync(file, 'utf8'));
+    expect(proof).toMatchObject({ month: lastMonth, seal, valid: true });
+    expect(JSON.parse(proof.canonicalEntry)[4]).toBe('杨坨村活动');
+    // The file is what the CLI checks, offline, against the seal on the notice board.
+    const cli = (publishedSeal: string) =>
+      promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve('src/cli.ts'), 'verify-proof', '--file', file, '--seal', publishedSeal]).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      );
+    expect(await cli(seal)).toMatchObject({ code: 0, stdout: expect.stringContaining('ok: the entry is inside the published seal') });
+    expect(await cli(seal.replace(/^./, (c: string) => (c === '0' ? '1' : '0')))).toMatchObject({ code: 1, stdout: expect.stringContaining('FAILED') });
+    await r.locator('.van-popup__close-icon').click();
+
+    // The manager's 打印公示 opens the branch's public statement of last month: the same seal, no CSP violation.
+    const m = phones[0].page;
+    await go(m, '/m/month');
+    const [statement] = await Promise.all([phones[0].context.waitForEvent('page'), m.getByTestId('print-statement').click()]);
+    await statement.waitForLoadState();
+    expect(statement.url()).toBe(`${t.baseUrl}/public/statements/${branchA}/${lastMonth}`);
+    await statement.getByText('武兴庄村').first().waitFor();
+    expect(await statement.textContent('body')).toContain(seal.replace(/(.{4})(?=.)/g, '$1 '));
+    expect(await statement.evaluate('window.__cspViolations')).toEqual([]);
+    await screenshot(statement, 'public-statement');
+    await statement.close();
+  }, 120_000);
 
   it('every other screen of each role renders in Chinese without an error', async () => {
     const screens: [Page, string, string, string][] = [
@@ -439,4 +516,45 @@ describe('the web app in Chromium', () => {
     await p.waitForURL('**/r/home');
     await p.getByTestId('bank-card').getByText('武兴庄村').waitFor();
   }, 90_000);
+
+  it('after a superuser rewrites a sealed entry, the passbook shows ✗, the ledger check names the entry, and a settlement fails with LEDGER_SEAL_BROKEN', async () => {
+    // Behind the ledger's back, triggers off: what only the seal can catch.
+    const superuser = new Client({ connectionString: t.db.superuserUrl });
+    await superuser.connect();
+    try {
+      await superuser.query(`BEGIN; SET LOCAL session_replication_role = replica;
+        UPDATE journal_entry SET memo = '杨坨村活动（补）' WHERE township_id = '${townshipId}' AND memo = '杨坨村活动'; COMMIT`);
+    } finally {
+      await superuser.end();
+    }
+    const [{ id: changed }] = await t.db.dataSource.query(`SELECT id::text FROM journal_entry WHERE township_id = $1 AND memo = '杨坨村活动（补）'`, [townshipId]);
+
+    const r = phones[1].page;
+    await go(r, '/r/passbook');
+    await r.locator(`[data-month="${lastMonth}"]`).getByTestId('passbook-line').filter({ hasText: '杨坨村活动（补）' }).getByTestId('verify-line').click();
+    await r.getByTestId('proof-verdict').getByText(/^✗/).waitFor();
+    expect(await r.getByTestId('proof-verdict').textContent()).toContain('默克尔根');
+    await screenshot(r, 'resident-passbook-proof-broken');
+    await r.locator('.van-popup__close-icon').click();
+
+    const a = adminPage;
+    await go(a, '/a/settlement');
+    await a.getByTestId('check-ledger').click();
+    const check = a.getByTestId('ledger-check');
+    await check.getByTestId('reconciliation').getByText('账实不符').waitFor();
+    await check.getByTestId('entry-problem').filter({ hasText: `第 ${changed} 笔` }).first().waitFor();
+    await check.getByTestId('sealed-month').getByText('✘ 不一致').waitFor();
+    await check.getByTestId('entry-problem').first().scrollIntoViewIfNeeded();
+    await screenshot(a, 'admin-ledger-check-broken');
+
+    // The next settlement refuses to seal on top of a broken seal, and says why.
+    await a.getByRole('button', { name: '上月' }).click();
+    await a.getByTestId('start-settlement').click();
+    await a.getByTestId('settlement-status').getByText('失败').waitFor({ timeout: 60_000 });
+    const failure = (await a.getByTestId('settlement-error').textContent())!;
+    expect(failure).toContain('LEDGER_SEAL_BROKEN');
+    expect(failure).toContain(`第 ${changed} 笔`);
+    await a.locator('.van-toast').waitFor({ state: 'hidden' });
+    await screenshot(a, 'admin-settlement-seal-broken');
+  }, 120_000);
 });

@@ -28,14 +28,32 @@ export const PublishThemesMutation = graphql(`
   }
 `);
 
+/** What a reconciliation found: the settlement's stored report and a check run now show the same. */
+export const ReconciliationFragment = graphql(`
+  fragment Reconciliation on ReconciliationReportModel {
+    ok checkedAt accountsChecked entriesChecked postingsChecked storedTotal postedTotal
+    mismatchedAccounts { accountId kind stored computed }
+    unbalancedEntries { entryId postings total }
+    sealedMonths { month entryCount seal recomputedSeal ok problem }
+    entryProblems { entryId month problem description }
+  }
+`);
+
 export const SettlementQuery = graphql(`
   query Settlement($townshipId: ID!, $month: String!) {
     settlement(townshipId: $townshipId, month: $month) {
-      status run branchesDone branchesTotal error finishedAt
+      status run branchesDone branchesTotal error errorCode finishedAt
+      seal { seal previousSeal merkleRoot entryCount sealedAt }
       trialBalance { total lines { kind accounts closing } }
-      reconciliation { ok accountsChecked entriesChecked postingsChecked storedTotal postedTotal }
+      reconciliation { ...Reconciliation }
       branches { branchId branchName pointsMinted pointsSpent net activitiesHeld distinctVolunteers distinctCourseTakers }
     }
+  }
+`);
+
+export const ReconciliationQuery = graphql(`
+  query Reconciliation($townshipId: ID!) {
+    reconciliation(townshipId: $townshipId) { ...Reconciliation }
   }
 `);
 

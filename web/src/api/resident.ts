@@ -67,14 +67,48 @@ export const CancelEnrolmentMutation = graphql(`
   }
 `);
 
+/**
+ * The passbook by month, newest first (me.passbook), and more lines of one month. Page
+ * sizes are written into the documents, not passed as variables: a variable page size is
+ * priced as the largest page (100), and 100 months of 100 lines is over the query cost
+ * limit; 3 months of 50 lines costs about 2,000.
+ */
+export const PassbookLineFragment = graphql(`
+  fragment PassbookLine on PassbookEntry { id entryId kind memo amount balanceAfter bookedAt reversesEntryId reversedByEntryId }
+`);
+
 export const PassbookQuery = graphql(`
   query Passbook($after: String) {
     me {
       name balance resident { branchName townshipName }
-      history(first: 50, after: $after) {
-        edges { node { id bookedAt period amount balanceAfter memo kind } }
+      passbook(first: 3, after: $after) {
+        edges {
+          cursor
+          node {
+            month opening pointsIn pointsOut closing sealed
+            seal { seal entryCount }
+            entries(first: 50) { edges { node { ...PassbookLine } } pageInfo { endCursor hasNextPage } }
+          }
+        }
         pageInfo { endCursor hasNextPage }
       }
     }
+  }
+`);
+
+/** More lines of the month that follows the month cursor `monthAfter` (null: the newest month). */
+export const PassbookMonthLinesQuery = graphql(`
+  query PassbookMonthLines($monthAfter: String, $after: String) {
+    me {
+      passbook(first: 1, after: $monthAfter) {
+        edges { node { month entries(first: 50, after: $after) { edges { node { ...PassbookLine } } pageInfo { endCursor hasNextPage } } } }
+      }
+    }
+  }
+`);
+
+export const EntryProofQuery = graphql(`
+  query EntryProof($entryId: ID!) {
+    entryProof(entryId: $entryId) { entryId month canonicalEntry leafIndex leafCount path { side hash } merkleRoot previousSeal seal valid }
   }
 `);

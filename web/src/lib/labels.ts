@@ -11,3 +11,16 @@ export const ACCOUNT_KIND: Record<string, string> = {
   TOWNSHIP_EXPIRY: '总行过期',
 };
 export const ENTRY_KIND: Record<string, string> = { MINT: '活动积分', SPEND: '课程消费', REVERSAL: '冲正', ADJUSTMENT: '调整' };
+export const ENTRY_PROBLEM: Record<string, string> = {
+  CONTENT_CHANGED: '内容与记账时不符',
+  CHANGED_AFTER_SEAL: '封存后被改动',
+  MISSING_FROM_SEAL: '封存后被删除',
+  ADDED_AFTER_SEAL: '封存后被插入',
+  ORPHAN_POSTINGS: '分录没有所属记账',
+};
+/** A failed settlement's `errorCode`, as the admin reads it next to the reason. */
+export const SETTLEMENT_ERROR: Record<string, string> = {
+  LEDGER_SEAL_BROKEN: '已封存的账目被改动：请勿再结算，联系技术人员从备份恢复并核查',
+  RECONCILIATION_FAILED: '对账不符：账户余额或记账与分录不一致',
+  SETTLEMENT_FAILED: '结算步骤出错：可重新结算',
+};
