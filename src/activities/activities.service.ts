@@ -387,9 +387,10 @@ export class ActivitiesService {
       let newlyRewarded = 0;
       if (due.length) {
         const issuance = await this.ledger.branchAccount(m, activity.branchId, AccountKind.BRANCH_ISSUANCE);
-        const entries: string[] = [];
-        for (const d of due) {
-          const posted = await this.ledger.post(m, {
+        // Every attendee in one round trip, while the activity row is held.
+        const posted = await this.ledger.postMany(
+          m,
+          due.map((d) => ({
             townshipId: activity.townshipId,
             kind: EntryKind.MINT,
             idempotencyKey: `attendance:${d.signupId}`,
@@ -400,13 +401,12 @@ export class ActivitiesService {
               { accountId: d.accountId, amount: activity.rewardPoints },
             ],
             createdBy: actor.personId,
-          });
-          if (posted.created) newlyRewarded++;
-          entries.push(posted.id);
-        }
+          })),
+        );
+        newlyRewarded = posted.filter((p) => p.created).length;
         await m.query(
           `UPDATE activity_signup s SET reward_entry_id = v.entry FROM unnest($1::uuid[], $2::int8[]) AS v(id, entry) WHERE s.id = v.id`,
-          [due.map((d) => d.signupId), entries],
+          [due.map((d) => d.signupId), posted.map((p) => p.id)],
         );
         await this.audit.record(m, {
           townshipId: activity.townshipId,

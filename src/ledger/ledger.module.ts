@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { LedgerAdminService } from './ledger-admin.service';
 import { LedgerPassbookService } from './ledger-passbook.service';
 import { LedgerSealService } from './ledger-seal.service';
+import { LedgerRepository } from './ledger.repository';
 import { LedgerResolver } from './ledger.resolver';
 import { LedgerService } from './ledger.service';
 
 @Module({
-  providers: [LedgerService, LedgerSealService, LedgerPassbookService, LedgerAdminService, LedgerResolver],
+  providers: [LedgerService, LedgerRepository, LedgerSealService, LedgerPassbookService, LedgerAdminService, LedgerResolver],
   exports: [LedgerService, LedgerSealService, LedgerPassbookService, LedgerAdminService],
 })
 export class LedgerModule {}

@@ -6,6 +6,7 @@ import { afterCommit } from '../database/transaction.runner';
 import { ledgerEntriesPosted } from '../observability/metrics';
 import { chainSeal, GENESIS_SEAL, merkleTree } from './ledger-seal';
 import { EntryProblem, LedgerSealService, SealableMonth, SealCheck, StoredSeal } from './ledger-seal.service';
+import { LedgerRepository } from './ledger.repository';
 import { contentHash, MAX_MEMO_LENGTH, validateEntry } from './ledger.rules';
 import {
   AccountKind,
@@ -71,7 +72,10 @@ const SELECT_ACCOUNT = `
  */
 @Injectable()
 export class LedgerService {
-  constructor(private readonly seals: LedgerSealService = new LedgerSealService()) {}
+  constructor(
+    private readonly seals: LedgerSealService = new LedgerSealService(),
+    private readonly repository: LedgerRepository = new LedgerRepository(),
+  ) {}
 
   // ---- accounts -------------------------------------------------------------
 
@@ -148,14 +152,37 @@ export class LedgerService {
   // ---- posting --------------------------------------------------------------
 
   /**
-   * Books a balanced entry. Replaying an idempotency key with the same content returns
-   * the original entry (`created: false`); with different content it is an
+   * Books a balanced entry in one round trip. Replaying an idempotency key with the same
+   * content returns the original entry (`created: false`); with different content it is an
    * IDEMPOTENCY_CONFLICT. Overdrawing a resident is INSUFFICIENT_POINTS, booking into a
    * closed month PERIOD_CLOSED (both raised by the database, translated by TransactionRunner).
+   * Outside a transaction (a manager that is not in one) the call commits by itself.
    */
   async post(manager: EntityManager, request: PostEntryRequest): Promise<PostedEntry> {
-    validateEntry(request);
-    return this.insert(manager, request);
+    const [posted] = await this.postMany(manager, [request]);
+    return posted;
+  }
+
+  /**
+   * Books many entries of one township, by one actor, in ONE round trip: all of them or,
+   * on any refusal, none. Each entry keeps its own idempotency key (replays answered as by
+   * `post`). Results are in the order of `requests`.
+   */
+  async postMany(manager: EntityManager, requests: PostEntryRequest[]): Promise<PostedEntry[]> {
+    if (requests.length === 0) return [];
+    const [first] = requests;
+    const keys = new Set<string>();
+    for (const request of requests) {
+      validateEntry(request);
+      if (keys.has(request.idempotencyKey)) {
+        throw new DomainError('BAD_USER_INPUT', '输入有误：同一批记账中业务编号不能重复', { field: 'idempotencyKey' });
+      }
+      keys.add(request.idempotencyKey);
+      if (request.townshipId !== first.townshipId || (request.createdBy ?? null) !== (first.createdBy ?? null) || request.bookedAt?.getTime() !== first.bookedAt?.getTime()) {
+        throw new DomainError('BAD_USER_INPUT', '输入有误：同一批记账须属于同一个镇、同一操作人、同一记账时间', { field: 'townshipId' });
+      }
+    }
+    return this.book(manager, first, requests);
   }
 
   /** Books the exact opposite of an entry, linked to it. An entry is reversed at most once. */
@@ -165,39 +192,23 @@ export class LedgerService {
       throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
     }
     if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
-    // An advisory lock keyed on the entry serialises reversals of one entry: a racing second
-    // reversal waits, then finds the first by its key (same content: the same reversal back)
-    // instead of failing on the UNIQUE (reverses_entry_id) index. A row lock would need
-    // UPDATE on journal_entry, which the app role does not have (README, "Database roles").
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('reversal:' || $1::text || ':' || $2::text, 0))`, [
-      request.townshipId,
-      request.entryId,
-    ]);
-    const [original] = await manager.query(
-      `SELECT id, kind, reference_type AS "referenceType", reference_id AS "referenceId"
-       FROM journal_entry WHERE id = $1 AND township_id = $2`,
-      [request.entryId, request.townshipId],
-    );
+    await this.repository.lockReversal(manager, request.townshipId, request.entryId);
+    const original = await this.repository.entryWithPostings(manager, request.townshipId, request.entryId);
     if (!original) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     if (original.kind === EntryKind.REVERSAL) throw new DomainError('NOT_REVERSIBLE');
-    const postings: { accountId: string; amount: string }[] = await manager.query(
-      `SELECT account_id AS "accountId", amount FROM posting WHERE entry_id = $1`,
-      [request.entryId],
-    );
-    const lines = postings.map((p) => ({ accountId: p.accountId, amount: -Number(p.amount) }));
-    const idempotencyKey = request.idempotencyKey ?? `reversal:${request.entryId}`;
     try {
-      return await this.insert(manager, {
-        townshipId: request.townshipId,
-        idempotencyKey,
-        kind: EntryKind.REVERSAL,
-        memo: reason,
-        lines,
-        // A refund reads as "for" the same enrolment as the charge it undoes.
-        reference: original.referenceType ? { type: original.referenceType, id: original.referenceId } : undefined,
-        createdBy: request.createdBy,
-        reversesEntryId: request.entryId,
-      });
+      const [reversal] = await this.book(manager, request, [
+        {
+          idempotencyKey: request.idempotencyKey ?? `reversal:${request.entryId}`,
+          kind: EntryKind.REVERSAL,
+          memo: reason,
+          lines: original.lines.map((l) => ({ accountId: l.accountId, amount: -l.amount })),
+          // A refund reads as "for" the same enrolment as the charge it undoes.
+          reference: original.reference ?? undefined,
+          reversesEntryId: request.entryId,
+        },
+      ]);
+      return reversal;
     } catch (error) {
       // The natural key already reversed this entry, with another reason.
       if (error instanceof DomainError && error.code === 'IDEMPOTENCY_CONFLICT') throw new DomainError('ALREADY_REVERSED');
@@ -215,68 +226,27 @@ export class LedgerService {
       return await this.reverse(manager, request);
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'ALREADY_REVERSED')) throw error;
-      const [existing] = await manager.query(
-        `SELECT id::text, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period FROM journal_entry
-         WHERE reverses_entry_id = $1 AND township_id = $2`,
-        [request.entryId, request.townshipId],
-      );
-      return { ...existing, created: false };
+      return { ...(await this.repository.reversalOf(manager, request.townshipId, request.entryId)), created: false };
     }
   }
 
-  private async insert(manager: EntityManager, request: NewEntry): Promise<PostedEntry> {
-    const { kind, reversesEntryId } = request;
-    const hash = contentHash(kind, request.memo, request.lines, request.reference, reversesEntryId);
-    const [inserted] = await manager.query(
-      `WITH entry AS (
-         INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo, reference_type,
-                                    reference_id, reverses_entry_id, created_by, booked_at)
-         SELECT $1::uuid, $2::text, $3, $4, $5, $6, $7, $8::int8, $9::uuid, $10::timestamptz
-         -- A key already booked is answered below without firing the insert trigger, so a
-         -- replay returns its entry even after the entry's month was closed.
-         WHERE NOT EXISTS (SELECT 1 FROM journal_entry WHERE township_id = $1 AND idempotency_key = $2)
-         ON CONFLICT ON CONSTRAINT journal_entry_idempotency_key DO NOTHING
-         RETURNING id, booked_at, period
-       ), lines AS (
-         -- Account order: every transaction locks balances in the same order.
-         INSERT INTO posting (entry_id, township_id, account_id, amount, booked_at, period)
-         SELECT entry.id, $1, l.account_id, l.amount, entry.booked_at, entry.period
-         FROM entry, unnest($11::uuid[], $12::int8[]) AS l(account_id, amount)
-         ORDER BY l.account_id
-         RETURNING 1
-       )
-       SELECT entry.id::text, entry.booked_at AS "bookedAt", to_char(entry.period, 'YYYY-MM') AS period,
-              (SELECT count(*) FROM lines)::int AS lines
-       FROM entry`,
-      [
-        request.townshipId,
-        request.idempotencyKey,
-        hash,
-        kind,
-        request.memo,
-        request.reference?.type ?? null,
-        request.reference?.id ?? null,
-        reversesEntryId ?? null,
-        request.createdBy ?? null,
-        request.bookedAt ?? null,
-        request.lines.map((l) => l.accountId),
-        request.lines.map((l) => l.amount),
-      ],
-    );
-    if (inserted) {
-      afterCommit(manager, () => ledgerEntriesPosted.inc({ kind }));
-      return { id: inserted.id, created: true, bookedAt: inserted.bookedAt, period: inserted.period };
-    }
-
-    const [existing] = await manager.query(
-      `SELECT id::text, content_hash AS hash, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period
-       FROM journal_entry WHERE township_id = $1 AND idempotency_key = $2`,
-      [request.townshipId, request.idempotencyKey],
-    );
-    if (existing.hash !== hash) {
-      throw new DomainError('IDEMPOTENCY_CONFLICT', undefined, { idempotencyKey: request.idempotencyKey, entryId: existing.id });
-    }
-    return { id: existing.id, created: false, bookedAt: existing.bookedAt, period: existing.period };
+  private async book(
+    manager: EntityManager,
+    batch: { townshipId: string; createdBy?: string | null; bookedAt?: Date },
+    entries: NewEntry[],
+  ): Promise<PostedEntry[]> {
+    const toBook = entries.map((e) => ({ ...e, contentHash: contentHash(e.kind, e.memo, e.lines, e.reference, e.reversesEntryId) }));
+    const booked = await this.repository.book(manager, { townshipId: batch.townshipId, createdBy: batch.createdBy, bookedAt: batch.bookedAt, entries: toBook });
+    const created = new Map<EntryKind, number>();
+    const posted = booked.map((row, i) => {
+      if (!row.created && row.contentHash !== toBook[i].contentHash) {
+        throw new DomainError('IDEMPOTENCY_CONFLICT', undefined, { idempotencyKey: toBook[i].idempotencyKey, entryId: row.id });
+      }
+      if (row.created) created.set(toBook[i].kind, (created.get(toBook[i].kind) ?? 0) + 1);
+      return { id: row.id, created: row.created, bookedAt: row.bookedAt, period: row.period };
+    });
+    afterCommit(manager, () => created.forEach((count, kind) => ledgerEntriesPosted.inc({ kind }, count)));
+    return posted;
   }
 
   // ---- reading --------------------------------------------------------------
@@ -444,5 +414,5 @@ function numericBalance(row: AccountRow & { balance: unknown }): AccountRow {
   return { ...row, balance: Number(row.balance ?? 0) };
 }
 
-/** What is inserted: a validated PostEntryRequest, or a reversal built from its original. */
-type NewEntry = Omit<PostEntryRequest, 'kind'> & { kind: EntryKind; reversesEntryId?: string };
+/** What is booked: a validated PostEntryRequest, or a reversal built from its original. */
+type NewEntry = Pick<PostEntryRequest, 'idempotencyKey' | 'memo' | 'lines' | 'reference'> & { kind: EntryKind; reversesEntryId?: string };

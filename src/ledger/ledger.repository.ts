@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EntryKind, EntryReference, PostingLine } from './ledger.types';
+
+/** An entry as the database books it: validated, with its content hash. */
+export interface EntryToBook {
+  idempotencyKey: string;
+  contentHash: string;
+  kind: EntryKind;
+  memo: string;
+  reference?: EntryReference;
+  reversesEntryId?: string;
+  lines: PostingLine[];
+}
+
+/** A batch of one township's entries, booked together by one actor at one time. */
+export interface BatchToBook {
+  townshipId: string;
+  createdBy?: string | null;
+  /** Only the ledger's owner may date entries (the database refuses everyone else). */
+  bookedAt?: Date;
+  entries: EntryToBook[];
+}
+
+/** What the database answers for each entry of a batch, in the batch's order. */
+export interface BookedEntry {
+  id: string;
+  /** false: the key was booked before; `contentHash` is then the stored one. */
+  created: boolean;
+  bookedAt: Date;
+  period: string;
+  contentHash: string;
+}
+
+/**
+ * The ledger's posting SQL. Every entry goes through `ledger_post` (migration
+ * 1764900000000): one call books a whole batch with every rule checked in the database.
+ */
+@Injectable()
+export class LedgerRepository {
+  /** One round trip, whatever the batch size. Rows come back in the batch's order. */
+  async book(manager: EntityManager, batch: BatchToBook): Promise<BookedEntry[]> {
+    const { entries } = batch;
+    const lineEntries: number[] = [];
+    const lineAccounts: string[] = [];
+    const lineAmounts: number[] = [];
+    entries.forEach((entry, i) => {
+      for (const line of entry.lines) {
+        lineEntries.push(i + 1);
+        lineAccounts.push(line.accountId);
+        lineAmounts.push(line.amount);
+      }
+    });
+    return manager.query(
+      `SELECT entry_id::text AS id, created, entry_booked_at AS "bookedAt", to_char(entry_period, 'YYYY-MM') AS period,
+              entry_hash AS "contentHash"
+       FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        batch.townshipId,
+        batch.createdBy ?? null,
+        batch.bookedAt ?? null,
+        entries.map((e) => e.idempotencyKey),
+        entries.map((e) => e.contentHash),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.memo),
+        entries.map((e) => e.reference?.type ?? null),
+        entries.map((e) => e.reference?.id ?? null),
+        entries.map((e) => e.reversesEntryId ?? null),
+        lineEntries,
+        lineAccounts,
+        lineAmounts,
+      ],
+    );
+  }
+
+  /**
+   * Serialises reversals of one entry: a racing second reversal waits, then finds the
+   * first by its key instead of failing on the UNIQUE (reverses_entry_id) index. A row
+   * lock would need UPDATE on journal_entry, which the app role does not have.
+   */
+  async lockReversal(manager: EntityManager, townshipId: string, entryId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('reversal:' || $1::text || ':' || $2::text, 0))`, [
+      townshipId,
+      entryId,
+    ]);
+  }
+
+  /** An entry of the township with its postings, to reverse. */
+  async entryWithPostings(
+    manager: EntityManager,
+    townshipId: string,
+    entryId: string,
+  ): Promise<{ kind: EntryKind; reference: EntryReference | null; lines: PostingLine[] } | undefined> {
+    const [row] = await manager.query(
+      `SELECT e.kind, e.reference_type AS "referenceType", e.reference_id AS "referenceId",
+              (SELECT json_agg(json_build_object('accountId', p.account_id, 'amount', p.amount)) FROM posting p WHERE p.entry_id = e.id) AS lines
+       FROM journal_entry e WHERE e.id = $1 AND e.township_id = $2`,
+      [entryId, townshipId],
+    );
+    if (!row) return undefined;
+    const reference = row.referenceType ? { type: row.referenceType, id: row.referenceId } : null;
+    return { kind: row.kind, reference, lines: (row.lines ?? []).map((l: PostingLine) => ({ accountId: l.accountId, amount: Number(l.amount) })) };
+  }
+
+  /** The reversal an entry already has. */
+  async reversalOf(manager: EntityManager, townshipId: string, entryId: string): Promise<{ id: string; bookedAt: Date; period: string }> {
+    const [row] = await manager.query(
+      `SELECT id::text, booked_at AS "bookedAt", to_char(period, 'YYYY-MM') AS period FROM journal_entry
+       WHERE reverses_entry_id = $1 AND township_id = $2`,
+      [entryId, townshipId],
+    );
+    return row;
+  }
+}
