@@ -3,49 +3,89 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Issue 12: a posting is one round trip. `ledger_post(...)` books one entry or a batch of
  * entries in a single call: replays by idempotency key, the booking time, the period lock
- * and closed-month check, rule 1 for every entry, and the entries with their postings in
+ * and closed-month check, rule 1 for every entry, then the entries and their postings in
  * one statement, whose posting trigger moves the balances (shard pick and the
  * never-negative CHECK, as before).
  *
  * The triggers that re-check rules 1 and 6 stay for every other writer (a script, psql,
- * the app role's own SQL). They are skipped only while `ledger_post` runs, which already
- * checked the same things: their WHEN clause asks `ledger_post_running()`, true only when
- * the statement runs as the ledger's owner (current_user inside a SECURITY DEFINER
- * function owned by it) AND the setting `cb.ledger_post` is on (the function turns it on
- * around its one insert statement, transaction-local). Anyone may set
- * `cb.ledger_post`, but only the owner's statements pass the first half, so the app role
- * setting it changes nothing; the owner can disable triggers anyway. The posting trigger
- * (balance moves, CB004) and the constraints are never skipped. If the two halves ever
- * disagreed (ownership moved), the triggers would simply run: the function inserts entry
- * and postings in one statement, which they accept.
+ * the app role's own SQL). They are skipped only for that one statement of ledger_post,
+ * which checked the same things just before: their WHEN clause is true only when the
+ * statement runs as the ledger's owner (current_user inside a SECURITY DEFINER function
+ * owned by it) AND the transaction-local setting `cb.ledger_post` is on (the function turns
+ * it on around that statement). Anyone may set `cb.ledger_post`, but only the owner's
+ * statements pass the first half, so the app role setting it changes nothing (the owner
+ * can disable triggers anyway). The posting trigger (balance moves, CB004) and every
+ * constraint always run. If the two halves ever disagreed (ownership moved), the
+ * re-checks would simply run: entry and postings arrive in one statement, which they accept.
  */
 export class LedgerPost1764900000000 implements MigrationInterface {
   name = 'LedgerPost1764900000000';
 
   async up(q: QueryRunner): Promise<void> {
-    // The owner's name is fixed into ledger_post_running() when it is made: a constant
-    // compare is all the WHEN clause costs on every ledger insert.
+    // The owner's name is fixed into the WHEN clauses when they are made (a trigger's WHEN
+    // is not planned, so a SQL function there would be parsed again for every statement).
+    const running = `current_user = %1$L::name AND current_setting('cb.ledger_post', true) IS NOT DISTINCT FROM 'on'`;
     await q.query(`
       DO $do$ BEGIN
         EXECUTE format($f$
-          CREATE FUNCTION ledger_post_running() RETURNS boolean LANGUAGE sql STABLE AS $$
-            SELECT current_user = %L::name AND current_setting('cb.ledger_post', true) IS NOT DISTINCT FROM 'on'
-          $$ $f$, current_user);
+          -- For tests and psql: what the WHEN clauses below ask.
+          CREATE FUNCTION ledger_post_running() RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT ${running} $$;
+
+          DROP TRIGGER journal_entry_before_insert ON journal_entry;
+          CREATE TRIGGER journal_entry_before_insert BEFORE INSERT ON journal_entry
+            FOR EACH ROW WHEN (NOT (${running})) EXECUTE FUNCTION journal_entry_before_insert();
+          DROP TRIGGER journal_entry_balanced ON journal_entry;
+          CREATE TRIGGER journal_entry_balanced AFTER INSERT ON journal_entry
+            REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT
+            WHEN (NOT (${running})) EXECUTE FUNCTION journal_entry_balanced();
+          DROP TRIGGER posting_balanced ON posting;
+          CREATE TRIGGER posting_balanced AFTER INSERT ON posting
+            REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT
+            WHEN (NOT (${running})) EXECUTE FUNCTION posting_balanced();
+        $f$, current_user);
       END $do$;
     `);
 
+    // The balance move of every posting, as before, except where it starts looking for a
+    // free shard: at this connection's own (backend pid mod 32) rather than at shard 0, so
+    // concurrent postings to a hot account rarely try the same shards first. Residents
+    // have shard 0 only; the second branch finds it.
     await q.query(`
-      DROP TRIGGER journal_entry_before_insert ON journal_entry;
-      CREATE TRIGGER journal_entry_before_insert BEFORE INSERT ON journal_entry
-        FOR EACH ROW WHEN (NOT ledger_post_running()) EXECUTE FUNCTION journal_entry_before_insert();
-      DROP TRIGGER journal_entry_balanced ON journal_entry;
-      CREATE TRIGGER journal_entry_balanced AFTER INSERT ON journal_entry
-        REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT
-        WHEN (NOT ledger_post_running()) EXECUTE FUNCTION journal_entry_balanced();
-      DROP TRIGGER posting_balanced ON posting;
-      CREATE TRIGGER posting_balanced AFTER INSERT ON posting
-        REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT
-        WHEN (NOT ledger_post_running()) EXECUTE FUNCTION posting_balanced();
+      CREATE OR REPLACE FUNCTION posting_before_insert() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      DECLARE
+        new_balance bigint;
+        sharded boolean;
+        first_choice int := pg_backend_pid() % 32;
+      BEGIN
+        -- Take a shard no other transaction holds, from first_choice up, then below it.
+        -- LIMIT 1 stops the scan at the first free shard: no other shard is locked.
+        UPDATE public.account_balance b SET balance = b.balance + NEW.amount
+        WHERE (b.account_id, b.shard) = (
+          SELECT s.account_id, s.shard FROM (
+            SELECT * FROM (SELECT f.account_id, f.shard FROM public.account_balance f
+                           WHERE f.account_id = NEW.account_id AND f.township_id = NEW.township_id AND f.shard >= first_choice
+                           ORDER BY f.shard FOR UPDATE SKIP LOCKED) AS from_first_choice
+            UNION ALL
+            SELECT * FROM (SELECT f.account_id, f.shard FROM public.account_balance f
+                           WHERE f.account_id = NEW.account_id AND f.township_id = NEW.township_id AND f.shard < first_choice
+                           ORDER BY f.shard FOR UPDATE SKIP LOCKED) AS below_first_choice
+          ) AS s LIMIT 1)
+        RETURNING b.balance, b.may_go_negative INTO new_balance, sharded;
+        -- With one shard (residents) or all shards busy, queue on the shard this
+        -- connection would normally use.
+        IF NOT FOUND THEN
+          UPDATE public.account_balance b SET balance = b.balance + NEW.amount
+          WHERE b.account_id = NEW.account_id AND b.township_id = NEW.township_id
+            AND b.shard = pg_backend_pid() % (SELECT count(*) FROM public.account_balance c WHERE c.account_id = NEW.account_id)
+          RETURNING b.balance, b.may_go_negative INTO new_balance, sharded;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'account % does not exist in township %', NEW.account_id, NEW.township_id
+              USING ERRCODE = 'CB004';
+          END IF;
+        END IF;
+        NEW.balance_after := CASE WHEN sharded THEN NULL ELSE new_balance END;
+        RETURN NEW;
+      END $$;
     `);
 
     // Entry i of the batch is (p_keys[i], p_hashes[i], ...); line j belongs to entry
@@ -60,6 +100,8 @@ export class LedgerPost1764900000000 implements MigrationInterface {
       RETURNS TABLE (ordinal int, entry_id bigint, created boolean, entry_booked_at timestamptz, entry_period date, entry_hash text)
       LANGUAGE plpgsql SECURITY DEFINER
       SET search_path = pg_catalog, public, pg_temp
+      -- Its statements' plans fit every batch: plan once per connection, not per call.
+      SET plan_cache_mode = force_generic_plan
       AS $$
       DECLARE
         n int := coalesce(cardinality(p_keys), 0);
@@ -68,6 +110,7 @@ export class LedgerPost1764900000000 implements MigrationInterface {
         inserted bigint[];
         replays int;
         conflicting boolean;
+        flag text;
       BEGIN
         IF n = 0 OR EXISTS (
              SELECT 1 FROM unnest(ARRAY[cardinality(p_hashes), cardinality(p_kinds), cardinality(p_memos),
@@ -120,7 +163,7 @@ export class LedgerPost1764900000000 implements MigrationInterface {
 
           -- Only for the one statement below. (A SET clause on the function would be
           -- tidier, but PostgreSQL 15 lets only a superuser put a custom setting there.)
-          PERFORM set_config('cb.ledger_post', 'on', true);
+          flag := set_config('cb.ledger_post', 'on', true);
           -- One statement: the entries, then their postings in account order (every
           -- transaction locks balances in the same order). A key a concurrent transaction
           -- booked meanwhile is skipped here and answered below as a replay.
@@ -142,7 +185,7 @@ export class LedgerPost1764900000000 implements MigrationInterface {
             RETURNING 1
           )
           SELECT array_agg(entries.id) INTO inserted FROM entries;
-          PERFORM set_config('cb.ledger_post', 'off', true);
+          flag := set_config('cb.ledger_post', 'off', true);
         END IF;
 
         RETURN QUERY
@@ -154,6 +197,7 @@ export class LedgerPost1764900000000 implements MigrationInterface {
     `);
   }
 
+  /** posting_before_insert keeps its first choice of shard: it books the same either way. */
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
       DROP FUNCTION ledger_post;

@@ -505,6 +505,137 @@ describe('database-enforced ledger rules (plain SQL)', () => {
     });
   });
 
+  describe('ledger_post: the one-call path checks every rule itself, and only it skips the re-checks', () => {
+    let app: Client;
+    const hashOf = (kind: EntryKind, lines: [string, number][]) =>
+      contentHash(kind, '函数记账', lines.map(([accountId, amount]) => ({ accountId, amount })));
+
+    /** ledger_post called with plain SQL, as any client of the app role could: one entry per item. */
+    async function callLedgerPost(
+      client: Client,
+      entries: { key: string; lines: [string, number][]; kind?: EntryKind }[],
+      options: { townshipId?: string; bookedAt?: string } = {},
+    ) {
+      const { rows } = await client.query(
+        `SELECT ordinal, entry_id::text AS id, created, to_char(entry_period, 'YYYY-MM') AS period
+         FROM ledger_post($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          options.townshipId ?? t.id,
+          options.bookedAt ?? null,
+          entries.map((e) => e.key),
+          entries.map((e) => hashOf(e.kind ?? EntryKind.MINT, e.lines)),
+          entries.map((e) => e.kind ?? EntryKind.MINT),
+          entries.map(() => '函数记账'),
+          entries.map(() => null),
+          entries.map(() => null),
+          entries.map(() => null),
+          entries.flatMap((e, i) => e.lines.map(() => i + 1)),
+          entries.flatMap((e) => e.lines.map((l) => l[0])),
+          entries.flatMap((e) => e.lines.map((l) => l[1])),
+        ],
+      );
+      return rows;
+    }
+
+    beforeAll(async () => {
+      app = new Client({ connectionString: db.url, application_name: 'ledger-database-rules-app' });
+      await app.connect();
+    });
+    afterAll(() => app?.end());
+
+    it('books an entry for the app role in one call, and answers a replay with the original (the control case)', async () => {
+      const before = { counts: await counts(), balance: await balance(resident()) };
+      const lines: [string, number][] = [[resident(), 3], [issuance(), -3]];
+      const [booked] = await callLedgerPost(app, [{ key: 'fn-control', lines }]);
+      expect(booked).toMatchObject({ ordinal: 1, created: true, period: monthOf(new Date()) });
+      expect(await callLedgerPost(app, [{ key: 'fn-control', lines }])).toEqual([{ ...booked, created: false }]);
+      expect(await counts()).toMatchObject({ entries: before.counts.entries + 1, postings: before.counts.postings + 2 });
+      expect(await balance(resident())).toBe(before.balance + 3);
+    });
+
+    it.each([
+      ['postings that do not sum to zero', [{ key: 'fn-unbalanced', lines: [[0, 5], [1, -4]] }]],
+      ['a single posting', [{ key: 'fn-single', lines: [[0, 5]] }]],
+      ['a balanced entry next to one with no postings', [{ key: 'fn-ok', lines: [[0, 1], [1, -1]] }, { key: 'fn-empty', lines: [] }]],
+      ['the same key twice in one batch', [{ key: 'fn-twice', lines: [[0, 1], [1, -1]] }, { key: 'fn-twice', lines: [[2, 1], [1, -1]] }]],
+    ] as [string, { key: string; lines: [number, number][] }[]][])('refuses %s (CB002) and books nothing', async (_name, entries) => {
+      const accounts = [resident(), issuance(), redemption()];
+      const before = await counts();
+      const error = await refusal(callLedgerPost(app, entries.map((e) => ({ key: e.key, lines: e.lines.map(([a, n]) => [accounts[a], n]) }))));
+      expect(error.code).toBe('CB002');
+      expect(await counts()).toEqual(before);
+    });
+
+    it('refuses an overdraft, a closed month, a dated entry from the app role and another township\'s account, booking nothing of the batch', async () => {
+      const holder = t.branches[1].residents[1].accountId;
+      const paid: [string, number][] = [[holder, 2], [t.branches[1].issuanceAccountId, -2]];
+      const before = await counts();
+      // The first entry of each batch is fine; the second breaks a rule, so neither is booked.
+      const overdraft = await refusal(
+        callLedgerPost(app, [{ key: 'fn-paid', lines: paid }, { key: 'fn-overdraw', kind: EntryKind.SPEND, lines: [[holder, -3], [redemption(), 3]] }]),
+      );
+      expect(overdraft).toMatchObject({ code: '23514', constraint: 'account_balance_not_negative' });
+      const crossTownship = await refusal(
+        callLedgerPost(app, [{ key: 'fn-paid', lines: paid }, { key: 'fn-cross', lines: [[other.branches[0].residents[0].accountId, 1], [issuance(), -1]] }]),
+      );
+      expect(crossTownship.code).toBe('CB004');
+      expect((await refusal(callLedgerPost(app, [{ key: 'fn-dated', lines: paid }], { bookedAt: '2024-04-10T10:00:00+08:00' }))).code).toBe('CB007');
+      expect(await counts()).toEqual(before);
+      // The owner may date an entry, but not into a closed month.
+      await sql.query(`INSERT INTO ledger_period (township_id, period) VALUES ($1, '2024-08-01')`, [t.id]);
+      const closedBefore = await counts();
+      expect((await refusal(callLedgerPost(sql, [{ key: 'fn-closed', lines: paid }], { bookedAt: '2024-08-10T10:00:00+08:00' }))).code).toBe('CB001');
+      expect(await counts()).toEqual(closedBefore);
+      expect(await balance(holder)).toBe(0);
+      // The owner's dated booking into an open month (the control case).
+      expect(await callLedgerPost(sql, [{ key: 'fn-dated-owner', lines: paid }], { bookedAt: '2024-09-10T10:00:00+08:00' })).toMatchObject([
+        { created: true, period: '2024-09' },
+      ]);
+    });
+
+    it('returns a replay even after its month closed, and books nothing for a key reused with other content', async () => {
+      const closing = await seedTownship(db.dataSource, { branches: 1, residentsPerBranch: 1 });
+      const b = closing.branches[0];
+      const lines: [string, number][] = [[b.residents[0].accountId, 2], [b.issuanceAccountId, -2]];
+      const [original] = await callLedgerPost(app, [{ key: 'fn-replay', lines }], { townshipId: closing.id });
+      await sql.query(`INSERT INTO ledger_period (township_id, period) VALUES ($1, $2::date)`, [closing.id, `${original.period}-01`]);
+      expect(await callLedgerPost(app, [{ key: 'fn-replay', lines }], { townshipId: closing.id })).toEqual([{ ...original, created: false }]);
+      // Other content under the same key, next to a new key: the stored entry comes back
+      // with its own hash for the caller to refuse, and the new key is not booked.
+      const other2: [string, number][] = [[b.residents[0].accountId, 5], [b.issuanceAccountId, -5]];
+      const answer = await callLedgerPost(app, [{ key: 'fn-replay', lines: other2 }, { key: 'fn-new', lines }], { townshipId: closing.id });
+      expect(answer).toEqual([{ ...original, created: false }]);
+      expect(await counts(closing.id)).toMatchObject({ entries: 1, postings: 2, total: 0 });
+    });
+
+    it('the app role cannot switch the re-checks off: setting cb.ledger_post does nothing outside the function', async () => {
+      await app.query('BEGIN');
+      try {
+        await app.query(`SET LOCAL cb.ledger_post = 'on'`);
+        expect((await app.query(`SELECT current_setting('cb.ledger_post') AS flag, ledger_post_running() AS running`)).rows[0]).toEqual({
+          flag: 'on',
+          running: false,
+        });
+        // Direct SQL with the setting on: an entry alone (rule 1) and a dated entry (rule 8) are still refused.
+        await app.query('SAVEPOINT alone');
+        const alone = await refusal(
+          app.query(`INSERT INTO journal_entry (township_id, idempotency_key, content_hash, kind, memo) VALUES ($1, 'flag-alone', 'x', 'MINT', '开关')`, [t.id]),
+        );
+        expect(alone.code).toBe('CB002');
+        await app.query('ROLLBACK TO SAVEPOINT alone');
+        const dated = await refusal(
+          insertEntry({ townshipId: t.id, key: 'flag-dated', bookedAt: '2024-04-10T10:00:00+08:00', lines: [[redemption(), 1], [issuance(), -1]] }, app),
+        );
+        expect(dated.code).toBe('CB007');
+      } finally {
+        await app.query('ROLLBACK');
+      }
+      // Nor is it left on by a call of the function.
+      await callLedgerPost(app, [{ key: 'fn-flag-after', lines: [[redemption(), 1], [issuance(), -1]] }]);
+      expect((await app.query(`SELECT current_setting('cb.ledger_post', true) AS flag`)).rows[0].flag).not.toBe('on');
+    });
+  });
+
   describe('rule 5: reconciliation reports a stored balance that differs from its postings', () => {
     it('names the tampered account with its stored and computed balance', async () => {
       const tampered = await seedTownship(db.dataSource, { branches: 1, residentsPerBranch: 1 });
