@@ -100,8 +100,6 @@ export class LedgerPost1764900000000 implements MigrationInterface {
       RETURNS TABLE (ordinal int, entry_id bigint, created boolean, entry_booked_at timestamptz, entry_period date, entry_hash text)
       LANGUAGE plpgsql SECURITY DEFINER
       SET search_path = pg_catalog, public, pg_temp
-      -- Its statements' plans fit every batch: plan once per connection, not per call.
-      SET plan_cache_mode = force_generic_plan
       AS $$
       DECLARE
         n int := coalesce(cardinality(p_keys), 0);
