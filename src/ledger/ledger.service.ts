@@ -178,7 +178,11 @@ export class LedgerService {
         throw new DomainError('BAD_USER_INPUT', '输入有误：同一批记账中业务编号不能重复', { field: 'idempotencyKey' });
       }
       keys.add(request.idempotencyKey);
-      if (request.townshipId !== first.townshipId || (request.createdBy ?? null) !== (first.createdBy ?? null) || request.bookedAt?.getTime() !== first.bookedAt?.getTime()) {
+      const sameBatch =
+        request.townshipId === first.townshipId &&
+        (request.createdBy ?? null) === (first.createdBy ?? null) &&
+        request.bookedAt?.getTime() === first.bookedAt?.getTime();
+      if (!sameBatch) {
         throw new DomainError('BAD_USER_INPUT', '输入有误：同一批记账须属于同一个镇、同一操作人、同一记账时间', { field: 'townshipId' });
       }
     }
@@ -236,7 +240,12 @@ export class LedgerService {
     entries: NewEntry[],
   ): Promise<PostedEntry[]> {
     const toBook = entries.map((e) => ({ ...e, contentHash: contentHash(e.kind, e.memo, e.lines, e.reference, e.reversesEntryId) }));
-    const booked = await this.repository.book(manager, { townshipId: batch.townshipId, createdBy: batch.createdBy, bookedAt: batch.bookedAt, entries: toBook });
+    const booked = await this.repository.book(manager, {
+      townshipId: batch.townshipId,
+      createdBy: batch.createdBy,
+      bookedAt: batch.bookedAt,
+      entries: toBook,
+    });
     const created = new Map<EntryKind, number>();
     const posted = booked.map((row, i) => {
       if (!row.created && row.contentHash !== toBook[i].contentHash) {
