@@ -29,6 +29,8 @@ Commands:
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
+  // verify-proof checks a file offline: anyone may run it with no database and no configuration.
+  if (command === 'verify-proof') return verifyProofCommand(rest);
   const config = loadConfig();
   switch (command) {
     case 'migrate': {
@@ -106,19 +108,19 @@ async function main(argv: string[]) {
       }
       return;
     }
-    case 'verify-proof': {
-      const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, seal: { type: 'string' } } });
-      if (!values.file) throw new UsageError('missing --file (a proof from the entryProof query, or - for stdin)');
-      if (values.seal !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.seal)) throw new UsageError('--seal: 64 hexadecimal characters');
-      report(verifyProof(readFileSync(values.file === '-' ? 0 : values.file, 'utf8'), values.seal));
-      return;
-    }
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
   }
 }
 
 class UsageError extends Error {}
+
+function verifyProofCommand(args: string[]): void {
+  const { values } = parseArgs({ args, options: { file: { type: 'string' }, seal: { type: 'string' } } });
+  if (!values.file) throw new UsageError('missing --file (a proof from the entryProof query, or - for stdin)');
+  if (values.seal !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.seal)) throw new UsageError('--seal: 64 hexadecimal characters');
+  report(verifyProof(readFileSync(values.file === '-' ? 0 : values.file, 'utf8'), values.seal));
+}
 
 function report({ lines, ok }: CommandResult): void {
   for (const line of lines) console.log(line);

@@ -14,6 +14,7 @@ import { SeededTownship, seedTownship } from '../support/factories';
 import { grantAdmin, mobileOf } from '../support/roles';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
+import { runVerifyProof } from '../support/verify-proof-cli';
 
 /**
  * A database superuser changes history behind the ledger's back, with its triggers off:
@@ -138,12 +139,7 @@ describe('tampering with a sealed month', () => {
   async function verifyProof(proof: unknown, seal: string): Promise<{ code: number; stdout: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'cb-proof-'));
     writeFileSync(join(dir, 'proof.json'), JSON.stringify(proof));
-    return promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve('src/cli.ts'), 'verify-proof', '--file', join(dir, 'proof.json'), '--seal', seal])
-      .then(
-        ({ stdout }) => ({ code: 0, stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-      )
-      .finally(() => rmSync(dir, { recursive: true, force: true }));
+    return runVerifyProof(join(dir, 'proof.json'), seal).finally(() => rmSync(dir, { recursive: true, force: true }));
   }
 
   const proofOf = async (entryId: string, token: string) =>

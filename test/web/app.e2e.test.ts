@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { Browser, Page } from 'playwright-core';
 import { Clock } from '../../src/common/time/clock';
@@ -15,6 +12,7 @@ import { WebBindingService } from '../../src/auth/web-binding.service';
 import { BranchKind } from '../../src/organisation/branch.entity';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { nextMobile } from '../support/factories';
+import { runVerifyProof } from '../support/verify-proof-cli';
 import { FakeWechat, startFakeWechat, webLoginOk } from '../support/fake-wechat';
 import { launchChromium, openPhone, Phone, screenshot } from './support/browser';
 import { startWebTestApp, WebTestApp } from './support/web-test-app';
@@ -385,11 +383,7 @@ describe('the web app in Chromium', () => {
     expect(proof).toMatchObject({ month: lastMonth, seal, valid: true });
     expect(JSON.parse(proof.canonicalEntry)[4]).toBe('杨坨村活动');
     // The file is what the CLI checks, offline, against the seal on the notice board.
-    const cli = (publishedSeal: string) =>
-      promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve('src/cli.ts'), 'verify-proof', '--file', file, '--seal', publishedSeal]).then(
-        ({ stdout }) => ({ code: 0, stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-      );
+    const cli = (publishedSeal: string) => runVerifyProof(file, publishedSeal);
     expect(await cli(seal)).toMatchObject({ code: 0, stdout: expect.stringContaining('ok: the entry is inside the published seal') });
     expect(await cli(seal.replace(/^./, (c: string) => (c === '0' ? '1' : '0')))).toMatchObject({ code: 1, stdout: expect.stringContaining('FAILED') });
     await r.locator('.van-popup__close-icon').click();
