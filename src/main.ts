@@ -13,12 +13,20 @@ async function main() {
   useJsonBootLogger();
   const config = loadConfig();
   const database = await resolveDatabaseUrl(config);
-  if (config.RUN_MIGRATIONS) {
-    const applied = await runMigrations(database.url, config.DATABASE_APP_ROLE);
-    if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
-  }
-  const app = await createApi({ config, databaseUrl: database.url });
-  await app.listen(config.PORT, EVERY_INTERFACE);
+  const start = async () => {
+    if (config.RUN_MIGRATIONS) {
+      const applied = await runMigrations(database.url, config.DATABASE_APP_ROLE);
+      if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+    }
+    const app = await createApi({ config, databaseUrl: database.url });
+    await app.listen(config.PORT, EVERY_INTERFACE);
+    return app;
+  };
+  // An embedded PostgreSQL runs in a process group of its own: stop it if we cannot start.
+  const app = await start().catch(async (error) => {
+    await database.stop();
+    throw error;
+  });
   logger.log(`文明银行 API listening on http://localhost:${config.PORT}/graphql (${config.NODE_ENV})`);
   exitGracefullyOn(logger, async () => {
     await app.close(); // drains HTTP (HttpDrain), then workers, then the database pool
