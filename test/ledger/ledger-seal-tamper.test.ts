@@ -24,6 +24,8 @@ import { waitFor } from '../support/wait-for';
  * it and name the month and the entry.
  */
 describe('tampering with a sealed month', () => {
+  // Each case first seals a month through the settlement job: slow on a busy machine.
+  jest.setTimeout(180_000);
   let t: TestApp;
   const logs = logSink();
   /** As the owner role: only the owner may book into an earlier month. */
