@@ -400,6 +400,7 @@ export class ActivitiesService {
               { accountId: d.accountId, amount: activity.rewardPoints },
             ],
             createdBy: actor.personId,
+            bookedAt: this.clock.bookingTime(),
           });
           if (posted.created) newlyRewarded++;
           entries.push(posted.id);

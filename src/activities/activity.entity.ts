@@ -44,6 +44,9 @@ export class Activity {
   @Column({ name: 'branch_id' })
   branchId: string;
 
+  @Field({ description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
+  branchName: string;
+
   @Field(() => ID, { nullable: true })
   @Column({ name: 'service_team_id', type: 'uuid', nullable: true })
   serviceTeamId: string | null;
@@ -169,7 +172,8 @@ export class ActivitySignup {
 }
 
 /** Columns of `activity a` as Activity fields, for raw SQL reads. */
-export const ACTIVITY_COLUMNS = `a.id, a.township_id AS "townshipId", a.branch_id AS "branchId", a.service_team_id AS "serviceTeamId",
+export const ACTIVITY_COLUMNS = `a.id, a.township_id AS "townshipId", a.branch_id AS "branchId", (SELECT b.name FROM branch b WHERE b.id = a.branch_id) AS "branchName",
+  a.service_team_id AS "serviceTeamId",
   a.theme_id AS "themeId", a.title, a.description, a.place, a.starts_at AS "startsAt", a.ends_at AS "endsAt",
   a.signup_deadline AS "signupDeadline", a.capacity, a.reward_points AS "rewardPoints", a.status,
   a.confirmed_count AS "confirmedCount", a.cancel_reason AS "cancelReason", a.cancelled_at AS "cancelledAt",

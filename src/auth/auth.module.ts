@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
 import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
+import { LoginTicketService } from './login-ticket.service';
 import { PrincipalLoader } from './principal.loader';
 import { TokenService } from './token.service';
 import { WebBindingService } from './web-binding.service';
@@ -15,9 +16,10 @@ import { WechatClient } from './wechat.client';
     PrincipalLoader,
     AuthService,
     WebBindingService,
+    LoginTicketService,
     AuthResolver,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [TokenService, PrincipalLoader],
+  exports: [TokenService, PrincipalLoader, LoginTicketService],
 })
 export class AuthModule {}

@@ -32,6 +32,9 @@ export class Course {
   @Column({ name: 'branch_id' })
   branchId: string;
 
+  @Field({ description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
+  branchName: string;
+
   @Field()
   @Column()
   title: string;
@@ -141,7 +144,8 @@ export class CourseEnrolment {
   cancelReason: string | null;
 }
 
-export const COURSE_COLUMNS = `c.id, c.township_id AS "townshipId", c.branch_id AS "branchId", c.title, c.description, c.place,
+export const COURSE_COLUMNS = `c.id, c.township_id AS "townshipId", c.branch_id AS "branchId", (SELECT b.name FROM branch b WHERE b.id = c.branch_id) AS "branchName",
+  c.title, c.description, c.place,
   c.starts_at AS "startsAt", c.ends_at AS "endsAt", c.enrol_deadline AS "enrolDeadline", c.cancel_deadline AS "cancelDeadline",
   c.capacity, c.price_points AS "pricePoints", c.status, c.enrolled_count AS "enrolledCount", c.cancel_reason AS "cancelReason",
   c.cancelled_at AS "cancelledAt", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;

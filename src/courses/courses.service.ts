@@ -202,6 +202,7 @@ export class CoursesService {
           { accountId: redemption.id, amount: seat.pricePoints },
         ],
         createdBy: actor.personId,
+        bookedAt: this.clock.bookingTime(),
       });
       const inserted = await m.query(
         `INSERT INTO course_enrolment (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)

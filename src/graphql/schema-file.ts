@@ -1,4 +1,6 @@
 import { NestFactory } from '@nestjs/core';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { SCALARS_MAP } from '../common/graphql/date-time.scalar';
@@ -19,4 +21,18 @@ export async function buildSchemaFromResolvers(): Promise<GraphQLSchema> {
   } finally {
     await app.close();
   }
+}
+
+/** The repository's schema.gql (the build and `npm run dev` run from the repository root). */
+export const SCHEMA_FILE = join(process.cwd(), 'schema.gql');
+
+/**
+ * Writes schema.gql only when its text changes, so a build or a restart in watch mode
+ * that changed nothing in the API leaves the file (and whatever watches it) alone.
+ */
+export function writeSchemaFile(schema: GraphQLSchema, file = SCHEMA_FILE): boolean {
+  const text = renderSchema(schema);
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return false;
+  writeFileSync(file, text);
+  return true;
 }

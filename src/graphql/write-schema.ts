@@ -1,12 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildSchemaFromResolvers, renderSchema } from './schema-file';
+import { buildSchemaFromResolvers, SCHEMA_FILE, writeSchemaFile } from './schema-file';
 
-/** Writes schema.gql at the repository root; run by `npm run build`. */
+/** Writes schema.gql at the repository root when the API changed; run by `npm run build`. */
 async function main() {
-  const file = join(process.cwd(), 'schema.gql');
-  writeFileSync(file, renderSchema(await buildSchemaFromResolvers()));
-  console.log(`wrote ${file}`);
+  const changed = writeSchemaFile(await buildSchemaFromResolvers());
+  console.log(changed ? `wrote ${SCHEMA_FILE}` : `${SCHEMA_FILE} is up to date`);
 }
 
 main().catch((error) => {

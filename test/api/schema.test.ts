@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { buildSchemaFromResolvers, renderSchema } from '../../src/graphql/schema-file';
+import { buildSchemaFromResolvers, renderSchema, writeSchemaFile } from '../../src/graphql/schema-file';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const SCHEMA_FILE = join(__dirname, '../../schema.gql');
@@ -20,6 +21,22 @@ function expectSameSchema(actual: [string, string], expected: [string, string], 
 describe('schema.gql', () => {
   let t: TestApp | undefined;
   afterAll(() => t?.close());
+
+  it('is rewritten only when its text changes (the build, and `npm run dev` on each restart)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-schema-'));
+    try {
+      const file = join(dir, 'schema.gql');
+      const schema = await buildSchemaFromResolvers();
+      expect(writeSchemaFile(schema, file)).toBe(true);
+      const past = new Date('2020-01-01T00:00:00Z');
+      utimesSync(file, past, past);
+      expect(writeSchemaFile(schema, file)).toBe(false);
+      expect(statSync(file).mtime).toEqual(past);
+      expect(readFileSync(file, 'utf8')).toBe(renderSchema(schema));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('is what the code-first resolvers print', async () => {
     const printed = renderSchema(await buildSchemaFromResolvers());

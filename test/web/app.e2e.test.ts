@@ -16,6 +16,8 @@ import { runVerifyProof } from '../support/verify-proof-cli';
 import { FakeWechat, startFakeWechat, webLoginOk } from '../support/fake-wechat';
 import { launchChromium, openPhone, Phone, screenshot } from './support/browser';
 import { startWebTestApp, WebTestApp } from './support/web-test-app';
+import { logSink } from '../support/log-sink';
+import { waitFor } from '../support/wait-for';
 
 const HOUR = 3600_000;
 
@@ -26,6 +28,7 @@ const HOUR = 3600_000;
  * Screenshots of each screen go to test-artifacts/web/.
  */
 describe('the web app in Chromium', () => {
+  const logs = logSink();
   let wechat: FakeWechat;
   let t: WebTestApp;
   let browser: Browser;
@@ -74,7 +77,7 @@ describe('the web app in Chromium', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     wechat = await startFakeWechat();
-    t = await startWebTestApp(wechat);
+    t = await startWebTestApp(wechat, logs);
     const organisation = t.app.get(OrganisationService);
     ({ townshipId } = await organisation.bootstrap({ townshipCode: `web${Date.now()}`, townshipName: '潞城镇', adminName: people.admin.name, adminMobile: people.admin.mobile }));
     const ds = t.db.dataSource;
@@ -557,6 +560,9 @@ describe('the web app in Chromium', () => {
     const failure = (await a.getByTestId('settlement-error').textContent())!;
     expect(failure).toContain('LEDGER_SEAL_BROKEN');
     expect(failure).toContain(`第 ${changed} 笔`);
+    // ... and operators get it as an error line (kept here, not printed in the test output).
+    await waitFor('the error line', async () => logs.errors().length > 0);
+    expect(logs.errors()).toEqual([expect.stringMatching(/failed: LEDGER_SEAL_BROKEN/)]);
     await a.locator('.van-toast').waitFor({ state: 'hidden' });
     await screenshot(a, 'admin-settlement-seal-broken');
   }, 120_000);
