@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../common/errors/domain.error';
-import { IS_PUBLIC, requestOf } from './auth.decorators';
+import { IS_PUBLIC } from '../common/public.decorator';
+import { requestOf } from './auth.decorators';
 import { PrincipalLoader } from './principal.loader';
 import { TokenService } from './token.service';
 

@@ -7,6 +7,6 @@ import { SettlementService } from './settlement.service';
 @Module({
   imports: [LedgerModule],
   providers: [SettlementService, SettlementResolver, SettlementProcessor],
-  exports: [SettlementService, SettlementProcessor],
+  exports: [SettlementService],
 })
 export class SettlementModule {}

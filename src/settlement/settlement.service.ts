@@ -6,19 +6,13 @@ import { DomainError, notFound } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { addMonths, assertMonth, hasEnded, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
+import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
-import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from '../jobs/job.constants';
 import { EntryProblemKind, LedgerSealService } from '../ledger/ledger-seal.service';
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
 import { AuditService } from '../audit/audit.service';
-
-const JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 40 * 24 * 3600 },
-  removeOnFail: { age: 40 * 24 * 3600 },
-};
+import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from './settlement.jobs';
 
 /** Thrown by the township step when the books do not balance or a seal no longer matches: retrying cannot help. */
 export class SettlementCheckFailed extends Error {
@@ -60,7 +54,10 @@ export class SettlementService {
     private readonly seals: LedgerSealService,
     private readonly queues: JobQueues,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    // The flows add to it by name; asking for it here puts it on the dashboard and the depth gauge.
+    queues.queue(SETTLEMENT_QUEUE);
+  }
 
   // ---- starting -------------------------------------------------------------
 
@@ -124,11 +121,11 @@ export class SettlementService {
       name: SettlementJob.TOWNSHIP,
       queueName: SETTLEMENT_QUEUE,
       data,
-      opts: { ...JOB_OPTIONS, jobId: settleTownshipJobId(townshipId, month, run) },
+      opts: { ...RETRIED_JOB_OPTIONS, jobId: settleTownshipJobId(townshipId, month, run) },
       // A child that cannot finish fails the settlement instead of leaving it waiting.
       children: [
-        { name: SettlementJob.FIGURES, queueName: SETTLEMENT_QUEUE, data, opts: { ...JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'figures'), failParentOnFailure: true } },
-        { name: SettlementJob.SEAL, queueName: SETTLEMENT_QUEUE, data, opts: { ...JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'seal'), failParentOnFailure: true } },
+        { name: SettlementJob.FIGURES, queueName: SETTLEMENT_QUEUE, data, opts: { ...RETRIED_JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'figures'), failParentOnFailure: true } },
+        { name: SettlementJob.SEAL, queueName: SETTLEMENT_QUEUE, data, opts: { ...RETRIED_JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'seal'), failParentOnFailure: true } },
       ],
     });
   }

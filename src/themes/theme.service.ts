@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
 import { EntityManager } from 'typeorm';
 import { Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { assertMonth, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
+import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
-import { PublishTownshipData, publishTownshipJobId, ThemeJob } from '../jobs/job.constants';
 import { AddThemeInput } from './dto/theme.inputs';
 import { PublishedThemeList, Theme, ThemePublicationStatus } from './dto/theme.models';
 import { AuditService } from '../audit/audit.service';
+import { PublishTownshipData, publishTownshipJobId, THEMES_QUEUE, ThemeJob } from './theme.jobs';
 
 /** Most themes a township sets for one month, and a branch adds for itself. */
 export const MAX_TOWNSHIP_THEMES = 30;
@@ -22,14 +24,6 @@ const SELECT_THEME = `
          t.title, t.description, t.suggested_points AS "suggestedPoints"
   FROM theme t`;
 
-/** Retries of a publication job: a transient failure (database restart) must not lose a month. */
-export const PUBLISH_JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 40 * 24 * 3600 },
-  removeOnFail: { age: 40 * 24 * 3600 },
-};
-
 /**
  * Monthly theme lists: township admins set a month's themes, branch managers add their
  * own, and each branch's list is published once per month (by the scheduler on the 1st
@@ -40,11 +34,15 @@ export const PUBLISH_JOB_OPTIONS = {
  */
 @Injectable()
 export class ThemeService {
+  private readonly queue: Queue;
+
   constructor(
     private readonly tx: TransactionRunner,
-    private readonly queues: JobQueues,
+    queues: JobQueues,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.queue = queues.queue(THEMES_QUEUE);
+  }
 
   // ---- setting themes -------------------------------------------------------
 
@@ -182,8 +180,8 @@ export class ThemeService {
 
   async enqueuePublication(townshipId: string, month: string, alreadyPublished: number, requestedBy: string | null): Promise<void> {
     const data: PublishTownshipData = { townshipId, month, requestedBy };
-    await this.queues.themes.add(ThemeJob.PUBLISH_TOWNSHIP, data, {
-      ...PUBLISH_JOB_OPTIONS,
+    await this.queue.add(ThemeJob.PUBLISH_TOWNSHIP, data, {
+      ...RETRIED_JOB_OPTIONS,
       jobId: publishTownshipJobId(townshipId, month, alreadyPublished),
     });
   }

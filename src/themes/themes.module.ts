@@ -5,6 +5,6 @@ import { ThemeService } from './theme.service';
 
 @Module({
   providers: [ThemeService, ThemeResolver, ThemePublicationProcessor],
-  exports: [ThemeService, ThemePublicationProcessor],
+  exports: [ThemeService],
 })
 export class ThemesModule {}

@@ -23,7 +23,7 @@ import { Principal } from '../../src/auth/principal';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
 import { JobQueues } from '../../src/jobs/job-queues';
-import { settleStepJobId, settleTownshipJobId } from '../../src/jobs/job.constants';
+import { SETTLEMENT_QUEUE, settleStepJobId, settleTownshipJobId } from '../../src/settlement/settlement.jobs';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { SettlementService } from '../../src/settlement/settlement.service';
@@ -211,7 +211,7 @@ async function main() {
     const queues = app.get(JobQueues);
     const startedAt = Math.round(performance.timeOrigin + started);
     for (const [label, id] of steps) {
-      const job = await queues.settlement.getJob(id);
+      const job = await queues.queue(SETTLEMENT_QUEUE).getJob(id);
       if (job?.processedOn && job.finishedOn) {
         console.log(`  ${label.padEnd(20)} ${((job.processedOn - startedAt) / 1000).toFixed(2)} s → ${((job.finishedOn - startedAt) / 1000).toFixed(2)} s`);
       }
