@@ -10,6 +10,7 @@ import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthOf, monthRange } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
+import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { OrganisationService } from '../organisation/organisation.service';
@@ -43,6 +44,7 @@ export class ActivitiesService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
+    private readonly ledgerReads: LedgerReadsRepository,
     private readonly organisation: OrganisationService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -378,12 +380,14 @@ export class ActivitiesService {
           activityId,
         ]);
       }
-      const due: { signupId: string; accountId: string }[] = await m.query(
-        `SELECT s.id AS "signupId", a.id AS "accountId" FROM activity_signup s JOIN account a ON a.resident_id = s.resident_id
+      const present: { signupId: string; residentId: string }[] = await m.query(
+        `SELECT s.id AS "signupId", s.resident_id AS "residentId" FROM activity_signup s
          WHERE s.activity_id = $1 AND s.status = 'CONFIRMED' AND s.attendance = 'PRESENT' AND s.reward_entry_id IS NULL
          ORDER BY s.arrival`,
         [activityId],
       );
+      const accounts = await this.ledgerReads.residentAccounts(m, present.map((p) => p.residentId));
+      const due = present.map((p) => ({ signupId: p.signupId, accountId: accounts.get(p.residentId)!.accountId }));
       let newlyRewarded = 0;
       if (due.length) {
         const issuance = await this.ledger.branchAccount(m, activity.branchId, AccountKind.BRANCH_ISSUANCE);
@@ -416,13 +420,12 @@ export class ActivitiesService {
           details: { rewarded: newlyRewarded, points: newlyRewarded * activity.rewardPoints },
         });
       }
-      const [totals] = await m.query(
-        `SELECT count(*)::int AS rewarded, coalesce(sum(p.amount), 0)::int AS points
-         FROM activity_signup s JOIN posting p ON p.entry_id = s.reward_entry_id AND p.amount > 0
-         WHERE s.activity_id = $1`,
+      const rewardEntries: { entryId: string }[] = await m.query(
+        `SELECT s.reward_entry_id::text AS "entryId" FROM activity_signup s WHERE s.activity_id = $1 AND s.reward_entry_id IS NOT NULL`,
         [activityId],
       );
-      return { activity: await this.activityRow(m, activityId), newlyRewarded, attendeesRewarded: totals.rewarded, pointsMinted: totals.points };
+      const totals = await this.ledgerReads.creditedTotals(m, rewardEntries.map((r) => r.entryId));
+      return { activity: await this.activityRow(m, activityId), newlyRewarded, attendeesRewarded: totals.entries, pointsMinted: totals.points };
     });
   }
 
@@ -575,8 +578,7 @@ export class ActivitiesService {
   }
 
   private async assertServiceTeam(m: EntityManager, serviceTeamId: string, branchId: string): Promise<void> {
-    const rows = await m.query(`SELECT 1 FROM service_team WHERE id = $1 AND branch_id = $2`, [serviceTeamId, branchId]);
-    if (!rows.length) throw new DomainError('BAD_USER_INPUT', '输入有误：服务队不属于该村（社区）', { field: 'serviceTeamId' });
+    if (!(await this.organisation.isServiceTeamOf(m, serviceTeamId, branchId))) throw new DomainError('BAD_USER_INPUT', '输入有误：服务队不属于该村（社区）', { field: 'serviceTeamId' });
   }
 
   /** Drafts are visible only to those who may manage them; others get NOT_FOUND. */

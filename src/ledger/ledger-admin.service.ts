@@ -3,6 +3,7 @@ import { can, Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
+import { ENTRY_ID_PATTERN } from '../common/ids';
 import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
@@ -130,7 +131,7 @@ export class LedgerAdminService {
    * points it moved, the managers of a branch it touches, and the township's admins.
    */
   async entryProof(actor: Principal, entryId: string) {
-    if (!/^[1-9]\d{0,17}$/.test(entryId)) throw new DomainError('BAD_USER_INPUT', '输入有误：记账编号不正确', { field: 'entryId' });
+    if (!ENTRY_ID_PATTERN.test(entryId)) throw new DomainError('BAD_USER_INPUT', '输入有误：记账编号不正确', { field: 'entryId' });
     return this.tx.run(async (m) => {
       const parties: { townshipId: string; residentId: string | null; branchId: string | null }[] = await m.query(
         `SELECT a.township_id AS "townshipId", a.resident_id AS "residentId", coalesce(a.branch_id, r.branch_id) AS "branchId"

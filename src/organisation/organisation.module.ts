@@ -7,12 +7,13 @@ import { RoleAssignment } from './role-assignment.entity';
 import { ServiceTeam } from './service-team.entity';
 import { Township } from './township.entity';
 import { LedgerModule } from '../ledger/ledger.module';
+import { OrganisationRepository } from './organisation.repository';
 import { OrganisationResolver } from './organisation.resolver';
 import { OrganisationService } from './organisation.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Township, Branch, ServiceTeam, Person, Resident, RoleAssignment]), LedgerModule],
-  providers: [OrganisationService, OrganisationResolver],
-  exports: [OrganisationService],
+  providers: [OrganisationService, OrganisationRepository, OrganisationResolver],
+  exports: [OrganisationService, OrganisationRepository],
 })
 export class OrganisationModule {}

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
+import { OrganisationModule } from '../organisation/organisation.module';
 import { SettlementProcessor } from './settlement.processor';
 import { SettlementResolver } from './settlement.resolver';
 import { SettlementService } from './settlement.service';
 
 @Module({
-  imports: [LedgerModule],
+  imports: [LedgerModule, OrganisationModule],
   providers: [SettlementService, SettlementResolver, SettlementProcessor],
   exports: [SettlementService],
 })

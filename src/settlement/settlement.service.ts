@@ -9,6 +9,8 @@ import { TransactionRunner } from '../database/transaction.runner';
 import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
 import { EntryProblemKind, LedgerSealService } from '../ledger/ledger-seal.service';
+import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
 import { AuditService } from '../audit/audit.service';
@@ -25,7 +27,7 @@ export class SettlementCheckFailed extends Error {
 }
 
 /**
- * The monthly settlement of a township (DESIGN.md §5).
+ * The monthly settlement of a township (README, "Sealed months and the public statement").
  *
  * 1. `start` (an admin): closes the month, and every earlier month, in the same
  *    transaction that records the settlement; closing waits for bookings in flight,
@@ -51,6 +53,8 @@ export class SettlementService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
+    private readonly ledgerReads: LedgerReadsRepository,
+    private readonly organisation: OrganisationRepository,
     private readonly seals: LedgerSealService,
     private readonly queues: JobQueues,
     private readonly audit: AuditService,
@@ -66,10 +70,9 @@ export class SettlementService {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
     if (!hasEnded(month)) throw new DomainError('MONTH_NOT_ENDED');
     const { run, status } = await this.tx.run(async (m) => {
-      const [township] = await m.query(`SELECT 1 FROM township WHERE id = $1`, [townshipId]);
-      if (!township) throw notFound('该镇');
+      if (!(await this.organisation.townshipExists(m, townshipId))) throw notFound('该镇');
       const period = monthToPeriodDate(month);
-      const [{ branches }] = await m.query(`SELECT count(*)::int AS branches FROM branch WHERE township_id = $1`, [townshipId]);
+      const branches = await this.organisation.branchCount(m, townshipId);
       const inserted = await m.query(
         `INSERT INTO settlement (township_id, month, status, branches_total, started_by) VALUES ($1, $2, 'RUNNING', $3, $4)
          ON CONFLICT DO NOTHING RETURNING 1`,
@@ -108,10 +111,7 @@ export class SettlementService {
    * opening balances come from the months before it, so they must not change either.
    */
   private async closeThrough(m: EntityManager, townshipId: string, month: string, closedBy: string | null): Promise<void> {
-    const [{ first }] = await m.query(
-      `SELECT to_char(min(period), 'YYYY-MM') AS first FROM posting WHERE township_id = $1 AND period <= $2`,
-      [townshipId, monthToPeriodDate(month)],
-    );
+    const first = await this.ledgerReads.firstBookedMonth(m, townshipId, monthToPeriodDate(month));
     for (let p = first ?? month; p <= month; p = addMonths(p, 1)) await this.ledger.closePeriod(m, townshipId, p, closedBy);
   }
 
@@ -243,10 +243,10 @@ export class SettlementService {
   async branchFigures(actor: Principal, branchId: string, month: string): Promise<BranchFigures | null> {
     assertMonth(month);
     return this.tx.run(async (m) => {
-      const [branch] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
-      if (!branch) throw notFound('该村（社区）');
-      requireCapability(actor, Capability.MANAGE, { townshipId: branch.townshipId, branchId });
-      const [figures] = await this.figures(m, branch.townshipId, month, branchId);
+      const townshipId = await this.organisation.townshipOfBranch(m, branchId);
+      if (!townshipId) throw notFound('该村（社区）');
+      requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
+      const [figures] = await this.figures(m, townshipId, month, branchId);
       return figures ?? null;
     });
   }

@@ -11,13 +11,14 @@ import { JobQueues } from '../jobs/job-queues';
 import { AddThemeInput } from './dto/theme.inputs';
 import { PublishedThemeList, Theme, ThemePublicationStatus } from './dto/theme.models';
 import { AuditService } from '../audit/audit.service';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { PublishTownshipData, publishTownshipJobId, THEMES_QUEUE, ThemeJob } from './theme.jobs';
+import { isUuid } from '../common/ids';
 
 /** Most themes a township sets for one month, and a branch adds for itself. */
 export const MAX_TOWNSHIP_THEMES = 30;
 export const MAX_BRANCH_THEMES = 20;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SELECT_THEME = `
   SELECT t.id, t.township_id AS "townshipId", t.branch_id AS "branchId", to_char(t.month, 'YYYY-MM') AS month,
@@ -40,6 +41,7 @@ export class ThemeService {
     private readonly tx: TransactionRunner,
     queues: JobQueues,
     private readonly audit: AuditService,
+    private readonly organisation: OrganisationRepository,
   ) {
     this.queue = queues.queue(THEMES_QUEUE);
   }
@@ -124,9 +126,9 @@ export class ThemeService {
   async publishedList(actor: Principal, branchId: string, month: string): Promise<PublishedThemeList | null> {
     assertMonth(month);
     return this.tx.run(async (m) => {
-      const [branch] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
-      if (!branch) throw notFound('该村（社区）');
-      requireCapability(actor, Capability.READ, { townshipId: branch.townshipId });
+      const townshipId = await this.organisation.townshipOfBranch(m, branchId);
+      if (!townshipId) throw notFound('该村（社区）');
+      requireCapability(actor, Capability.READ, { townshipId });
       const [publication] = await m.query(
         `SELECT published_at AS "publishedAt" FROM theme_publication WHERE branch_id = $1 AND month = $2`,
         [branchId, monthToPeriodDate(month)],
@@ -149,7 +151,7 @@ export class ThemeService {
     manager: EntityManager,
     { townshipId, branchId, themeId, month }: { townshipId: string; branchId: string; themeId: string; month: string },
   ): Promise<void> {
-    if (!UUID.test(themeId) || !isMonth(month)) throw new DomainError('THEME_NOT_PUBLISHED');
+    if (!isUuid(themeId) || !isMonth(month)) throw new DomainError('THEME_NOT_PUBLISHED');
     const rows = await manager.query(
       `SELECT 1 FROM theme_publication_item i JOIN theme_publication p ON p.branch_id = i.branch_id AND p.month = i.month
        WHERE p.township_id = $1 AND i.branch_id = $2 AND i.month = $3 AND i.theme_id = $4`,
@@ -188,15 +190,15 @@ export class ThemeService {
 
   /** Every township with its publication progress for a month (the scheduler's fan-out). */
   async townshipsToPublish(month: string): Promise<{ townshipId: string; published: number; total: number }[]> {
-    return this.tx.run((m) =>
-      m.query(
-        `SELECT t.id AS "townshipId",
-                (SELECT count(*) FROM theme_publication p WHERE p.township_id = t.id AND p.month = $1)::int AS published,
-                (SELECT count(*) FROM branch b WHERE b.township_id = t.id)::int AS total
-         FROM township t ORDER BY t.id`,
+    return this.tx.run(async (m) => {
+      const published: { townshipId: string; published: number }[] = await m.query(
+        `SELECT township_id AS "townshipId", count(*)::int AS published FROM theme_publication WHERE month = $1 GROUP BY township_id`,
         [monthToPeriodDate(month)],
-      ),
-    );
+      );
+      const publishedOf = new Map(published.map((p) => [p.townshipId, p.published]));
+      const townships = await this.organisation.townshipsWithBranchCounts(m);
+      return townships.map((t) => ({ townshipId: t.townshipId, published: publishedOf.get(t.townshipId) ?? 0, total: t.branches }));
+    });
   }
 
   /**
@@ -205,9 +207,8 @@ export class ThemeService {
    * this call published.
    */
   async publishTownship(townshipId: string, month: string, publishedBy: string | null): Promise<number> {
-    const branches: { id: string }[] = await this.tx.run((m) =>
-      m.query(`SELECT id FROM branch WHERE township_id = $1 ORDER BY id`, [townshipId]),
-    );
+    // In id order, as before the branches had names: a retry walks them in the same order.
+    const branches = (await this.tx.run((m) => this.organisation.branchesOf(m, townshipId))).sort((a, b) => (a.id < b.id ? -1 : 1));
     let published = 0;
     for (const branch of branches) {
       if (await this.tx.run((m) => this.publishBranch(m, townshipId, branch.id, month, publishedBy))) published++;
@@ -238,18 +239,17 @@ export class ThemeService {
   // ---- helpers --------------------------------------------------------------
 
   private async status(m: EntityManager, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    const [row] = await m.query(
-      `SELECT (SELECT count(*) FROM branch WHERE township_id = $1)::int AS total,
-              (SELECT count(*) FROM theme_publication WHERE township_id = $1 AND month = $2)::int AS published`,
+    const publications: { branchId: string; publishedAt: Date }[] = await m.query(
+      `SELECT branch_id AS "branchId", published_at AS "publishedAt" FROM theme_publication WHERE township_id = $1 AND month = $2`,
       [townshipId, monthToPeriodDate(month)],
     );
-    const branches = await m.query(
-      `SELECT b.id AS "branchId", b.name AS "branchName", p.published_at AS "publishedAt"
-       FROM branch b LEFT JOIN theme_publication p ON p.branch_id = b.id AND p.month = $2
-       WHERE b.township_id = $1 ORDER BY b.name, b.id`,
-      [townshipId, monthToPeriodDate(month)],
-    );
-    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published, branches };
+    const publishedAt = new Map(publications.map((p) => [p.branchId, p.publishedAt]));
+    const branches = (await this.organisation.branchesOf(m, townshipId)).map((b) => ({
+      branchId: b.id,
+      branchName: b.name,
+      publishedAt: publishedAt.get(b.id) ?? null,
+    }));
+    return { townshipId, month, branchesTotal: branches.length, branchesPublished: publications.length, branches };
   }
 
   /** Township themes are the admins'; a branch's own themes its managers' (and the admins'). */
@@ -258,8 +258,7 @@ export class ThemeService {
       requireCapability(actor, Capability.ADMINISTER, { townshipId });
       return;
     }
-    const [branch] = await m.query(`SELECT 1 FROM branch WHERE id = $1 AND township_id = $2`, [branchId, townshipId]);
-    if (!branch) throw notFound('该村（社区）');
+    if ((await this.organisation.townshipOfBranch(m, branchId)) !== townshipId) throw notFound('该村（社区）');
     requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
   }
 

@@ -27,19 +27,15 @@ const TABLE_OWNERS: Record<string, string[]> = {
  * `file: [tables]`. This list may only shrink (an entry no longer needed fails too).
  */
 const NOT_YET_MOVED: Record<string, string[]> = {
-  'activities/activities.service.ts': ['account', 'posting', 'service_team'],
   'activities/activity.entity.ts': ['person', 'resident'],
   'auth/auth.service.ts': ['person', 'township'],
-  'auth/principal.loader.ts': ['branch', 'person', 'resident', 'role_assignment', 'township'],
   'auth/web-binding.service.ts': ['person', 'resident'],
   'courses/course.entity.ts': ['person', 'resident'],
   'demo/demo-seed.ts': ['activity', 'branch', 'course', 'resident', 'theme'],
   'ledger/ledger-admin.service.ts': ['branch', 'resident'],
   'ledger/ledger-verify.command.ts': ['township'],
-  'organisation/organisation.service.ts': ['account', 'account_balance'],
   'settlement/public-statement.service.ts': ['account', 'branch', 'journal_entry', 'person', 'posting', 'resident', 'township'],
-  'settlement/settlement.service.ts': ['account', 'account_period_balance', 'branch', 'journal_entry', 'person', 'posting', 'resident', 'township'],
-  'themes/theme.service.ts': ['branch', 'township'],
+  'settlement/settlement.service.ts': ['account', 'account_period_balance', 'branch', 'journal_entry', 'person', 'posting', 'resident'],
 };
 
 function sourceFiles(dir: string): string[] {

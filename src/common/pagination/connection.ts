@@ -2,6 +2,7 @@ import { Type } from '@nestjs/common';
 import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DomainError } from '../errors/domain.error';
+import { isUuid } from '../ids';
 import { isMonth } from '../time/shanghai-month';
 
 export const MAX_PAGE_SIZE = 100;
@@ -71,7 +72,7 @@ export type CursorPart = 'text' | 'uuid' | 'time' | 'serial' | 'month';
 const CURSOR_PART: Record<CursorPart, (v: unknown) => boolean> = {
   // A sort key such as a name: what PostgreSQL can store (no NUL, no lone surrogate).
   text: (v) => typeof v === 'string' && v.length <= 100 && !/[\u0000\p{Cs}]/u.test(v),
-  uuid: (v) => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
+  uuid: isUuid,
   // What encodeCursor writes for a timestamptz: Date#toISOString.
   time: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v,
   // A bigint identity or sequence value, as text.

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** Who a person is and which roles they hold, as one row (what a request's principal is made from). */
+export interface IdentityRow {
+  id: string;
+  name: string;
+  mobile: string;
+  residentId: string | null;
+  residentTownshipId: string | null;
+  townshipName: string | null;
+  residentBranchId: string | null;
+  branchName: string | null;
+  roles: { role: string; townshipId: string; branchId: string | null }[];
+}
+
+/** A resident with their person's name and mobile, before the ledger adds the account and balance. */
+export interface ResidentRow {
+  id: string;
+  personId: string;
+  branchId: string;
+  name: string;
+  mobile: string;
+  registeredAt: Date;
+}
+
+export const SELECT_RESIDENT = `
+  SELECT r.id, r.person_id AS "personId", r.branch_id AS "branchId", p.name, p.mobile, r.created_at AS "registeredAt"
+  FROM resident r
+  JOIN person p ON p.id = r.person_id`;
+
+/** The organisation's reads that other modules need: they ask here instead of naming its tables. */
+@Injectable()
+export class OrganisationRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** One round trip for everything a request may ask about its caller (`me` needs no other). */
+  async identity(personId: string): Promise<IdentityRow | undefined> {
+    const [row] = await this.dataSource.query(
+      `SELECT p.id, p.name, p.mobile, r.id AS "residentId", r.township_id AS "residentTownshipId", t.name AS "townshipName",
+              r.branch_id AS "residentBranchId", b.name AS "branchName",
+              coalesce((SELECT json_agg(json_build_object('role', ra.role, 'townshipId', ra.township_id, 'branchId', ra.branch_id))
+                        FROM role_assignment ra WHERE ra.person_id = p.id), '[]') AS roles
+       FROM person p LEFT JOIN resident r ON r.person_id = p.id
+       LEFT JOIN township t ON t.id = r.township_id LEFT JOIN branch b ON b.id = r.branch_id
+       WHERE p.id = $1`,
+      [personId],
+    );
+    return row;
+  }
+
+  /** The township of a branch; undefined for an unknown branch. */
+  async townshipOfBranch(m: EntityManager, branchId: string): Promise<string | undefined> {
+    const [row] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
+    return row?.townshipId;
+  }
+
+  async townshipExists(m: EntityManager, townshipId: string): Promise<boolean> {
+    return (await m.query(`SELECT 1 FROM township WHERE id = $1`, [townshipId])).length > 0;
+  }
+
+  async branchCount(m: EntityManager, townshipId: string): Promise<number> {
+    const [{ branches }] = await m.query(`SELECT count(*)::int AS branches FROM branch WHERE township_id = $1`, [townshipId]);
+    return branches;
+  }
+
+  /** A township's branches by name (then id). */
+  async branchesOf(m: EntityManager, townshipId: string): Promise<{ id: string; name: string }[]> {
+    return m.query(`SELECT id, name FROM branch WHERE township_id = $1 ORDER BY name, id`, [townshipId]);
+  }
+
+  /** Every township with how many branches it has, by township id. */
+  async townshipsWithBranchCounts(m: EntityManager): Promise<{ townshipId: string; branches: number }[]> {
+    return m.query(
+      `SELECT t.id AS "townshipId", (SELECT count(*) FROM branch b WHERE b.township_id = t.id)::int AS branches FROM township t ORDER BY t.id`,
+    );
+  }
+
+  async isServiceTeamOf(m: EntityManager, serviceTeamId: string, branchId: string): Promise<boolean> {
+    const rows = await m.query(`SELECT 1 FROM service_team WHERE id = $1 AND branch_id = $2`, [serviceTeamId, branchId]);
+    return rows.length > 0;
+  }
+}
