@@ -1,4 +1,4 @@
-import { ActivitiesResolver, ActivitySignupResolver } from './activities/activities.resolver';
+import { ActivityResolver, ActivitySignupResolver } from './activities/activities.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { CourseEnrolmentResolver, CoursesResolver } from './courses/courses.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
@@ -18,7 +18,7 @@ export const resolvers: Function[] = [
   LedgerResolver,
   MeResolver,
   PassbookMonthResolver,
-  ActivitiesResolver,
+  ActivityResolver,
   ActivitySignupResolver,
   CoursesResolver,
   CourseEnrolmentResolver,

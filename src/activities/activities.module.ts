@@ -3,13 +3,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { ThemesModule } from '../themes/themes.module';
-import { ActivitiesResolver, ActivitySignupResolver } from './activities.resolver';
-import { ActivitiesService } from './activities.service';
+import { ActivityResolver, ActivitySignupResolver } from './activities.resolver';
 import { Activity, ActivitySignup } from './activity.entity';
+import { ActivityRepository } from './activity.repository';
+import { ActivityService } from './activity.service';
+import { AttendanceService } from './attendance.service';
+import { SignupRepository } from './signup.repository';
+import { SignupService } from './signup.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule],
-  providers: [ActivitiesService, ActivitiesResolver, ActivitySignupResolver],
-  exports: [ActivitiesService],
+  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
+  exports: [ActivityService, SignupService, AttendanceService],
 })
 export class ActivitiesModule {}

@@ -9,12 +9,17 @@ import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/conne
 import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthRange } from '../common/time/shanghai-month';
+import { selectColumns } from '../database/select-columns';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
-import { Course, COURSE_COLUMNS, CourseEnrolment, CourseStatus, ENROLMENT_COLUMNS } from './course.entity';
+import { Course, CourseEnrolment, CourseStatus } from './course.entity';
 import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+
+const COURSE_COLUMNS = selectColumns(Course, 'c');
+const ENROLMENT_COLUMNS = selectColumns(CourseEnrolment, 'e');
 
 export type EnrolmentWithCourse = CourseEnrolment & { course?: Course };
 
@@ -32,6 +37,7 @@ export class CoursesService {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly organisation: OrganisationService,
+    private readonly people: OrganisationRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -300,10 +306,12 @@ export class CoursesService {
   async myEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment | null> {
     if (!actor?.resident) return null;
     const [row] = await this.tx.run((m) =>
-      m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
-        courseId,
-        actor.resident!.id,
-      ]),
+      m
+        .query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
+          courseId,
+          actor.resident!.id,
+        ])
+        .then((rows: CourseEnrolment[]) => this.people.attachResidentNames(m, rows)),
     );
     return row ?? null;
   }
@@ -317,11 +325,14 @@ export class CoursesService {
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
     const after = decodeCursor(page.after, ['time', 'uuid']);
     const rows: EnrolmentWithCourse[] = await this.tx.run(async (m) => {
-      const enrolments: EnrolmentWithCourse[] = await m.query(
-        `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
-         WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
-         ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
-        [id, after ? new Date(after[0] as string) : null, after?.[1] ?? null, page.first + 1],
+      const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
+        m,
+        await m.query(
+          `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
+           WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
+           ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
+          [id, after ? new Date(after[0] as string) : null, after?.[1] ?? null, page.first + 1],
+        ),
       );
       if (withCourses && enrolments.length) {
         const courses: Course[] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [
@@ -342,7 +353,9 @@ export class CoursesService {
   }
 
   private async enrolmentRow(id: string): Promise<CourseEnrolment> {
-    const [row] = await this.tx.run((m) => m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id]));
+    const [row] = await this.tx.run(async (m) =>
+      this.people.attachResidentNames<CourseEnrolment>(m, await m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id])),
+    );
     return row;
   }
 

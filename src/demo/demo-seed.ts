@@ -1,5 +1,7 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
-import { ActivitiesService } from '../activities/activities.service';
+import { ActivityService } from '../activities/activity.service';
+import { AttendanceService } from '../activities/attendance.service';
+import { SignupService } from '../activities/signup.service';
 import { Attendance } from '../activities/activity.entity';
 import { Principal } from '../auth/principal';
 import { PrincipalLoader } from '../auth/principal.loader';
@@ -64,7 +66,9 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const logger = new Logger('DemoSeed');
   const organisation = app.get(OrganisationService);
   const themes = app.get(ThemeService);
-  const activities = app.get(ActivitiesService);
+  const activities = app.get(ActivityService);
+  const signups = app.get(SignupService);
+  const attendance = app.get(AttendanceService);
   const courses = app.get(CoursesService);
   const principals = app.get(PrincipalLoader);
   const db = app.get(DataSource);
@@ -134,11 +138,11 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
             rewardPoints: 2,
           }).then((a) => a.id as string));
         await activities.publish(manager, id);
-        for (const resident of residentPrincipals.slice(0, 20)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, id));
+        for (const resident of residentPrincipals.slice(0, 20)) await ignoring('ALREADY_SIGNED_UP', () => signups.signUp(resident, id));
         clock.now = () => new Date(heldAt.getTime() + 30 * 60_000);
-        await activities.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(0, 16), attendance: Attendance.PRESENT });
-        await activities.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(16, 20), attendance: Attendance.ABSENT });
-        await activities.complete(manager, id);
+        await attendance.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(0, 16), attendance: Attendance.PRESENT });
+        await attendance.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(16, 20), attendance: Attendance.ABSENT });
+        await attendance.complete(manager, id);
       }
       clock.now = realNow;
 
@@ -163,7 +167,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
           rewardPoints: 2,
         });
         await activities.publish(manager, created.id);
-        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, created.id));
+        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => signups.signUp(resident, created.id));
       }
 
       let [course] = await db.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, DEMO_COURSE]);

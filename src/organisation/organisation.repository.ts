@@ -76,6 +76,18 @@ export class OrganisationRepository {
     );
   }
 
+  /** Sets each row's `residentName` from its `residentId` (sign-ups and enrolments shown to managers). */
+  async attachResidentNames<T extends { residentId: string; residentName: string | null }>(m: EntityManager, rows: T[]): Promise<T[]> {
+    if (!rows.length) return rows;
+    const names: { id: string; name: string }[] = await m.query(
+      `SELECT r.id, p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = ANY($1::uuid[])`,
+      [[...new Set(rows.map((r) => r.residentId))]],
+    );
+    const nameOf = new Map(names.map((n) => [n.id, n.name]));
+    for (const row of rows) row.residentName = nameOf.get(row.residentId) ?? null;
+    return rows;
+  }
+
   async isServiceTeamOf(m: EntityManager, serviceTeamId: string, branchId: string): Promise<boolean> {
     const rows = await m.query(`SELECT 1 FROM service_team WHERE id = $1 AND branch_id = $2`, [serviceTeamId, branchId]);
     return rows.length > 0;
