@@ -1,6 +1,6 @@
-import { ActivityResolver, ActivitySignupResolver } from './activities/activities.resolver';
+import { ActivityResolver, ActivitySignupResolver } from './activities/activity.resolver';
 import { AuthResolver } from './auth/auth.resolver';
-import { CourseEnrolmentResolver, CoursesResolver } from './courses/courses.resolver';
+import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
@@ -20,7 +20,7 @@ export const resolvers: Function[] = [
   PassbookMonthResolver,
   ActivityResolver,
   ActivitySignupResolver,
-  CoursesResolver,
+  CourseResolver,
   CourseEnrolmentResolver,
   ThemeResolver,
   SettlementResolver,

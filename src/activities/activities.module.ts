@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { ThemesModule } from '../themes/themes.module';
-import { ActivityResolver, ActivitySignupResolver } from './activities.resolver';
+import { ActivityResolver, ActivitySignupResolver } from './activity.resolver';
 import { Activity, ActivitySignup } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { ActivityService } from './activity.service';

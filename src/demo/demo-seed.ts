@@ -8,7 +8,7 @@ import { PrincipalLoader } from '../auth/principal.loader';
 import { DomainError } from '../common/errors/domain.error';
 import { Clock } from '../common/time/clock';
 import { monthOf } from '../common/time/shanghai-month';
-import { CoursesService } from '../courses/courses.service';
+import { CourseService } from '../courses/course.service';
 import { TransactionRunner } from '../database/transaction.runner';
 import { OrganisationService } from '../organisation/organisation.service';
 import { ThemeService } from '../themes/theme.service';
@@ -69,7 +69,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const activities = app.get(ActivityService);
   const signups = app.get(SignupService);
   const attendance = app.get(AttendanceService);
-  const courses = app.get(CoursesService);
+  const courses = app.get(CourseService);
   const principals = app.get(PrincipalLoader);
   const db = app.get(DataSource);
   const tx = app.get(TransactionRunner);

@@ -33,7 +33,7 @@ import { CliModule } from '../../src/cli.module';
 import { Clock } from '../../src/common/time/clock';
 import { monthOf } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
-import { CoursesService } from '../../src/courses/courses.service';
+import { CourseService } from '../../src/courses/course.service';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { seedDemo } from '../../src/demo/demo-seed';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -83,7 +83,7 @@ async function prepare(databaseUrl: string) {
     const activities = app.get(ActivityService);
     const signups = app.get(SignupService);
     const attendance = app.get(AttendanceService);
-    const courses = app.get(CoursesService);
+    const courses = app.get(CourseService);
     const clock = app.get(Clock);
     const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: BENCH_SECRETS.JWT_SECRET }));
     const token = (personId: string) => tokens.issueAccessToken(personId).token;

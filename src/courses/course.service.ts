@@ -32,7 +32,7 @@ const REFUND_ON_CANCEL = '本人取消课程报名，退还积分';
  * neither. Refunds are reversals of that charge, never new entries.
  */
 @Injectable()
-export class CoursesService {
+export class CourseService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
