@@ -5,7 +5,7 @@ import { can, Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { byTimeThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthOf, monthRange } from '../common/time/shanghai-month';
@@ -171,10 +171,10 @@ export class ActivityService {
   /** Activities of a township, soonest first; drafts only for those who manage them. */
   async list(actor: Principal, filter: ActivityFilterArgs, page: PageArgs): Promise<Page<Activity>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
-    const rows = await this.tx.run((m) =>
-      this.activities.list(m, {
+    return keysetPage(page, byTimeThenId<Activity>((a) => a.startsAt), (after, limit) =>
+      this.tx.run((m) =>
+        this.activities.list(m, {
         townshipId: filter.townshipId,
         branchId: filter.branchId ?? null,
         themeId: filter.themeId ?? null,
@@ -185,10 +185,10 @@ export class ActivityService {
         admin: actor.adminOf.includes(filter.townshipId),
         managedBranchIds: actor.managerOf.filter((b) => b.townshipId === filter.townshipId).map((b) => b.branchId),
         after: after ? [new Date(after[0]), after[1]] : null,
-        limit: page.first + 1,
+        limit,
       }),
+      ),
     );
-    return toPage(rows, page.first, (r) => r, (r) => [r.startsAt.toISOString(), r.id]);
   }
 
   async activityForSignup(signup: SignupWithActivity): Promise<Activity> {

@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { byTimeThenId, Keyset, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { TransactionRunner } from '../database/transaction.runner';
 import { Activity, ActivitySignup, ActivityStatus, SignupStatus } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { SignupRepository } from './signup.repository';
+
+/** An activity's sign-ups are listed in arrival (waitlist) order. */
+const BY_ARRIVAL: Keyset<{ arrival: string }> = { shape: ['serial'], of: (s) => [s.arrival] };
 
 /** A signup as listed for its owner, with the activity it is for. */
 export type SignupWithActivity = ActivitySignup & { activity?: Activity };
@@ -87,26 +90,22 @@ export class SignupService {
   /** The caller's own sign-ups, most recent first, with their activities. */
   async mySignups(actor: Principal, page: PageArgs): Promise<Page<SignupWithActivity>> {
     const resident = requireResident(actor);
-    const after = decodeCursor(page.after, ['time', 'uuid']);
-    const rows: SignupWithActivity[] = await this.tx.run(async (m) => {
-      const signups: SignupWithActivity[] = await this.signups.ofResident(m, resident.id, after ? [new Date(after[0]), after[1]] : null, page.first + 1);
+    return keysetPage(page, byTimeThenId<SignupWithActivity>((s) => s.signedUpAt), (after, limit) => this.tx.run(async (m) => {
+      const signups: SignupWithActivity[] = await this.signups.ofResident(m, resident.id, after ? [new Date(after[0]), after[1]] : null, limit);
       if (signups.length) {
         const activities = await this.activities.byIds(m, [...new Set(signups.map((s) => s.activityId))]);
         const byId = new Map(activities.map((a) => [a.id, a]));
         for (const s of signups) s.activity = byId.get(s.activityId);
       }
       return signups;
-    });
-    return toPage(rows, page.first, (r) => r, (r) => [r.signedUpAt.toISOString(), r.id]);
+    }));
   }
 
   /** The sign-ups of an activity in arrival order (its branch's managers). */
   async ofActivity(actor: Principal, activityId: string, status: SignupStatus | undefined, page: PageArgs): Promise<Page<ActivitySignup>> {
     const activity = await this.tx.run((m) => this.activities.get(m, activityId));
     requireCapability(actor, Capability.MANAGE, activity);
-    const after = decodeCursor(page.after, ['serial']);
-    const rows = await this.tx.run((m) => this.signups.ofActivity(m, activityId, status ?? null, after?.[0] ?? null, page.first + 1));
-    return toPage(rows, page.first, (r) => r, (r) => [r.arrival]);
+    return keysetPage(page, BY_ARRIVAL, (after, limit) => this.tx.run((m) => this.signups.ofActivity(m, activityId, status ?? null, after?.[0] ?? null, limit)));
   }
 
   /** The caller's sign-up for an activity, if they are a resident and have one. */

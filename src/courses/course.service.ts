@@ -5,7 +5,7 @@ import { Capability, requireCapability, requireResident } from '../auth/access-p
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { byTimeThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthRange } from '../common/time/shanghai-month';
@@ -262,9 +262,8 @@ export class CourseService {
 
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
-    const rows: Course[] = await this.tx.run((m) =>
+    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.run((m) =>
       m.query(
         `SELECT ${COURSE_COLUMNS} FROM course c
          WHERE c.township_id = $1
@@ -281,13 +280,12 @@ export class CourseService {
           range?.start ?? null,
           range?.end ?? null,
           filter.includePast ? null : this.clock.now(),
-          after ? new Date(after[0] as string) : null,
+          after ? new Date(after[0]) : null,
           after?.[1] ?? null,
-          page.first + 1,
+          limit,
         ],
       ),
-    );
-    return toPage(rows, page.first, (r) => r, (r) => [r.startsAt.toISOString(), r.id]);
+    ));
   }
 
   /** The caller's enrolments, most recent first, with their courses. */
@@ -323,15 +321,14 @@ export class CourseService {
   // ---- helpers ----------------------------------------------------------------------
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
-    const after = decodeCursor(page.after, ['time', 'uuid']);
-    const rows: EnrolmentWithCourse[] = await this.tx.run(async (m) => {
+    return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.run(async (m) => {
       const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
         m,
         await m.query(
           `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
            WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
            ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
-          [id, after ? new Date(after[0] as string) : null, after?.[1] ?? null, page.first + 1],
+          [id, after ? new Date(after[0]) : null, after?.[1] ?? null, limit],
         ),
       );
       if (withCourses && enrolments.length) {
@@ -342,8 +339,7 @@ export class CourseService {
         for (const e of enrolments) e.course = byId.get(e.courseId);
       }
       return enrolments;
-    });
-    return toPage(rows, page.first, (r) => r, (r) => [r.enrolledAt.toISOString(), r.id]);
+    }));
   }
 
   private async courseRow(m: EntityManager, id: string, lock: '' | 'FOR UPDATE' = ''): Promise<Course> {

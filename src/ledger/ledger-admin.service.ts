@@ -4,7 +4,7 @@ import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { ENTRY_ID_PATTERN } from '../common/ids';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { BY_POSTING, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
 import { proofProblem } from './ledger-seal';
@@ -33,10 +33,13 @@ export class LedgerAdminService {
 
   /** An account's history, newest first. */
   async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
-    const after = decodeCursor(page.after, ['serial']);
-    const rows = await this.tx.run((m) => this.ledger.history(m, accountId, page.first + 1, after?.[0] as string | undefined));
     // LedgerLine.id is the posting id (the row calls it postingId).
-    return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
+    return keysetPage(
+      page,
+      BY_POSTING,
+      (after, limit) => this.tx.run((m) => this.ledger.history(m, accountId, limit, after?.[0])),
+      (r) => ({ ...r, id: r.postingId }),
+    );
   }
 
   async residentHistory(actor: Principal, residentId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {

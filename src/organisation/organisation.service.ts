@@ -4,7 +4,7 @@ import { can, Capability, requireCapability, Scope } from '../auth/access-policy
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { byNameThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -93,18 +93,18 @@ export class OrganisationService {
 
   async branches(actor: Principal, townshipId: string, page: PageArgs): Promise<Page<Branch>> {
     requireCapability(actor, Capability.READ, { townshipId });
-    const after = decodeCursor(page.after, ['text', 'uuid']);
-    const rows = await this.tx.run((m) =>
-      m
-        .createQueryBuilder(Branch, 'b')
-        .where('b.township_id = :townshipId', { townshipId })
-        .andWhere(after ? '(b.name, b.id) > (:name, :id)' : 'true', after ? { name: after[0], id: after[1] } : {})
-        .orderBy('b.name')
-        .addOrderBy('b.id')
-        .limit(page.first + 1)
-        .getMany(),
+    return keysetPage(page, byNameThenId<Branch>(), (after, limit) =>
+      this.tx.run((m) =>
+        m
+          .createQueryBuilder(Branch, 'b')
+          .where('b.township_id = :townshipId', { townshipId })
+          .andWhere(after ? '(b.name, b.id) > (:name, :id)' : 'true', after ? { name: after[0], id: after[1] } : {})
+          .orderBy('b.name')
+          .addOrderBy('b.id')
+          .limit(limit)
+          .getMany(),
+      ),
     );
-    return toPage(rows, page.first, (b) => b, (b) => [b.name, b.id]);
   }
 
   async serviceTeams(actor: Principal, branchId: string): Promise<ServiceTeam[]> {
@@ -114,22 +114,22 @@ export class OrganisationService {
 
   async branchResidents(actor: Principal, branchId: string, page: PageArgs, text?: string): Promise<Page<ResidentSummary>> {
     await this.requireOnBranch(actor, Capability.MANAGE, branchId);
-    const after = decodeCursor(page.after, ['text', 'uuid']);
-    const rows = await this.tx.run(async (m) =>
-      this.withAccounts(
-        m,
-        await m.query(
-          `${SELECT_RESIDENT}
-           WHERE r.branch_id = $1
-             AND ($2::text IS NULL OR strpos(p.name, $2) > 0 OR p.mobile LIKE $2 || '%')
-             AND ($3::text IS NULL OR (p.name, r.id) > ($3::text, $4::uuid))
-           ORDER BY p.name, r.id
-           LIMIT $5`,
-          [branchId, text ?? null, after?.[0] ?? null, after?.[1] ?? null, page.first + 1],
+    return keysetPage(page, byNameThenId<ResidentSummary>(), (after, limit) =>
+      this.tx.run(async (m) =>
+        this.withAccounts(
+          m,
+          await m.query(
+            `${SELECT_RESIDENT}
+             WHERE r.branch_id = $1
+               AND ($2::text IS NULL OR strpos(p.name, $2) > 0 OR p.mobile LIKE $2 || '%')
+               AND ($3::text IS NULL OR (p.name, r.id) > ($3::text, $4::uuid))
+             ORDER BY p.name, r.id
+             LIMIT $5`,
+            [branchId, text ?? null, after?.[0] ?? null, after?.[1] ?? null, limit],
+          ),
         ),
       ),
     );
-    return toPage(rows, page.first, (r) => r, (r) => [r.name, r.id]);
   }
 
   /** Residents see who runs their branch, with the mobile masked; its managers and admins see it whole. */

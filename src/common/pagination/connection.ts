@@ -106,3 +106,42 @@ export function toPage<R, T>(rows: R[], first: number, node: (row: R) => T, key:
     pageInfo: { hasNextPage: rows.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
   };
 }
+
+/** A list's sort key: what each cursor value must be, and a row's key (the values the query compares). */
+export interface Keyset<R> {
+  shape: readonly CursorPart[];
+  of(row: R): (string | number)[];
+}
+
+/**
+ * One page of a keyset-paginated list, the one way every connection is read: decodes
+ * `after` against the keyset's shape (BAD_USER_INPUT if it does not fit), fetches
+ * `first + 1` rows after it (the extra row says whether there is a next page), and gives
+ * each row its key as the cursor. The query compares the key as a row value, e.g.
+ * `(a.starts_at, a.id) > ($after0, $after1)`, in the order of its ORDER BY.
+ */
+export async function keysetPage<R, T = R>(
+  page: PageArgs,
+  keyset: Keyset<NoInfer<R>>,
+  fetch: (after: string[] | undefined, limit: number) => Promise<R[]>,
+  node: (row: R) => T = (row) => row as unknown as T,
+): Promise<Page<T>> {
+  const rows = await fetch(decodeCursor(page.after, keyset.shape), page.first + 1);
+  return toPage(rows, page.first, node, keyset.of);
+}
+
+/** The keyset of rows listed by an instant, then id (activities and courses by start, sign-ups and enrolments by when). */
+export function byTimeThenId<R extends { id: string }>(time: (row: R) => Date): Keyset<R> {
+  return { shape: ['time', 'uuid'], of: (row) => [time(row).toISOString(), row.id] };
+}
+
+/** The keyset of rows listed by a name, then id. */
+export function byNameThenId<R extends { id: string; name: string }>(): Keyset<R> {
+  return { shape: ['text', 'uuid'], of: (row) => [row.name, row.id] };
+}
+
+/** Ledger lines (history, a passbook month's entries) by posting id. */
+export const BY_POSTING: Keyset<{ postingId: string }> = { shape: ['serial'], of: (row) => [row.postingId] };
+
+/** Passbook months, newest first. */
+export const BY_MONTH: Keyset<{ month: string }> = { shape: ['month'], of: (row) => [row.month] };
