@@ -4,7 +4,7 @@ import { Capability, requireCapability, requireResident } from '../auth/access-p
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
-import { addMonths, assertMonth, hasEnded, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, hasEnded, Month, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
@@ -65,13 +65,12 @@ export class SettlementService {
 
   // ---- starting -------------------------------------------------------------
 
-  async start(actor: Principal, townshipId: string, month: string): Promise<Settlement> {
-    assertMonth(month);
+  async start(actor: Principal, townshipId: string, month: Month): Promise<Settlement> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    if (!hasEnded(month)) throw new DomainError('MONTH_NOT_ENDED');
+    if (!hasEnded(month.text)) throw new DomainError('MONTH_NOT_ENDED');
     const { run, status } = await this.tx.run(async (m) => {
       if (!(await this.organisation.townshipExists(m, townshipId))) throw notFound('该镇');
-      const period = monthToPeriodDate(month);
+      const period = month.period;
       const branches = await this.organisation.branchCount(m, townshipId);
       const inserted = await m.query(
         `INSERT INTO settlement (township_id, month, status, branches_total, started_by) VALUES ($1, $2, 'RUNNING', $3, $4)
@@ -93,17 +92,17 @@ export class SettlementService {
           [townshipId, period, run, branches, actor.personId],
         );
       }
-      await this.closeThrough(m, townshipId, month, actor.personId);
+      await this.closeThrough(m, townshipId, month.text, actor.personId);
       // A new settlement or a new run after a failure; re-starting a running one is not an action.
       if (inserted.length || run !== row.run) {
-        await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'settlement.start', subject: month, details: { run } });
+        await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'settlement.start', subject: month.text, details: { run } });
       }
       return { run, status: SettlementStatus.RUNNING };
     });
     // After commit: the month is closed before any figure is computed. Queuing again
     // for a RUNNING settlement is harmless (same job ids) and recovers a lost queue.
-    if (status === SettlementStatus.RUNNING) await this.enqueue(townshipId, month, run);
-    return this.tx.run((m) => this.load(m, townshipId, month)) as Promise<Settlement>;
+    if (status === SettlementStatus.RUNNING) await this.enqueue(townshipId, month.text, run);
+    return this.tx.run((m) => this.load(m, townshipId, month.text)) as Promise<Settlement>;
   }
 
   /**
@@ -234,34 +233,31 @@ export class SettlementService {
 
   // ---- reading --------------------------------------------------------------
 
-  async settlement(actor: Principal, townshipId: string, month: string): Promise<Settlement | null> {
-    assertMonth(month);
+  async settlement(actor: Principal, townshipId: string, month: Month): Promise<Settlement | null> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    return this.tx.run((m) => this.load(m, townshipId, month));
+    return this.tx.run((m) => this.load(m, townshipId, month.text));
   }
 
-  async branchFigures(actor: Principal, branchId: string, month: string): Promise<BranchFigures | null> {
-    assertMonth(month);
+  async branchFigures(actor: Principal, branchId: string, month: Month): Promise<BranchFigures | null> {
     return this.tx.run(async (m) => {
       const townshipId = await this.organisation.townshipOfBranch(m, branchId);
       if (!townshipId) throw notFound('该村（社区）');
       requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
-      const [figures] = await this.figures(m, townshipId, month, branchId);
+      const [figures] = await this.figures(m, townshipId, month.text, branchId);
       return figures ?? null;
     });
   }
 
   /** Branch figures as CSV (UTF-8 with BOM, so spreadsheet software reads the Chinese). */
-  async figuresCsv(actor: Principal, townshipId: string, month: string, branchId?: string): Promise<string> {
-    assertMonth(month);
+  async figuresCsv(actor: Principal, townshipId: string, month: Month, branchId?: string): Promise<string> {
     requireCapability(actor, branchId ? Capability.MANAGE : Capability.ADMINISTER, { townshipId, branchId });
     const rows = await this.tx.run(async (m) => {
       const [settlement] = await m.query(`SELECT status FROM settlement WHERE township_id = $1 AND month = $2`, [
         townshipId,
-        monthToPeriodDate(month),
+        month.period,
       ]);
       if (settlement?.status !== SettlementStatus.SUCCEEDED) throw new DomainError('MONTH_NOT_SETTLED');
-      return this.figures(m, townshipId, month, branchId);
+      return this.figures(m, townshipId, month.text, branchId);
     });
     const header = ['月份', '村（社区）', '发放积分', '兑换积分', '净发放', '活动场次', '志愿者人数', '课程参与人数'];
     const lines = rows.map((f) =>
@@ -272,23 +268,22 @@ export class SettlementService {
     return '\uFEFF' + [header.join(','), ...lines].join('\r\n') + '\r\n';
   }
 
-  async monthlyStatement(actor: Principal, month: string): Promise<MonthlyStatement> {
-    assertMonth(month);
+  async monthlyStatement(actor: Principal, month: Month): Promise<MonthlyStatement> {
     const resident = requireResident(actor);
     return this.tx.run(async (m) => {
       const [settled] = await m.query(`SELECT 1 FROM settlement WHERE township_id = $1 AND month = $2 AND status = 'SUCCEEDED'`, [
         resident.townshipId,
-        monthToPeriodDate(month),
+        month.period,
       ]);
       if (!settled) throw new DomainError('MONTH_NOT_SETTLED');
       const [row] = await m.query(
         `SELECT s.opening, s.earned, s.spent, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
          WHERE a.resident_id = $1 AND s.period = $2`,
-        [resident.id, monthToPeriodDate(month)],
+        [resident.id, month.period],
       );
       // An account opened after the settlement had nothing in the month.
       return {
-        month,
+        month: month.text,
         opening: Number(row?.opening ?? 0),
         earned: Number(row?.earned ?? 0),
         spent: Number(row?.spent ?? 0),

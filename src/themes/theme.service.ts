@@ -4,7 +4,7 @@ import { EntityManager } from 'typeorm';
 import { Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { assertMonth, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { hasEnded, isMonth, Month, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
@@ -49,7 +49,7 @@ export class ThemeService {
   // ---- setting themes -------------------------------------------------------
 
   async addTheme(actor: Principal, input: AddThemeInput): Promise<Theme> {
-    assertMonth(input.month);
+    // input.month is checked by AddThemeInput's validation, where the request enters.
     if (hasEnded(input.month)) throw new DomainError('MONTH_ALREADY_ENDED');
     return this.tx.run(async (m) => {
       await this.authorise(m, actor, input.townshipId, input.branchId ?? null);
@@ -108,14 +108,13 @@ export class ThemeService {
   }
 
   /** The month's draft: township themes, plus the branch's own when a branch is given. */
-  async monthThemes(actor: Principal, townshipId: string, month: string, branchId?: string): Promise<Theme[]> {
-    assertMonth(month);
+  async monthThemes(actor: Principal, townshipId: string, month: Month, branchId?: string): Promise<Theme[]> {
     return this.tx.run(async (m) => {
       await this.authorise(m, actor, townshipId, branchId ?? null);
       return m.query(
         `${SELECT_THEME} WHERE t.township_id = $1 AND t.month = $2 AND (t.branch_id IS NULL OR t.branch_id = $3)
          ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title`,
-        [townshipId, monthToPeriodDate(month), branchId ?? null],
+        [townshipId, month.period, branchId ?? null],
       );
     });
   }
@@ -123,23 +122,22 @@ export class ThemeService {
   // ---- reading published lists ---------------------------------------------
 
   /** A branch's published list for a month, or null while it is unpublished. Anyone of the township may read it. */
-  async publishedList(actor: Principal, branchId: string, month: string): Promise<PublishedThemeList | null> {
-    assertMonth(month);
+  async publishedList(actor: Principal, branchId: string, month: Month): Promise<PublishedThemeList | null> {
     return this.tx.run(async (m) => {
       const townshipId = await this.organisation.townshipOfBranch(m, branchId);
       if (!townshipId) throw notFound('该村（社区）');
       requireCapability(actor, Capability.READ, { townshipId });
       const [publication] = await m.query(
         `SELECT published_at AS "publishedAt" FROM theme_publication WHERE branch_id = $1 AND month = $2`,
-        [branchId, monthToPeriodDate(month)],
+        [branchId, month.period],
       );
       if (!publication) return null;
       const themes = await m.query(
         `${SELECT_THEME} JOIN theme_publication_item i ON i.theme_id = t.id
          WHERE i.branch_id = $1 AND i.month = $2 ORDER BY i.position`,
-        [branchId, monthToPeriodDate(month)],
+        [branchId, month.period],
       );
-      return { branchId, month, publishedAt: publication.publishedAt, themes };
+      return { branchId, month: month.text, publishedAt: publication.publishedAt, themes };
     });
   }
 
@@ -160,22 +158,20 @@ export class ThemeService {
     if (rows.length === 0) throw new DomainError('THEME_NOT_PUBLISHED');
   }
 
-  async publicationStatus(actor: Principal, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    assertMonth(month);
+  async publicationStatus(actor: Principal, townshipId: string, month: Month): Promise<ThemePublicationStatus> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    return this.tx.run((m) => this.status(m, townshipId, month));
+    return this.tx.run((m) => this.status(m, townshipId, month.text));
   }
 
   // ---- publishing -----------------------------------------------------------
 
   /** An admin's on-demand publication: queued as the same job the scheduler runs. */
-  async requestPublication(actor: Principal, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    assertMonth(month);
+  async requestPublication(actor: Principal, townshipId: string, month: Month): Promise<ThemePublicationStatus> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    if (hasEnded(month)) throw new DomainError('MONTH_ALREADY_ENDED');
-    const status = await this.tx.run((m) => this.status(m, townshipId, month));
+    if (hasEnded(month.text)) throw new DomainError('MONTH_ALREADY_ENDED');
+    const status = await this.tx.run((m) => this.status(m, townshipId, month.text));
     if (status.branchesPublished < status.branchesTotal) {
-      await this.enqueuePublication(townshipId, month, status.branchesPublished, actor.personId);
+      await this.enqueuePublication(townshipId, month.text, status.branchesPublished, actor.personId);
     }
     return status;
   }
