@@ -29,7 +29,19 @@ export const SELECT_RESIDENT = `
   FROM resident r
   JOIN person p ON p.id = r.person_id`;
 
-/** The organisation's reads that other modules need: they ask here instead of naming its tables. */
+/** A person record (one per township) with its township's name, as sign-in lists them. */
+export interface PersonInTownship {
+  id: string;
+  townshipId: string;
+  townshipName: string;
+}
+
+/** Which person records sign-in looks for: by mobile, or by a WeChat openid; optionally in one township. */
+export type PersonLookup = ({ mobile: string } | { wechatOpenid: string } | { wechatWebOpenid: string } | { mobile: string; wechatOpenid: string }) & {
+  townshipId?: string;
+};
+
+/** The organisation's reads (and sign-in's writes of WeChat ids) that other modules need: they ask here instead of naming its tables. */
 @Injectable()
 export class OrganisationRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -53,6 +65,50 @@ export class OrganisationRepository {
   async townshipOfBranch(m: EntityManager, branchId: string): Promise<string | undefined> {
     const [row] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
     return row?.townshipId;
+  }
+
+  /** Person records matching the lookup, by township name (then id). */
+  async persons(lookup: PersonLookup): Promise<PersonInTownship[]> {
+    const by = lookup as { mobile?: string; wechatOpenid?: string; wechatWebOpenid?: string; townshipId?: string };
+    return this.dataSource.query(
+      `SELECT p.id, p.township_id AS "townshipId", t.name AS "townshipName" FROM person p JOIN township t ON t.id = p.township_id
+       WHERE ($1::text IS NULL OR p.mobile = $1) AND ($2::text IS NULL OR p.wechat_openid = $2)
+         AND ($3::text IS NULL OR p.wechat_web_openid = $3) AND ($4::uuid IS NULL OR p.township_id = $4)
+       ORDER BY t.name, t.id`,
+      [by.mobile ?? null, by.wechatOpenid ?? null, by.wechatWebOpenid ?? null, by.townshipId ?? null],
+    );
+  }
+
+  /**
+   * Binds a mini-program openid to every record of the mobile not yet bound, except in a
+   * township where the openid already has a record. A concurrent binding of the same
+   * openid in the same township raises the unique violation (23505) to the caller.
+   */
+  async bindWechatOpenid(mobile: string, openid: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE person p SET wechat_openid = $2 WHERE p.mobile = $1 AND p.wechat_openid IS NULL
+         AND NOT EXISTS (SELECT 1 FROM person q WHERE q.township_id = p.township_id AND q.wechat_openid = $2)`,
+      [mobile, openid],
+    );
+  }
+
+  /** Moves a person's web-app openid to a new WeChat user (23505 if that user has another record of the township). */
+  async bindWechatWebOpenid(m: EntityManager, personId: string, openid: string): Promise<void> {
+    await m.query(`UPDATE person SET wechat_web_openid = $2 WHERE id = $1`, [personId, openid]);
+  }
+
+  /** The ids of every person record with this mobile (one per township). */
+  async personIdsByMobile(m: EntityManager, mobile: string): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(`SELECT id FROM person WHERE mobile = $1`, [mobile]);
+    return rows.map((r) => r.id);
+  }
+
+  /** A resident's person and scope, for issuing a binding code; undefined if unknown. */
+  async residentScope(m: EntityManager, residentId: string): Promise<{ personId: string; townshipId: string; branchId: string } | undefined> {
+    const [row] = await m.query(`SELECT person_id AS "personId", township_id AS "townshipId", branch_id AS "branchId" FROM resident WHERE id = $1`, [
+      residentId,
+    ]);
+    return row;
   }
 
   async townshipExists(m: EntityManager, townshipId: string): Promise<boolean> {
