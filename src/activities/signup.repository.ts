@@ -26,14 +26,16 @@ export class SignupRepository {
   constructor(private readonly organisation: OrganisationRepository) {}
 
   /** Sign-ups as the API shows them: with the resident's name. */
-  private named(m: EntityManager, rows: ActivitySignup[]): Promise<ActivitySignup[]> {
+  named(m: EntityManager, rows: ActivitySignup[]): Promise<ActivitySignup[]> {
     return this.organisation.attachResidentNames(m, rows);
   }
 
   /**
    * One statement: takes a confirmed place if `confirmed_count < capacity`, else a
    * waitlist position; undefined when the resident already has a live sign-up or the
-   * activity is not open (nothing written). See SignupService.
+   * activity is not open (nothing written). See SignupService. Without the resident's
+   * name: the caller adds it after commit (`named`), so the place's row lock is not held
+   * for one more round trip during a storm.
    */
   async signUp(m: EntityManager, activityId: string, residentId: string, now: Date): Promise<ActivitySignup | undefined> {
     const [row] = await m.query(
@@ -61,7 +63,7 @@ export class SignupRepository {
        RETURNING ${SIGNUP_RETURNING}`,
       [activityId, residentId, now],
     );
-    return row && (await this.named(m, [row]))[0];
+    return row;
   }
 
   async hasLive(m: EntityManager, activityId: string, residentId: string): Promise<boolean> {

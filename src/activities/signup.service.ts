@@ -44,7 +44,7 @@ export class SignupService {
   async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
-    return this.tx.run(async (m) => {
+    const signup = await this.tx.run(async (m) => {
       // Checks for a clear error, and the shared lock (see the class comment). The
       // statement below re-checks with a snapshot taken after the lock is held.
       const activity = await this.activities.lockSharedForSignup(m, activityId);
@@ -57,6 +57,8 @@ export class SignupService {
       if (!row) throw new DomainError('ALREADY_SIGNED_UP');
       return row;
     });
+    const [named] = await this.tx.run((m) => this.signups.named(m, [signup]));
+    return named;
   }
 
   /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
