@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { OrganisationModule } from '../organisation/organisation.module';
 import { AuthGuard } from './auth.guard';
 import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
@@ -10,6 +11,7 @@ import { WebBindingService } from './web-binding.service';
 import { WechatClient } from './wechat.client';
 
 @Module({
+  imports: [OrganisationModule],
   providers: [
     TokenService,
     WechatClient,

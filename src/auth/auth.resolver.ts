@@ -1,6 +1,7 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { uuidArg } from '../common/graphql/uuid.arg';
-import { CurrentPrincipal, Public } from './auth.decorators';
+import { Public } from '../common/public.decorator';
+import { CurrentPrincipal } from './auth.decorators';
 import { AuthService } from './auth.service';
 import { LoginTicketService } from './login-ticket.service';
 import {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain.error';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { LoginResult, LoginStatus } from './dto/login.types';
 import { TokenService } from './token.service';
 
@@ -21,16 +22,12 @@ const hashOf = (ticket: string) => createHash('sha256').update(ticket).digest('h
 export class LoginTicketService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly organisation: OrganisationRepository,
     private readonly tokens: TokenService,
   ) {}
 
   async issue(townshipCode: string, mobile: string): Promise<{ ticket: string; expiresAt: Date; name: string }> {
-    const [admin] = await this.dataSource.query(
-      `SELECT p.id, p.name, p.township_id AS "townshipId" FROM person p JOIN township t ON t.id = p.township_id
-       WHERE t.code = $1 AND p.mobile = $2
-         AND EXISTS (SELECT 1 FROM role_assignment r WHERE r.person_id = p.id AND r.role = 'TOWNSHIP_ADMIN' AND r.township_id = p.township_id)`,
-      [townshipCode, mobile],
-    );
+    const admin = await this.organisation.townshipAdminByCode(townshipCode, mobile);
     if (!admin) throw new DomainError('NOT_FOUND', `镇 ${townshipCode} 没有手机号为 ${mobile} 的总行管理员`);
     const ticket = randomBytes(32).toString('base64url');
     const [{ expiresAt }] = await this.dataSource.query(

@@ -10,7 +10,7 @@ export class DatabaseModule {
   static forRoot(url: string, poolSize: number, applicationName: string): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, applicationName), retryAttempts: 3, retryDelay: 1000 })],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, applicationName), autoLoadEntities: true, retryAttempts: 3, retryDelay: 1000 })],
       providers: [TransactionRunner],
       exports: [TransactionRunner],
     };

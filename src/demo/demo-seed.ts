@@ -1,12 +1,14 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
-import { ActivitiesService } from '../activities/activities.service';
+import { ActivityService } from '../activities/activity.service';
+import { AttendanceService } from '../activities/attendance.service';
+import { SignupService } from '../activities/signup.service';
 import { Attendance } from '../activities/activity.entity';
 import { Principal } from '../auth/principal';
 import { PrincipalLoader } from '../auth/principal.loader';
 import { DomainError } from '../common/errors/domain.error';
 import { Clock } from '../common/time/clock';
 import { addMonths, monthOf, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
-import { CoursesService } from '../courses/courses.service';
+import { CourseService } from '../courses/course.service';
 import { TransactionRunner } from '../database/transaction.runner';
 import { OrganisationService } from '../organisation/organisation.service';
 import { ThemeService } from '../themes/theme.service';
@@ -67,8 +69,10 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const logger = new Logger('DemoSeed');
   const organisation = app.get(OrganisationService);
   const themes = app.get(ThemeService);
-  const activities = app.get(ActivitiesService);
-  const courses = app.get(CoursesService);
+  const activities = app.get(ActivityService);
+  const signupService = app.get(SignupService);
+  const attendance = app.get(AttendanceService);
+  const courses = app.get(CourseService);
   const principals = app.get(PrincipalLoader);
   const db = app.get(DataSource);
   const tx = app.get(TransactionRunner);
@@ -205,11 +209,11 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
         rewardPoints: 2,
       }).then((a) => a.id as string));
     await activities.publish(manager, id);
-    for (const resident of signups) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, id));
+    for (const resident of signups) await ignoring('ALREADY_SIGNED_UP', () => signupService.signUp(resident, id));
     at(new Date(heldAt.getTime() + 30 * 60_000));
-    await activities.markAttendance(manager, { activityId: id, residentIds: present, attendance: Attendance.PRESENT });
-    await activities.markAttendance(manager, { activityId: id, residentIds: absent, attendance: Attendance.ABSENT });
-    await activities.complete(manager, id);
+    await attendance.markAttendance(manager, { activityId: id, residentIds: present, attendance: Attendance.PRESENT });
+    await attendance.markAttendance(manager, { activityId: id, residentIds: absent, attendance: Attendance.ABSENT });
+    await attendance.complete(manager, id);
   }
 
   async function seedVillageActivities(v: number, branchId: string, manager: Principal, residentIds: string[]) {
@@ -251,7 +255,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
           rewardPoints: 2,
         });
         await activities.publish(manager, created.id);
-        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, created.id));
+        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => signupService.signUp(resident, created.id));
       }
 
       const courseId = await courseOf(branchId, manager, DEMO_COURSE, '小记者走进非遗传承人工作室，采访、拍摄并体验传统手工艺。', new Date(now.getTime() + 7 * DAY));

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { LedgerAdminService } from './ledger-admin.service';
 import { LedgerPassbookService } from './ledger-passbook.service';
+import { LedgerReadsRepository } from './ledger-reads.repository';
 import { LedgerSealService } from './ledger-seal.service';
 import { LedgerResolver } from './ledger.resolver';
 import { LedgerService } from './ledger.service';
 
 @Module({
-  providers: [LedgerService, LedgerSealService, LedgerPassbookService, LedgerAdminService, LedgerResolver],
-  exports: [LedgerService, LedgerSealService, LedgerPassbookService, LedgerAdminService],
+  providers: [LedgerService, LedgerReadsRepository, LedgerSealService, LedgerPassbookService, LedgerAdminService, LedgerResolver],
+  exports: [LedgerService, LedgerReadsRepository, LedgerSealService, LedgerPassbookService, LedgerAdminService],
 })
 export class LedgerModule {}
