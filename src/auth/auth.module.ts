@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
 import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
+import { PrincipalCache } from './principal-cache';
 import { PrincipalLoader } from './principal.loader';
 import { TokenService } from './token.service';
 import { WebBindingService } from './web-binding.service';
@@ -13,6 +14,7 @@ import { WechatClient } from './wechat.client';
     TokenService,
     WechatClient,
     PrincipalLoader,
+    PrincipalCache,
     AuthService,
     WebBindingService,
     AuthResolver,
