@@ -13,9 +13,14 @@ const RECONNECT_MS = 1_000;
 /**
  * Principals kept in memory between requests, dropped the moment the database says they
  * changed: every API process LISTENs on `principal_changed`, which triggers on persons,
- * residents, role assignments, townships and branches NOTIFY at commit, so a revoked role
- * is refused on the next request to any process (once the notice has arrived: it is sent
- * at commit, before the revoking request has answered).
+ * residents, role assignments, townships and branches NOTIFY at commit.
+ *
+ * A notice travels on its own, so a request could overtake it. Before serving from the
+ * cache, a request waits for a round trip on the listening connection sent after it
+ * arrived (`SELECT 1`): PostgreSQL delivers the notices of every transaction committed
+ * before that query ahead of its answer. So a role revoked by a request that has answered
+ * is refused on the next request to any process. One round trip serves every request
+ * that arrived while the previous one was out: far cheaper than loading each principal.
  *
  * Fails closed: while the listening connection is down nothing is cached or served from
  * the cache, and on reconnecting the cache starts empty (notices sent meanwhile are lost).
@@ -32,6 +37,9 @@ export class PrincipalCache implements OnApplicationShutdown {
   private started = false;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** Requests waiting for the next round trip on the listener, and whether one is out. */
+  private waiting: ((caughtUp: boolean) => void)[] = [];
+  private syncing = false;
 
   constructor(
     private readonly loader: PrincipalLoader,
@@ -49,10 +57,8 @@ export class PrincipalCache implements OnApplicationShutdown {
       this.started = true;
       void this.listen();
     }
-    if (this.listening) {
-      const cached = this.entries.get(personId);
-      if (cached) return cached;
-    }
+    const cached = this.listening && this.entries.get(personId);
+    if (cached && (await this.caughtUp()) && this.entries.get(personId) === cached) return cached;
     const load = {};
     this.loading.set(personId, load);
     try {
@@ -65,6 +71,26 @@ export class PrincipalCache implements OnApplicationShutdown {
     } finally {
       if (this.loading.get(personId) === load) this.loading.delete(personId);
     }
+  }
+
+  /** Resolves once the listener has received every notice committed before this call (false if it could not). */
+  private caughtUp(): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      if (!this.syncing) void this.sync();
+    });
+  }
+
+  private async sync(): Promise<void> {
+    this.syncing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting;
+      this.waiting = [];
+      const listener = this.listening ? this.listener : undefined;
+      const caughtUp = listener ? await listener.query('SELECT 1').then(() => this.listening && this.listener === listener, () => false) : false;
+      for (const resolve of batch) resolve(caughtUp);
+    }
+    this.syncing = false;
   }
 
   onApplicationShutdown(): Promise<void> | undefined {
