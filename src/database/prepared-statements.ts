@@ -25,8 +25,8 @@ interface PgConnection {
  * PREPARED_PER_CONNECTION the least recently used statement is deallocated.
  *
  * Plans survive schema changes (PostgreSQL re-plans), but a statement whose result columns
- * change fails; the service migrates before it connects, so its statements never outlive
- * the schema they were prepared on. The migration runner uses plain Clients.
+ * change fails ("cached plan must not change result type"): hence named columns, never a
+ * table's `*` (README, Upgrading). The migration runner uses plain Clients.
  */
 export class PreparingClient extends Client {
   /** Names prepared (or being prepared) on this connection, least recently used first. */
