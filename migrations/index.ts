@@ -6,6 +6,7 @@ import { TownshipPersons1764500000001 } from './1764500000001-township-persons';
 import { LedgerSeal1764600000000 } from './1764600000000-ledger-seal';
 import { WebLogin1764700000000 } from './1764700000000-web-login';
 import { LoginTicket1764800000000 } from './1764800000000-login-ticket';
+import { PrincipalChanges1765200000000 } from './1765200000000-principal-changes';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   LedgerSeal1764600000000,
   WebLogin1764700000000,
   LoginTicket1764800000000,
+  PrincipalChanges1765200000000,
 ];

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { DomainError } from '../common/errors/domain.error';
 import { IS_PUBLIC } from '../common/public.decorator';
 import { requestOf } from './auth.decorators';
-import { PrincipalLoader } from './principal.loader';
+import { PrincipalCache } from './principal-cache';
 import { TokenService } from './token.service';
 import { isUuid } from '../common/ids';
 
@@ -17,7 +17,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly principals: PrincipalLoader,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

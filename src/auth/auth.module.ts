@@ -5,6 +5,7 @@ import { AuthGuard } from './auth.guard';
 import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
 import { LoginTicketService } from './login-ticket.service';
+import { PrincipalCache } from './principal-cache';
 import { PrincipalLoader } from './principal.loader';
 import { TokenService } from './token.service';
 import { WebBindingService } from './web-binding.service';
@@ -16,6 +17,7 @@ import { WechatClient } from './wechat.client';
     TokenService,
     WechatClient,
     PrincipalLoader,
+    PrincipalCache,
     AuthService,
     WebBindingService,
     LoginTicketService,
