@@ -5,7 +5,9 @@ import { Hardening1764500000000 } from './1764500000000-hardening';
 import { TownshipPersons1764500000001 } from './1764500000001-township-persons';
 import { LedgerSeal1764600000000 } from './1764600000000-ledger-seal';
 import { WebLogin1764700000000 } from './1764700000000-web-login';
+import { LoginTicket1764800000000 } from './1764800000000-login-ticket';
 import { LedgerPost1764900000000 } from './1764900000000-ledger-post';
+import { PrincipalChanges1765200000000 } from './1765200000000-principal-changes';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -16,5 +18,7 @@ export const migrations = [
   TownshipPersons1764500000001,
   LedgerSeal1764600000000,
   WebLogin1764700000000,
+  LoginTicket1764800000000,
   LedgerPost1764900000000,
+  PrincipalChanges1765200000000,
 ];

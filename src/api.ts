@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule, AppOptions } from './app.module';
+import { mountGraphiql } from './graphql/graphiql';
 import { createHttpAdapter } from './http/http-server';
 import { createLogger, NestPinoLogger } from './observability/logging';
 import { mountQueueDashboard } from './queue-dashboard/queue-dashboard';
@@ -20,5 +21,6 @@ export async function createApi(options: AppOptions, logDestination?: Destinatio
   app.useLogger(new NestPinoLogger(logger));
   await mountQueueDashboard(app);
   mountWebApp(app, options.config.WEB_DIST_DIR);
+  mountGraphiql(app, options.config.NODE_ENV === 'production');
   return app;
 }

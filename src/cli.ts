@@ -10,6 +10,7 @@ import { dataSourceOptions } from './database/data-source-options';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
 import { CommandResult, verifyLedger, verifyProof } from './ledger/ledger-verify.command';
 import { OrganisationService } from './organisation/organisation.service';
+import { LoginTicketService } from './auth/login-ticket.service';
 import { MAINLAND_MOBILE } from './common/graphql/text.validators';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -18,6 +19,9 @@ Commands:
   migrate                         apply pending database migrations
   bootstrap --township-code CODE --township-name NAME --admin-name NAME --admin-mobile MOBILE
                                   create a township (head bank) and its first admin; safe to repeat
+  admin-login-link --township CODE --mobile MOBILE
+                                  print a one-time login link for a township admin (15 minutes, once):
+                                  the first sign-in without WeChat, production included
   seed-demo                       潞城镇 with 54 villages, teams, managers, residents, themes, activities,
                                   a course and some history; safe to repeat
   verify-ledger [--township CODE] recompute every sealed month (one line each, with its seal), every content
@@ -29,6 +33,8 @@ Commands:
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
+  // verify-proof checks a file offline: anyone may run it with no database and no configuration.
+  if (command === 'verify-proof') return verifyProofCommand(rest);
   const config = loadConfig();
   switch (command) {
     case 'migrate': {
@@ -64,6 +70,22 @@ async function main(argv: string[]) {
           adminMobile: values['admin-mobile']!,
         });
         console.log(JSON.stringify(result));
+      } finally {
+        await app.close();
+        await database.stop();
+      }
+      return;
+    }
+    case 'admin-login-link': {
+      const { values } = parseArgs({ args: rest, options: { township: { type: 'string' }, mobile: { type: 'string' } } });
+      if (!values.township || !values.mobile) throw new UsageError('missing --township or --mobile');
+      const database = await resolveDatabaseUrl(config);
+      const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database.url), { logger: ['error', 'warn'] });
+      try {
+        const { ticket, expiresAt, name } = await app.get(LoginTicketService).issue(values.township, values.mobile);
+        const base = (config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+        console.log(`One-time login link for ${name} (works once, until ${expiresAt.toISOString()}):`);
+        console.log(`${base}/login?ticket=${ticket}`);
       } finally {
         await app.close();
         await database.stop();
@@ -106,19 +128,19 @@ async function main(argv: string[]) {
       }
       return;
     }
-    case 'verify-proof': {
-      const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, seal: { type: 'string' } } });
-      if (!values.file) throw new UsageError('missing --file (a proof from the entryProof query, or - for stdin)');
-      if (values.seal !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.seal)) throw new UsageError('--seal: 64 hexadecimal characters');
-      report(verifyProof(readFileSync(values.file === '-' ? 0 : values.file, 'utf8'), values.seal));
-      return;
-    }
     default:
       throw new UsageError(command ? `unknown command: ${command}` : 'no command given');
   }
 }
 
 class UsageError extends Error {}
+
+function verifyProofCommand(args: string[]): void {
+  const { values } = parseArgs({ args, options: { file: { type: 'string' }, seal: { type: 'string' } } });
+  if (!values.file) throw new UsageError('missing --file (a proof from the entryProof query, or - for stdin)');
+  if (values.seal !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.seal)) throw new UsageError('--seal: 64 hexadecimal characters');
+  report(verifyProof(readFileSync(values.file === '-' ? 0 : values.file, 'utf8'), values.seal));
+}
 
 function report({ lines, ok }: CommandResult): void {
   for (const line of lines) console.log(line);

@@ -7,8 +7,10 @@ import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { SettlementModule } from './settlement/settlement.module';
+import { ThemesModule } from './themes/themes.module';
 
-/** The worker process: the job workers and what they need, plus health and metrics; no GraphQL API. */
+/** The worker process: the job workers of the themes and settlement features and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -20,6 +22,9 @@ export class WorkerModule {
         DatabaseModule.forRoot(databaseUrl, Math.max(4, config.WORKER_CONCURRENCY * 2 + 2), 'civilization-bank-worker'),
         AuditModule,
         JobsModule.forRoot(config, databaseUrl),
+        // The features whose jobs this process runs (their @JobProcessor handlers).
+        ThemesModule,
+        SettlementModule,
         JobWorkersModule,
         HealthModule,
       ],

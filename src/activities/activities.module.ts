@@ -1,13 +1,19 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { ThemesModule } from '../themes/themes.module';
-import { ActivitiesResolver, ActivitySignupResolver } from './activities.resolver';
-import { ActivitiesService } from './activities.service';
+import { ActivityResolver, ActivitySignupResolver } from './activity.resolver';
+import { Activity, ActivitySignup } from './activity.entity';
+import { ActivityRepository } from './activity.repository';
+import { ActivityService } from './activity.service';
+import { AttendanceService } from './attendance.service';
+import { SignupRepository } from './signup.repository';
+import { SignupService } from './signup.service';
 
 @Module({
-  imports: [LedgerModule, OrganisationModule, ThemesModule],
-  providers: [ActivitiesService, ActivitiesResolver, ActivitySignupResolver],
-  exports: [ActivitiesService],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule],
+  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
+  exports: [ActivityService, SignupService, AttendanceService],
 })
 export class ActivitiesModule {}

@@ -44,6 +44,9 @@ export class Activity {
   @Column({ name: 'branch_id' })
   branchId: string;
 
+  @Field({ description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
+  branchName: string;
+
   @Field(() => ID, { nullable: true })
   @Column({ name: 'service_team_id', type: 'uuid', nullable: true })
   serviceTeamId: string | null;
@@ -167,28 +170,3 @@ export class ActivitySignup {
   @Column({ name: 'cancel_reason', type: 'text', nullable: true })
   cancelReason: string | null;
 }
-
-/** Columns of `activity a` as Activity fields, for raw SQL reads. */
-export const ACTIVITY_COLUMNS = `a.id, a.township_id AS "townshipId", a.branch_id AS "branchId", a.service_team_id AS "serviceTeamId",
-  a.theme_id AS "themeId", a.title, a.description, a.place, a.starts_at AS "startsAt", a.ends_at AS "endsAt",
-  a.signup_deadline AS "signupDeadline", a.capacity, a.reward_points AS "rewardPoints", a.status,
-  a.confirmed_count AS "confirmedCount", a.cancel_reason AS "cancelReason", a.cancelled_at AS "cancelledAt",
-  a.completed_at AS "completedAt", a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
-
-/**
- * Columns of `activity_signup s` as ActivitySignup fields, with the live waitlist
- * position. In a RETURNING clause the row being written is not yet visible to the
- * subquery, hence `ahead` (count those before it, plus one) rather than `<=`.
- */
-function signupColumns(position: 'selected' | 'returning'): string {
-  const cmp = position === 'selected' ? '<=' : '<';
-  const plus = position === 'selected' ? '' : ' + 1';
-  return `s.id, s.activity_id AS "activityId", s.resident_id AS "residentId",
-  (SELECT p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = s.resident_id) AS "residentName", s.status,
-  CASE WHEN s.status = 'WAITLISTED' THEN (SELECT count(*)::int FROM activity_signup w
-    WHERE w.activity_id = s.activity_id AND w.status = 'WAITLISTED' AND w.arrival ${cmp} s.arrival)${plus} END AS "waitlistPosition",
-  s.attendance, s.checked_in_at AS "checkedInAt", s.reward_entry_id::text AS "rewardEntryId", s.signed_up_at AS "signedUpAt",
-  s.promoted_at AS "promotedAt", s.cancelled_at AS "cancelledAt", s.cancel_reason AS "cancelReason"`;
-}
-export const SIGNUP_COLUMNS = signupColumns('selected');
-export const SIGNUP_RETURNING = signupColumns('returning');

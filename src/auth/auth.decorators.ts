@@ -1,11 +1,6 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { Principal } from './principal';
-
-export const IS_PUBLIC = 'cb:isPublic';
-
-/** Opts a resolver out of the global authentication requirement (login mutations, health). */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 export function requestOf(context: ExecutionContext): { headers: Record<string, string | undefined>; principal?: Principal } {
   if (context.getType<string>() === 'graphql') return GqlExecutionContext.create(context).getContext().req;

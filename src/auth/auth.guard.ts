@@ -1,11 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../common/errors/domain.error';
-import { IS_PUBLIC, requestOf } from './auth.decorators';
-import { PrincipalLoader } from './principal.loader';
+import { IS_PUBLIC } from '../common/public.decorator';
+import { requestOf } from './auth.decorators';
+import { PrincipalCache } from './principal-cache';
 import { TokenService } from './token.service';
+import { isUuid } from '../common/ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Installed globally (APP_GUARD): every query, mutation and route needs a valid access
@@ -16,7 +17,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly principals: PrincipalLoader,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -28,7 +29,7 @@ export class AuthGuard implements CanActivate {
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
     if (!match) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确');
     const personId = this.tokens.verify(match[1], 'access');
-    if (!UUID.test(personId)) throw new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录');
+    if (!isUuid(personId)) throw new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录');
     // Field resolvers and nested calls reuse what the first check loaded.
     request.principal ??= await this.principals.load(personId);
     if (!request.principal) throw new DomainError('UNAUTHENTICATED', '登录已失效，请重新登录');

@@ -1,13 +1,16 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { uuidArg } from '../common/graphql/uuid.arg';
-import { CurrentPrincipal, Public } from './auth.decorators';
+import { Public } from '../common/public.decorator';
+import { CurrentPrincipal } from './auth.decorators';
 import { AuthService } from './auth.service';
+import { LoginTicketService } from './login-ticket.service';
 import {
   BindingCode,
   BindWechatArgs,
   BindWechatWebArgs,
   ChooseTownshipArgs,
   DevLoginArgs,
+  TicketLoginArgs,
   LoginOptions,
   LoginResult,
   WechatLoginArgs,
@@ -21,12 +24,19 @@ export class AuthResolver {
   constructor(
     private readonly auth: AuthService,
     private readonly webBinding: WebBindingService,
+    private readonly tickets: LoginTicketService,
   ) {}
 
   @Public()
   @Query(() => LoginOptions, { description: 'How the web app may sign people in (development login, WeChat web authorisation).' })
   loginOptions(): LoginOptions {
     return this.auth.loginOptions();
+  }
+
+  @Public()
+  @Mutation(() => LoginResult, { description: 'Spends a one-time admin login link (`npm run cli -- admin-login-link`): works once, for 15 minutes, in production too.' })
+  loginWithTicket(@Args() { ticket }: TicketLoginArgs): Promise<LoginResult> {
+    return this.tickets.login(ticket);
   }
 
   @Public()

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain.error';
 import { MAINLAND_MOBILE } from '../common/graphql/text.validators';
+import { OrganisationRepository, PersonInTownship } from '../organisation/organisation.repository';
 import { LoginOptions, LoginResult, LoginStatus } from './dto/login.types';
 import { TokenService } from './token.service';
 import { WebBindingService } from './web-binding.service';
@@ -22,7 +22,7 @@ export class AuthService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly organisation: OrganisationRepository,
     private readonly tokens: TokenService,
     private readonly wechat: WechatClient,
     private readonly webBinding: WebBindingService,
@@ -43,7 +43,7 @@ export class AuthService {
    */
   async loginWithWechatWeb(code: string): Promise<LoginResult> {
     const openid = await this.wechat.openidForWebCode(code);
-    const persons = await this.personsWhere(`p.wechat_web_openid = $1`, [openid]);
+    const persons = await this.organisation.persons({ wechatWebOpenid: openid });
     const bindingToken = this.tokens.issueBindingToken(openid, 'wechat-web-binding');
     if (!persons.length) return { status: LoginStatus.BINDING_REQUIRED, bindingToken };
     return { ...this.loggedInOrChoice(persons, () => bindingToken), bindingToken };
@@ -57,7 +57,7 @@ export class AuthService {
 
   async loginWithWechat(code: string): Promise<LoginResult> {
     const openid = await this.wechat.openidForLoginCode(code);
-    const persons = await this.personsWhere(`p.wechat_openid = $1`, [openid]);
+    const persons = await this.organisation.persons({ wechatOpenid: openid });
     if (!persons.length) return { status: LoginStatus.BINDING_REQUIRED, bindingToken: this.tokens.issueBindingToken(openid) };
     return this.loggedInOrChoice(persons, () => this.tokens.issueBindingToken(openid));
   }
@@ -72,19 +72,15 @@ export class AuthService {
     const phone = await this.wechat.phoneNumberForCode(phoneCode);
     if (phone.countryCode !== '86' || !MAINLAND_MOBILE.test(phone.purePhoneNumber)) throw new DomainError('MOBILE_NOT_REGISTERED');
     const mobile = phone.purePhoneNumber;
-    const registered = await this.personsWhere(`p.mobile = $1`, [mobile]);
+    const registered = await this.organisation.persons({ mobile });
     if (!registered.length) throw new DomainError('MOBILE_NOT_REGISTERED');
     try {
-      await this.dataSource.query(
-        `UPDATE person p SET wechat_openid = $2 WHERE p.mobile = $1 AND p.wechat_openid IS NULL
-           AND NOT EXISTS (SELECT 1 FROM person q WHERE q.township_id = p.township_id AND q.wechat_openid = $2)`,
-        [mobile, openid],
-      );
+      await this.organisation.bindWechatOpenid(mobile, openid);
     } catch (error) {
       // A concurrent binding of this WeChat user in the same township got there first.
       if ((error as { code?: string }).code !== '23505') throw error;
     }
-    const bound = await this.personsWhere(`p.mobile = $1 AND p.wechat_openid = $2`, [mobile, openid]);
+    const bound = await this.organisation.persons({ mobile, wechatOpenid: openid });
     if (!bound.length) throw new DomainError('WECHAT_ALREADY_BOUND');
     return this.loggedInOrChoice(bound, () => this.tokens.issueBindingToken(openid));
   }
@@ -92,8 +88,7 @@ export class AuthService {
   /** After CHOOSE_TOWNSHIP: the WeChat user's person in that township, by the openid of the app (mini-program or web) the token is of. */
   async chooseTownship(bindingToken: string, townshipId: string): Promise<LoginResult> {
     const { subject: openid, kind } = this.tokens.verifyAny(bindingToken, ['wechat-binding', 'wechat-web-binding'] as const);
-    const column = kind === 'wechat-web-binding' ? 'wechat_web_openid' : 'wechat_openid';
-    const [person] = await this.personsWhere(`p.${column} = $1 AND p.township_id = $2`, [openid, townshipId]);
+    const [person] = await this.organisation.persons(kind === 'wechat-web-binding' ? { wechatWebOpenid: openid, townshipId } : { wechatOpenid: openid, townshipId });
     if (!person) throw new DomainError('WECHAT_NOT_BOUND');
     return this.loggedIn(person.id);
   }
@@ -101,23 +96,15 @@ export class AuthService {
   /** Development only: sign in as any registered person by mobile number (and township, when several). */
   async devLogin(mobile: string, townshipId?: string): Promise<LoginResult> {
     if (!this.config.DEV_LOGIN_ENABLED || this.config.NODE_ENV === 'production') throw new DomainError('DEV_LOGIN_DISABLED');
-    const persons = await this.personsWhere(`p.mobile = $1 AND ($2::uuid IS NULL OR p.township_id = $2)`, [mobile, townshipId ?? null]);
+    const persons = await this.organisation.persons({ mobile, townshipId });
     if (!persons.length) throw new DomainError('MOBILE_NOT_REGISTERED');
     if (persons.length > 1) return { status: LoginStatus.CHOOSE_TOWNSHIP, townships: persons.map((p) => ({ id: p.townshipId, name: p.townshipName })) };
     this.logger.warn(`development login as person ${persons[0].id}`);
     return this.loggedIn(persons[0].id);
   }
 
-  private personsWhere(condition: string, params: unknown[]): Promise<{ id: string; townshipId: string; townshipName: string }[]> {
-    return this.dataSource.query(
-      `SELECT p.id, p.township_id AS "townshipId", t.name AS "townshipName" FROM person p JOIN township t ON t.id = p.township_id
-       WHERE ${condition} ORDER BY t.name, t.id`,
-      params,
-    );
-  }
-
   /** One person: logged in. Several (one per township): the choice, with a token proving the WeChat user. */
-  private loggedInOrChoice(persons: { id: string; townshipId: string; townshipName: string }[], bindingToken: () => string): LoginResult {
+  private loggedInOrChoice(persons: PersonInTownship[], bindingToken: () => string): LoginResult {
     if (persons.length === 1) return this.loggedIn(persons[0].id);
     return {
       status: LoginStatus.CHOOSE_TOWNSHIP,

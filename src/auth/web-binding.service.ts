@@ -6,6 +6,7 @@ import { TransactionRunner } from '../database/transaction.runner';
 import { Capability, requireCapability } from './access-policy';
 import { BindingCode } from './dto/login.types';
 import { Principal } from './principal';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 
 const CODE_TTL_HOURS = 24;
 /** Wrong tries before a code is void: 5 in a million to guess one. */
@@ -25,15 +26,13 @@ export class WebBindingService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
+    private readonly organisation: OrganisationRepository,
   ) {}
 
   /** A new code for a resident (their branch's managers, the township's admins). */
   async issue(actor: Principal, residentId: string): Promise<BindingCode> {
     return this.tx.run(async (m) => {
-      const [resident] = await m.query(
-        `SELECT person_id AS "personId", township_id AS "townshipId", branch_id AS "branchId" FROM resident WHERE id = $1`,
-        [residentId],
-      );
+      const resident = await this.organisation.residentScope(m, residentId);
       if (!resident) throw notFound('该居民');
       requireCapability(actor, Capability.MANAGE, resident);
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
@@ -65,9 +64,9 @@ export class WebBindingService {
       personId = await this.tx.run(async (m) => {
         const rows: { personId: string; codeHash: string; failedAttempts: number }[] = await m.query(
           `SELECT b.person_id AS "personId", b.code_hash AS "codeHash", b.failed_attempts AS "failedAttempts"
-           FROM binding_code b JOIN person p ON p.id = b.person_id
-           WHERE p.mobile = $1 AND b.expires_at >= now() ORDER BY b.person_id FOR UPDATE OF b`,
-          [mobile],
+           FROM binding_code b
+           WHERE b.person_id = ANY($1::uuid[]) AND b.expires_at >= now() ORDER BY b.person_id FOR UPDATE`,
+          [await this.organisation.personIdsByMobile(m, mobile)],
         );
         const match = rows.find((row) => timingSafeEqual(hashOf(row.personId, code), Buffer.from(row.codeHash, 'hex')));
         if (!match) {
@@ -78,7 +77,7 @@ export class WebBindingService {
           return undefined;
         }
         // The branch handed out the code: it may move the person to a new WeChat (a new phone).
-        await m.query(`UPDATE person SET wechat_web_openid = $2 WHERE id = $1`, [match.personId, openid]);
+        await this.organisation.bindWechatWebOpenid(m, match.personId, openid);
         await m.query(`DELETE FROM binding_code WHERE person_id = $1`, [match.personId]);
         return match.personId;
       });

@@ -32,6 +32,9 @@ export class Course {
   @Column({ name: 'branch_id' })
   branchId: string;
 
+  @Field({ description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
+  branchName: string;
+
   @Field()
   @Column()
   title: string;
@@ -140,13 +143,3 @@ export class CourseEnrolment {
   @Column({ name: 'cancel_reason', type: 'text', nullable: true })
   cancelReason: string | null;
 }
-
-export const COURSE_COLUMNS = `c.id, c.township_id AS "townshipId", c.branch_id AS "branchId", c.title, c.description, c.place,
-  c.starts_at AS "startsAt", c.ends_at AS "endsAt", c.enrol_deadline AS "enrolDeadline", c.cancel_deadline AS "cancelDeadline",
-  c.capacity, c.price_points AS "pricePoints", c.status, c.enrolled_count AS "enrolledCount", c.cancel_reason AS "cancelReason",
-  c.cancelled_at AS "cancelledAt", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
-
-export const ENROLMENT_COLUMNS = `e.id, e.course_id AS "courseId", e.resident_id AS "residentId",
-  (SELECT p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = e.resident_id) AS "residentName",
-  e.status, e.price_points AS "pricePoints", e.charge_entry_id::text AS "chargeEntryId", e.refund_entry_id::text AS "refundEntryId",
-  e.enrolled_at AS "enrolledAt", e.cancelled_at AS "cancelledAt", e.cancel_reason AS "cancelReason"`;

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
-import { CourseEnrolmentResolver, CoursesResolver } from './courses.resolver';
-import { CoursesService } from './courses.service';
+import { CourseEnrolmentResolver, CourseResolver } from './course.resolver';
+import { Course, CourseEnrolment } from './course.entity';
+import { CourseService } from './course.service';
 
 @Module({
-  imports: [LedgerModule, OrganisationModule],
-  providers: [CoursesService, CoursesResolver, CourseEnrolmentResolver],
-  exports: [CoursesService],
+  imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule],
+  providers: [CourseService, CourseResolver, CourseEnrolmentResolver],
+  exports: [CourseService],
 })
 export class CoursesModule {}

@@ -1,13 +1,15 @@
 import { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
-import { entities } from './entities';
 
-/** The one TypeORM configuration: the API, the worker, the CLI and the tests all use it. */
+/**
+ * The one TypeORM configuration: the API, the worker, the CLI and the tests all use it.
+ * No entities here: each feature module registers its own (TypeOrmModule.forFeature,
+ * loaded by DatabaseModule's autoLoadEntities); plain DataSources run SQL only.
+ */
 export function dataSourceOptions(url: string, poolSize: number, applicationName = 'civilization-bank'): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities,
     migrations,
     migrationsTableName: 'typeorm_migration',
     // Schema changes happen only through migrations, in every environment.

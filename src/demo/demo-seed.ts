@@ -1,12 +1,14 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
-import { ActivitiesService } from '../activities/activities.service';
+import { ActivityService } from '../activities/activity.service';
+import { AttendanceService } from '../activities/attendance.service';
+import { SignupService } from '../activities/signup.service';
 import { Attendance } from '../activities/activity.entity';
 import { Principal } from '../auth/principal';
 import { PrincipalLoader } from '../auth/principal.loader';
 import { DomainError } from '../common/errors/domain.error';
 import { Clock } from '../common/time/clock';
-import { monthOf } from '../common/time/shanghai-month';
-import { CoursesService } from '../courses/courses.service';
+import { addMonths, monthOf, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
+import { CourseService } from '../courses/course.service';
 import { TransactionRunner } from '../database/transaction.runner';
 import { OrganisationService } from '../organisation/organisation.service';
 import { ThemeService } from '../themes/theme.service';
@@ -39,6 +41,9 @@ export const DEMO_THEMES = [
   { title: '非遗传承', description: '非物质文化遗产体验与传承', suggestedPoints: 2 },
 ];
 export const DEMO_COURSE = '小记者团非遗体验课程';
+/** Last month's history, so that the month can be settled with real figures. */
+export const DEMO_LAST_MONTH_ACTIVITY = '文明交通劝导（上月）';
+export const DEMO_LAST_MONTH_COURSE = '传统剪纸体验课（上月）';
 
 export interface DemoSeedOptions {
   villages?: number;
@@ -64,19 +69,24 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const logger = new Logger('DemoSeed');
   const organisation = app.get(OrganisationService);
   const themes = app.get(ThemeService);
-  const activities = app.get(ActivitiesService);
-  const courses = app.get(CoursesService);
+  const activities = app.get(ActivityService);
+  const signupService = app.get(SignupService);
+  const attendance = app.get(AttendanceService);
+  const courses = app.get(CourseService);
   const principals = app.get(PrincipalLoader);
   const db = app.get(DataSource);
   const tx = app.get(TransactionRunner);
   const clock = app.get(Clock);
   const realNow = clock.now.bind(clock);
+  const realBookingTime = clock.bookingTime.bind(clock);
   const principal = async (personId: string): Promise<Principal> => (await principals.load(personId))!;
 
   const { townshipId, adminPersonId } = await organisation.bootstrap(DEMO_TOWNSHIP);
   const admin = await principal(adminPersonId);
   const now = new Date();
   const month = monthOf(now);
+  const lastMonth = addMonths(month, -1);
+  const lastMonthOpen = await canBookLastMonth();
 
   // This month's township themes; each branch's list is published once the branch exists.
   const themeIds = new Map<string, string>();
@@ -103,10 +113,108 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     result.villages.push({ branchId, name, managerMobile: managerMobile(v), residentMobiles });
     // The branch's theme list for the month, as the 1st-of-month job publishes it.
     await tx.run((m) => themes.publishBranch(m, townshipId, branchId, month, adminPersonId));
-    await seedVillageActivities(v, branchId, await principal(manager.personId), residentIds);
+    const managerPrincipal = await principal(manager.personId);
+    await seedVillageActivities(v, branchId, managerPrincipal, residentIds);
+    if (lastMonthOpen) await seedLastMonth(branchId, managerPrincipal, residentIds);
   }
   logger.log(`潞城镇 ready: ${villages} villages, ${villages * residentsPerVillage} residents`);
   return result;
+
+  /**
+   * Last month's entries must be dated in it, which only the ledger's owner role may do
+   * (the embedded PostgreSQL's user is); and a settled month takes no more entries.
+   */
+  async function canBookLastMonth(): Promise<boolean> {
+    const [{ owner }] = await db.query(
+      `SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'public.journal_entry'::regclass), 'MEMBER') AS owner`,
+    );
+    const closed = await db.query(`SELECT 1 FROM ledger_period WHERE township_id = $1 AND period = $2`, [townshipId, monthToPeriodDate(lastMonth)]);
+    if (!owner) logger.warn(`no history for ${lastMonth}: only the ledger's owner role may book entries in the past`);
+    else if (closed.length) logger.log(`${lastMonth} is already settled: no history added to it`);
+    return owner && !closed.length;
+  }
+
+  /**
+   * A completed month: on the 10th, 文明交通劝导 (16 attendees paid 2 points each, two
+   * absent), and five of them spend 2 points on a course. Residents from the end of the
+   * list, so this month's examples (the first residents) keep their figures.
+   */
+  async function seedLastMonth(branchId: string, manager: Principal, residentIds: string[]) {
+    const heldAt = new Date(monthRange(lastMonth).start.getTime() + 9 * DAY + 9 * HOUR);
+    const volunteerIds = residentIds.slice(-18);
+    const volunteers = await Promise.all(volunteerIds.map(async (id) => principal((await personOf(db, id))!)));
+    const at = (time: Date) => {
+      clock.now = () => time;
+      clock.bookingTime = () => time;
+    };
+    try {
+      const details = { title: DEMO_LAST_MONTH_ACTIVITY, description: '早晚高峰在村口路口劝导行人、非机动车文明出行。', place: '村口路口' };
+      await completedActivity(branchId, manager, details, heldAt, volunteers, volunteerIds.slice(0, 16), volunteerIds.slice(16), at);
+      at(new Date(heldAt.getTime() + 3 * HOUR));
+      const courseId = await courseOf(branchId, manager, DEMO_LAST_MONTH_COURSE, '非遗传承人讲解并示范传统剪纸，学员现场体验。', new Date(heldAt.getTime() + 5 * DAY));
+      at(new Date(heldAt.getTime() + DAY));
+      for (const resident of volunteers.slice(0, 5)) await ignoring('ALREADY_ENROLLED', () => courses.enrol(resident, courseId));
+    } finally {
+      clock.now = realNow;
+      clock.bookingTime = realBookingTime;
+    }
+  }
+
+  /** The branch's course of this title, created if missing: 2 points, 15 seats, at the township's culture centre. */
+  async function courseOf(branchId: string, manager: Principal, title: string, description: string, startsAt: Date): Promise<string> {
+    const [found] = await db.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, title]);
+    if (found) return found.id;
+    const created = await courses.create(manager, {
+      branchId,
+      title,
+      description,
+      place: '镇文化中心',
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 2 * HOUR),
+      enrolDeadline: new Date(startsAt.getTime() - DAY),
+      cancelDeadline: new Date(startsAt.getTime() - 2 * DAY),
+      capacity: 15,
+      pricePoints: 2,
+    });
+    return created.id;
+  }
+
+  /**
+   * A past activity of the branch held at `heldAt` (skipped once completed): created and
+   * published two days before, signed up for, attendance marked, completed (the present
+   * are paid). `at` moves the clock.
+   */
+  async function completedActivity(
+    branchId: string,
+    manager: Principal,
+    details: { title: string; description: string; place: string; themeId?: string },
+    heldAt: Date,
+    signups: Principal[],
+    present: string[],
+    absent: string[],
+    at: (time: Date) => void,
+  ) {
+    const held = await activityOf(db, branchId, details.title);
+    if (held?.status === 'COMPLETED') return;
+    at(new Date(heldAt.getTime() - 2 * DAY));
+    const id: string =
+      held?.id ??
+      (await activities.create(manager, {
+        branchId,
+        ...details,
+        startsAt: heldAt,
+        endsAt: new Date(heldAt.getTime() + 2 * HOUR),
+        signupDeadline: new Date(heldAt.getTime() - DAY),
+        capacity: 20,
+        rewardPoints: 2,
+      }).then((a) => a.id as string));
+    await activities.publish(manager, id);
+    for (const resident of signups) await ignoring('ALREADY_SIGNED_UP', () => signupService.signUp(resident, id));
+    at(new Date(heldAt.getTime() + 30 * 60_000));
+    await attendance.markAttendance(manager, { activityId: id, residentIds: present, attendance: Attendance.PRESENT });
+    await attendance.markAttendance(manager, { activityId: id, residentIds: absent, attendance: Attendance.ABSENT });
+    await attendance.complete(manager, id);
+  }
 
   async function seedVillageActivities(v: number, branchId: string, manager: Principal, residentIds: string[]) {
     const residentPrincipals = await Promise.all(residentIds.slice(0, 24).map(async (id) => principal((await personOf(db, id))!)));
@@ -116,30 +224,14 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
       // when possible so it carries this month's theme.
       const lastWeek = new Date(now.getTime() - 6 * DAY);
       const heldAt = monthOf(lastWeek) === month ? lastWeek : new Date(now.getTime() - 3 * HOUR);
-      const past = await activityOf(db, branchId, '“平安有我”消防安全宣传（上期）');
-      if (!past || past.status !== 'COMPLETED') {
-        clock.now = () => new Date(heldAt.getTime() - 2 * DAY);
-        const id: string =
-          past?.id ??
-          (await activities.create(manager, {
-            branchId,
-            title: '“平安有我”消防安全宣传（上期）',
-            description: '入户发放消防安全宣传册，讲解燃气、电动车充电安全常识。',
-            place: `${DEMO_VILLAGES[v]}村委会`,
-            themeId: themeFor(heldAt, '消防安全'),
-            startsAt: heldAt,
-            endsAt: new Date(heldAt.getTime() + 2 * HOUR),
-            signupDeadline: new Date(heldAt.getTime() - DAY),
-            capacity: 20,
-            rewardPoints: 2,
-          }).then((a) => a.id as string));
-        await activities.publish(manager, id);
-        for (const resident of residentPrincipals.slice(0, 20)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, id));
-        clock.now = () => new Date(heldAt.getTime() + 30 * 60_000);
-        await activities.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(0, 16), attendance: Attendance.PRESENT });
-        await activities.markAttendance(manager, { activityId: id, residentIds: residentIds.slice(16, 20), attendance: Attendance.ABSENT });
-        await activities.complete(manager, id);
-      }
+      const details = {
+        title: '“平安有我”消防安全宣传（上期）',
+        description: '入户发放消防安全宣传册，讲解燃气、电动车充电安全常识。',
+        place: `${DEMO_VILLAGES[v]}村委会`,
+        themeId: themeFor(heldAt, '消防安全'),
+      };
+      const at = (time: Date) => (clock.now = () => time);
+      await completedActivity(branchId, manager, details, heldAt, residentPrincipals.slice(0, 20), residentIds.slice(0, 16), residentIds.slice(16, 20), at);
       clock.now = realNow;
 
       // Coming up: two activities open for sign-up, and the experience course.
@@ -163,27 +255,12 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
           rewardPoints: 2,
         });
         await activities.publish(manager, created.id);
-        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => activities.signUp(resident, created.id));
+        for (const resident of residentPrincipals.slice(4, 4 + u.signups)) await ignoring('ALREADY_SIGNED_UP', () => signupService.signUp(resident, created.id));
       }
 
-      let [course] = await db.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, DEMO_COURSE]);
-      if (!course) {
-        const startsAt = new Date(now.getTime() + 7 * DAY);
-        course = await courses.create(manager, {
-          branchId,
-          title: DEMO_COURSE,
-          description: '小记者走进非遗传承人工作室，采访、拍摄并体验传统手工艺。',
-          place: '镇文化中心',
-          startsAt,
-          endsAt: new Date(startsAt.getTime() + 2 * HOUR),
-          enrolDeadline: new Date(startsAt.getTime() - DAY),
-          cancelDeadline: new Date(startsAt.getTime() - 2 * DAY),
-          capacity: 15,
-          pricePoints: 2,
-        });
-      }
+      const courseId = await courseOf(branchId, manager, DEMO_COURSE, '小记者走进非遗传承人工作室，采访、拍摄并体验传统手工艺。', new Date(now.getTime() + 7 * DAY));
       // Five of last week's volunteers spend their 2 points on it.
-      for (const resident of residentPrincipals.slice(0, 5)) await ignoring('ALREADY_ENROLLED', () => courses.enrol(resident, course.id));
+      for (const resident of residentPrincipals.slice(0, 5)) await ignoring('ALREADY_ENROLLED', () => courses.enrol(resident, courseId));
     } finally {
       clock.now = realNow;
     }

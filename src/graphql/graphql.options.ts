@@ -17,7 +17,7 @@ export function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     maxRootFields: config.GRAPHQL_MAX_ROOT_FIELDS,
   });
   return {
-    // Built in memory; schema.gql is written by the build (src/graphql/write-schema.ts).
+    // Built in memory; schema.gql is written by the build (src/write-schema.ts).
     autoSchemaFile: true,
     sortSchema: true,
     buildSchemaOptions: { scalarsMap: SCALARS_MAP },

@@ -1,20 +1,14 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { JobQueues } from './job-queues';
-import { JOB_HANDLERS, JobHandler } from './job-handler';
-import { THEME_PUBLISH_SCHEDULER_ID, ThemeJob } from './job.constants';
+import { JobHandler, JobProcessor } from './job-handler';
 import { QueueConnection } from './queue-connection';
 import { jobDuration, jobFailures } from '../observability/metrics';
 
-/** The cron pattern (Asia/Shanghai) of the monthly publication: `HH:MM` on the 1st. */
-export function themePublishPattern(time: string): string {
-  const [hours, minutes] = time.split(':').map(Number);
-  return `${minutes} ${hours} 1 * *`;
-}
-
 /**
- * Runs the workers of every queue in this process and registers the monthly scheduler.
+ * Runs the workers of every queue in this process and registers their schedules.
  * Started by the API (WORKERS_IN_PROCESS) or by the worker process (`start:worker`).
  * On shutdown the workers stop taking jobs and wait for the ones in flight.
  */
@@ -27,31 +21,35 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly connection: QueueConnection,
     private readonly queues: JobQueues,
-    @Inject(JOB_HANDLERS) private readonly handlers: JobHandler[],
+    private readonly discovery: DiscoveryService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.registerSchedule();
-    // A Redis restarted without persistence comes back empty, schedule included: put it
-    // back whenever the connection is ready again (the upsert changes nothing otherwise).
-    this.queues.themes.getBackend().on('ready', () => {
-      this.registerSchedule().catch((e) => this.logger.warn(`re-registering the monthly schedule: ${e}`));
-    });
-    for (const handler of this.handlers) this.workers.push(this.start(handler));
+    const handlers = this.handlers();
+    for (const handler of handlers) {
+      if (!handler.registerSchedules) continue;
+      await handler.registerSchedules();
+      // A Redis restarted without persistence comes back empty, schedules included: put them
+      // back whenever the connection is ready again (the upsert changes nothing otherwise).
+      this.queues
+        .queue(handler.queue)
+        .getBackend()
+        .on('ready', () => {
+          handler.registerSchedules!().catch((e) => this.logger.warn(`re-registering the schedules of ${handler.queue}: ${e}`));
+        });
+    }
+    for (const handler of handlers) this.workers.push(this.start(handler));
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    this.logger.log(`workers running on ${this.connection.describe()}: ${this.handlers.map((h) => h.queue).join(', ')}`);
+    this.logger.log(`workers running on ${this.connection.describe()}: ${handlers.map((h) => h.queue).join(', ')}`);
   }
 
-  /**
-   * Upserting by a fixed id: starting any number of processes, any number of times,
-   * leaves exactly one schedule.
-   */
-  private async registerSchedule(): Promise<void> {
-    await this.queues.themes.upsertJobScheduler(
-      THEME_PUBLISH_SCHEDULER_ID,
-      { pattern: themePublishPattern(this.config.THEME_PUBLISH_TIME), tz: 'Asia/Shanghai' },
-      { name: ThemeJob.PUBLISH_DUE, data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 5000 } } },
-    );
+  /** Every `@JobProcessor()` provider of the process's modules; one per queue. */
+  private handlers(): JobHandler[] {
+    const handlers = [...new Set(this.discovery.getProviders({ metadataKey: JobProcessor.KEY }).map((w) => w.instance as JobHandler))];
+    const queues = handlers.map((h) => h.queue);
+    const twice = queues.find((q, i) => queues.indexOf(q) !== i);
+    if (twice) throw new Error(`two job processors for the queue ${twice}`);
+    return handlers.sort((a, b) => a.queue.localeCompare(b.queue));
   }
 
   private start(handler: JobHandler): Worker {

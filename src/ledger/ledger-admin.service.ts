@@ -3,7 +3,8 @@ import { can, Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { ENTRY_ID_PATTERN } from '../common/ids';
+import { BY_POSTING, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
 import { proofProblem } from './ledger-seal';
@@ -32,10 +33,13 @@ export class LedgerAdminService {
 
   /** An account's history, newest first. */
   async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
-    const after = decodeCursor(page.after, ['serial']);
-    const rows = await this.tx.run((m) => this.ledger.history(m, accountId, page.first + 1, after?.[0] as string | undefined));
     // LedgerLine.id is the posting id (the row calls it postingId).
-    return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
+    return keysetPage(
+      page,
+      BY_POSTING,
+      (after, limit) => this.tx.run((m) => this.ledger.history(m, accountId, limit, after?.[0])),
+      (r) => ({ ...r, id: r.postingId }),
+    );
   }
 
   async residentHistory(actor: Principal, residentId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
@@ -130,7 +134,7 @@ export class LedgerAdminService {
    * points it moved, the managers of a branch it touches, and the township's admins.
    */
   async entryProof(actor: Principal, entryId: string) {
-    if (!/^[1-9]\d{0,17}$/.test(entryId)) throw new DomainError('BAD_USER_INPUT', '输入有误：记账编号不正确', { field: 'entryId' });
+    if (!ENTRY_ID_PATTERN.test(entryId)) throw new DomainError('BAD_USER_INPUT', '输入有误：记账编号不正确', { field: 'entryId' });
     return this.tx.run(async (m) => {
       const parties: { townshipId: string; residentId: string | null; branchId: string | null }[] = await m.query(
         `SELECT a.township_id AS "townshipId", a.resident_id AS "residentId", coalesce(a.branch_id, r.branch_id) AS "branchId"

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { DomainError } from '../common/errors/domain.error';
 import { sortedPostings } from './ledger-seal';
 import { EntryKind, EntryReference, PostEntryRequest, PostingLine } from './ledger.types';
+import { isUuid } from '../common/ids';
 
 /** Largest single posting, in points: far above any real reward, far below overflow. */
 export const MAX_POSTING_AMOUNT = 1_000_000;
@@ -9,14 +10,13 @@ export const MAX_LINES = 500;
 export const MAX_MEMO_LENGTH = 500;
 export const MAX_KEY_LENGTH = 200;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const invalid = (message: string, field: string) => new DomainError('BAD_USER_INPUT', `输入有误：${message}`, { field });
 
 /** Checks an entry before it reaches the database (which checks rules 1-3 again). */
 export function validateEntry(request: PostEntryRequest): void {
   const { idempotencyKey, memo, lines, townshipId } = request;
-  if (!UUID.test(townshipId)) throw invalid('镇编号格式不正确', 'townshipId');
+  if (!isUuid(townshipId)) throw invalid('镇编号格式不正确', 'townshipId');
   if (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > MAX_KEY_LENGTH)
     throw invalid(`业务编号长度须为1-${MAX_KEY_LENGTH}个字符`, 'idempotencyKey');
   if (typeof memo !== 'string' || memo.trim().length === 0 || memo.length > MAX_MEMO_LENGTH)
@@ -26,7 +26,7 @@ export function validateEntry(request: PostEntryRequest): void {
   const seen = new Set<string>();
   let sum = 0;
   for (const line of lines) {
-    if (!UUID.test(line.accountId)) throw invalid('账户编号格式不正确', 'accountId');
+    if (!isUuid(line.accountId)) throw invalid('账户编号格式不正确', 'accountId');
     if (seen.has(line.accountId)) throw invalid('同一账户在一笔记账中只能出现一次', 'accountId');
     seen.add(line.accountId);
     if (!Number.isSafeInteger(line.amount) || line.amount === 0 || Math.abs(line.amount) > MAX_POSTING_AMOUNT)

@@ -2,7 +2,7 @@ import { Args, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphq
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { decodeCursor, PageArgs, toPage } from '../common/pagination/connection';
+import { BY_MONTH, BY_POSTING, keysetPage, PageArgs } from '../common/pagination/connection';
 import { PassbookEntryConnection, PassbookMonth, PassbookMonthConnection } from '../ledger/dto/ledger-passbook.models';
 import { LedgerLineConnection } from '../ledger/dto/ledger.models';
 import { LedgerAdminService } from '../ledger/ledger-admin.service';
@@ -59,10 +59,13 @@ export class MeResolver {
   })
   async passbook(@Parent() me: Me, @Args() page: PageArgs) {
     if (!me.resident) return null;
-    const after = decodeCursor(page.after, ['month']);
     const account = await this.ledger.residentAccount(this.dataSource.manager, me.resident.residentId);
-    const rows = await this.passbooks.months(this.dataSource.manager, account.id, page.first + 1, after?.[0]);
-    return toPage(rows, page.first, (r) => ({ ...r, sealed: r.seal !== null }), (r) => [r.month]);
+    return keysetPage(
+      page,
+      BY_MONTH,
+      (after, limit) => this.passbooks.months(this.dataSource.manager, account.id, limit, after?.[0]),
+      (r) => ({ ...r, sealed: r.seal !== null }),
+    );
   }
 }
 
@@ -76,8 +79,11 @@ export class PassbookMonthResolver {
 
   @ResolveField(() => PassbookEntryConnection)
   async entries(@Parent() month: PassbookMonthRow, @Args() page: PageArgs) {
-    const after = decodeCursor(page.after, ['serial']);
-    const rows = await this.passbooks.entries(this.dataSource.manager, month, page.first + 1, after?.[0]);
-    return toPage(rows, page.first, (r) => ({ ...r, id: r.postingId }), (r) => [r.postingId]);
+    return keysetPage(
+      page,
+      BY_POSTING,
+      (after, limit) => this.passbooks.entries(this.dataSource.manager, month, limit, after?.[0]),
+      (r) => ({ ...r, id: r.postingId }),
+    );
   }
 }

@@ -28,6 +28,7 @@ describe('log masking', () => {
   it.each([
     ['/?code=061abcDEF&state=x7f', '/?code=[redacted]&state=[redacted]'],
     ['/r/checkin?activity=4b1f&code=123456', '/r/checkin?activity=4b1f&code=[redacted]'],
+    ['/login?ticket=Zm9vYmFyZm9vYmFy', '/login?ticket=[redacted]'],
     ['/admin/queues?token=eyJhbGciOi.x.y', '/admin/queues?token=[redacted]'],
     ['/m/residents?q=13912345678', '/m/residents?q=139****5678'],
     ['/r/home', '/r/home'],

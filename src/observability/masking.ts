@@ -6,7 +6,7 @@
 const MOBILE = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g;
 /** WeChat openids are 28 characters of [A-Za-z0-9_-], starting with "o". */
 const OPENID = /(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{23}([A-Za-z0-9_-]{4})(?![A-Za-z0-9_-])/g;
-const SECRET_KEYS = /^(authorization|cookie|password|secret|token|accesstoken|bindingtoken|session_?key|phonecode|code|js_code|bindingcode)$/i;
+const SECRET_KEYS = /^(authorization|cookie|password|secret|token|accesstoken|bindingtoken|session_?key|phonecode|code|js_code|bindingcode|ticket)$/i;
 const ID_KEYS = /^(openid|unionid|wechatopenid|wechat_openid|wechatwebopenid|wechat_web_openid)$/i;
 
 export function maskText(text: string): string {

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/public.decorator';
 import { AppConfig } from '../config/app-config';
 import { metricsRegistry } from './metrics';
 

@@ -4,8 +4,9 @@ import { can, Capability, requireCapability, Scope } from '../auth/access-policy
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { byNameThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
+import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { maskText } from '../observability/masking';
 import { Branch } from './branch.entity';
@@ -19,6 +20,7 @@ import {
   RevokeRoleInput,
 } from './dto/organisation.inputs';
 import { ResidentSummary, Staff } from './dto/organisation.models';
+import { OrganisationRepository, ResidentRow, SELECT_RESIDENT } from './organisation.repository';
 import { Role } from './role-assignment.entity';
 import { ServiceTeam } from './service-team.entity';
 import { Township } from './township.entity';
@@ -30,22 +32,30 @@ export interface BootstrapInput {
   adminMobile: string;
 }
 
-const SELECT_RESIDENT_SUMMARY = `
-  SELECT r.id, r.person_id AS "personId", r.branch_id AS "branchId", a.id AS "accountId", p.name, p.mobile, b.balance::int,
-         r.created_at AS "registeredAt"
-  FROM resident r
-  JOIN person p ON p.id = r.person_id
-  JOIN account a ON a.resident_id = r.id
-  JOIN account_balance b ON b.account_id = a.id`;
-
 /** Townships, branches, service teams, people and who holds which role. */
 @Injectable()
 export class OrganisationService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
+    private readonly ledgerReads: LedgerReadsRepository,
+    private readonly repository: OrganisationRepository,
     private readonly audit: AuditService,
   ) {}
+
+  /** A service team of the branch? (asked by activities, inside their transaction) */
+  isServiceTeamOf(m: EntityManager, serviceTeamId: string, branchId: string): Promise<boolean> {
+    return this.repository.isServiceTeamOf(m, serviceTeamId, branchId);
+  }
+
+  /** Residents with their points account and balance, from the ledger. */
+  private async withAccounts(m: EntityManager, rows: ResidentRow[]): Promise<ResidentSummary[]> {
+    const accounts = await this.ledgerReads.residentAccounts(m, rows.map((r) => r.id));
+    return rows.flatMap((r) => {
+      const account = accounts.get(r.id);
+      return account ? [{ ...r, accountId: account.accountId, balance: account.balance }] : [];
+    });
+  }
 
   /**
    * Creates a township, its ledger accounts and its first admin (the CLI's `bootstrap`).
@@ -83,18 +93,18 @@ export class OrganisationService {
 
   async branches(actor: Principal, townshipId: string, page: PageArgs): Promise<Page<Branch>> {
     requireCapability(actor, Capability.READ, { townshipId });
-    const after = decodeCursor(page.after, ['text', 'uuid']);
-    const rows = await this.tx.run((m) =>
-      m
-        .createQueryBuilder(Branch, 'b')
-        .where('b.township_id = :townshipId', { townshipId })
-        .andWhere(after ? '(b.name, b.id) > (:name, :id)' : 'true', after ? { name: after[0], id: after[1] } : {})
-        .orderBy('b.name')
-        .addOrderBy('b.id')
-        .limit(page.first + 1)
-        .getMany(),
+    return keysetPage(page, byNameThenId<Branch>(), (after, limit) =>
+      this.tx.run((m) =>
+        m
+          .createQueryBuilder(Branch, 'b')
+          .where('b.township_id = :townshipId', { townshipId })
+          .andWhere(after ? '(b.name, b.id) > (:name, :id)' : 'true', after ? { name: after[0], id: after[1] } : {})
+          .orderBy('b.name')
+          .addOrderBy('b.id')
+          .limit(limit)
+          .getMany(),
+      ),
     );
-    return toPage(rows, page.first, (b) => b, (b) => [b.name, b.id]);
   }
 
   async serviceTeams(actor: Principal, branchId: string): Promise<ServiceTeam[]> {
@@ -104,19 +114,22 @@ export class OrganisationService {
 
   async branchResidents(actor: Principal, branchId: string, page: PageArgs, text?: string): Promise<Page<ResidentSummary>> {
     await this.requireOnBranch(actor, Capability.MANAGE, branchId);
-    const after = decodeCursor(page.after, ['text', 'uuid']);
-    const rows: ResidentSummary[] = await this.tx.run((m) =>
-      m.query(
-        `${SELECT_RESIDENT_SUMMARY}
-         WHERE r.branch_id = $1
-           AND ($2::text IS NULL OR strpos(p.name, $2) > 0 OR p.mobile LIKE $2 || '%')
-           AND ($3::text IS NULL OR (p.name, r.id) > ($3::text, $4::uuid))
-         ORDER BY p.name, r.id
-         LIMIT $5`,
-        [branchId, text ?? null, after?.[0] ?? null, after?.[1] ?? null, page.first + 1],
+    return keysetPage(page, byNameThenId<ResidentSummary>(), (after, limit) =>
+      this.tx.run(async (m) =>
+        this.withAccounts(
+          m,
+          await m.query(
+            `${SELECT_RESIDENT}
+             WHERE r.branch_id = $1
+               AND ($2::text IS NULL OR strpos(p.name, $2) > 0 OR p.mobile LIKE $2 || '%')
+               AND ($3::text IS NULL OR (p.name, r.id) > ($3::text, $4::uuid))
+             ORDER BY p.name, r.id
+             LIMIT $5`,
+            [branchId, text ?? null, after?.[0] ?? null, after?.[1] ?? null, limit],
+          ),
+        ),
       ),
     );
-    return toPage(rows, page.first, (r) => r, (r) => [r.name, r.id]);
   }
 
   /** Residents see who runs their branch, with the mobile masked; its managers and admins see it whole. */
@@ -212,7 +225,7 @@ export class OrganisationService {
         await this.ledger.openResidentAccount(m, scope.townshipId, inserted.id);
         await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'resident.register', subject: inserted.id });
       }
-      const [summary] = await m.query(`${SELECT_RESIDENT_SUMMARY} WHERE r.person_id = $1`, [personId]);
+      const [summary] = await this.withAccounts(m, await m.query(`${SELECT_RESIDENT} WHERE r.person_id = $1`, [personId]));
       if (summary.branchId !== input.branchId) throw new DomainError('MOBILE_TAKEN');
       return summary;
     });

@@ -30,7 +30,7 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [queues.themes, queues.settlement].map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
+    queues: queues.all().map((q) => new BullMQAdapter(q, { readOnlyMode: true })),
     serverAdapter,
     options: { uiConfig: { boardTitle: '文明银行 任务队列' } },
   });

@@ -8,7 +8,7 @@ import { Principal } from '../auth/principal';
 import { DomainError } from '../common/errors/domain.error';
 
 /** Mutations that exchange WeChat credentials: limited per client address, before anyone is known. */
-export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat', 'loginWithWechatWeb', 'bindWechatWeb']);
+export const LOGIN_MUTATIONS = new Set(['loginWithWechat', 'bindWechat', 'loginWithWechatWeb', 'bindWechatWeb', 'loginWithTicket']);
 
 const PUBLIC_PAGE = 'cb:publicPage';
 /** Marks an HTTP route anyone may call without logging in (the public statements): limited per client address. */
@@ -16,7 +16,7 @@ export const PublicPage = () => SetMetadata(PUBLIC_PAGE, true);
 
 /**
  * Four limits. Three on GraphQL, each counted per root field of an operation:
- * - `login`: WeChat login and binding, per client IP address;
+ * - `login`: WeChat login and binding, login links, per client IP address;
  * - `mutation`: every other mutation, per signed-in person (per IP when anonymous);
  * - `read`: root query fields, per signed-in person (per IP when anonymous): the query
  *   limits bound one request, this bounds how many a person sends;

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, Header, Headers, HttpStatus, Param, UseFilters } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/public.decorator';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { AppConfig } from '../config/app-config';

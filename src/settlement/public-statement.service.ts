@@ -5,8 +5,8 @@ import { maskName } from '../common/privacy/mask-name';
 import { addMonths, assertMonth, monthToPeriodDate } from '../common/time/shanghai-month';
 import { GENESIS_SEAL } from '../ledger/ledger-seal';
 import { LedgerSealService, StoredSeal } from '../ledger/ledger-seal.service';
+import { isUuid } from '../common/ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * What a branch publishes for a settled month (三务公开): totals, activities with their
@@ -40,7 +40,7 @@ export class PublicStatementService {
   ) {}
 
   async statement(branchId: string, month: string): Promise<PublicStatement> {
-    if (!UUID.test(branchId)) throw notFound('该村（社区）');
+    if (!isUuid(branchId)) throw notFound('该村（社区）');
     assertMonth(month);
     const m = this.dataSource.manager;
     const [head] = await m.query(

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
+import { OrganisationModule } from '../organisation/organisation.module';
 import { SettlementProcessor } from './settlement.processor';
 import { SettlementResolver } from './settlement.resolver';
 import { SettlementService } from './settlement.service';
 
 @Module({
-  imports: [LedgerModule],
+  imports: [LedgerModule, OrganisationModule],
   providers: [SettlementService, SettlementResolver, SettlementProcessor],
-  exports: [SettlementService, SettlementProcessor],
+  exports: [SettlementService],
 })
 export class SettlementModule {}

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
-import { JobHandler } from '../jobs/job-handler';
-import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData } from '../jobs/job.constants';
+import { JobHandler, JobProcessor } from '../jobs/job-handler';
 import { ReconciliationReport } from '../ledger/ledger.service';
+import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData } from './settlement.jobs';
 import { SettlementCheckFailed, SettlementService } from './settlement.service';
 
 /** Runs the settlement flow: the figures and seal children, then the township parent. */
 @Injectable()
+@JobProcessor()
 export class SettlementProcessor implements JobHandler {
   readonly queue = SETTLEMENT_QUEUE;
   readonly jobNames = [SettlementJob.FIGURES, SettlementJob.SEAL, SettlementJob.TOWNSHIP];

@@ -4,6 +4,7 @@ import { Principal } from '../auth/principal';
 import { optionalUuidArg, uuidArg } from '../common/graphql/uuid.arg';
 import { BranchFigures, MonthlyStatement, Settlement } from './dto/settlement.models';
 import { SettlementService } from './settlement.service';
+import { Month } from '../common/time/shanghai-month';
 
 @Resolver()
 export class SettlementResolver {
@@ -17,7 +18,7 @@ export class SettlementResolver {
     @Args('townshipId', { type: () => ID }, uuidArg) townshipId: string,
     @Args('month', { description: 'YYYY-MM' }) month: string,
   ) {
-    return this.settlements.start(actor, townshipId, month);
+    return this.settlements.start(actor, townshipId, Month.parse(month));
   }
 
   @Query(() => Settlement, { nullable: true, description: "A month's settlement: progress, figures, trial balance, reconciliation (admins)." })
@@ -26,7 +27,7 @@ export class SettlementResolver {
     @Args('townshipId', { type: () => ID }, uuidArg) townshipId: string,
     @Args('month', { description: 'YYYY-MM' }) month: string,
   ) {
-    return this.settlements.settlement(actor, townshipId, month);
+    return this.settlements.settlement(actor, townshipId, Month.parse(month));
   }
 
   @Query(() => BranchFigures, { nullable: true, description: "A branch's figures for a settled month (its managers, admins)." })
@@ -35,7 +36,7 @@ export class SettlementResolver {
     @Args('branchId', { type: () => ID }, uuidArg) branchId: string,
     @Args('month', { description: 'YYYY-MM' }) month: string,
   ) {
-    return this.settlements.branchFigures(actor, branchId, month);
+    return this.settlements.branchFigures(actor, branchId, Month.parse(month));
   }
 
   @Query(() => String, { description: "Branch figures of a settled month as CSV: all branches (admins) or one (its managers)." })
@@ -45,11 +46,11 @@ export class SettlementResolver {
     @Args('month', { description: 'YYYY-MM' }) month: string,
     @Args('branchId', { type: () => ID, nullable: true }, optionalUuidArg) branchId?: string,
   ) {
-    return this.settlements.figuresCsv(actor, townshipId, month, branchId);
+    return this.settlements.figuresCsv(actor, townshipId, Month.parse(month), branchId);
   }
 
   @Query(() => MonthlyStatement, { description: "The signed-in resident's statement for a settled month." })
   monthlyStatement(@CurrentPrincipal() actor: Principal, @Args('month', { description: 'YYYY-MM' }) month: string) {
-    return this.settlements.monthlyStatement(actor, month);
+    return this.settlements.monthlyStatement(actor, Month.parse(month));
   }
 }

@@ -4,21 +4,17 @@ import { Capability, requireCapability, requireResident } from '../auth/access-p
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
-import { addMonths, assertMonth, hasEnded, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, hasEnded, Month, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
+import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
-import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from '../jobs/job.constants';
 import { EntryProblemKind, LedgerSealService } from '../ledger/ledger-seal.service';
+import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
 import { AuditService } from '../audit/audit.service';
-
-const JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 40 * 24 * 3600 },
-  removeOnFail: { age: 40 * 24 * 3600 },
-};
+import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from './settlement.jobs';
 
 /** Thrown by the township step when the books do not balance or a seal no longer matches: retrying cannot help. */
 export class SettlementCheckFailed extends Error {
@@ -31,7 +27,7 @@ export class SettlementCheckFailed extends Error {
 }
 
 /**
- * The monthly settlement of a township (DESIGN.md §5).
+ * The monthly settlement of a township (README, "Sealed months and the public statement").
  *
  * 1. `start` (an admin): closes the month, and every earlier month, in the same
  *    transaction that records the settlement; closing waits for bookings in flight,
@@ -57,22 +53,25 @@ export class SettlementService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
+    private readonly ledgerReads: LedgerReadsRepository,
+    private readonly organisation: OrganisationRepository,
     private readonly seals: LedgerSealService,
     private readonly queues: JobQueues,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    // The flows add to it by name; asking for it here puts it on the dashboard and the depth gauge.
+    queues.queue(SETTLEMENT_QUEUE);
+  }
 
   // ---- starting -------------------------------------------------------------
 
-  async start(actor: Principal, townshipId: string, month: string): Promise<Settlement> {
-    assertMonth(month);
+  async start(actor: Principal, townshipId: string, month: Month): Promise<Settlement> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    if (!hasEnded(month)) throw new DomainError('MONTH_NOT_ENDED');
+    if (!hasEnded(month.text)) throw new DomainError('MONTH_NOT_ENDED');
     const { run, status } = await this.tx.run(async (m) => {
-      const [township] = await m.query(`SELECT 1 FROM township WHERE id = $1`, [townshipId]);
-      if (!township) throw notFound('该镇');
-      const period = monthToPeriodDate(month);
-      const [{ branches }] = await m.query(`SELECT count(*)::int AS branches FROM branch WHERE township_id = $1`, [townshipId]);
+      if (!(await this.organisation.townshipExists(m, townshipId))) throw notFound('该镇');
+      const period = month.period;
+      const branches = await this.organisation.branchCount(m, townshipId);
       const inserted = await m.query(
         `INSERT INTO settlement (township_id, month, status, branches_total, started_by) VALUES ($1, $2, 'RUNNING', $3, $4)
          ON CONFLICT DO NOTHING RETURNING 1`,
@@ -93,17 +92,17 @@ export class SettlementService {
           [townshipId, period, run, branches, actor.personId],
         );
       }
-      await this.closeThrough(m, townshipId, month, actor.personId);
+      await this.closeThrough(m, townshipId, month.text, actor.personId);
       // A new settlement or a new run after a failure; re-starting a running one is not an action.
       if (inserted.length || run !== row.run) {
-        await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'settlement.start', subject: month, details: { run } });
+        await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'settlement.start', subject: month.text, details: { run } });
       }
       return { run, status: SettlementStatus.RUNNING };
     });
     // After commit: the month is closed before any figure is computed. Queuing again
     // for a RUNNING settlement is harmless (same job ids) and recovers a lost queue.
-    if (status === SettlementStatus.RUNNING) await this.enqueue(townshipId, month, run);
-    return this.tx.run((m) => this.load(m, townshipId, month)) as Promise<Settlement>;
+    if (status === SettlementStatus.RUNNING) await this.enqueue(townshipId, month.text, run);
+    return this.tx.run((m) => this.load(m, townshipId, month.text)) as Promise<Settlement>;
   }
 
   /**
@@ -111,10 +110,7 @@ export class SettlementService {
    * opening balances come from the months before it, so they must not change either.
    */
   private async closeThrough(m: EntityManager, townshipId: string, month: string, closedBy: string | null): Promise<void> {
-    const [{ first }] = await m.query(
-      `SELECT to_char(min(period), 'YYYY-MM') AS first FROM posting WHERE township_id = $1 AND period <= $2`,
-      [townshipId, monthToPeriodDate(month)],
-    );
+    const first = await this.ledgerReads.firstBookedMonth(m, townshipId, monthToPeriodDate(month));
     for (let p = first ?? month; p <= month; p = addMonths(p, 1)) await this.ledger.closePeriod(m, townshipId, p, closedBy);
   }
 
@@ -124,11 +120,11 @@ export class SettlementService {
       name: SettlementJob.TOWNSHIP,
       queueName: SETTLEMENT_QUEUE,
       data,
-      opts: { ...JOB_OPTIONS, jobId: settleTownshipJobId(townshipId, month, run) },
+      opts: { ...RETRIED_JOB_OPTIONS, jobId: settleTownshipJobId(townshipId, month, run) },
       // A child that cannot finish fails the settlement instead of leaving it waiting.
       children: [
-        { name: SettlementJob.FIGURES, queueName: SETTLEMENT_QUEUE, data, opts: { ...JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'figures'), failParentOnFailure: true } },
-        { name: SettlementJob.SEAL, queueName: SETTLEMENT_QUEUE, data, opts: { ...JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'seal'), failParentOnFailure: true } },
+        { name: SettlementJob.FIGURES, queueName: SETTLEMENT_QUEUE, data, opts: { ...RETRIED_JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'figures'), failParentOnFailure: true } },
+        { name: SettlementJob.SEAL, queueName: SETTLEMENT_QUEUE, data, opts: { ...RETRIED_JOB_OPTIONS, jobId: settleStepJobId(townshipId, month, run, 'seal'), failParentOnFailure: true } },
       ],
     });
   }
@@ -237,34 +233,31 @@ export class SettlementService {
 
   // ---- reading --------------------------------------------------------------
 
-  async settlement(actor: Principal, townshipId: string, month: string): Promise<Settlement | null> {
-    assertMonth(month);
+  async settlement(actor: Principal, townshipId: string, month: Month): Promise<Settlement | null> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    return this.tx.run((m) => this.load(m, townshipId, month));
+    return this.tx.run((m) => this.load(m, townshipId, month.text));
   }
 
-  async branchFigures(actor: Principal, branchId: string, month: string): Promise<BranchFigures | null> {
-    assertMonth(month);
+  async branchFigures(actor: Principal, branchId: string, month: Month): Promise<BranchFigures | null> {
     return this.tx.run(async (m) => {
-      const [branch] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
-      if (!branch) throw notFound('该村（社区）');
-      requireCapability(actor, Capability.MANAGE, { townshipId: branch.townshipId, branchId });
-      const [figures] = await this.figures(m, branch.townshipId, month, branchId);
+      const townshipId = await this.organisation.townshipOfBranch(m, branchId);
+      if (!townshipId) throw notFound('该村（社区）');
+      requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
+      const [figures] = await this.figures(m, townshipId, month.text, branchId);
       return figures ?? null;
     });
   }
 
   /** Branch figures as CSV (UTF-8 with BOM, so spreadsheet software reads the Chinese). */
-  async figuresCsv(actor: Principal, townshipId: string, month: string, branchId?: string): Promise<string> {
-    assertMonth(month);
+  async figuresCsv(actor: Principal, townshipId: string, month: Month, branchId?: string): Promise<string> {
     requireCapability(actor, branchId ? Capability.MANAGE : Capability.ADMINISTER, { townshipId, branchId });
     const rows = await this.tx.run(async (m) => {
       const [settlement] = await m.query(`SELECT status FROM settlement WHERE township_id = $1 AND month = $2`, [
         townshipId,
-        monthToPeriodDate(month),
+        month.period,
       ]);
       if (settlement?.status !== SettlementStatus.SUCCEEDED) throw new DomainError('MONTH_NOT_SETTLED');
-      return this.figures(m, townshipId, month, branchId);
+      return this.figures(m, townshipId, month.text, branchId);
     });
     const header = ['月份', '村（社区）', '发放积分', '兑换积分', '净发放', '活动场次', '志愿者人数', '课程参与人数'];
     const lines = rows.map((f) =>
@@ -275,23 +268,22 @@ export class SettlementService {
     return '\uFEFF' + [header.join(','), ...lines].join('\r\n') + '\r\n';
   }
 
-  async monthlyStatement(actor: Principal, month: string): Promise<MonthlyStatement> {
-    assertMonth(month);
+  async monthlyStatement(actor: Principal, month: Month): Promise<MonthlyStatement> {
     const resident = requireResident(actor);
     return this.tx.run(async (m) => {
       const [settled] = await m.query(`SELECT 1 FROM settlement WHERE township_id = $1 AND month = $2 AND status = 'SUCCEEDED'`, [
         resident.townshipId,
-        monthToPeriodDate(month),
+        month.period,
       ]);
       if (!settled) throw new DomainError('MONTH_NOT_SETTLED');
       const [row] = await m.query(
         `SELECT s.opening, s.earned, s.spent, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
          WHERE a.resident_id = $1 AND s.period = $2`,
-        [resident.id, monthToPeriodDate(month)],
+        [resident.id, month.period],
       );
       // An account opened after the settlement had nothing in the month.
       return {
-        month,
+        month: month.text,
         opening: Number(row?.opening ?? 0),
         earned: Number(row?.earned ?? 0),
         spent: Number(row?.spent ?? 0),

@@ -5,6 +5,7 @@ import { optionalUuidArg, uuidArg } from '../common/graphql/uuid.arg';
 import { AddThemeInput } from './dto/theme.inputs';
 import { PublishedThemeList, Theme, ThemePublicationStatus } from './dto/theme.models';
 import { ThemeService } from './theme.service';
+import { Month } from '../common/time/shanghai-month';
 
 @Resolver()
 export class ThemeResolver {
@@ -17,7 +18,7 @@ export class ThemeResolver {
     @Args('month', { description: 'YYYY-MM' }) month: string,
     @Args('branchId', { type: () => ID, nullable: true }, optionalUuidArg) branchId?: string,
   ) {
-    return this.themes.monthThemes(actor, townshipId, month, branchId);
+    return this.themes.monthThemes(actor, townshipId, Month.parse(month), branchId);
   }
 
   @Query(() => PublishedThemeList, { nullable: true, description: "A branch's published theme list for a month; null until published." })
@@ -26,7 +27,7 @@ export class ThemeResolver {
     @Args('branchId', { type: () => ID }, uuidArg) branchId: string,
     @Args('month', { description: 'YYYY-MM' }) month: string,
   ) {
-    return this.themes.publishedList(actor, branchId, month);
+    return this.themes.publishedList(actor, branchId, Month.parse(month));
   }
 
   @Query(() => ThemePublicationStatus, { description: 'How many branch lists of a month are published (admins).' })
@@ -35,7 +36,7 @@ export class ThemeResolver {
     @Args('townshipId', { type: () => ID }, uuidArg) townshipId: string,
     @Args('month', { description: 'YYYY-MM' }) month: string,
   ) {
-    return this.themes.publicationStatus(actor, townshipId, month);
+    return this.themes.publicationStatus(actor, townshipId, Month.parse(month));
   }
 
   @Mutation(() => Theme, { description: 'Adds a theme to a month that is not yet published: a township theme (admins) or a branch-only theme (its managers).' })
@@ -56,6 +57,6 @@ export class ThemeResolver {
     @Args('townshipId', { type: () => ID }, uuidArg) townshipId: string,
     @Args('month', { description: 'YYYY-MM' }) month: string,
   ) {
-    return this.themes.requestPublication(actor, townshipId, month);
+    return this.themes.requestPublication(actor, townshipId, Month.parse(month));
   }
 }

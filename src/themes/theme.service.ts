@@ -1,34 +1,29 @@
 import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
 import { EntityManager } from 'typeorm';
 import { Capability, requireCapability } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { assertMonth, hasEnded, isMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { hasEnded, isMonth, Month, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
+import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { JobQueues } from '../jobs/job-queues';
-import { PublishTownshipData, publishTownshipJobId, ThemeJob } from '../jobs/job.constants';
 import { AddThemeInput } from './dto/theme.inputs';
 import { PublishedThemeList, Theme, ThemePublicationStatus } from './dto/theme.models';
 import { AuditService } from '../audit/audit.service';
+import { OrganisationRepository } from '../organisation/organisation.repository';
+import { PublishTownshipData, publishTownshipJobId, THEMES_QUEUE, ThemeJob } from './theme.jobs';
+import { isUuid } from '../common/ids';
 
 /** Most themes a township sets for one month, and a branch adds for itself. */
 export const MAX_TOWNSHIP_THEMES = 30;
 export const MAX_BRANCH_THEMES = 20;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SELECT_THEME = `
   SELECT t.id, t.township_id AS "townshipId", t.branch_id AS "branchId", to_char(t.month, 'YYYY-MM') AS month,
          t.title, t.description, t.suggested_points AS "suggestedPoints"
   FROM theme t`;
-
-/** Retries of a publication job: a transient failure (database restart) must not lose a month. */
-export const PUBLISH_JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 40 * 24 * 3600 },
-  removeOnFail: { age: 40 * 24 * 3600 },
-};
 
 /**
  * Monthly theme lists: township admins set a month's themes, branch managers add their
@@ -40,16 +35,21 @@ export const PUBLISH_JOB_OPTIONS = {
  */
 @Injectable()
 export class ThemeService {
+  private readonly queue: Queue;
+
   constructor(
     private readonly tx: TransactionRunner,
-    private readonly queues: JobQueues,
+    queues: JobQueues,
     private readonly audit: AuditService,
-  ) {}
+    private readonly organisation: OrganisationRepository,
+  ) {
+    this.queue = queues.queue(THEMES_QUEUE);
+  }
 
   // ---- setting themes -------------------------------------------------------
 
   async addTheme(actor: Principal, input: AddThemeInput): Promise<Theme> {
-    assertMonth(input.month);
+    // input.month is checked by AddThemeInput's validation, where the request enters.
     if (hasEnded(input.month)) throw new DomainError('MONTH_ALREADY_ENDED');
     return this.tx.run(async (m) => {
       await this.authorise(m, actor, input.townshipId, input.branchId ?? null);
@@ -108,14 +108,13 @@ export class ThemeService {
   }
 
   /** The month's draft: township themes, plus the branch's own when a branch is given. */
-  async monthThemes(actor: Principal, townshipId: string, month: string, branchId?: string): Promise<Theme[]> {
-    assertMonth(month);
+  async monthThemes(actor: Principal, townshipId: string, month: Month, branchId?: string): Promise<Theme[]> {
     return this.tx.run(async (m) => {
       await this.authorise(m, actor, townshipId, branchId ?? null);
       return m.query(
         `${SELECT_THEME} WHERE t.township_id = $1 AND t.month = $2 AND (t.branch_id IS NULL OR t.branch_id = $3)
          ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title`,
-        [townshipId, monthToPeriodDate(month), branchId ?? null],
+        [townshipId, month.period, branchId ?? null],
       );
     });
   }
@@ -123,23 +122,22 @@ export class ThemeService {
   // ---- reading published lists ---------------------------------------------
 
   /** A branch's published list for a month, or null while it is unpublished. Anyone of the township may read it. */
-  async publishedList(actor: Principal, branchId: string, month: string): Promise<PublishedThemeList | null> {
-    assertMonth(month);
+  async publishedList(actor: Principal, branchId: string, month: Month): Promise<PublishedThemeList | null> {
     return this.tx.run(async (m) => {
-      const [branch] = await m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]);
-      if (!branch) throw notFound('该村（社区）');
-      requireCapability(actor, Capability.READ, { townshipId: branch.townshipId });
+      const townshipId = await this.organisation.townshipOfBranch(m, branchId);
+      if (!townshipId) throw notFound('该村（社区）');
+      requireCapability(actor, Capability.READ, { townshipId });
       const [publication] = await m.query(
         `SELECT published_at AS "publishedAt" FROM theme_publication WHERE branch_id = $1 AND month = $2`,
-        [branchId, monthToPeriodDate(month)],
+        [branchId, month.period],
       );
       if (!publication) return null;
       const themes = await m.query(
         `${SELECT_THEME} JOIN theme_publication_item i ON i.theme_id = t.id
          WHERE i.branch_id = $1 AND i.month = $2 ORDER BY i.position`,
-        [branchId, monthToPeriodDate(month)],
+        [branchId, month.period],
       );
-      return { branchId, month, publishedAt: publication.publishedAt, themes };
+      return { branchId, month: month.text, publishedAt: publication.publishedAt, themes };
     });
   }
 
@@ -151,7 +149,7 @@ export class ThemeService {
     manager: EntityManager,
     { townshipId, branchId, themeId, month }: { townshipId: string; branchId: string; themeId: string; month: string },
   ): Promise<void> {
-    if (!UUID.test(themeId) || !isMonth(month)) throw new DomainError('THEME_NOT_PUBLISHED');
+    if (!isUuid(themeId) || !isMonth(month)) throw new DomainError('THEME_NOT_PUBLISHED');
     const rows = await manager.query(
       `SELECT 1 FROM theme_publication_item i JOIN theme_publication p ON p.branch_id = i.branch_id AND p.month = i.month
        WHERE p.township_id = $1 AND i.branch_id = $2 AND i.month = $3 AND i.theme_id = $4`,
@@ -160,45 +158,43 @@ export class ThemeService {
     if (rows.length === 0) throw new DomainError('THEME_NOT_PUBLISHED');
   }
 
-  async publicationStatus(actor: Principal, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    assertMonth(month);
+  async publicationStatus(actor: Principal, townshipId: string, month: Month): Promise<ThemePublicationStatus> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    return this.tx.run((m) => this.status(m, townshipId, month));
+    return this.tx.run((m) => this.status(m, townshipId, month.text));
   }
 
   // ---- publishing -----------------------------------------------------------
 
   /** An admin's on-demand publication: queued as the same job the scheduler runs. */
-  async requestPublication(actor: Principal, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    assertMonth(month);
+  async requestPublication(actor: Principal, townshipId: string, month: Month): Promise<ThemePublicationStatus> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId });
-    if (hasEnded(month)) throw new DomainError('MONTH_ALREADY_ENDED');
-    const status = await this.tx.run((m) => this.status(m, townshipId, month));
+    if (hasEnded(month.text)) throw new DomainError('MONTH_ALREADY_ENDED');
+    const status = await this.tx.run((m) => this.status(m, townshipId, month.text));
     if (status.branchesPublished < status.branchesTotal) {
-      await this.enqueuePublication(townshipId, month, status.branchesPublished, actor.personId);
+      await this.enqueuePublication(townshipId, month.text, status.branchesPublished, actor.personId);
     }
     return status;
   }
 
   async enqueuePublication(townshipId: string, month: string, alreadyPublished: number, requestedBy: string | null): Promise<void> {
     const data: PublishTownshipData = { townshipId, month, requestedBy };
-    await this.queues.themes.add(ThemeJob.PUBLISH_TOWNSHIP, data, {
-      ...PUBLISH_JOB_OPTIONS,
+    await this.queue.add(ThemeJob.PUBLISH_TOWNSHIP, data, {
+      ...RETRIED_JOB_OPTIONS,
       jobId: publishTownshipJobId(townshipId, month, alreadyPublished),
     });
   }
 
   /** Every township with its publication progress for a month (the scheduler's fan-out). */
   async townshipsToPublish(month: string): Promise<{ townshipId: string; published: number; total: number }[]> {
-    return this.tx.run((m) =>
-      m.query(
-        `SELECT t.id AS "townshipId",
-                (SELECT count(*) FROM theme_publication p WHERE p.township_id = t.id AND p.month = $1)::int AS published,
-                (SELECT count(*) FROM branch b WHERE b.township_id = t.id)::int AS total
-         FROM township t ORDER BY t.id`,
+    return this.tx.run(async (m) => {
+      const published: { townshipId: string; published: number }[] = await m.query(
+        `SELECT township_id AS "townshipId", count(*)::int AS published FROM theme_publication WHERE month = $1 GROUP BY township_id`,
         [monthToPeriodDate(month)],
-      ),
-    );
+      );
+      const publishedOf = new Map(published.map((p) => [p.townshipId, p.published]));
+      const townships = await this.organisation.townshipsWithBranchCounts(m);
+      return townships.map((t) => ({ townshipId: t.townshipId, published: publishedOf.get(t.townshipId) ?? 0, total: t.branches }));
+    });
   }
 
   /**
@@ -207,9 +203,8 @@ export class ThemeService {
    * this call published.
    */
   async publishTownship(townshipId: string, month: string, publishedBy: string | null): Promise<number> {
-    const branches: { id: string }[] = await this.tx.run((m) =>
-      m.query(`SELECT id FROM branch WHERE township_id = $1 ORDER BY id`, [townshipId]),
-    );
+    // In id order, as before the branches had names: a retry walks them in the same order.
+    const branches = (await this.tx.run((m) => this.organisation.branchesOf(m, townshipId))).sort((a, b) => (a.id < b.id ? -1 : 1));
     let published = 0;
     for (const branch of branches) {
       if (await this.tx.run((m) => this.publishBranch(m, townshipId, branch.id, month, publishedBy))) published++;
@@ -240,18 +235,17 @@ export class ThemeService {
   // ---- helpers --------------------------------------------------------------
 
   private async status(m: EntityManager, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    const [row] = await m.query(
-      `SELECT (SELECT count(*) FROM branch WHERE township_id = $1)::int AS total,
-              (SELECT count(*) FROM theme_publication WHERE township_id = $1 AND month = $2)::int AS published`,
+    const publications: { branchId: string; publishedAt: Date }[] = await m.query(
+      `SELECT branch_id AS "branchId", published_at AS "publishedAt" FROM theme_publication WHERE township_id = $1 AND month = $2`,
       [townshipId, monthToPeriodDate(month)],
     );
-    const branches = await m.query(
-      `SELECT b.id AS "branchId", b.name AS "branchName", p.published_at AS "publishedAt"
-       FROM branch b LEFT JOIN theme_publication p ON p.branch_id = b.id AND p.month = $2
-       WHERE b.township_id = $1 ORDER BY b.name, b.id`,
-      [townshipId, monthToPeriodDate(month)],
-    );
-    return { townshipId, month, branchesTotal: row.total, branchesPublished: row.published, branches };
+    const publishedAt = new Map(publications.map((p) => [p.branchId, p.publishedAt]));
+    const branches = (await this.organisation.branchesOf(m, townshipId)).map((b) => ({
+      branchId: b.id,
+      branchName: b.name,
+      publishedAt: publishedAt.get(b.id) ?? null,
+    }));
+    return { townshipId, month, branchesTotal: branches.length, branchesPublished: publications.length, branches };
   }
 
   /** Township themes are the admins'; a branch's own themes its managers' (and the admins'). */
@@ -260,8 +254,7 @@ export class ThemeService {
       requireCapability(actor, Capability.ADMINISTER, { townshipId });
       return;
     }
-    const [branch] = await m.query(`SELECT 1 FROM branch WHERE id = $1 AND township_id = $2`, [branchId, townshipId]);
-    if (!branch) throw notFound('该村（社区）');
+    if ((await this.organisation.townshipOfBranch(m, branchId)) !== townshipId) throw notFound('该村（社区）');
     requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
   }
 

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { OrganisationModule } from '../organisation/organisation.module';
 import { ThemePublicationProcessor } from './theme-publication.processor';
 import { ThemeResolver } from './theme.resolver';
 import { ThemeService } from './theme.service';
 
 @Module({
+  imports: [OrganisationModule],
   providers: [ThemeService, ThemeResolver, ThemePublicationProcessor],
-  exports: [ThemeService, ThemePublicationProcessor],
+  exports: [ThemeService],
 })
 export class ThemesModule {}

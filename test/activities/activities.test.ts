@@ -101,6 +101,11 @@ describe('activities', () => {
     expect(await list(`, branchId: "${branch(0)}"`, residentToken)).not.toContain(themed);
     expect(await list(`, month: "2020-01"`, residentToken)).toEqual([]);
     expect(await list(`, status: CANCELLED`, residentToken)).not.toContain(themed);
+    // Equal titles from different villages are told apart by the branch's name (joined, not a query per row).
+    const named = ok(await t.gql(`query($t: ID!) { activities(townshipId: $t, first: 100) { edges { node { branchId branchName } } } }`, { t: w.township.id }, w.managerTokens[0])).activities.edges.map((e: any) => e.node);
+    const branchNames = new Map((await t.db.dataSource.query(`SELECT id, name FROM branch`)).map((b: any) => [b.id, b.name]));
+    expect(new Set(named.map((n: any) => n.branchId)).size).toBeGreaterThan(1);
+    for (const node of named) expect(node.branchName).toBe(branchNames.get(node.branchId));
 
     const first = ok(await t.gql(`query($t: ID!) { activities(townshipId: $t, first: 1) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`, { t: w.township.id }, w.managerTokens[0])).activities;
     expect(first.pageInfo.hasNextPage).toBe(true);

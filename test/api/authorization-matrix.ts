@@ -60,6 +60,7 @@ export const TABLE: Record<string, string> = {
   loginOptions:            'OK',
   loginWithWechatWeb:      'WECHAT_UNAVAILABLE',
   bindWechatWeb:           'BINDING_EXPIRED',
+  loginWithTicket:         'LOGIN_TICKET_INVALID',
   issueBindingCode:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
   // ---- activities: the township reads, the branch manages, residents act for themselves
   activities:              'UN   OK    OK    OK    OK    OK   NO    NO    NO',
@@ -308,6 +309,7 @@ export const OPERATIONS: Record<string, Operation> = {
     check: (d) => expect(d.loginOptions).toEqual({ devLogin: true, wechatWebAppId: null }),
   },
   loginWithWechatWeb: { query: `mutation($code: String!) { loginWithWechatWeb(code: $code) { status } }`, variables: () => ({ code: 'web-code' }) },
+  loginWithTicket: { query: `mutation($ticket: String!) { loginWithTicket(ticket: $ticket) { status } }`, variables: () => ({ ticket: 'x'.repeat(43) }) },
   bindWechatWeb: {
     query: `mutation($bindingToken: String!, $mobile: String!, $bindingCode: String!) { bindWechatWeb(bindingToken: $bindingToken, mobile: $mobile, bindingCode: $bindingCode) { status } }`,
     variables: (w) => ({ bindingToken: 'forged', mobile: w.residentA1.mobile, bindingCode: '123456' }),

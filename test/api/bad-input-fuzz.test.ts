@@ -75,6 +75,7 @@ const FUZZ: Record<string, FuzzSetup> = {
   enrolInCourse: {},
   loginWithWechat: {},
   loginWithWechatWeb: {},
+  loginWithTicket: {},
   markAttendance: {},
   postAdjustment: { text: { 'input.reason': 'required' }, validInts: { 'input.amount': [-1] } },
   publishActivity: {},

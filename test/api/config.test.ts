@@ -153,6 +153,39 @@ describe('configuration', () => {
     expect(loadConfig({ ...PRODUCTION, RUN_MIGRATIONS: 'true' }).RUN_MIGRATIONS).toBe(true);
   });
 
+  describe('.env.example and docker/compose.yml', () => {
+    const repo = join(__dirname, '../..');
+
+    it('.env.example lists every variable, after a comment, with the default the service uses', () => {
+      const lines = readFileSync(join(repo, '.env.example'), 'utf8').split('\n');
+      const defaults = loadConfig(DEV) as unknown as Record<string, unknown>;
+      const variable = /^(# )?([A-Z][A-Z0-9_]+)=(.*)$/;
+      const listed = new Map<string, { value: string; set: boolean; comment: string }>();
+      lines.forEach((line, i) => {
+        const m = variable.exec(line);
+        // A variable, or a group of them, follows the comment that explains it.
+        let above = i - 1;
+        while (above >= 0 && variable.test(lines[above])) above--;
+        if (m) listed.set(m[2], { set: !m[1], value: m[3], comment: lines[above] ?? '' });
+      });
+      expect([...listed.keys()].sort()).toEqual(configVariables());
+      for (const [name, { set, value, comment }] of listed) {
+        expect({ name, commented: comment.startsWith('#') }).toEqual({ name, commented: true });
+        // Set lines carry the default; commented-out ones are unset by default, or default by NODE_ENV.
+        const expected = ['NODE_ENV', 'RUN_MIGRATIONS'].includes(name) ? undefined : defaults[name];
+        expect({ name, value: set ? value : undefined }).toEqual({ name, value: expected === undefined ? undefined : String(expected) });
+      }
+    });
+
+    it('compose passes every variable an operator sets to the app services', () => {
+      const compose = readFileSync(join(repo, 'docker/compose.yml'), 'utf8');
+      // Not for compose: see the comment above its environment.
+      const notForCompose = ['PORT', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT', 'DEV_LOGIN_ENABLED', 'WEB_DIST_DIR', 'WORKER_HEALTH_PORT', 'RUN_MIGRATIONS'];
+      const passed = configVariables().filter((name) => new RegExp(`^\\s+${name}: `, 'm').test(compose));
+      expect(passed.sort()).toEqual(configVariables().filter((name) => !notForCompose.includes(name)));
+    });
+  });
+
   describe("README's configuration table", () => {
     const table = readmeConfigurationTable();
 

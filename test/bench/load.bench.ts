@@ -24,14 +24,16 @@ import { NestFactory } from '@nestjs/core';
 import { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import http from 'node:http';
-import { ActivitiesService } from '../../src/activities/activities.service';
+import { ActivityService } from '../../src/activities/activity.service';
+import { AttendanceService } from '../../src/activities/attendance.service';
+import { SignupService } from '../../src/activities/signup.service';
 import { PrincipalLoader } from '../../src/auth/principal.loader';
 import { TokenService } from '../../src/auth/token.service';
 import { CliModule } from '../../src/cli.module';
 import { Clock } from '../../src/common/time/clock';
 import { monthOf } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
-import { CoursesService } from '../../src/courses/courses.service';
+import { CourseService } from '../../src/courses/course.service';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { seedDemo } from '../../src/demo/demo-seed';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -78,8 +80,10 @@ async function prepare(databaseUrl: string) {
     const tx = app.get(TransactionRunner);
     const ledger = app.get(LedgerService);
     const principals = app.get(PrincipalLoader);
-    const activities = app.get(ActivitiesService);
-    const courses = app.get(CoursesService);
+    const activities = app.get(ActivityService);
+    const signups = app.get(SignupService);
+    const attendance = app.get(AttendanceService);
+    const courses = app.get(CourseService);
     const clock = app.get(Clock);
     const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: BENCH_SECRETS.JWT_SECRET }));
     const token = (personId: string) => tokens.issueAccessToken(personId).token;
@@ -138,7 +142,7 @@ async function prepare(databaseUrl: string) {
         rewardPoints: 2,
       });
       await activities.publish(manager, running.id);
-      for (const p of people) await activities.signUp((await principals.load(p.personId))!, running.id);
+      for (const p of people) await signups.signUp((await principals.load(p.personId))!, running.id);
       clock.now = () => new Date();
       villages.push({
         branchId: v.branchId,

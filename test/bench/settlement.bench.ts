@@ -20,10 +20,10 @@ import { NestFactory } from '@nestjs/core';
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { Principal } from '../../src/auth/principal';
-import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
+import { addMonths, Month, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
 import { JobQueues } from '../../src/jobs/job-queues';
-import { settleStepJobId, settleTownshipJobId } from '../../src/jobs/job.constants';
+import { SETTLEMENT_QUEUE, settleStepJobId, settleTownshipJobId } from '../../src/settlement/settlement.jobs';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { SettlementService } from '../../src/settlement/settlement.service';
@@ -188,12 +188,12 @@ async function main() {
       );
     const baselineRss = process.memoryUsage().rss;
     const started = performance.now();
-    let settlement: Awaited<ReturnType<SettlementService["settlement"]>> = await service.start(actor, townshipId, month);
+    let settlement: Awaited<ReturnType<SettlementService["settlement"]>> = await service.start(actor, townshipId, Month.parse(month));
     let lastDone = -1;
     while (settlement!.status === 'RUNNING') {
       rss.sample([process.pid, ...(await backends())]);
       await new Promise((r) => setTimeout(r, 200));
-      settlement = await service.settlement(actor, townshipId, month);
+      settlement = await service.settlement(actor, townshipId, Month.parse(month));
       if (settlement!.branchesDone !== lastDone) lastDone = settlement!.branchesDone;
     }
     const seconds = (performance.now() - started) / 1000;
@@ -211,7 +211,7 @@ async function main() {
     const queues = app.get(JobQueues);
     const startedAt = Math.round(performance.timeOrigin + started);
     for (const [label, id] of steps) {
-      const job = await queues.settlement.getJob(id);
+      const job = await queues.queue(SETTLEMENT_QUEUE).getJob(id);
       if (job?.processedOn && job.finishedOn) {
         console.log(`  ${label.padEnd(20)} ${((job.processedOn - startedAt) / 1000).toFixed(2)} s → ${((job.finishedOn - startedAt) / 1000).toFixed(2)} s`);
       }

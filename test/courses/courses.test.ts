@@ -239,8 +239,9 @@ describe('courses', () => {
     expect(errorCode(await t.gql(ENROL, { c: courseId }, other.residentTokens[0][0]))).toBe('FORBIDDEN');
     expect(errorCode(await t.gql(ENROL, { c: courseId }, w.managerTokens[0]))).toBe('FORBIDDEN');
 
-    const listed = ok(await t.gql(`query($t: ID!, $b: ID!) { courses(townshipId: $t, branchId: $b, first: 50) { edges { node { id remainingSeats } } } }`, { t: w.township.id, b: branchId }, residentToken));
-    expect(listed.courses.edges.map((e: any) => e.node)).toContainEqual({ id: courseId, remainingSeats: 4 });
+    const listed = ok(await t.gql(`query($t: ID!, $b: ID!) { courses(townshipId: $t, branchId: $b, first: 50) { edges { node { id remainingSeats branchName } } } }`, { t: w.township.id, b: branchId }, residentToken));
+    const [{ name: branchName }] = await t.db.dataSource.query(`SELECT name FROM branch WHERE id = $1`, [branchId]);
+    expect(listed.courses.edges.map((e: any) => e.node)).toContainEqual({ id: courseId, remainingSeats: 4, branchName });
 
     setNow(t, new Date(Date.now() + 48 * HOUR + MINUTE));
     expect(errorCode(await update({ title: '开课后改名' }))).toBe('COURSE_NOT_EDITABLE');

@@ -2,13 +2,18 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CliModule } from '../../src/cli.module';
 import { loadConfig } from '../../src/config/app-config';
-import { DEMO_COURSE, DEMO_TEAMS, seedDemo } from '../../src/demo/demo-seed';
+import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
+import { DEMO_COURSE, DEMO_LAST_MONTH_ACTIVITY, DEMO_TEAMS, seedDemo } from '../../src/demo/demo-seed';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { dbFingerprint } from '../support/db-fingerprint';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/redis';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
-/** The demo seed at a small scale (3 villages × 24 residents), run twice. */
+/**
+ * The demo seed at a small scale (3 villages × 24 residents), run twice. It connects as
+ * the ledger's owner role, as `npm run seed:demo` does on the embedded PostgreSQL: only
+ * that role may date last month's entries.
+ */
 describe('demo seed', () => {
   let db: TestDatabase;
   let app: INestApplicationContext;
@@ -16,7 +21,7 @@ describe('demo seed', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' });
-    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, db.url), { logger: false });
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, db.ownerUrl), { logger: false });
   });
   afterAll(async () => {
     await app.close();
@@ -39,13 +44,33 @@ describe('demo seed', () => {
     expect(lists).toBe(3);
     const statuses = await q(`SELECT status, count(*)::int AS n FROM activity GROUP BY status ORDER BY status`);
     expect(statuses).toEqual([
-      { status: 'COMPLETED', n: 3 },
+      { status: 'COMPLETED', n: 3 * 2 },
       { status: 'PUBLISHED', n: 6 },
     ]);
-    const [{ minted }] = await q(`SELECT count(*)::int AS minted FROM journal_entry WHERE kind = 'MINT'`);
-    expect(minted).toBe(3 * 16);
-    const [{ spent }] = await q(`SELECT count(*)::int AS spent FROM journal_entry WHERE kind = 'SPEND'`);
-    expect(spent).toBe(3 * 5);
+    // This month and last month each: 16 attendees paid per village, 5 of them spend on a course.
+    const month = monthOf(new Date());
+    const booked = await q(
+      `SELECT to_char(period, 'YYYY-MM') AS month, kind, count(*)::int AS n FROM journal_entry GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    expect(booked).toEqual([
+      { month: addMonths(month, -1), kind: 'MINT', n: 3 * 16 },
+      { month: addMonths(month, -1), kind: 'SPEND', n: 3 * 5 },
+      { month, kind: 'MINT', n: 3 * 16 },
+      { month, kind: 'SPEND', n: 3 * 5 },
+    ]);
+    // Every village has last month's figures to settle: minted and spent, not zero.
+    const lastMonthByBranch = await q(
+      `SELECT b.name, -sum(p.amount) FILTER (WHERE a.kind = 'BRANCH_ISSUANCE')::int AS minted,
+              sum(p.amount) FILTER (WHERE a.kind = 'BRANCH_REDEMPTION')::int AS spent
+       FROM posting p JOIN account a ON a.id = p.account_id JOIN branch b ON b.id = a.branch_id
+       WHERE p.period = $1 GROUP BY b.name`,
+      [`${addMonths(month, -1)}-01`],
+    );
+    expect(lastMonthByBranch.sort((x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name))).toEqual(
+      ['武兴庄村', '大东各庄村', '西营村'].sort((x, y) => x.localeCompare(y)).map((name) => ({ name, minted: 16 * 2, spent: 5 * 2 })),
+    );
+    const [{ held }] = await q(`SELECT count(*)::int AS held FROM activity WHERE title = $1 AND status = 'COMPLETED'`, [DEMO_LAST_MONTH_ACTIVITY]);
+    expect(held).toBe(3);
     const [{ courses }] = await q(`SELECT count(*)::int AS courses FROM course WHERE title = $1`, [DEMO_COURSE]);
     expect(courses).toBe(3);
     const report = await db.dataSource.transaction((m) => new LedgerService().reconcile(m, first.townshipId));

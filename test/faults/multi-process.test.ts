@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { TokenService } from '../../src/auth/token.service';
 import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
-import { THEMES_QUEUE } from '../../src/jobs/job.constants';
+import { THEMES_QUEUE } from '../../src/themes/theme.jobs';
 import { QueueConnection } from '../../src/jobs/queue-connection';
 import { createActivity, SIGNUP_FIELDS } from '../support/activity-fixture';
 import { nextMobile, SeededTownship, seedTownship } from '../support/factories';

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { Queue } from 'bullmq';
 import { monthOf } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
-import { publishTownshipJobId, THEMES_QUEUE } from '../../src/jobs/job.constants';
+import { publishTownshipJobId, THEMES_QUEUE } from '../../src/themes/theme.jobs';
 import { QueueConnection } from '../../src/jobs/queue-connection';
 import { SeededTownship, seedTownship } from '../support/factories';
 import { expectLedgerRules } from '../support/ledger-rules';

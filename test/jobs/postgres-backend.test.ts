@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { JobQueues } from '../../src/jobs/job-queues';
+import { THEMES_QUEUE } from '../../src/themes/theme.jobs';
 import { QueueConnection } from '../../src/jobs/queue-connection';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
@@ -25,7 +26,7 @@ describe('queues on BullMQ PostgreSQL backend (no REDIS_URL)', () => {
   it('publishes themes and settles a month without Redis', async () => {
     expect(t.app.get(QueueConnection).kind).toBe('postgres');
     const queues = t.app.get(JobQueues);
-    expect(await queues.themes.getJobSchedulersCount()).toBe(1);
+    expect(await queues.queue(THEMES_QUEUE).getJobSchedulersCount()).toBe(1);
 
     const town = await seedTownship(t.db.dataSource, { branches: 2, residentsPerBranch: 1 });
     const admin = await devLogin(t, await grantAdmin(t.db.dataSource, town.id));
@@ -38,7 +39,7 @@ describe('queues on BullMQ PostgreSQL backend (no REDIS_URL)', () => {
       return n === 2 ? true : undefined;
     });
     // The two requests had the same deterministic job id: one job.
-    expect((await queues.themes.getJobs(['completed', 'active', 'waiting'])).filter((j) => j.data.townshipId === town.id)).toHaveLength(1);
+    expect((await queues.queue(THEMES_QUEUE).getJobs(['completed', 'active', 'waiting'])).filter((j) => j.data.townshipId === town.id)).toHaveLength(1);
 
     const past = addMonths(month, -1);
     const r = town.branches[1].residents[0];

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { addMonths, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { TransactionRunner } from '../../src/database/transaction.runner';
-import { publishTownshipJobId, ThemeJob } from '../../src/jobs/job.constants';
+import { publishTownshipJobId, ThemeJob } from '../../src/themes/theme.jobs';
 import { QueueConnection } from '../../src/jobs/queue-connection';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';

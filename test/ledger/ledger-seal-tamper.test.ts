@@ -11,9 +11,11 @@ import { contentHash } from '../../src/ledger/ledger.rules';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
+import { logSink } from '../support/log-sink';
 import { grantAdmin, mobileOf } from '../support/roles';
 import { devLogin, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
+import { runVerifyProof } from '../support/verify-proof-cli';
 
 /**
  * A database superuser changes history behind the ledger's back, with its triggers off:
@@ -23,7 +25,10 @@ import { waitFor } from '../support/wait-for';
  * it and name the month and the entry.
  */
 describe('tampering with a sealed month', () => {
+  // Each case first seals a month through the settlement job: slow on a busy machine.
+  jest.setTimeout(180_000);
   let t: TestApp;
+  const logs = logSink();
   /** As the owner role: only the owner may book into an earlier month. */
   let backdating: TransactionRunner;
   /** The one who tampers: triggers off. */
@@ -36,7 +41,7 @@ describe('tampering with a sealed month', () => {
   const at = (month: string) => new Date(monthRange(month).start.getTime() + 3_600_000 + ++minute * 1000);
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({}, { logs });
     backdating = new TransactionRunner(await t.db.asOwner());
     superuser = new Client({ connectionString: t.db.superuserUrl });
     await superuser.connect();
@@ -138,12 +143,7 @@ describe('tampering with a sealed month', () => {
   async function verifyProof(proof: unknown, seal: string): Promise<{ code: number; stdout: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'cb-proof-'));
     writeFileSync(join(dir, 'proof.json'), JSON.stringify(proof));
-    return promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', resolve('src/cli.ts'), 'verify-proof', '--file', join(dir, 'proof.json'), '--seal', seal])
-      .then(
-        ({ stdout }) => ({ code: 0, stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-      )
-      .finally(() => rmSync(dir, { recursive: true, force: true }));
+    return runVerifyProof(join(dir, 'proof.json'), seal).finally(() => rmSync(dir, { recursive: true, force: true }));
   }
 
   const proofOf = async (entryId: string, token: string) =>
@@ -220,5 +220,11 @@ describe('tampering with a sealed month', () => {
     );
     const [{ id }] = (await superuser.query(`SELECT id::text FROM journal_entry WHERE township_id = $1 AND idempotency_key = 'slipped-in'`, [town.id])).rows;
     await expectCaught(town, token, seal, id, 'ADDED_AFTER_SEAL', /不在封存范围内，却出现在已封存的月份/);
+  });
+
+  it('logged each settlement it refused as an error, and no other error', () => {
+    const errors = logs.errors();
+    expect(errors.length).toBeGreaterThan(0);
+    for (const message of errors) expect(message).toMatch(/failed: LEDGER_SEAL_BROKEN/);
   });
 });

@@ -2,15 +2,11 @@ import { loadConfig } from '../../src/config/app-config';
 import { createLogger } from '../../src/observability/logging';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { nextMobile } from '../support/factories';
+import { logSink } from '../support/log-sink';
 import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 /** A pino destination that keeps the lines written to it. */
-function logSink() {
-  const lines: string[] = [];
-  return { lines, write: (line: string) => void lines.push(line), parsed: () => lines.map((l) => JSON.parse(l) as Record<string, any>) };
-}
-
 describe('observability', () => {
   let t: TestApp;
   let base: string;

@@ -5,6 +5,7 @@ import { contentHash } from '../../src/ledger/ledger.rules';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
+import { logSink } from '../support/log-sink';
 import { grantAdmin, mobileOf } from '../support/roles';
 import { waitFor } from '../support/wait-for';
 import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
@@ -31,6 +32,7 @@ const SETTLEMENT_FIELDS = `
 
 describe('monthly settlement', () => {
   let t: TestApp;
+  const logs = logSink();
   let tx: TransactionRunner;
   const ledger = new LedgerService();
   let town: SeededTownship;
@@ -158,7 +160,7 @@ describe('monthly settlement', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({}, { logs });
     // The history is booked into past months, which only the owner role may do.
     tx = new TransactionRunner(await t.db.asOwner());
     town = await seedTownship(t.db.dataSource, { branches: 3, residentsPerBranch: 4 });
@@ -363,6 +365,8 @@ describe('monthly settlement', () => {
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toContain(broken);
     expect(failed.reconciliation.mismatchedAccounts).toEqual([{ accountId: broken, stored: 3, computed: 0 }]);
+    // Operators see it as an error line (kept here rather than printed in the test output).
+    await waitFor('the error line', async () => logs.errors().some((m) => m.includes('RECONCILIATION_FAILED') && m.includes(broken)));
     // Nothing half-done: no snapshots for a failed settlement.
     const [{ n }] = await t.db.dataSource.query(`SELECT count(*)::int AS n FROM account_period_balance WHERE township_id = $1`, [other.id]);
     expect(n).toBe(0);

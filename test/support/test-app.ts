@@ -26,13 +26,14 @@ export interface TestApp {
  * It connects as the app role, as in production; `connectAs: 'owner'` is for the
  * PostgreSQL queue backend (no Redis), which creates its own schema and so runs as the
  * owner, as it does in the embedded development mode. Its log lines go to `logs` if
- * given (stdout otherwise).
+ * given (stdout otherwise). Given `database` (another app's), it is a second API process on
+ * the same database, and leaves dropping it to that app.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  { connectAs = 'app', logs }: { connectAs?: 'app' | 'owner'; logs?: DestinationStream } = {},
+  { connectAs = 'app', logs, database }: { connectAs?: 'app' | 'owner'; logs?: DestinationStream; database?: TestDatabase } = {},
 ): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = database ?? (await createTestDatabase());
   const databaseUrl = connectAs === 'owner' ? db.ownerUrl : db.url;
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -66,7 +67,7 @@ export async function startTestApp(
     async close() {
       await app.close();
       if (config.REDIS_URL) await removeQueueKeys(config.QUEUE_PREFIX);
-      await db.drop();
+      if (!database) await db.drop();
     },
   };
 }

@@ -4,7 +4,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { DomainError } from '../../src/common/errors/domain.error';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { JobQueues } from '../../src/jobs/job-queues';
-import { THEME_PUBLISH_SCHEDULER_ID } from '../../src/jobs/job.constants';
+import { THEME_PUBLISH_SCHEDULER_ID, THEMES_QUEUE } from '../../src/themes/theme.jobs';
 import { ThemeService } from '../../src/themes/theme.service';
 import { SeededTownship, seedTownship } from '../support/factories';
 import { grantAdmin, grantManager, mobileOf } from '../support/roles';
@@ -129,7 +129,7 @@ describe('monthly theme lists', () => {
         return r.length === 3 ? r : undefined;
       });
       expect(rows.map((r: any) => r.items)).toEqual([1, 1, 1]);
-      const job = (await t.app.get(JobQueues).themes.getJobs(['completed'])).find((j) => j.data.month === next);
+      const job = (await t.app.get(JobQueues).queue(THEMES_QUEUE).getJobs(['completed'])).find((j) => j.data.month === next);
       expect(job?.attemptsMade).toBe(2); // the failed attempt and the successful retry
       expect(job?.stacktrace?.join('\n')).toContain('injected failure');
       const [{ calls }] = await (await t.db.asOwner()).query(`SELECT last_value::int AS calls FROM fail_once`);
@@ -144,11 +144,11 @@ describe('monthly theme lists', () => {
     const second = await startTestApp({ QUEUE_PREFIX: prefix, THEME_PUBLISH_TIME: '06:30' });
     const third = await startTestApp({ QUEUE_PREFIX: prefix, THEME_PUBLISH_TIME: '06:30' });
     try {
-      const schedulers = await t.app.get(JobQueues).themes.getJobSchedulers();
+      const schedulers = await t.app.get(JobQueues).queue(THEMES_QUEUE).getJobSchedulers();
       expect(schedulers).toHaveLength(1);
       expect(schedulers[0]).toMatchObject({ key: THEME_PUBLISH_SCHEDULER_ID, pattern: '30 6 1 * *', tz: 'Asia/Shanghai' });
       // One next run queued, on the 1st of next month at 06:30 in Shanghai.
-      const delayed = await t.app.get(JobQueues).themes.getDelayed();
+      const delayed = await t.app.get(JobQueues).queue(THEMES_QUEUE).getDelayed();
       expect(delayed).toHaveLength(1);
       const due = new Date(delayed[0].timestamp + delayed[0].opts.delay!);
       expect(due.toISOString()).toBe(new Date(`${next}-01T06:30:00+08:00`).toISOString());

@@ -1,7 +1,7 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { PrintableText, trim } from '../../common/graphql/text.validators';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { LineText, MultilineText, trim } from '../../common/graphql/text.validators';
 import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 import { ActivityStatus, Attendance, SignupStatus } from '../activity.entity';
 
@@ -27,24 +27,13 @@ export class CreateActivityInput {
   @IsUUID()
   themeId?: string | null;
 
-  @Field({ description: 'e.g. 平安有我消防安全宣传, 1-100 characters.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { description: 'e.g. 平安有我消防安全宣传, 1-100 characters.' })
   title: string;
 
-  @Field({ defaultValue: '', description: 'Up to 2000 characters.' })
-  @IsString()
-  @MaxLength(2000)
-  @PrintableText({ multiline: true })
+  @MultilineText(2000, { defaultValue: '', description: 'Up to 2000 characters.' })
   description: string = '';
 
-  @Field({ description: '活动地点, 1-100 characters.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { description: '活动地点, 1-100 characters.' })
   place: string;
 
   @Field()
@@ -89,27 +78,13 @@ export class UpdateActivityInput {
   @IsUUID()
   themeId?: string | null;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { nullable: true })
   title?: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  @PrintableText({ multiline: true })
+  @MultilineText(2000, { nullable: true })
   description?: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { nullable: true })
   place?: string;
 
   @Field({ nullable: true })
@@ -148,11 +123,7 @@ export class CancelActivityInput {
   @IsUUID()
   id: string;
 
-  @Field({ description: 'Shown to every resident who had signed up, 1-200 characters.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 200)
-  @PrintableText()
+  @LineText(200, { description: 'Shown to every resident who had signed up, 1-200 characters.' })
   reason: string;
 }
 

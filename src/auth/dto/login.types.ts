@@ -99,6 +99,14 @@ export class WechatWebLoginArgs {
 }
 
 @ArgsType()
+export class TicketLoginArgs {
+  @Field({ description: 'The `ticket` of a one-time login link from `admin-login-link` (the CLI).' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{43}$/)
+  ticket: string;
+}
+
+@ArgsType()
 export class BindWechatWebArgs {
   @Field({ description: 'From `loginWithWechatWeb` (BINDING_REQUIRED).' })
   @IsString()

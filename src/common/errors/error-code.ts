@@ -21,6 +21,7 @@ export const ERROR_MESSAGES = {
   MOBILE_NOT_REGISTERED: '该手机号尚未登记为居民，请联系所在村（社区）分行登记',
   DEV_LOGIN_DISABLED: '开发登录未开启',
   BINDING_CODE_INVALID: '手机号或绑定码不正确，或绑定码已过期：请向所在村（社区）分行索取新的绑定码',
+  LOGIN_TICKET_INVALID: '登录链接无效、已使用或已过期：请让运维人员重新生成',
   // Organisation
   ALREADY_EXISTS: '该记录已存在',
   MOBILE_TAKEN: '该手机号已登记在本镇其他村（社区）',

@@ -1,4 +1,7 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { Field, FieldOptions } from '@nestjs/graphql';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Length, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
 
 /** Trims and normalises to NFC, so "é" typed two ways is one name. */
 export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
@@ -46,4 +49,24 @@ export function IsMainlandMobile(validationOptions?: ValidationOptions) {
       options: validationOptions,
       validator: { validate: (value: unknown) => typeof value === 'string' && MAINLAND_MOBILE.test(value) },
     });
+}
+
+/**
+ * A one-line text field of 1 to `max` characters: trimmed, NFC, printable (titles, places,
+ * reasons). Optional when `field.nullable` (an update: only the fields given change).
+ */
+export function LineText(max: number, field: FieldOptions = {}) {
+  return applyDecorators(
+    Field(field),
+    ...(field.nullable ? [IsOptional()] : []),
+    Transform(trim),
+    IsString(),
+    Length(1, max),
+    PrintableText() as PropertyDecorator,
+  );
+}
+
+/** Free multi-line text of at most `max` characters (descriptions); newlines and tabs allowed. */
+export function MultilineText(max: number, field: FieldOptions = {}) {
+  return applyDecorators(Field(field), ...(field.nullable ? [IsOptional()] : []), IsString(), MaxLength(max), PrintableText({ multiline: true }) as PropertyDecorator);
 }

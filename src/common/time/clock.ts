@@ -10,6 +10,15 @@ export class Clock {
   now(): Date {
     return new Date();
   }
+
+  /**
+   * The time to book ledger entries at; undefined (always, except while the demo seed
+   * writes last month's history) leaves it to the database's clock. Dating an entry is
+   * refused to anyone but the ledger's owner role.
+   */
+  bookingTime(): Date | undefined {
+    return undefined;
+  }
 }
 
 @Global()

@@ -1,4 +1,5 @@
-import { addMonths, hasEnded, isMonth, monthOf, monthRange, monthToPeriodDate } from './shanghai-month';
+import { DomainError } from '../errors/domain.error';
+import { addMonths, hasEnded, isMonth, Month, monthOf, monthRange, monthToPeriodDate } from './shanghai-month';
 
 describe('Asia/Shanghai months', () => {
   it('puts instants near midnight in the Shanghai month, not the UTC one', () => {
@@ -23,5 +24,20 @@ describe('Asia/Shanghai months', () => {
   it('knows when a month has ended', () => {
     expect(hasEnded('2026-10', new Date('2026-10-31T15:59:59Z'))).toBe(false);
     expect(hasEnded('2026-10', new Date('2026-10-31T16:00:00Z'))).toBe(true);
+  });
+
+  it('parses a month argument once into its text and period date, refusing others with the month message', () => {
+    const month = Month.parse('2026-03');
+    expect({ text: month.text, period: month.period }).toEqual({ text: '2026-03', period: '2026-03-01' });
+    for (const bad of ['2026-13', '1999-12', ' 2026-03', 202603, null]) {
+      let error: unknown;
+      try {
+        Month.parse(bad, 'month');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('月份须为 YYYY-MM 格式'), details: { field: 'month' } });
+    }
   });
 });

@@ -23,6 +23,29 @@ export function assertMonth(month: unknown, field = 'month'): asserts month is s
   if (!isMonth(month)) throw new DomainError('BAD_USER_INPUT', `输入有误：${MONTH_MESSAGE}`, { field });
 }
 
+/**
+ * A month argument checked once, where it enters (the resolver): its `YYYY-MM` text
+ * and the period date the tables store, so services neither re-check nor re-parse it.
+ */
+export class Month {
+  /** `YYYY-MM-01`. */
+  readonly period: string;
+
+  private constructor(readonly text: string) {
+    this.period = `${text}-01`;
+  }
+
+  /** The month, or BAD_USER_INPUT naming `field` (see MONTH_PATTERN). */
+  static parse(value: unknown, field = 'month'): Month {
+    assertMonth(value, field);
+    return new Month(value);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
 /** The Asia/Shanghai calendar month an instant falls in. */
 export function monthOf(instant: Date): string {
   const local = new Date(instant.getTime() + OFFSET_MS);

@@ -1,7 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
-import { PrintableText, trim } from '../../common/graphql/text.validators';
+import { IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { LineText, MultilineText } from '../../common/graphql/text.validators';
 import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 import { CourseStatus } from '../course.entity';
 
@@ -15,24 +14,13 @@ export class CreateCourseInput {
   @IsUUID()
   branchId: string;
 
-  @Field({ description: 'e.g. 小记者团非遗体验课, 1-100 characters.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { description: 'e.g. 小记者团非遗体验课, 1-100 characters.' })
   title: string;
 
-  @Field({ defaultValue: '', description: 'Up to 2000 characters.' })
-  @IsString()
-  @MaxLength(2000)
-  @PrintableText({ multiline: true })
+  @MultilineText(2000, { defaultValue: '', description: 'Up to 2000 characters.' })
   description: string = '';
 
-  @Field({ description: '1-100 characters.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { description: '1-100 characters.' })
   place: string;
 
   @Field()
@@ -71,27 +59,13 @@ export class UpdateCourseInput {
   @IsUUID()
   id: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { nullable: true })
   title?: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  @PrintableText({ multiline: true })
+  @MultilineText(2000, { nullable: true })
   description?: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @Length(1, 100)
-  @PrintableText()
+  @LineText(100, { nullable: true })
   place?: string;
 
   @Field({ nullable: true })
@@ -135,11 +109,7 @@ export class CancelCourseInput {
   @IsUUID()
   id: string;
 
-  @Field({ description: 'Shown to enrolled residents (who are all refunded), 1-200 characters.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 200)
-  @PrintableText()
+  @LineText(200, { description: 'Shown to enrolled residents (who are all refunded), 1-200 characters.' })
   reason: string;
 }
 

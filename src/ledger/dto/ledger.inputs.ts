@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, IsUUID, Length, Matches, Max, Min, NotEquals } from 'class-validator';
 import { PrintableText, trim } from '../../common/graphql/text.validators';
+import { ENTRY_ID_PATTERN } from '../../common/ids';
 
 /** Largest correction an admin can post in one go. */
 export const MAX_ADJUSTMENT = 10_000;
@@ -36,7 +37,7 @@ export class AdjustmentInput {
 export class ReverseEntryInput {
   @Field(() => ID)
   @IsString()
-  @Matches(/^[1-9]\d{0,17}$/)
+  @Matches(ENTRY_ID_PATTERN)
   entryId: string;
 
   @Field({ description: 'Why the entry is reversed, 1-500 characters.' })

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { createApi } from '../../../src/api';
 import { loadConfig } from '../../../src/config/app-config';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from '../../support/redis';
@@ -25,7 +26,7 @@ export interface WebTestApp {
  * src/database/app-role-grants.ts (it may append to the ledger, not change it), WeChat
  * at the fake server.
  */
-export async function startWebTestApp(wechat: FakeWechat): Promise<WebTestApp> {
+export async function startWebTestApp(wechat: FakeWechat, logs?: DestinationStream): Promise<WebTestApp> {
   if (!existsSync(resolve(WEB_DIST, 'index.html'))) throw new Error(`no built web app at ${WEB_DIST}: run \`npm run build:web\` first (npm test does)`);
   const db = await createTestDatabase();
   const config = loadConfig({
@@ -45,7 +46,7 @@ export async function startWebTestApp(wechat: FakeWechat): Promise<WebTestApp> {
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
   });
-  const app = await createApi({ config, databaseUrl: config.DATABASE_URL! });
+  const app = await createApi({ config, databaseUrl: config.DATABASE_URL! }, logs);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {

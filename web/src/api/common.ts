@@ -12,6 +12,12 @@ export const DevLoginMutation = graphql(`
   }
 `);
 
+export const TicketLoginMutation = graphql(`
+  mutation TicketLogin($ticket: String!) {
+    loginWithTicket(ticket: $ticket) { status accessToken expiresAt }
+  }
+`);
+
 export const WechatWebLoginMutation = graphql(`
   mutation WechatWebLogin($code: String!) {
     loginWithWechatWeb(code: $code) { status accessToken expiresAt bindingToken townships { id name } }

@@ -3,28 +3,34 @@ import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
-import { ActivitiesService, SignupWithActivity } from './activities.service';
+import { ActivityService } from './activity.service';
+import { AttendanceService } from './attendance.service';
+import { SignupService, SignupWithActivity } from './signup.service';
 import { Activity, ActivitySignup, ActivityStatus } from './activity.entity';
 import { ActivityFilterArgs, SignupStatusArgs, CancelActivityInput, CheckInInput, CreateActivityInput, MarkAttendanceInput, UpdateActivityInput } from './dto/activity.inputs';
 import { ActivityCompletion, ActivityConnection, ActivitySignupConnection, CheckinCode } from './dto/activity.models';
 
 @Resolver(() => Activity)
-export class ActivitiesResolver {
-  constructor(private readonly service: ActivitiesService) {}
+export class ActivityResolver {
+  constructor(
+    private readonly activityService: ActivityService,
+    private readonly signupService: SignupService,
+    private readonly attendanceService: AttendanceService,
+  ) {}
 
   @Query(() => ActivityConnection, { description: "A township's activities, soonest first (filter by branch, theme, month, status)." })
   activities(@CurrentPrincipal() actor: Principal, @Args() filter: ActivityFilterArgs, @Args() page: PageArgs) {
-    return this.service.activities(actor, filter, page);
+    return this.activityService.list(actor, filter, page);
   }
 
   @Query(() => Activity)
   activity(@CurrentPrincipal() actor: Principal, @Args('id', { type: () => ID }, uuidArg) id: string) {
-    return this.service.activity(actor, id);
+    return this.activityService.activity(actor, id);
   }
 
   @Query(() => ActivitySignupConnection, { description: "The caller's own sign-ups, most recent first (residents)." })
   mySignups(@CurrentPrincipal() actor: Principal, @Args() page: PageArgs) {
-    return this.service.mySignups(actor, page);
+    return this.signupService.mySignups(actor, page);
   }
 
   @Query(() => ActivitySignupConnection, { description: "An activity's sign-ups in arrival order (the branch's managers)." })
@@ -34,57 +40,57 @@ export class ActivitiesResolver {
     @Args() { status }: SignupStatusArgs,
     @Args() page: PageArgs,
   ) {
-    return this.service.signups(actor, activityId, status, page);
+    return this.signupService.ofActivity(actor, activityId, status, page);
   }
 
   @Query(() => CheckinCode, { description: 'The rotating check-in code to show attendees (managers, while check-in is open).' })
   activityCheckinCode(@CurrentPrincipal() actor: Principal, @Args('activityId', { type: () => ID }, uuidArg) activityId: string) {
-    return this.service.currentCheckinCode(actor, activityId);
+    return this.attendanceService.currentCheckinCode(actor, activityId);
   }
 
   @Mutation(() => Activity, { description: 'A new activity, as a draft (managers of the branch).' })
   createActivity(@CurrentPrincipal() actor: Principal, @Args('input') input: CreateActivityInput) {
-    return this.service.create(actor, input);
+    return this.activityService.create(actor, input);
   }
 
   @Mutation(() => Activity, { description: 'Edits an activity before it starts.' })
   updateActivity(@CurrentPrincipal() actor: Principal, @Args('input') input: UpdateActivityInput) {
-    return this.service.update(actor, input);
+    return this.activityService.update(actor, input);
   }
 
   @Mutation(() => Activity)
   publishActivity(@CurrentPrincipal() actor: Principal, @Args('id', { type: () => ID }, uuidArg) id: string) {
-    return this.service.publish(actor, id);
+    return this.activityService.publish(actor, id);
   }
 
   @Mutation(() => Activity, { description: 'Cancels the activity and all its sign-ups, with a reason residents see.' })
   cancelActivity(@CurrentPrincipal() actor: Principal, @Args('input') input: CancelActivityInput) {
-    return this.service.cancel(actor, input);
+    return this.activityService.cancel(actor, input);
   }
 
   @Mutation(() => ActivitySignup, { description: 'Signs the caller up: a confirmed place if one is free, else the waitlist.' })
   signUpForActivity(@CurrentPrincipal() actor: Principal, @Args('activityId', { type: () => ID }, uuidArg) activityId: string) {
-    return this.service.signUp(actor, activityId);
+    return this.signupService.signUp(actor, activityId);
   }
 
   @Mutation(() => ActivitySignup, { description: "Cancels the caller's sign-up before the start; a freed place goes to the first waitlisted." })
   cancelSignup(@CurrentPrincipal() actor: Principal, @Args('activityId', { type: () => ID }, uuidArg) activityId: string) {
-    return this.service.cancelSignup(actor, activityId);
+    return this.signupService.cancelSignup(actor, activityId);
   }
 
   @Mutation(() => ActivitySignup, { description: 'Checks the caller in with the code shown at the activity.' })
   checkIn(@CurrentPrincipal() actor: Principal, @Args('input') input: CheckInInput) {
-    return this.service.checkIn(actor, input);
+    return this.attendanceService.checkIn(actor, input);
   }
 
   @Mutation(() => [ActivitySignup], { description: 'Marks confirmed residents present or absent (managers); all or nothing.' })
   markAttendance(@CurrentPrincipal() actor: Principal, @Args('input') input: MarkAttendanceInput) {
-    return this.service.markAttendance(actor, input);
+    return this.attendanceService.markAttendance(actor, input);
   }
 
   @Mutation(() => ActivityCompletion, { description: 'Closes attendance and mints the reward to every attendee, exactly once.' })
   completeActivity(@CurrentPrincipal() actor: Principal, @Args('id', { type: () => ID }, uuidArg) id: string) {
-    return this.service.complete(actor, id);
+    return this.attendanceService.complete(actor, id);
   }
 
   @ResolveField(() => Int, { description: 'Confirmed places still free.' })
@@ -94,21 +100,21 @@ export class ActivitiesResolver {
 
   @ResolveField(() => Int)
   waitlistCount(@Parent() activity: Activity): Promise<number> {
-    return this.service.waitlistCount(activity.id);
+    return this.signupService.waitlistCount(activity.id);
   }
 
   @ResolveField(() => ActivitySignup, { nullable: true, description: "The caller's sign-up, if any." })
   mySignup(@CurrentPrincipal() actor: Principal, @Parent() activity: Activity) {
-    return this.service.mySignup(actor, activity.id);
+    return this.signupService.mySignup(actor, activity.id);
   }
 }
 
 @Resolver(() => ActivitySignup)
 export class ActivitySignupResolver {
-  constructor(private readonly service: ActivitiesService) {}
+  constructor(private readonly activityService: ActivityService) {}
 
   @ResolveField(() => Activity)
   activity(@Parent() signup: SignupWithActivity): Promise<Activity> {
-    return this.service.activityForSignup(signup);
+    return this.activityService.activityForSignup(signup);
   }
 }

@@ -4,13 +4,13 @@ import { Principal } from '../auth/principal';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
-import { CoursesService, EnrolmentWithCourse } from './courses.service';
+import { CourseService, EnrolmentWithCourse } from './course.service';
 import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
 import { CourseConnection, CourseEnrolmentConnection } from './dto/course.models';
 
 @Resolver(() => Course)
-export class CoursesResolver {
-  constructor(private readonly service: CoursesService) {}
+export class CourseResolver {
+  constructor(private readonly service: CourseService) {}
 
   @Query(() => CourseConnection, { description: "A township's courses, soonest first." })
   courses(@CurrentPrincipal() actor: Principal, @Args() filter: CourseFilterArgs, @Args() page: PageArgs) {
@@ -74,7 +74,7 @@ export class CoursesResolver {
 
 @Resolver(() => CourseEnrolment)
 export class CourseEnrolmentResolver {
-  constructor(private readonly service: CoursesService) {}
+  constructor(private readonly service: CourseService) {}
 
   @ResolveField(() => Course)
   course(@Parent() enrolment: EnrolmentWithCourse): Promise<Course> {

@@ -5,16 +5,21 @@ import { Capability, requireCapability, requireResident } from '../auth/access-p
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { decodeCursor, Page, PageArgs, toPage } from '../common/pagination/connection';
+import { byTimeThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthRange } from '../common/time/shanghai-month';
+import { selectColumns } from '../database/select-columns';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
-import { Course, COURSE_COLUMNS, CourseEnrolment, CourseStatus, ENROLMENT_COLUMNS } from './course.entity';
+import { Course, CourseEnrolment, CourseStatus } from './course.entity';
 import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+
+const COURSE_COLUMNS = selectColumns(Course, 'c');
+const ENROLMENT_COLUMNS = selectColumns(CourseEnrolment, 'e');
 
 export type EnrolmentWithCourse = CourseEnrolment & { course?: Course };
 
@@ -27,11 +32,12 @@ const REFUND_ON_CANCEL = '本人取消课程报名，退还积分';
  * neither. Refunds are reversals of that charge, never new entries.
  */
 @Injectable()
-export class CoursesService {
+export class CourseService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly organisation: OrganisationService,
+    private readonly people: OrganisationRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -202,6 +208,7 @@ export class CoursesService {
           { accountId: redemption.id, amount: seat.pricePoints },
         ],
         createdBy: actor.personId,
+        bookedAt: this.clock.bookingTime(),
       });
       const inserted = await m.query(
         `INSERT INTO course_enrolment (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
@@ -256,10 +263,9 @@ export class CoursesService {
 
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
-    const after = decodeCursor(page.after, ['time', 'uuid']);
     const range = filter.month ? monthRange(filter.month) : undefined;
-    const rows: Course[] = await this.tx.run((m) =>
-      m.query(
+    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.run(async (m) =>
+      this.people.attachBranchNames<Course>(m, await m.query(
         `SELECT ${COURSE_COLUMNS} FROM course c
          WHERE c.township_id = $1
            AND ($2::uuid IS NULL OR c.branch_id = $2)
@@ -275,13 +281,12 @@ export class CoursesService {
           range?.start ?? null,
           range?.end ?? null,
           filter.includePast ? null : this.clock.now(),
-          after ? new Date(after[0] as string) : null,
+          after ? new Date(after[0]) : null,
           after?.[1] ?? null,
-          page.first + 1,
+          limit,
         ],
-      ),
-    );
-    return toPage(rows, page.first, (r) => r, (r) => [r.startsAt.toISOString(), r.id]);
+      )),
+    ));
   }
 
   /** The caller's enrolments, most recent first, with their courses. */
@@ -300,10 +305,12 @@ export class CoursesService {
   async myEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment | null> {
     if (!actor?.resident) return null;
     const [row] = await this.tx.run((m) =>
-      m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
-        courseId,
-        actor.resident!.id,
-      ]),
+      m
+        .query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
+          courseId,
+          actor.resident!.id,
+        ])
+        .then((rows: CourseEnrolment[]) => this.people.attachResidentNames(m, rows)),
     );
     return row ?? null;
   }
@@ -315,34 +322,38 @@ export class CoursesService {
   // ---- helpers ----------------------------------------------------------------------
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
-    const after = decodeCursor(page.after, ['time', 'uuid']);
-    const rows: EnrolmentWithCourse[] = await this.tx.run(async (m) => {
-      const enrolments: EnrolmentWithCourse[] = await m.query(
-        `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
-         WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
-         ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
-        [id, after ? new Date(after[0] as string) : null, after?.[1] ?? null, page.first + 1],
+    return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.run(async (m) => {
+      const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
+        m,
+        await m.query(
+          `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
+           WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
+           ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
+          [id, after ? new Date(after[0]) : null, after?.[1] ?? null, limit],
+        ),
       );
       if (withCourses && enrolments.length) {
-        const courses: Course[] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [
-          [...new Set(enrolments.map((e) => e.courseId))],
-        ]);
+        const courses = await this.people.attachBranchNames<Course>(
+          m,
+          await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [[...new Set(enrolments.map((e) => e.courseId))]]),
+        );
         const byId = new Map(courses.map((c) => [c.id, c]));
         for (const e of enrolments) e.course = byId.get(e.courseId);
       }
       return enrolments;
-    });
-    return toPage(rows, page.first, (r) => r, (r) => [r.enrolledAt.toISOString(), r.id]);
+    }));
   }
 
   private async courseRow(m: EntityManager, id: string, lock: '' | 'FOR UPDATE' = ''): Promise<Course> {
     const [row] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = $1 ${lock}`, [id]);
     if (!row) throw notFound('该课程');
-    return row;
+    return (await this.people.attachBranchNames<Course>(m, [row]))[0];
   }
 
   private async enrolmentRow(id: string): Promise<CourseEnrolment> {
-    const [row] = await this.tx.run((m) => m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id]));
+    const [row] = await this.tx.run(async (m) =>
+      this.people.attachResidentNames<CourseEnrolment>(m, await m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id])),
+    );
     return row;
   }
 

@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { notFound } from '../common/errors/domain.error';
+import { selectColumns } from '../database/select-columns';
+import { OrganisationRepository } from '../organisation/organisation.repository';
+import { Activity } from './activity.entity';
+
+const ACTIVITY_COLUMNS = selectColumns(Activity, 'a');
+
+export type ActivityLock = '' | 'FOR UPDATE' | 'FOR SHARE';
+
+/** What an activity changes to when edited (create takes the same plus its scope). */
+export interface ActivityFields {
+  serviceTeamId: string | null;
+  themeId: string | null;
+  title: string;
+  description: string;
+  place: string;
+  startsAt: Date;
+  endsAt: Date;
+  signupDeadline: Date;
+  capacity: number;
+  rewardPoints: number;
+}
+
+export interface ActivityListQuery {
+  townshipId: string;
+  branchId: string | null;
+  themeId: string | null;
+  status: string | null;
+  startsFrom: Date | null;
+  startsBefore: Date | null;
+  endsAfter: Date | null;
+  /** Drafts are listed for admins, and for managers of `managedBranchIds`. */
+  admin: boolean;
+  managedBranchIds: string[];
+  after: [Date, string] | null;
+  limit: number;
+}
+
+/** The `activity` table. Sign-ups are in SignupRepository. */
+@Injectable()
+export class ActivityRepository {
+  constructor(private readonly organisation: OrganisationRepository) {}
+
+  async insert(m: EntityManager, scope: { townshipId: string; branchId: string }, fields: ActivityFields, secret: Buffer, createdBy: string): Promise<string> {
+    const [row] = await m.query(
+      `INSERT INTO activity (township_id, branch_id, service_team_id, theme_id, title, description, place, starts_at, ends_at,
+                             signup_deadline, capacity, reward_points, checkin_secret, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+      [
+        scope.townshipId,
+        scope.branchId,
+        fields.serviceTeamId,
+        fields.themeId,
+        fields.title,
+        fields.description,
+        fields.place,
+        fields.startsAt,
+        fields.endsAt,
+        fields.signupDeadline,
+        fields.capacity,
+        fields.rewardPoints,
+        secret,
+        createdBy,
+      ],
+    );
+    return row.id;
+  }
+
+  async update(m: EntityManager, id: string, next: ActivityFields): Promise<void> {
+    await m.query(
+      `UPDATE activity SET service_team_id = $2, theme_id = $3, title = $4, description = $5, place = $6, starts_at = $7,
+              ends_at = $8, signup_deadline = $9, capacity = $10, reward_points = $11, updated_at = now()
+       WHERE id = $1`,
+      [id, next.serviceTeamId, next.themeId, next.title, next.description, next.place, next.startsAt, next.endsAt,
+        next.signupDeadline, next.capacity, next.rewardPoints],
+    );
+  }
+
+  async markPublished(m: EntityManager, id: string): Promise<void> {
+    await m.query(`UPDATE activity SET status = 'PUBLISHED', updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  async markCancelled(m: EntityManager, id: string, reason: string): Promise<void> {
+    await m.query(`UPDATE activity SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now() WHERE id = $1`, [
+      id,
+      reason,
+    ]);
+  }
+
+  async markCompleted(m: EntityManager, id: string): Promise<void> {
+    await m.query(`UPDATE activity SET status = 'COMPLETED', completed_at = now(), updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** The activity, or NOT_FOUND. */
+  async get(m: EntityManager, id: string, lock: ActivityLock = ''): Promise<Activity> {
+    const [row] = await m.query(`SELECT ${ACTIVITY_COLUMNS} FROM activity a WHERE a.id = $1 ${lock}`, [id]);
+    if (!row) throw notFound('该活动');
+    return (await this.organisation.attachBranchNames(m, [row as Activity]))[0];
+  }
+
+  /** The activity with its check-in secret (never part of Activity), or NOT_FOUND. */
+  async getWithSecret(m: EntityManager, id: string, lock: '' | 'FOR SHARE'): Promise<{ activity: Activity; secret: Buffer }> {
+    const [row] = await m.query(`SELECT ${ACTIVITY_COLUMNS}, a.checkin_secret AS secret FROM activity a WHERE a.id = $1 ${lock}`, [id]);
+    if (!row) throw notFound('该活动');
+    const { secret, ...activity } = row;
+    await this.organisation.attachBranchNames(m, [activity as Activity]);
+    return { activity: activity as Activity, secret: secret as Buffer };
+  }
+
+  async byIds(m: EntityManager, ids: string[]): Promise<Activity[]> {
+    return this.organisation.attachBranchNames(m, await m.query(`SELECT ${ACTIVITY_COLUMNS} FROM activity a WHERE a.id = ANY($1::uuid[])`, [ids]));
+  }
+
+  async list(m: EntityManager, q: ActivityListQuery): Promise<Activity[]> {
+    const rows: Activity[] = await m.query(
+      `SELECT ${ACTIVITY_COLUMNS} FROM activity a
+       WHERE a.township_id = $1
+         AND ($2::uuid IS NULL OR a.branch_id = $2)
+         AND ($3::uuid IS NULL OR a.theme_id = $3)
+         AND ($4::text IS NULL OR a.status = $4)
+         AND ($5::timestamptz IS NULL OR (a.starts_at >= $5 AND a.starts_at < $6))
+         AND ($7::timestamptz IS NULL OR a.ends_at > $7)
+         AND (a.status <> 'DRAFT' OR $8::boolean OR a.branch_id = ANY($9::uuid[]))
+         AND ($10::timestamptz IS NULL OR (a.starts_at, a.id) > ($10::timestamptz, $11::uuid))
+       ORDER BY a.starts_at, a.id
+       LIMIT $12`,
+      [
+        q.townshipId,
+        q.branchId,
+        q.themeId,
+        q.status,
+        q.startsFrom,
+        q.startsBefore,
+        q.endsAfter,
+        q.admin,
+        q.managedBranchIds,
+        q.after?.[0] ?? null,
+        q.after?.[1] ?? null,
+        q.limit,
+      ],
+    );
+    return this.organisation.attachBranchNames(m, rows);
+  }
+
+  /**
+   * What a sign-up checks first, taking the activity's advisory lock shared (see
+   * SignupService): undefined for an unknown activity.
+   */
+  async lockSharedForSignup(m: EntityManager, id: string): Promise<Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'> | undefined> {
+    const [row] = await m.query(
+      `SELECT a.township_id AS "townshipId", a.status, a.signup_deadline AS "signupDeadline",
+              pg_advisory_xact_lock_shared(hashtextextended('activity:' || a.id, 0)) AS locked
+       FROM activity a WHERE a.id = $1`,
+      [id],
+    );
+    return row;
+  }
+
+  /** The activity's advisory lock, exclusively: waits for sign-ups in flight (see SignupService). */
+  async lockExclusive(m: EntityManager, id: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('activity:' || $1::uuid, 0))`, [id]);
+  }
+}

@@ -1,0 +1,247 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { selectColumns } from '../database/select-columns';
+import { OrganisationRepository } from '../organisation/organisation.repository';
+import { ActivitySignup, Attendance, SignupStatus } from './activity.entity';
+
+/**
+ * Columns of `activity_signup s` as ActivitySignup fields, with the live waitlist
+ * position (the resident's name comes from the organisation, see `named`). In a
+ * RETURNING clause the row being written is not yet visible to the subquery, hence
+ * `ahead` (count those before it, plus one) rather than `<=`.
+ */
+function signupColumns(position: 'selected' | 'returning'): string {
+  const cmp = position === 'selected' ? '<=' : '<';
+  const plus = position === 'selected' ? '' : ' + 1';
+  return `${selectColumns(ActivitySignup, 's')},
+  CASE WHEN s.status = 'WAITLISTED' THEN (SELECT count(*)::int FROM activity_signup w
+    WHERE w.activity_id = s.activity_id AND w.status = 'WAITLISTED' AND w.arrival ${cmp} s.arrival)${plus} END AS "waitlistPosition"`;
+}
+const SIGNUP_COLUMNS = signupColumns('selected');
+const SIGNUP_RETURNING = signupColumns('returning');
+
+/** The `activity_signup` table, and the places (`activity.confirmed_count`) sign-ups take. */
+@Injectable()
+export class SignupRepository {
+  constructor(private readonly organisation: OrganisationRepository) {}
+
+  /** Sign-ups as the API shows them: with the resident's name. */
+  named(m: EntityManager, rows: ActivitySignup[]): Promise<ActivitySignup[]> {
+    return this.organisation.attachResidentNames(m, rows);
+  }
+
+  /**
+   * One statement: takes a confirmed place if `confirmed_count < capacity`, else a
+   * waitlist position; undefined when the resident already has a live sign-up or the
+   * activity is not open (nothing written). See SignupService. Without the resident's
+   * name: the caller adds it after commit (`named`), so the place's row lock is not held
+   * for one more round trip during a storm.
+   */
+  async signUp(m: EntityManager, activityId: string, residentId: string, now: Date): Promise<ActivitySignup | undefined> {
+    const [row] = await m.query(
+      `WITH act AS (
+         SELECT id, township_id, branch_id FROM activity WHERE id = $1 AND status = 'PUBLISHED' AND signup_deadline > $3
+       ), existing AS (
+         SELECT 1 FROM activity_signup WHERE activity_id = $1 AND resident_id = $2 AND status IN ('CONFIRMED', 'WAITLISTED')
+       ), place AS (
+         UPDATE activity SET confirmed_count = confirmed_count + 1
+         WHERE id = (SELECT id FROM act) AND confirmed_count < capacity AND NOT EXISTS (SELECT 1 FROM existing)
+         RETURNING id
+       )
+       INSERT INTO activity_signup AS s (township_id, branch_id, activity_id, resident_id, status)
+       SELECT act.township_id, act.branch_id, act.id, $2,
+              CASE WHEN EXISTS (SELECT 1 FROM place) THEN 'CONFIRMED' ELSE 'WAITLISTED' END
+       FROM act
+       -- Signing up again after cancelling: back of the queue, attendance reset. Wrong
+       -- check-in codes still count: the row is kept for that, so cancelling and signing
+       -- up again does not buy ten more guesses.
+       ON CONFLICT (activity_id, resident_id) DO UPDATE
+         SET status = EXCLUDED.status, arrival = nextval('activity_signup_arrival_seq'), signed_up_at = now(),
+             promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
+             attendance_by = NULL
+         WHERE s.status = 'CANCELLED'
+       RETURNING ${SIGNUP_RETURNING}`,
+      [activityId, residentId, now],
+    );
+    return row;
+  }
+
+  async hasLive(m: EntityManager, activityId: string, residentId: string): Promise<boolean> {
+    const rows = await m.query(
+      `SELECT 1 FROM activity_signup WHERE activity_id = $1 AND resident_id = $2 AND status IN ('CONFIRMED', 'WAITLISTED')`,
+      [activityId, residentId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Cancels the resident's live sign-up; its id and what it was, or undefined if none. */
+  async cancelOwn(m: EntityManager, activityId: string, residentId: string): Promise<{ id: string; previousStatus: SignupStatus } | undefined> {
+    // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
+    const [[row]] = await m.query(
+      `UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = '本人取消报名'
+       FROM (SELECT id, status FROM activity_signup WHERE activity_id = $1 AND resident_id = $2
+             AND status IN ('CONFIRMED', 'WAITLISTED') FOR UPDATE) previous
+       WHERE s.id = previous.id
+       RETURNING s.id, previous.status AS "previousStatus"`,
+      [activityId, residentId],
+    );
+    return row;
+  }
+
+  /** Gives back a confirmed place (a confirmed sign-up was cancelled). */
+  async releasePlace(m: EntityManager, activityId: string): Promise<void> {
+    await m.query(`UPDATE activity SET confirmed_count = confirmed_count - 1 WHERE id = $1`, [activityId]);
+  }
+
+  /** The branch cancelled the activity: every live sign-up goes with it. Returns how many. */
+  async cancelAllOf(m: EntityManager, activityId: string, reason: string): Promise<number> {
+    const [, cancelled] = await m.query(
+      `UPDATE activity_signup SET status = 'ACTIVITY_CANCELLED', cancelled_at = now(), cancel_reason = $2
+       WHERE activity_id = $1 AND status IN ('CONFIRMED', 'WAITLISTED')`,
+      [activityId, reason],
+    );
+    return cancelled;
+  }
+
+  /** Promotes the first waitlisted sign-ups into free places. Caller holds the exclusive lock. */
+  async fillPlaces(m: EntityManager, activityId: string): Promise<number> {
+    const [{ free }] = await m.query(`SELECT capacity - confirmed_count AS free FROM activity WHERE id = $1 FOR UPDATE`, [activityId]);
+    if (free <= 0) return 0;
+    const [promoted] = await m.query(
+      `UPDATE activity_signup s SET status = 'CONFIRMED', promoted_at = now()
+       FROM (SELECT id FROM activity_signup WHERE activity_id = $1 AND status = 'WAITLISTED' ORDER BY arrival LIMIT $2 FOR UPDATE) next
+       WHERE s.id = next.id RETURNING s.id`,
+      [activityId, free],
+    );
+    const count = promoted.length;
+    if (count) await m.query(`UPDATE activity SET confirmed_count = confirmed_count + $2 WHERE id = $1`, [activityId, count]);
+    return count;
+  }
+
+  // ---- attendance -------------------------------------------------------------------
+
+  /** The resident's sign-up as check-in needs it, locked. */
+  async forCheckIn(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+  ): Promise<{ id: string; status: SignupStatus; attendance: Attendance | null; failures: number } | undefined> {
+    const [row] = await m.query(
+      `SELECT id, status, attendance, checkin_failures AS failures FROM activity_signup
+       WHERE activity_id = $1 AND resident_id = $2 FOR UPDATE`,
+      [activityId, residentId],
+    );
+    return row;
+  }
+
+  async countCheckinFailure(m: EntityManager, id: string): Promise<void> {
+    await m.query(`UPDATE activity_signup SET checkin_failures = checkin_failures + 1 WHERE id = $1`, [id]);
+  }
+
+  async checkIn(m: EntityManager, id: string, by: string): Promise<void> {
+    await m.query(`UPDATE activity_signup SET attendance = 'PRESENT', checked_in_at = now(), attendance_by = $2 WHERE id = $1`, [id, by]);
+  }
+
+  /** Marks the confirmed sign-ups of these residents; returns those it marked. */
+  async markAttendance(
+    m: EntityManager,
+    activityId: string,
+    residentIds: string[],
+    attendance: Attendance,
+    by: string,
+  ): Promise<{ id: string; residentId: string }[]> {
+    const [rows] = await m.query(
+      `UPDATE activity_signup SET attendance = $3, attendance_by = $4,
+              checked_in_at = CASE WHEN $3 = 'PRESENT' THEN coalesce(checked_in_at, now()) END
+       WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND status = 'CONFIRMED'
+       RETURNING id, resident_id AS "residentId"`,
+      [activityId, residentIds, attendance, by],
+    );
+    return rows;
+  }
+
+  /** Whoever was neither checked in nor marked did not come. */
+  async markUnmarkedAbsent(m: EntityManager, activityId: string): Promise<void> {
+    await m.query(`UPDATE activity_signup SET attendance = 'ABSENT' WHERE activity_id = $1 AND status = 'CONFIRMED' AND attendance IS NULL`, [
+      activityId,
+    ]);
+  }
+
+  /** Attendees not yet paid, in arrival order. */
+  async unpaidAttendees(m: EntityManager, activityId: string): Promise<{ signupId: string; residentId: string }[]> {
+    return m.query(
+      `SELECT s.id AS "signupId", s.resident_id AS "residentId" FROM activity_signup s
+       WHERE s.activity_id = $1 AND s.status = 'CONFIRMED' AND s.attendance = 'PRESENT' AND s.reward_entry_id IS NULL
+       ORDER BY s.arrival`,
+      [activityId],
+    );
+  }
+
+  async setRewardEntries(m: EntityManager, signupIds: string[], entryIds: string[]): Promise<void> {
+    await m.query(`UPDATE activity_signup s SET reward_entry_id = v.entry FROM unnest($1::uuid[], $2::int8[]) AS v(id, entry) WHERE s.id = v.id`, [
+      signupIds,
+      entryIds,
+    ]);
+  }
+
+  /** The ledger entries that paid this activity's attendees. */
+  async rewardEntryIds(m: EntityManager, activityId: string): Promise<string[]> {
+    const rows: { entryId: string }[] = await m.query(
+      `SELECT s.reward_entry_id::text AS "entryId" FROM activity_signup s WHERE s.activity_id = $1 AND s.reward_entry_id IS NOT NULL`,
+      [activityId],
+    );
+    return rows.map((r) => r.entryId);
+  }
+
+  // ---- reading ----------------------------------------------------------------------
+
+  async byId(m: EntityManager, id: string): Promise<ActivitySignup> {
+    const [row] = await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.id = $1`, [id]);
+    return row && (await this.named(m, [row]))[0];
+  }
+
+  async byIdsInArrivalOrder(m: EntityManager, ids: string[]): Promise<ActivitySignup[]> {
+    return this.named(m, await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.id = ANY($1::uuid[]) ORDER BY s.arrival`, [ids]));
+  }
+
+  async ofResidentFor(m: EntityManager, activityId: string, residentId: string): Promise<ActivitySignup | undefined> {
+    const [row] = await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = $1 AND s.resident_id = $2`, [
+      activityId,
+      residentId,
+    ]);
+    return row && (await this.named(m, [row]))[0];
+  }
+
+  /** A resident's sign-ups, most recent first, after the keyset `after` (signed up at, id). */
+  async ofResident(m: EntityManager, residentId: string, after: [Date, string] | null, limit: number): Promise<ActivitySignup[]> {
+    const rows = await m.query(
+      `SELECT ${SIGNUP_COLUMNS} FROM activity_signup s
+       WHERE s.resident_id = $1 AND ($2::timestamptz IS NULL OR (s.signed_up_at, s.id) < ($2::timestamptz, $3::uuid))
+       ORDER BY s.signed_up_at DESC, s.id DESC LIMIT $4`,
+      [residentId, after?.[0] ?? null, after?.[1] ?? null, limit],
+    );
+    return this.named(m, rows);
+  }
+
+  /** An activity's sign-ups in arrival order, with the arrival as the keyset. */
+  async ofActivity(
+    m: EntityManager,
+    activityId: string,
+    status: SignupStatus | null,
+    afterArrival: string | null,
+    limit: number,
+  ): Promise<(ActivitySignup & { arrival: string })[]> {
+    const rows = await m.query(
+      `SELECT ${SIGNUP_COLUMNS}, s.arrival::text AS arrival FROM activity_signup s
+       WHERE s.activity_id = $1 AND ($2::text IS NULL OR s.status = $2) AND ($3::int8 IS NULL OR s.arrival > $3)
+       ORDER BY s.arrival LIMIT $4`,
+      [activityId, status, afterArrival, limit],
+    );
+    return this.named(m, rows) as Promise<(ActivitySignup & { arrival: string })[]>;
+  }
+
+  async waitlistCount(m: EntityManager, activityId: string): Promise<number> {
+    const [row] = await m.query(`SELECT count(*)::int AS n FROM activity_signup WHERE activity_id = $1 AND status = 'WAITLISTED'`, [activityId]);
+    return row.n;
+  }
+}

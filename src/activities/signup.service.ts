@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { Capability, requireCapability, requireResident } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
+import { DomainError, notFound } from '../common/errors/domain.error';
+import { byTimeThenId, Keyset, keysetPage, Page, PageArgs } from '../common/pagination/connection';
+import { Clock } from '../common/time/clock';
+import { TransactionRunner } from '../database/transaction.runner';
+import { Activity, ActivitySignup, ActivityStatus, SignupStatus } from './activity.entity';
+import { ActivityRepository } from './activity.repository';
+import { SignupRepository } from './signup.repository';
+
+/** An activity's sign-ups are listed in arrival (waitlist) order. */
+const BY_ARRIVAL: Keyset<{ arrival: string }> = { shape: ['serial'], of: (s) => [s.arrival] };
+
+/** A signup as listed for its owner, with the activity it is for. */
+export type SignupWithActivity = ActivitySignup & { activity?: Activity };
+
+/**
+ * Sign-ups and the waitlist.
+ *
+ * Places. `activity.confirmed_count` counts confirmed places; a sign-up takes one with
+ * a single conditional `UPDATE … WHERE confirmed_count < capacity` in the same
+ * statement that writes the sign-up, so the database decides confirmed vs waitlisted
+ * exactly. Once the activity is full that UPDATE matches no row and takes no lock, so
+ * the rest of a storm does not queue on the activity row.
+ *
+ * Waitlist. Freeing a place (a confirmed resident cancels, the capacity is raised) must
+ * see every waitlisted sign-up, including ones not yet committed, or a late sign-up could
+ * stay waitlisted beside an empty place. Sign-ups hold the activity's advisory lock
+ * shared; whatever frees places or changes the activity takes it exclusively, so it
+ * waits for in-flight sign-ups to commit, and sign-ups after it see its result. Shared
+ * holders never wait for each other, so the storm itself is not serialised.
+ */
+@Injectable()
+export class SignupService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly activities: ActivityRepository,
+    private readonly signups: SignupRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Takes a confirmed place if one is free, else a waitlist position in arrival order. */
+  async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const signup = await this.tx.run(async (m) => {
+      // Checks for a clear error, and the shared lock (see the class comment). The
+      // statement below re-checks with a snapshot taken after the lock is held.
+      const activity = await this.activities.lockSharedForSignup(m, activityId);
+      if (!activity) throw notFound('该活动');
+      requireResident(actor, activity);
+      assertCanSignUp(activity, now);
+      const row = await this.signups.signUp(m, activityId, resident.id, now);
+      // Nothing written: already signed up (a duplicate racing us, or a stale read); the
+      // rollback returns any place the statement took.
+      if (!row) throw new DomainError('ALREADY_SIGNED_UP');
+      return row;
+    });
+    const [named] = await this.tx.run((m) => this.signups.named(m, [signup]));
+    return named;
+  }
+
+  /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
+  async cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const assertCancellable = (activity: Activity) => {
+      requireResident(actor, activity);
+      if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
+      if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= this.clock.now().getTime()) {
+        throw new DomainError('SIGNUP_CANCEL_CLOSED');
+      }
+    };
+    const id = await this.tx.run(async (m) => {
+      // Checked before taking the exclusive lock, so only a resident with a live sign-up
+      // can make the activity's sign-ups wait; checked again under the lock.
+      assertCancellable(await this.activities.get(m, activityId));
+      if (!(await this.signups.hasLive(m, activityId, resident.id))) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      await this.activities.lockExclusive(m, activityId);
+      assertCancellable(await this.activities.get(m, activityId));
+      const row = await this.signups.cancelOwn(m, activityId, resident.id);
+      if (!row) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      if (row.previousStatus === SignupStatus.CONFIRMED) {
+        await this.signups.releasePlace(m, activityId);
+        await this.signups.fillPlaces(m, activityId);
+      }
+      return row.id;
+    });
+    return this.tx.run((m) => this.signups.byId(m, id));
+  }
+
+  /** The caller's own sign-ups, most recent first, with their activities. */
+  async mySignups(actor: Principal, page: PageArgs): Promise<Page<SignupWithActivity>> {
+    const resident = requireResident(actor);
+    return keysetPage(page, byTimeThenId<SignupWithActivity>((s) => s.signedUpAt), (after, limit) => this.tx.run(async (m) => {
+      const signups: SignupWithActivity[] = await this.signups.ofResident(m, resident.id, after ? [new Date(after[0]), after[1]] : null, limit);
+      if (signups.length) {
+        const activities = await this.activities.byIds(m, [...new Set(signups.map((s) => s.activityId))]);
+        const byId = new Map(activities.map((a) => [a.id, a]));
+        for (const s of signups) s.activity = byId.get(s.activityId);
+      }
+      return signups;
+    }));
+  }
+
+  /** The sign-ups of an activity in arrival order (its branch's managers). */
+  async ofActivity(actor: Principal, activityId: string, status: SignupStatus | undefined, page: PageArgs): Promise<Page<ActivitySignup>> {
+    const activity = await this.tx.run((m) => this.activities.get(m, activityId));
+    requireCapability(actor, Capability.MANAGE, activity);
+    return keysetPage(page, BY_ARRIVAL, (after, limit) => this.tx.run((m) => this.signups.ofActivity(m, activityId, status ?? null, after?.[0] ?? null, limit)));
+  }
+
+  /** The caller's sign-up for an activity, if they are a resident and have one. */
+  async mySignup(actor: Principal, activityId: string): Promise<ActivitySignup | null> {
+    if (!actor?.resident) return null;
+    const row = await this.tx.run((m) => this.signups.ofResidentFor(m, activityId, actor.resident!.id));
+    return row ?? null;
+  }
+
+  async waitlistCount(activityId: string): Promise<number> {
+    return this.tx.run((m) => this.signups.waitlistCount(m, activityId));
+  }
+}
+
+function assertCanSignUp(activity: { status: ActivityStatus; signupDeadline: Date }, now: Date): void {
+  switch (activity.status) {
+    case ActivityStatus.DRAFT:
+      throw notFound('该活动');
+    case ActivityStatus.CANCELLED:
+      throw new DomainError('ACTIVITY_CANCELLED');
+    case ActivityStatus.COMPLETED:
+      throw new DomainError('SIGNUP_CLOSED');
+  }
+  if (activity.signupDeadline.getTime() <= now.getTime()) throw new DomainError('SIGNUP_CLOSED');
+}

@@ -1,0 +1,27 @@
+import { ActivityResolver, ActivitySignupResolver } from './activities/activity.resolver';
+import { AuthResolver } from './auth/auth.resolver';
+import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
+import { LedgerResolver } from './ledger/ledger.resolver';
+import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
+import { OrganisationResolver } from './organisation/organisation.resolver';
+import { SettlementResolver } from './settlement/settlement.resolver';
+import { ThemeResolver } from './themes/theme.resolver';
+
+/**
+ * Every resolver, for printing schema.gql without starting the service (the running
+ * app finds them in its feature modules' providers). The schema test compares the
+ * running app's schema with the file, so a resolver missing here shows up there.
+ */
+export const resolvers: Function[] = [
+  AuthResolver,
+  OrganisationResolver,
+  LedgerResolver,
+  MeResolver,
+  PassbookMonthResolver,
+  ActivityResolver,
+  ActivitySignupResolver,
+  CourseResolver,
+  CourseEnrolmentResolver,
+  ThemeResolver,
+  SettlementResolver,
+];

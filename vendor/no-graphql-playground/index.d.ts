@@ -1,0 +1,2 @@
+export type ApolloServerPluginLandingPageGraphQLPlaygroundOptions = Record<string, never>;
+export declare function ApolloServerPluginLandingPageGraphQLPlayground(options?: ApolloServerPluginLandingPageGraphQLPlaygroundOptions): never;
