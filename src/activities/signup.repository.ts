@@ -204,12 +204,12 @@ export class SignupRepository {
     return this.named(m, await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.id = ANY($1::uuid[]) ORDER BY s.arrival`, [ids]));
   }
 
-  async ofResidentFor(m: EntityManager, activityId: string, residentId: string): Promise<ActivitySignup | undefined> {
-    const [row] = await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = $1 AND s.resident_id = $2`, [
-      activityId,
-      residentId,
-    ]);
-    return row && (await this.named(m, [row]))[0];
+  /** The resident's sign-ups for any of these activities (at most one each). */
+  async ofResidentForActivities(m: EntityManager, activityIds: readonly string[], residentId: string): Promise<ActivitySignup[]> {
+    return this.named(
+      m,
+      await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = ANY($1::uuid[]) AND s.resident_id = $2`, [activityIds, residentId]),
+    );
   }
 
   /** A resident's sign-ups, most recent first, after the keyset `after` (signed up at, id). */
@@ -240,8 +240,13 @@ export class SignupRepository {
     return this.named(m, rows) as Promise<(ActivitySignup & { arrival: string })[]>;
   }
 
-  async waitlistCount(m: EntityManager, activityId: string): Promise<number> {
-    const [row] = await m.query(`SELECT count(*)::int AS n FROM activity_signup WHERE activity_id = $1 AND status = 'WAITLISTED'`, [activityId]);
-    return row.n;
+  /** How many are waitlisted for each of these activities (absent: none). */
+  async waitlistCounts(m: EntityManager, activityIds: readonly string[]): Promise<Map<string, number>> {
+    const rows: { activityId: string; n: number }[] = await m.query(
+      `SELECT activity_id AS "activityId", count(*)::int AS n FROM activity_signup
+       WHERE activity_id = ANY($1::uuid[]) AND status = 'WAITLISTED' GROUP BY activity_id`,
+      [activityIds],
+    );
+    return new Map(rows.map((r) => [r.activityId, r.n]));
   }
 }

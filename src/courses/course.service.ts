@@ -256,7 +256,7 @@ export class CourseService {
   // ---- reading --------------------------------------------------------------------
 
   async course(actor: Principal, id: string): Promise<Course> {
-    const course = await this.tx.run((m) => this.courseRow(m, id));
+    const course = await this.tx.read((m) => this.courseRow(m, id));
     requireCapability(actor, Capability.READ, course);
     return course;
   }
@@ -264,7 +264,7 @@ export class CourseService {
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
     const range = filter.month ? monthRange(filter.month) : undefined;
-    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.run(async (m) =>
+    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.read(async (m) =>
       this.people.attachBranchNames<Course>(m, await m.query(
         `SELECT ${COURSE_COLUMNS} FROM course c
          WHERE c.township_id = $1
@@ -297,32 +297,37 @@ export class CourseService {
 
   /** A course's enrolments (its branch's managers). */
   async enrolments(actor: Principal, courseId: string, page: PageArgs): Promise<Page<EnrolmentWithCourse>> {
-    const course = await this.tx.run((m) => this.courseRow(m, courseId));
+    const course = await this.tx.read((m) => this.courseRow(m, courseId));
     requireCapability(actor, Capability.MANAGE, course);
     return this.enrolmentPage('e.course_id = $1', courseId, page, false);
   }
 
-  async myEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment | null> {
-    if (!actor?.resident) return null;
-    const [row] = await this.tx.run((m) =>
-      m
-        .query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
-          courseId,
-          actor.resident!.id,
-        ])
-        .then((rows: CourseEnrolment[]) => this.people.attachResidentNames(m, rows)),
+  /** The caller's latest enrolment in each of these courses, null where none (or not a resident): one statement for a page. */
+  async myEnrolmentsFor(actor: Principal, courseIds: readonly string[]): Promise<(CourseEnrolment | null)[]> {
+    const resident = actor?.resident;
+    if (!resident) return courseIds.map(() => null);
+    const rows = await this.tx.read(async (m) =>
+      this.people.attachResidentNames<CourseEnrolment>(
+        m,
+        await m.query(
+          `SELECT DISTINCT ON (e.course_id) ${ENROLMENT_COLUMNS} FROM course_enrolment e
+           WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 ORDER BY e.course_id, e.enrolled_at DESC`,
+          [courseIds, resident.id],
+        ),
+      ),
     );
-    return row ?? null;
+    const byCourse = new Map(rows.map((e) => [e.courseId, e]));
+    return courseIds.map((id) => byCourse.get(id) ?? null);
   }
 
   async courseForEnrolment(enrolment: EnrolmentWithCourse): Promise<Course> {
-    return enrolment.course ?? this.tx.run((m) => this.courseRow(m, enrolment.courseId));
+    return enrolment.course ?? this.tx.read((m) => this.courseRow(m, enrolment.courseId));
   }
 
   // ---- helpers ----------------------------------------------------------------------
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
-    return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.run(async (m) => {
+    return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.read(async (m) => {
       const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
         m,
         await m.query(
