@@ -57,7 +57,7 @@ export class SignupService {
       if (!row) throw new DomainError('ALREADY_SIGNED_UP');
       return row;
     });
-    const [named] = await this.tx.run((m) => this.signups.named(m, [signup]));
+    const [named] = await this.tx.read((m) => this.signups.named(m, [signup]));
     return named;
   }
 
@@ -71,7 +71,7 @@ export class SignupService {
         throw new DomainError('SIGNUP_CANCEL_CLOSED');
       }
     };
-    const id = await this.tx.run(async (m) => {
+    const cancelled = await this.tx.run(async (m) => {
       // Checked before taking the exclusive lock, so only a resident with a live sign-up
       // can make the activity's sign-ups wait; checked again under the lock.
       assertCancellable(await this.activities.get(m, activityId));
@@ -84,9 +84,10 @@ export class SignupService {
         await this.signups.releasePlace(m, activityId);
         await this.signups.fillPlaces(m, activityId);
       }
-      return row.id;
+      return row.signup;
     });
-    return this.tx.run((m) => this.signups.byId(m, id));
+    const [named] = await this.tx.read((m) => this.signups.named(m, [cancelled]));
+    return named;
   }
 
   /** The caller's own sign-ups, most recent first, with their activities. */

@@ -174,7 +174,7 @@ export class CourseService {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const enrolmentId = randomUUID();
-    await this.tx.run(async (m) => {
+    const enrolment = await this.tx.run(async (m) => {
       const course = await this.courseRow(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
@@ -210,22 +210,23 @@ export class CourseService {
         createdBy: actor.personId,
         bookedAt: this.clock.bookingTime(),
       });
-      const inserted = await m.query(
-        `INSERT INTO course_enrolment (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
+      const [inserted]: CourseEnrolment[] = await m.query(
+        `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
          VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7)
-         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING id`,
+         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
         [enrolmentId, course.townshipId, course.branchId, courseId, resident.id, seat.pricePoints, charge.id],
       );
       // A concurrent request of the same resident won: roll back this seat and charge.
-      if (!inserted.length) throw new DomainError('ALREADY_ENROLLED');
+      if (!inserted) throw new DomainError('ALREADY_ENROLLED');
+      return inserted;
     });
-    return this.enrolmentRow(enrolmentId);
+    return this.named(enrolment);
   }
 
   /** The resident cancels before the cancel deadline and gets the charge reversed. */
   async cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
-    const id = await this.tx.run(async (m) => {
+    const cancelled = await this.tx.run(async (m) => {
       const course = await this.courseRow(m, courseId);
       requireResident(actor, course);
       if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED', '该课程已取消，积分已退还');
@@ -242,15 +243,16 @@ export class CourseService {
         reason: REFUND_ON_CANCEL,
         createdBy: actor.personId,
       });
-      await m.query(
-        `UPDATE course_enrolment SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
-         WHERE id = $1`,
+      // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
+      const [[row]]: [CourseEnrolment[]] = await m.query(
+        `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
+         WHERE e.id = $1 RETURNING ${ENROLMENT_COLUMNS}`,
         [enrolment.id, refund.id],
       );
       await m.query(`UPDATE course SET enrolled_count = enrolled_count - 1 WHERE id = $1`, [courseId]);
-      return enrolment.id as string;
+      return row;
     });
-    return this.enrolmentRow(id);
+    return this.named(cancelled);
   }
 
   // ---- reading --------------------------------------------------------------------
@@ -355,10 +357,9 @@ export class CourseService {
     return (await this.people.attachBranchNames<Course>(m, [row]))[0];
   }
 
-  private async enrolmentRow(id: string): Promise<CourseEnrolment> {
-    const [row] = await this.tx.run(async (m) =>
-      this.people.attachResidentNames<CourseEnrolment>(m, await m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id])),
-    );
+  /** The enrolment a command wrote, with the resident's name: read after commit, so no lock waits on it. */
+  private async named(enrolment: CourseEnrolment): Promise<CourseEnrolment> {
+    const [row] = await this.tx.read((m) => this.people.attachResidentNames(m, [enrolment]));
     return row;
   }
 

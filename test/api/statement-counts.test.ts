@@ -16,11 +16,11 @@ const RECORDED = {
   'read: activity list (20 rows)': 5,
   'read: course list (20 rows)': 4,
   'read: theme list': 3,
-  'write: sign up': 7,
-  'write: cancel sign-up': 16,
-  'write: check in': 10,
-  'write: enrol': 14,
-  'write: cancel enrolment': 14,
+  'write: sign up': 5,
+  'write: cancel sign-up': 13,
+  'write: check in': 7,
+  'write: enrol': 11,
+  'write: cancel enrolment': 11,
 };
 
 const ACTIVITY_PAGE = `query($t: ID!, $b: ID, $n: Int) { activities(townshipId: $t, branchId: $b, first: $n) {
