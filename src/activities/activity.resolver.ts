@@ -1,6 +1,7 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
+import { requestLoader } from '../common/graphql/request-loader';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
 import { ActivityService } from './activity.service';
@@ -99,13 +100,13 @@ export class ActivityResolver {
   }
 
   @ResolveField(() => Int)
-  waitlistCount(@Parent() activity: Activity): Promise<number> {
-    return this.signupService.waitlistCount(activity.id);
+  waitlistCount(@Context() context: object, @Parent() activity: Activity): Promise<number> {
+    return requestLoader(context, 'waitlistCount', (ids: readonly string[]) => this.signupService.waitlistCounts(ids)).load(activity.id);
   }
 
   @ResolveField(() => ActivitySignup, { nullable: true, description: "The caller's sign-up, if any." })
-  mySignup(@CurrentPrincipal() actor: Principal, @Parent() activity: Activity) {
-    return this.signupService.mySignup(actor, activity.id);
+  mySignup(@CurrentPrincipal() actor: Principal, @Context() context: object, @Parent() activity: Activity) {
+    return requestLoader(context, 'mySignup', (ids: readonly string[]) => this.signupService.mySignupsFor(actor, ids)).load(activity.id);
   }
 }
 

@@ -163,7 +163,7 @@ export class ActivityService {
   // ---- reading --------------------------------------------------------------------
 
   async activity(actor: Principal, id: string): Promise<Activity> {
-    const activity = await this.tx.run((m) => this.activities.get(m, id));
+    const activity = await this.tx.read((m) => this.activities.get(m, id));
     this.assertVisible(actor, activity);
     return activity;
   }
@@ -173,7 +173,7 @@ export class ActivityService {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
     const range = filter.month ? monthRange(filter.month) : undefined;
     return keysetPage(page, byTimeThenId<Activity>((a) => a.startsAt), (after, limit) =>
-      this.tx.run((m) =>
+      this.tx.read((m) =>
         this.activities.list(m, {
         townshipId: filter.townshipId,
         branchId: filter.branchId ?? null,
@@ -192,7 +192,7 @@ export class ActivityService {
   }
 
   async activityForSignup(signup: SignupWithActivity): Promise<Activity> {
-    return signup.activity ?? this.tx.run((m) => this.activities.get(m, signup.activityId));
+    return signup.activity ?? this.tx.read((m) => this.activities.get(m, signup.activityId));
   }
 
   // ---- rules ------------------------------------------------------------------------

@@ -55,18 +55,18 @@ export class AttendanceService {
       assertAttendanceOpen(activity, now, true);
       const signup = await this.signups.forCheckIn(m, input.activityId, resident.id);
       if (!signup || signup.status !== SignupStatus.CONFIRMED) throw new DomainError('NOT_SIGNED_UP');
-      if (signup.attendance === Attendance.PRESENT) return { id: signup.id, valid: true };
+      if (signup.attendance === Attendance.PRESENT) return { checkedIn: await this.signups.byId(m, signup.id) };
       if (signup.failures >= MAX_CHECKIN_FAILURES) throw new DomainError('CHECKIN_LOCKED');
       if (!isValidCheckinCode(secret, input.code, now)) {
         // Counted (and committed) before refusing, to stop guessing.
         await this.signups.countCheckinFailure(m, signup.id);
-        return { id: signup.id, valid: false };
+        return { checkedIn: null };
       }
-      await this.signups.checkIn(m, signup.id, actor.personId);
-      return { id: signup.id, valid: true };
+      return { checkedIn: await this.signups.checkIn(m, signup.id, actor.personId) };
     });
-    if (!outcome.valid) throw new DomainError('CHECKIN_CODE_INVALID');
-    return this.tx.run((m) => this.signups.byId(m, outcome.id));
+    if (!outcome.checkedIn) throw new DomainError('CHECKIN_CODE_INVALID');
+    const [named] = await this.tx.read((m) => this.signups.named(m, [outcome.checkedIn!]));
+    return named;
   }
 
   /** The manager marks confirmed residents present or absent; all or nothing. */

@@ -6,8 +6,8 @@ import { ActivitySignup, Attendance, SignupStatus } from './activity.entity';
 
 /**
  * Columns of `activity_signup s` as ActivitySignup fields, with the live waitlist
- * position (the resident's name comes from the organisation, see `named`). In a
- * RETURNING clause the row being written is not yet visible to the subquery, hence
+ * position (the resident's name comes from the organisation, see `named`). In an
+ * INSERT's RETURNING clause the row being written is not yet visible to the subquery, hence
  * `ahead` (count those before it, plus one) rather than `<=`.
  */
 function signupColumns(position: 'selected' | 'returning'): string {
@@ -74,18 +74,24 @@ export class SignupRepository {
     return rows.length > 0;
   }
 
-  /** Cancels the resident's live sign-up; its id and what it was, or undefined if none. */
-  async cancelOwn(m: EntityManager, activityId: string, residentId: string): Promise<{ id: string; previousStatus: SignupStatus } | undefined> {
+  /** Cancels the resident's live sign-up; the sign-up (without the name) and what it was, or undefined if none. */
+  async cancelOwn(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+  ): Promise<{ signup: ActivitySignup; previousStatus: SignupStatus } | undefined> {
     // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
     const [[row]] = await m.query(
       `UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = '本人取消报名'
        FROM (SELECT id, status FROM activity_signup WHERE activity_id = $1 AND resident_id = $2
              AND status IN ('CONFIRMED', 'WAITLISTED') FOR UPDATE) previous
        WHERE s.id = previous.id
-       RETURNING s.id, previous.status AS "previousStatus"`,
+       RETURNING ${SIGNUP_COLUMNS}, previous.status AS "previousStatus"`,
       [activityId, residentId],
     );
-    return row;
+    if (!row) return undefined;
+    const { previousStatus, ...signup } = row;
+    return { signup, previousStatus };
   }
 
   /** Gives back a confirmed place (a confirmed sign-up was cancelled). */
@@ -138,8 +144,13 @@ export class SignupRepository {
     await m.query(`UPDATE activity_signup SET checkin_failures = checkin_failures + 1 WHERE id = $1`, [id]);
   }
 
-  async checkIn(m: EntityManager, id: string, by: string): Promise<void> {
-    await m.query(`UPDATE activity_signup SET attendance = 'PRESENT', checked_in_at = now(), attendance_by = $2 WHERE id = $1`, [id, by]);
+  /** Marks the sign-up present; returns it (without the name). */
+  async checkIn(m: EntityManager, id: string, by: string): Promise<ActivitySignup> {
+    const [[row]] = await m.query(
+      `UPDATE activity_signup s SET attendance = 'PRESENT', checked_in_at = now(), attendance_by = $2 WHERE s.id = $1 RETURNING ${SIGNUP_COLUMNS}`,
+      [id, by],
+    );
+    return row;
   }
 
   /** Marks the confirmed sign-ups of these residents; returns those it marked. */
@@ -204,12 +215,12 @@ export class SignupRepository {
     return this.named(m, await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.id = ANY($1::uuid[]) ORDER BY s.arrival`, [ids]));
   }
 
-  async ofResidentFor(m: EntityManager, activityId: string, residentId: string): Promise<ActivitySignup | undefined> {
-    const [row] = await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = $1 AND s.resident_id = $2`, [
-      activityId,
-      residentId,
-    ]);
-    return row && (await this.named(m, [row]))[0];
+  /** The resident's sign-ups for any of these activities (at most one each). */
+  async ofResidentForActivities(m: EntityManager, activityIds: readonly string[], residentId: string): Promise<ActivitySignup[]> {
+    return this.named(
+      m,
+      await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = ANY($1::uuid[]) AND s.resident_id = $2`, [activityIds, residentId]),
+    );
   }
 
   /** A resident's sign-ups, most recent first, after the keyset `after` (signed up at, id). */
@@ -240,8 +251,13 @@ export class SignupRepository {
     return this.named(m, rows) as Promise<(ActivitySignup & { arrival: string })[]>;
   }
 
-  async waitlistCount(m: EntityManager, activityId: string): Promise<number> {
-    const [row] = await m.query(`SELECT count(*)::int AS n FROM activity_signup WHERE activity_id = $1 AND status = 'WAITLISTED'`, [activityId]);
-    return row.n;
+  /** How many are waitlisted for each of these activities (absent: none). */
+  async waitlistCounts(m: EntityManager, activityIds: readonly string[]): Promise<Map<string, number>> {
+    const rows: { activityId: string; n: number }[] = await m.query(
+      `SELECT activity_id AS "activityId", count(*)::int AS n FROM activity_signup
+       WHERE activity_id = ANY($1::uuid[]) AND status = 'WAITLISTED' GROUP BY activity_id`,
+      [activityIds],
+    );
+    return new Map(rows.map((r) => [r.activityId, r.n]));
   }
 }

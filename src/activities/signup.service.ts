@@ -57,7 +57,7 @@ export class SignupService {
       if (!row) throw new DomainError('ALREADY_SIGNED_UP');
       return row;
     });
-    const [named] = await this.tx.run((m) => this.signups.named(m, [signup]));
+    const [named] = await this.tx.read((m) => this.signups.named(m, [signup]));
     return named;
   }
 
@@ -71,7 +71,7 @@ export class SignupService {
         throw new DomainError('SIGNUP_CANCEL_CLOSED');
       }
     };
-    const id = await this.tx.run(async (m) => {
+    const cancelled = await this.tx.run(async (m) => {
       // Checked before taking the exclusive lock, so only a resident with a live sign-up
       // can make the activity's sign-ups wait; checked again under the lock.
       assertCancellable(await this.activities.get(m, activityId));
@@ -84,15 +84,16 @@ export class SignupService {
         await this.signups.releasePlace(m, activityId);
         await this.signups.fillPlaces(m, activityId);
       }
-      return row.id;
+      return row.signup;
     });
-    return this.tx.run((m) => this.signups.byId(m, id));
+    const [named] = await this.tx.read((m) => this.signups.named(m, [cancelled]));
+    return named;
   }
 
   /** The caller's own sign-ups, most recent first, with their activities. */
   async mySignups(actor: Principal, page: PageArgs): Promise<Page<SignupWithActivity>> {
     const resident = requireResident(actor);
-    return keysetPage(page, byTimeThenId<SignupWithActivity>((s) => s.signedUpAt), (after, limit) => this.tx.run(async (m) => {
+    return keysetPage(page, byTimeThenId<SignupWithActivity>((s) => s.signedUpAt), (after, limit) => this.tx.read(async (m) => {
       const signups: SignupWithActivity[] = await this.signups.ofResident(m, resident.id, after ? [new Date(after[0]), after[1]] : null, limit);
       if (signups.length) {
         const activities = await this.activities.byIds(m, [...new Set(signups.map((s) => s.activityId))]);
@@ -105,20 +106,24 @@ export class SignupService {
 
   /** The sign-ups of an activity in arrival order (its branch's managers). */
   async ofActivity(actor: Principal, activityId: string, status: SignupStatus | undefined, page: PageArgs): Promise<Page<ActivitySignup>> {
-    const activity = await this.tx.run((m) => this.activities.get(m, activityId));
+    const activity = await this.tx.read((m) => this.activities.get(m, activityId));
     requireCapability(actor, Capability.MANAGE, activity);
-    return keysetPage(page, BY_ARRIVAL, (after, limit) => this.tx.run((m) => this.signups.ofActivity(m, activityId, status ?? null, after?.[0] ?? null, limit)));
+    return keysetPage(page, BY_ARRIVAL, (after, limit) => this.tx.read((m) => this.signups.ofActivity(m, activityId, status ?? null, after?.[0] ?? null, limit)));
   }
 
-  /** The caller's sign-up for an activity, if they are a resident and have one. */
-  async mySignup(actor: Principal, activityId: string): Promise<ActivitySignup | null> {
-    if (!actor?.resident) return null;
-    const row = await this.tx.run((m) => this.signups.ofResidentFor(m, activityId, actor.resident!.id));
-    return row ?? null;
+  /** The caller's sign-up for each of these activities, null where none (or not a resident): one statement for a page. */
+  async mySignupsFor(actor: Principal, activityIds: readonly string[]): Promise<(ActivitySignup | null)[]> {
+    const resident = actor?.resident;
+    if (!resident) return activityIds.map(() => null);
+    const rows = await this.tx.read((m) => this.signups.ofResidentForActivities(m, activityIds, resident.id));
+    const byActivity = new Map(rows.map((s) => [s.activityId, s]));
+    return activityIds.map((id) => byActivity.get(id) ?? null);
   }
 
-  async waitlistCount(activityId: string): Promise<number> {
-    return this.tx.run((m) => this.signups.waitlistCount(m, activityId));
+  /** How many are waitlisted for each of these activities: one statement for a page. */
+  async waitlistCounts(activityIds: readonly string[]): Promise<number[]> {
+    const counts = await this.tx.read((m) => this.signups.waitlistCounts(m, activityIds));
+    return activityIds.map((id) => counts.get(id) ?? 0);
   }
 }
 

@@ -1,6 +1,7 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
+import { requestLoader } from '../common/graphql/request-loader';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
@@ -67,8 +68,8 @@ export class CourseResolver {
   }
 
   @ResolveField(() => CourseEnrolment, { nullable: true, description: "The caller's latest enrolment, if any." })
-  myEnrolment(@CurrentPrincipal() actor: Principal, @Parent() course: Course) {
-    return this.service.myEnrolment(actor, course.id);
+  myEnrolment(@CurrentPrincipal() actor: Principal, @Context() context: object, @Parent() course: Course) {
+    return requestLoader(context, 'myEnrolment', (ids: readonly string[]) => this.service.myEnrolmentsFor(actor, ids)).load(course.id);
   }
 }
 

@@ -174,7 +174,7 @@ export class CourseService {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const enrolmentId = randomUUID();
-    await this.tx.run(async (m) => {
+    const enrolment = await this.tx.run(async (m) => {
       const course = await this.courseRow(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
@@ -210,22 +210,23 @@ export class CourseService {
         createdBy: actor.personId,
         bookedAt: this.clock.bookingTime(),
       });
-      const inserted = await m.query(
-        `INSERT INTO course_enrolment (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
+      const [inserted]: CourseEnrolment[] = await m.query(
+        `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
          VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7)
-         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING id`,
+         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
         [enrolmentId, course.townshipId, course.branchId, courseId, resident.id, seat.pricePoints, charge.id],
       );
       // A concurrent request of the same resident won: roll back this seat and charge.
-      if (!inserted.length) throw new DomainError('ALREADY_ENROLLED');
+      if (!inserted) throw new DomainError('ALREADY_ENROLLED');
+      return inserted;
     });
-    return this.enrolmentRow(enrolmentId);
+    return this.named(enrolment);
   }
 
   /** The resident cancels before the cancel deadline and gets the charge reversed. */
   async cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
-    const id = await this.tx.run(async (m) => {
+    const cancelled = await this.tx.run(async (m) => {
       const course = await this.courseRow(m, courseId);
       requireResident(actor, course);
       if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED', '该课程已取消，积分已退还');
@@ -242,21 +243,22 @@ export class CourseService {
         reason: REFUND_ON_CANCEL,
         createdBy: actor.personId,
       });
-      await m.query(
-        `UPDATE course_enrolment SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
-         WHERE id = $1`,
+      // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
+      const [[row]]: [CourseEnrolment[]] = await m.query(
+        `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
+         WHERE e.id = $1 RETURNING ${ENROLMENT_COLUMNS}`,
         [enrolment.id, refund.id],
       );
       await m.query(`UPDATE course SET enrolled_count = enrolled_count - 1 WHERE id = $1`, [courseId]);
-      return enrolment.id as string;
+      return row;
     });
-    return this.enrolmentRow(id);
+    return this.named(cancelled);
   }
 
   // ---- reading --------------------------------------------------------------------
 
   async course(actor: Principal, id: string): Promise<Course> {
-    const course = await this.tx.run((m) => this.courseRow(m, id));
+    const course = await this.tx.read((m) => this.courseRow(m, id));
     requireCapability(actor, Capability.READ, course);
     return course;
   }
@@ -264,7 +266,7 @@ export class CourseService {
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
     const range = filter.month ? monthRange(filter.month) : undefined;
-    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.run(async (m) =>
+    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.read(async (m) =>
       this.people.attachBranchNames<Course>(m, await m.query(
         `SELECT ${COURSE_COLUMNS} FROM course c
          WHERE c.township_id = $1
@@ -297,32 +299,37 @@ export class CourseService {
 
   /** A course's enrolments (its branch's managers). */
   async enrolments(actor: Principal, courseId: string, page: PageArgs): Promise<Page<EnrolmentWithCourse>> {
-    const course = await this.tx.run((m) => this.courseRow(m, courseId));
+    const course = await this.tx.read((m) => this.courseRow(m, courseId));
     requireCapability(actor, Capability.MANAGE, course);
     return this.enrolmentPage('e.course_id = $1', courseId, page, false);
   }
 
-  async myEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment | null> {
-    if (!actor?.resident) return null;
-    const [row] = await this.tx.run((m) =>
-      m
-        .query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.course_id = $1 AND e.resident_id = $2 ORDER BY e.enrolled_at DESC LIMIT 1`, [
-          courseId,
-          actor.resident!.id,
-        ])
-        .then((rows: CourseEnrolment[]) => this.people.attachResidentNames(m, rows)),
+  /** The caller's latest enrolment in each of these courses, null where none (or not a resident): one statement for a page. */
+  async myEnrolmentsFor(actor: Principal, courseIds: readonly string[]): Promise<(CourseEnrolment | null)[]> {
+    const resident = actor?.resident;
+    if (!resident) return courseIds.map(() => null);
+    const rows = await this.tx.read(async (m) =>
+      this.people.attachResidentNames<CourseEnrolment>(
+        m,
+        await m.query(
+          `SELECT DISTINCT ON (e.course_id) ${ENROLMENT_COLUMNS} FROM course_enrolment e
+           WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 ORDER BY e.course_id, e.enrolled_at DESC`,
+          [courseIds, resident.id],
+        ),
+      ),
     );
-    return row ?? null;
+    const byCourse = new Map(rows.map((e) => [e.courseId, e]));
+    return courseIds.map((id) => byCourse.get(id) ?? null);
   }
 
   async courseForEnrolment(enrolment: EnrolmentWithCourse): Promise<Course> {
-    return enrolment.course ?? this.tx.run((m) => this.courseRow(m, enrolment.courseId));
+    return enrolment.course ?? this.tx.read((m) => this.courseRow(m, enrolment.courseId));
   }
 
   // ---- helpers ----------------------------------------------------------------------
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
-    return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.run(async (m) => {
+    return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.read(async (m) => {
       const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
         m,
         await m.query(
@@ -350,10 +357,9 @@ export class CourseService {
     return (await this.people.attachBranchNames<Course>(m, [row]))[0];
   }
 
-  private async enrolmentRow(id: string): Promise<CourseEnrolment> {
-    const [row] = await this.tx.run(async (m) =>
-      this.people.attachResidentNames<CourseEnrolment>(m, await m.query(`SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e WHERE e.id = $1`, [id])),
-    );
+  /** The enrolment a command wrote, with the resident's name: read after commit, so no lock waits on it. */
+  private async named(enrolment: CourseEnrolment): Promise<CourseEnrolment> {
+    const [row] = await this.tx.read((m) => this.people.attachResidentNames(m, [enrolment]));
     return row;
   }
 

@@ -28,6 +28,19 @@ export class TransactionRunner {
 
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * Runs a read without BEGIN/COMMIT: each statement commits on its own, so a read of
+   * one statement is one round trip. Statements of one read may see different commits;
+   * use `run` where they must agree (or a write depends on them).
+   */
+  async read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.dataSource.manager);
+    } catch (error) {
+      throw domainErrorFromDatabase(error) ?? error;
+    }
+  }
+
   async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {

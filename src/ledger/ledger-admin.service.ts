@@ -37,7 +37,7 @@ export class LedgerAdminService {
     return keysetPage(
       page,
       BY_POSTING,
-      (after, limit) => this.tx.run((m) => this.ledger.history(m, accountId, limit, after?.[0])),
+      (after, limit) => this.tx.read((m) => this.ledger.history(m, accountId, limit, after?.[0])),
       (r) => ({ ...r, id: r.postingId }),
     );
   }

@@ -123,7 +123,7 @@ export class ThemeService {
 
   /** A branch's published list for a month, or null while it is unpublished. Anyone of the township may read it. */
   async publishedList(actor: Principal, branchId: string, month: Month): Promise<PublishedThemeList | null> {
-    return this.tx.run(async (m) => {
+    return this.tx.read(async (m) => {
       const townshipId = await this.organisation.townshipOfBranch(m, branchId);
       if (!townshipId) throw notFound('该村（社区）');
       requireCapability(actor, Capability.READ, { townshipId });

@@ -1,0 +1,160 @@
+import { monthOf } from '../../src/common/time/shanghai-month';
+import { PreparingClient } from '../../src/database/prepared-statements';
+import { createActivity, grantPoints, MINUTE, ok, publishedTheme, seedWorld, setNow, World } from '../support/activity-fixture';
+import { startTestApp, TestApp } from '../support/test-app';
+import { courseInput } from './authorization-matrix';
+
+/**
+ * SQL statements the API sends to PostgreSQL per operation of `bench:load`'s mix (with a
+ * 20-row page and the per-row fields residents' pages ask for), counted in the app's own
+ * pg clients; BEGIN and COMMIT count. A change that adds a round trip, or a query per row,
+ * fails here: lower a number when you remove statements, never raise one to pass.
+ */
+const RECORDED = {
+  'read: me { balance }': 1,
+  'read: history page': 2,
+  'read: activity list (20 rows)': 5,
+  'read: course list (20 rows)': 4,
+  'read: theme list': 3,
+  'write: sign up': 5,
+  'write: cancel sign-up': 13,
+  'write: check in': 7,
+  'write: enrol': 11,
+  'write: cancel enrolment': 11,
+};
+
+const ACTIVITY_PAGE = `query($t: ID!, $b: ID, $n: Int) { activities(townshipId: $t, branchId: $b, first: $n) {
+  edges { node { id title startsAt remainingPlaces rewardPoints waitlistCount mySignup { status waitlistPosition residentName } } } } }`;
+const COURSE_PAGE = `query($t: ID!, $n: Int) { courses(townshipId: $t, first: $n) {
+  edges { node { id title remainingSeats myEnrolment { status residentName } } } } }`;
+
+/** How many statements the app's connections run while `work` runs (nothing else talks to the database then). */
+async function statementsOf<T>(work: () => Promise<T>): Promise<{ count: number; result: T }> {
+  const query = jest.spyOn(PreparingClient.prototype, 'query');
+  try {
+    const result = await work();
+    return { count: query.mock.calls.length, result };
+  } finally {
+    query.mockRestore();
+  }
+}
+
+describe('statements per operation', () => {
+  let t: TestApp;
+  let w: World;
+  let resident: string;
+  let branchId: string;
+  let townshipId: string;
+  const counted: Record<string, number> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    w = await seedWorld(t, { branches: 1, residentsPerBranch: 2 });
+    townshipId = w.township.id;
+    branchId = w.township.branches[0].id;
+    resident = w.residentTokens[0][0];
+    const manager = w.managerTokens[0];
+    for (let i = 0; i < 21; i++) await createActivity(t, manager, branchId, { capacity: 1 });
+    for (let i = 0; i < 21; i++) ok(await t.gql(`mutation($i: CreateCourseInput!) { createCourse(input: $i) { id } }`, { i: courseInput(branchId) }, manager));
+    await grantPoints(t, townshipId, [w.township.branches[0].residents[0].accountId], 50);
+    await publishedTheme(t, townshipId, branchId, new Date());
+    // Principals are cached after a caller's first request; the bench measures that steady state.
+    for (const token of [resident, w.residentTokens[0][1], manager]) ok(await t.gql(`{ me { name } }`, {}, token));
+  });
+  afterAll(async () => {
+    console.log(`statements per operation:\n${Object.entries(counted).map(([op, n]) => `  ${op.padEnd(32)} ${n}`).join('\n')}`);
+    await t.close();
+  });
+  afterEach(() => setNow(t, null));
+
+  const expectAtMostRecorded = (operation: keyof typeof RECORDED, count: number) => {
+    counted[operation] = count;
+    expect(count).toBeLessThanOrEqual(RECORDED[operation]);
+  };
+
+  it('reads: me, a history page, the theme list', async () => {
+    const me = await statementsOf(() => t.gql(`{ me { balance } }`, {}, resident));
+    expect(ok(me.result).me.balance).toBe(50);
+    expectAtMostRecorded('read: me { balance }', me.count);
+
+    const history = await statementsOf(() =>
+      t.gql(`{ me { history(first: 10) { edges { node { amount kind memo bookedAt balanceAfter } } pageInfo { hasNextPage endCursor } } } }`, {}, resident),
+    );
+    expect(ok(history.result).me.history.edges.map((e: any) => e.node.amount)).toEqual([50]);
+    expectAtMostRecorded('read: history page', history.count);
+
+    const themes = await statementsOf(() =>
+      t.gql(`query($b: ID!, $m: String!) { publishedThemes(branchId: $b, month: $m) { themes { id title } } }`, { b: branchId, m: monthOf(new Date()) }, resident),
+    );
+    expect(ok(themes.result).publishedThemes.themes).toHaveLength(1);
+    expectAtMostRecorded('read: theme list', themes.count);
+  });
+
+  it('a 20-row activity page costs what a 3-row page does, with waitlistCount and mySignup on every row', async () => {
+    const { activities } = ok(await t.gql(ACTIVITY_PAGE, { t: townshipId, b: branchId, n: 20 }, resident));
+    // Rows that differ: one full with one waitlisted, one the caller is signed up for.
+    const [full, mine] = activities.edges.map((e: any) => e.node.id);
+    ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: full }, w.residentTokens[0][1]));
+    ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: full }, resident));
+    ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: mine }, w.residentTokens[0][1]));
+
+    const twenty = await statementsOf(() => t.gql(ACTIVITY_PAGE, { t: townshipId, b: branchId, n: 20 }, resident));
+    const nodes = ok(twenty.result).activities.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(20);
+    expect(nodes[0]).toMatchObject({ id: full, waitlistCount: 1, mySignup: { status: 'WAITLISTED', waitlistPosition: 1, residentName: expect.any(String) } });
+    expect(nodes[1]).toMatchObject({ id: mine, waitlistCount: 0, mySignup: null });
+    expect(nodes.slice(2).every((n: any) => n.waitlistCount === 0 && n.mySignup === null)).toBe(true);
+    expectAtMostRecorded('read: activity list (20 rows)', twenty.count);
+
+    const three = await statementsOf(() => t.gql(ACTIVITY_PAGE, { t: townshipId, b: branchId, n: 3 }, resident));
+    expect(ok(three.result).activities.edges).toHaveLength(3);
+    expect(twenty.count).toBe(three.count);
+  });
+
+  it('a 20-row course page costs what a 3-row page does, with myEnrolment on every row', async () => {
+    const { courses } = ok(await t.gql(COURSE_PAGE, { t: townshipId, n: 20 }, resident));
+    const enrolled = courses.edges[0].node.id;
+    ok(await t.gql(`mutation($c: ID!) { enrolInCourse(courseId: $c) { status } }`, { c: enrolled }, resident));
+
+    const twenty = await statementsOf(() => t.gql(COURSE_PAGE, { t: townshipId, n: 20 }, resident));
+    const nodes = ok(twenty.result).courses.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(20);
+    expect(nodes[0]).toMatchObject({ id: enrolled, myEnrolment: { status: 'ENROLLED', residentName: expect.any(String) } });
+    expect(nodes.slice(1).every((n: any) => n.myEnrolment === null)).toBe(true);
+    expectAtMostRecorded('read: course list (20 rows)', twenty.count);
+
+    const three = await statementsOf(() => t.gql(COURSE_PAGE, { t: townshipId, n: 3 }, resident));
+    expect(ok(three.result).courses.edges).toHaveLength(3);
+    expect(twenty.count).toBe(three.count);
+  });
+
+  it('writes: sign up and cancel, check in, enrol and cancel the enrolment', async () => {
+    const { activities } = ok(await t.gql(ACTIVITY_PAGE, { t: townshipId, b: branchId, n: 20 }, resident));
+    const activityId = activities.edges[5].node.id;
+    const signUp = await statementsOf(() => t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status waitlistPosition } }`, { a: activityId }, resident));
+    expect(ok(signUp.result).signUpForActivity).toEqual({ status: 'CONFIRMED', waitlistPosition: null });
+    expectAtMostRecorded('write: sign up', signUp.count);
+    const cancel = await statementsOf(() => t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, resident));
+    expect(ok(cancel.result).cancelSignup.status).toBe('CANCELLED');
+    expectAtMostRecorded('write: cancel sign-up', cancel.count);
+
+    // Check-in: signed up, then during the activity with the code the manager shows.
+    const running = activities.edges[6].node;
+    ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: running.id }, resident));
+    setNow(t, new Date(new Date(running.startsAt).getTime() + MINUTE));
+    const { code } = ok(await t.gql(`query($a: ID!) { activityCheckinCode(activityId: $a) { code } }`, { a: running.id }, w.managerTokens[0])).activityCheckinCode;
+    const checkIn = await statementsOf(() => t.gql(`mutation($i: CheckInInput!) { checkIn(input: $i) { attendance } }`, { i: { activityId: running.id, code } }, resident));
+    expect(ok(checkIn.result).checkIn.attendance).toBe('PRESENT');
+    expectAtMostRecorded('write: check in', checkIn.count);
+    setNow(t, null);
+
+    const { courses } = ok(await t.gql(COURSE_PAGE, { t: townshipId, n: 20 }, resident));
+    const courseId = courses.edges[10].node.id;
+    const enrol = await statementsOf(() => t.gql(`mutation($c: ID!) { enrolInCourse(courseId: $c) { status } }`, { c: courseId }, resident));
+    expect(ok(enrol.result).enrolInCourse.status).toBe('ENROLLED');
+    expectAtMostRecorded('write: enrol', enrol.count);
+    const unenrol = await statementsOf(() => t.gql(`mutation($c: ID!) { cancelEnrolment(courseId: $c) { status } }`, { c: courseId }, resident));
+    expect(ok(unenrol.result).cancelEnrolment.status).toBe('CANCELLED');
+    expectAtMostRecorded('write: cancel enrolment', unenrol.count);
+  });
+});
