@@ -71,9 +71,13 @@ export function redisOptions(url: string) {
  * ref'd 2 s timer that outlived the application (it kept Jest's workers from exiting).
  */
 export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    // Not connected (e.g. reconnecting while Redis is down): no socket will close, so no
+    // 'end' to wait for.
+    redis.disconnect();
+    return;
+  }
   const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-  else redis.disconnect();
+  await redis.quit().catch(() => redis.disconnect());
   await ended;
 }
