@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { QueueConnection } from '../jobs/queue-connection';
+import { closeRedis, QueueConnection } from '../jobs/queue-connection';
 
 /**
  * Readiness of the queue backend. For Redis, a PING on a connection of its own that fails fast
@@ -43,8 +43,8 @@ export class QueueBackendHealth implements OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
-    this.redis?.disconnect();
+  async onModuleDestroy(): Promise<void> {
+    if (this.redis) await closeRedis(this.redis);
   }
 }
 

@@ -3,7 +3,7 @@ import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { redisOptions } from '../jobs/queue-connection';
+import { closeRedis, redisOptions } from '../jobs/queue-connection';
 
 /**
  * Where rate-limit counters live. With REDIS_URL, in Redis, so every API replica counts
@@ -55,8 +55,8 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.local.onApplicationShutdown();
-    this.redis?.disconnect();
+    if (this.redis) await closeRedis(this.redis);
   }
 }

@@ -17,8 +17,7 @@ describe('rate-limit counters', () => {
       expect((await a.increment('mutation:person:1', MINUTE, 2, MINUTE, 'mutation')).isBlocked).toBe(true);
       expect((await b.increment('mutation:person:2', MINUTE, 2, MINUTE, 'mutation')).totalHits).toBe(1);
     } finally {
-      a.onApplicationShutdown();
-      b.onApplicationShutdown();
+      await Promise.all([a.onApplicationShutdown(), b.onApplicationShutdown()]);
       await removeQueueKeys(prefix);
     }
   });
@@ -32,7 +31,7 @@ describe('rate-limit counters', () => {
       for (let i = 0; i < 3; i++) hits.push(await storage.increment('login:ip:127.0.0.1', MINUTE, 2, MINUTE, 'login'));
       expect(hits.map((h) => h.isBlocked)).toEqual([false, false, true]);
     } finally {
-      storage.onApplicationShutdown();
+      await storage.onApplicationShutdown();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import { closeRedis } from '../../src/jobs/queue-connection';
 
 /** The machine's Redis; tests only touch keys under their own queue prefix. */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,6 +21,6 @@ export async function removeQueueKeys(prefix: string): Promise<void> {
       cursor = next;
     } while (cursor !== '0');
   } finally {
-    redis.disconnect();
+    await closeRedis(redis);
   }
 }

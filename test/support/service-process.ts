@@ -44,13 +44,22 @@ export async function spawnService(
   let gone = false;
   void exited.then(() => (gone = true));
   const isReady = options.isReady ?? (async (url: string) => (await fetch(`${url}/health/live`)).ok);
-  await waitFor(`${entry} to answer`, async () => {
-    if (gone) throw new Error(`${entry} exited during start-up:\n${output}`);
-    try {
-      return await isReady(baseUrl);
-    } catch {
-      return false;
+  try {
+    await waitFor(`${entry} to answer`, async () => {
+      if (gone) throw new Error(`${entry} exited during start-up:\n${output}`);
+      try {
+        return await isReady(baseUrl);
+      } catch {
+        return false;
+      }
+    }, 60_000, 200);
+  } catch (error) {
+    // A service that never became ready is killed, so it cannot outlive the test (and keep Jest from exiting).
+    if (!gone) {
+      child.kill('SIGKILL');
+      await exited;
     }
-  }, 60_000, 200);
+    throw error;
+  }
   return { child, port, baseUrl, exited, output: () => output };
 }

@@ -27,7 +27,11 @@ export async function startWorkerProcess(env: Record<string, string>, timeoutMs 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let port = 0;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), timeoutMs);
+    // A worker that never reports in is killed, so it cannot outlive the test (and keep Jest from exiting).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     child.once('message', (message: { port: number }) => {
       port = message.port;
       clearTimeout(timer);
