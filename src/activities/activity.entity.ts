@@ -44,9 +44,6 @@ export class Activity {
   @Column({ name: 'branch_id' })
   branchId: string;
 
-  @Field({ description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
-  branchName: string;
-
   @Field(() => ID, { nullable: true })
   @Column({ name: 'service_team_id', type: 'uuid', nullable: true })
   serviceTeamId: string | null;

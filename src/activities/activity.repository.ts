@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { notFound } from '../common/errors/domain.error';
 import { selectColumns } from '../database/select-columns';
-import { OrganisationRepository } from '../organisation/organisation.repository';
 import { Activity } from './activity.entity';
 
 const ACTIVITY_COLUMNS = selectColumns(Activity, 'a');
@@ -41,8 +40,6 @@ export interface ActivityListQuery {
 /** The `activity` table. Sign-ups are in SignupRepository. */
 @Injectable()
 export class ActivityRepository {
-  constructor(private readonly organisation: OrganisationRepository) {}
-
   async insert(m: EntityManager, scope: { townshipId: string; branchId: string }, fields: ActivityFields, secret: Buffer, createdBy: string): Promise<string> {
     const [row] = await m.query(
       `INSERT INTO activity (township_id, branch_id, service_team_id, theme_id, title, description, place, starts_at, ends_at,
@@ -97,7 +94,7 @@ export class ActivityRepository {
   async get(m: EntityManager, id: string, lock: ActivityLock = ''): Promise<Activity> {
     const [row] = await m.query(`SELECT ${ACTIVITY_COLUMNS} FROM activity a WHERE a.id = $1 ${lock}`, [id]);
     if (!row) throw notFound('该活动');
-    return (await this.organisation.attachBranchNames(m, [row as Activity]))[0];
+    return row;
   }
 
   /** The activity with its check-in secret (never part of Activity), or NOT_FOUND. */
@@ -105,16 +102,15 @@ export class ActivityRepository {
     const [row] = await m.query(`SELECT ${ACTIVITY_COLUMNS}, a.checkin_secret AS secret FROM activity a WHERE a.id = $1 ${lock}`, [id]);
     if (!row) throw notFound('该活动');
     const { secret, ...activity } = row;
-    await this.organisation.attachBranchNames(m, [activity as Activity]);
     return { activity: activity as Activity, secret: secret as Buffer };
   }
 
   async byIds(m: EntityManager, ids: string[]): Promise<Activity[]> {
-    return this.organisation.attachBranchNames(m, await m.query(`SELECT ${ACTIVITY_COLUMNS} FROM activity a WHERE a.id = ANY($1::uuid[])`, [ids]));
+    return m.query(`SELECT ${ACTIVITY_COLUMNS} FROM activity a WHERE a.id = ANY($1::uuid[])`, [ids]);
   }
 
   async list(m: EntityManager, q: ActivityListQuery): Promise<Activity[]> {
-    const rows: Activity[] = await m.query(
+    return m.query(
       `SELECT ${ACTIVITY_COLUMNS} FROM activity a
        WHERE a.township_id = $1
          AND ($2::uuid IS NULL OR a.branch_id = $2)
@@ -141,7 +137,6 @@ export class ActivityRepository {
         q.limit,
       ],
     );
-    return this.organisation.attachBranchNames(m, rows);
   }
 
   /**

@@ -4,6 +4,7 @@ import { Principal } from '../auth/principal';
 import { requestLoader } from '../common/graphql/request-loader';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { ActivityService } from './activity.service';
 import { AttendanceService } from './attendance.service';
 import { SignupService, SignupWithActivity } from './signup.service';
@@ -17,6 +18,7 @@ export class ActivityResolver {
     private readonly activityService: ActivityService,
     private readonly signupService: SignupService,
     private readonly attendanceService: AttendanceService,
+    private readonly organisation: OrganisationRepository,
   ) {}
 
   @Query(() => ActivityConnection, { description: "A township's activities, soonest first (filter by branch, theme, month, status)." })
@@ -97,6 +99,11 @@ export class ActivityResolver {
   @ResolveField(() => Int, { description: 'Confirmed places still free.' })
   remainingPlaces(@Parent() activity: Activity): number {
     return activity.status === ActivityStatus.PUBLISHED ? Math.max(0, activity.capacity - activity.confirmedCount) : 0;
+  }
+
+  @ResolveField(() => String, { description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
+  branchName(@Context() context: object, @Parent() activity: Activity): Promise<string> {
+    return requestLoader(context, 'branchName', (ids: readonly string[]) => this.organisation.branchNames(ids)).load(activity.branchId);
   }
 
   @ResolveField(() => Int)

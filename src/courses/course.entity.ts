@@ -32,9 +32,6 @@ export class Course {
   @Column({ name: 'branch_id' })
   branchId: string;
 
-  @Field({ description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
-  branchName: string;
-
   @Field()
   @Column()
   title: string;

@@ -4,6 +4,7 @@ import { Principal } from '../auth/principal';
 import { requestLoader } from '../common/graphql/request-loader';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { PageArgs } from '../common/pagination/connection';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
 import { CourseService, EnrolmentWithCourse } from './course.service';
 import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
@@ -11,7 +12,10 @@ import { CourseConnection, CourseEnrolmentConnection } from './dto/course.models
 
 @Resolver(() => Course)
 export class CourseResolver {
-  constructor(private readonly service: CourseService) {}
+  constructor(
+    private readonly service: CourseService,
+    private readonly organisation: OrganisationRepository,
+  ) {}
 
   @Query(() => CourseConnection, { description: "A township's courses, soonest first." })
   courses(@CurrentPrincipal() actor: Principal, @Args() filter: CourseFilterArgs, @Args() page: PageArgs) {
@@ -60,6 +64,11 @@ export class CourseResolver {
   @Mutation(() => CourseEnrolment, { description: "Cancels the caller's enrolment before the cancel deadline; the charge is reversed." })
   cancelEnrolment(@CurrentPrincipal() actor: Principal, @Args('courseId', { type: () => ID }, uuidArg) courseId: string) {
     return this.service.cancelEnrolment(actor, courseId);
+  }
+
+  @ResolveField(() => String, { description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })
+  branchName(@Context() context: object, @Parent() course: Course): Promise<string> {
+    return requestLoader(context, 'branchName', (ids: readonly string[]) => this.organisation.branchNames(ids)).load(course.branchId);
   }
 
   @ResolveField(() => Int, { description: 'Seats still free.' })

@@ -266,8 +266,8 @@ export class CourseService {
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
     const range = filter.month ? monthRange(filter.month) : undefined;
-    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.read(async (m) =>
-      this.people.attachBranchNames<Course>(m, await m.query(
+    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.read((m) =>
+      m.query(
         `SELECT ${COURSE_COLUMNS} FROM course c
          WHERE c.township_id = $1
            AND ($2::uuid IS NULL OR c.branch_id = $2)
@@ -287,7 +287,7 @@ export class CourseService {
           after?.[1] ?? null,
           limit,
         ],
-      )),
+      ),
     ));
   }
 
@@ -340,10 +340,9 @@ export class CourseService {
         ),
       );
       if (withCourses && enrolments.length) {
-        const courses = await this.people.attachBranchNames<Course>(
-          m,
-          await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [[...new Set(enrolments.map((e) => e.courseId))]]),
-        );
+        const courses: Course[] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [
+          [...new Set(enrolments.map((e) => e.courseId))],
+        ]);
         const byId = new Map(courses.map((c) => [c.id, c]));
         for (const e of enrolments) e.course = byId.get(e.courseId);
       }
@@ -354,7 +353,7 @@ export class CourseService {
   private async courseRow(m: EntityManager, id: string, lock: '' | 'FOR UPDATE' = ''): Promise<Course> {
     const [row] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = $1 ${lock}`, [id]);
     if (!row) throw notFound('该课程');
-    return (await this.people.attachBranchNames<Course>(m, [row]))[0];
+    return row;
   }
 
   /** The enrolment a command wrote, with the resident's name: read after commit, so no lock waits on it. */

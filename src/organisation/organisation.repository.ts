@@ -155,15 +155,11 @@ export class OrganisationRepository {
     return admin;
   }
 
-  /** Sets each row's `branchName` from its `branchId` (activities and courses, so equal titles from different villages can be told apart). */
-  async attachBranchNames<T extends { branchId: string; branchName: string }>(m: EntityManager, rows: T[]): Promise<T[]> {
-    if (!rows.length) return rows;
-    const names: { id: string; name: string }[] = await m.query(`SELECT id, name FROM branch WHERE id = ANY($1::uuid[])`, [
-      [...new Set(rows.map((r) => r.branchId))],
-    ]);
-    const nameOf = new Map(names.map((n) => [n.id, n.name]));
-    for (const row of rows) row.branchName = nameOf.get(row.branchId)!;
-    return rows;
+  /** Branch names for `ids`, in their order: one statement for a whole page of activities or courses. */
+  async branchNames(ids: readonly string[]): Promise<string[]> {
+    const rows: { id: string; name: string }[] = await this.dataSource.query(`SELECT id, name FROM branch WHERE id = ANY($1::uuid[])`, [ids]);
+    const nameOf = new Map(rows.map((r) => [r.id, r.name]));
+    return ids.map((id) => nameOf.get(id)!);
   }
 
   async isServiceTeamOf(m: EntityManager, serviceTeamId: string, branchId: string): Promise<boolean> {
