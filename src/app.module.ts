@@ -19,6 +19,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { HttpDrain } from './lifecycle/http-drain';
 import { MeModule } from './me/me.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationModule } from './organisation/organisation.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -57,6 +58,7 @@ export class AppModule {
         ThemesModule,
         SettlementModule,
         PublicStatementModule,
+        NotificationsModule,
         // Production runs the workers in their own process (`npm run start:worker`).
         ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),
       ],

@@ -3,6 +3,7 @@ import { AuthResolver } from './auth/auth.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
+import { MeNotificationsResolver, NotificationResolver } from './notifications/notification.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
 import { SettlementResolver } from './settlement/settlement.resolver';
 import { ThemeResolver } from './themes/theme.resolver';
@@ -24,4 +25,6 @@ export const resolvers: Function[] = [
   CourseEnrolmentResolver,
   ThemeResolver,
   SettlementResolver,
+  NotificationResolver,
+  MeNotificationsResolver,
 ];

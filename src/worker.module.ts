@@ -9,8 +9,10 @@ import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { ThemesModule } from './themes/themes.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { ActivityRemindersModule } from './activities/activity-reminders.module';
 
-/** The worker process: the job workers of the themes and settlement features and what they need, plus health and metrics; no GraphQL API. */
+/** The worker process: the job workers of the themes, settlement, notifications and activity-reminder features and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -25,6 +27,8 @@ export class WorkerModule {
         // The features whose jobs this process runs (their @JobProcessor handlers).
         ThemesModule,
         SettlementModule,
+        NotificationsModule,
+        ActivityRemindersModule,
         JobWorkersModule,
         HealthModule,
       ],

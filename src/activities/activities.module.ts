@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { ThemesModule } from '../themes/themes.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { ActivityRemindersModule } from './activity-reminders.module';
 import { ActivityResolver, ActivitySignupResolver } from './activity.resolver';
 import { Activity, ActivitySignup } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
@@ -12,7 +14,7 @@ import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, NotificationsModule, ActivityRemindersModule],
   providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
   exports: [ActivityService, SignupService, AttendanceService],
 })

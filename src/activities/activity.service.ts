@@ -17,6 +17,9 @@ import { ActivityRepository } from './activity.repository';
 import { ActivityFilterArgs, CancelActivityInput, CreateActivityInput, UpdateActivityInput } from './dto/activity.inputs';
 import { SignupWithActivity } from './signup.service';
 import { SignupRepository } from './signup.repository';
+import { NotificationOutbox } from '../notifications/notification-outbox';
+import { ActivityReminders } from './activity-reminders';
+import { notifyPromoted } from './activity-notices';
 
 /** Managing activities (create, edit, publish, cancel) and reading them. */
 @Injectable()
@@ -29,6 +32,8 @@ export class ActivityService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly themes: ThemeService,
+    private readonly outbox: NotificationOutbox,
+    private readonly reminders: ActivityReminders,
   ) {}
 
   // ---- managing ---------------------------------------------------------------
@@ -118,8 +123,14 @@ export class ActivityService {
         });
       }
       await this.activities.update(m, input.id, next);
-      if (current.status === ActivityStatus.PUBLISHED) await this.signups.fillPlaces(m, input.id);
-      return this.activities.get(m, input.id);
+      const promoted = current.status === ActivityStatus.PUBLISHED ? await this.signups.fillPlaces(m, input.id) : [];
+      const updated = await this.activities.get(m, input.id);
+      if (promoted.length) await notifyPromoted(this.outbox, m, updated, promoted);
+      if (current.status === ActivityStatus.PUBLISHED && updated.startsAt.getTime() !== current.startsAt.getTime()) {
+        this.reminders.removeAfterCommit(m, current);
+        this.reminders.scheduleAfterCommit(m, updated);
+      }
+      return updated;
     });
   }
 
@@ -134,7 +145,9 @@ export class ActivityService {
         throw new DomainError('SIGNUP_CLOSED', '报名截止时间已过，请先修改报名截止时间再发布');
       }
       await this.activities.markPublished(m, id);
-      return this.activities.get(m, id);
+      const published = await this.activities.get(m, id);
+      this.reminders.scheduleAfterCommit(m, published);
+      return published;
     });
   }
 
@@ -148,6 +161,7 @@ export class ActivityService {
       if (activity.status === ActivityStatus.CANCELLED) return activity;
       if (activity.status === ActivityStatus.COMPLETED) throw new DomainError('ACTIVITY_COMPLETED', '活动已结束并发放积分，不能取消');
       await this.activities.markCancelled(m, input.id, input.reason);
+      this.reminders.removeAfterCommit(m, activity);
       const cancelled = await this.signups.cancelAllOf(m, input.id, input.reason);
       await this.audit.record(m, {
         townshipId: activity.townshipId,

@@ -14,6 +14,8 @@ import { checkinCode, checkinWindow, CHECKIN_GRACE_MS, CHECKIN_WINDOW_SECONDS, i
 import { CheckInInput, MarkAttendanceInput } from './dto/activity.inputs';
 import { ActivityCompletion, CheckinCode } from './dto/activity.models';
 import { SignupRepository } from './signup.repository';
+import { NotificationOutbox } from '../notifications/notification-outbox';
+import { NotificationKind } from '../notifications/notification.kinds';
 
 /** Attendance: the check-in code, residents checking in, managers marking, and completion with the reward mint. */
 @Injectable()
@@ -26,6 +28,7 @@ export class AttendanceService {
     private readonly ledgerReads: LedgerReadsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly outbox: NotificationOutbox,
   ) {}
 
   /** The code a manager shows while check-in is open. */
@@ -127,6 +130,16 @@ export class AttendanceService {
           })),
         );
         newlyRewarded = posted.filter((p) => p.created).length;
+        // Points in: one outbox row for everyone newly paid, keyed by the first entry paid.
+        const paid = attendees.filter((_, i) => posted[i].created);
+        if (paid.length) {
+          await this.outbox.emit(m, {
+            townshipId: activity.townshipId,
+            to: { residents: paid.map((a) => a.residentId) },
+            key: `minted:${posted.find((p) => p.created)!.id}`,
+            facts: { kind: NotificationKind.POINTS_MINTED, activityId, title: activity.title, points: activity.rewardPoints },
+          });
+        }
         await this.signups.setRewardEntries(m, attendees.map((a) => a.signupId), posted.map((p) => p.id));
         await this.audit.record(m, {
           townshipId: activity.townshipId,

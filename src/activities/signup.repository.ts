@@ -109,19 +109,28 @@ export class SignupRepository {
     return cancelled;
   }
 
-  /** Promotes the first waitlisted sign-ups into free places. Caller holds the exclusive lock. */
-  async fillPlaces(m: EntityManager, activityId: string): Promise<number> {
+  /** Promotes the first waitlisted sign-ups into free places; returns the promoted residents. Caller holds the exclusive lock. */
+  async fillPlaces(m: EntityManager, activityId: string): Promise<string[]> {
     const [{ free }] = await m.query(`SELECT capacity - confirmed_count AS free FROM activity WHERE id = $1 FOR UPDATE`, [activityId]);
-    if (free <= 0) return 0;
-    const [promoted] = await m.query(
+    if (free <= 0) return [];
+    const [promoted]: [{ residentId: string }[]] = await m.query(
       `UPDATE activity_signup s SET status = 'CONFIRMED', promoted_at = now()
        FROM (SELECT id FROM activity_signup WHERE activity_id = $1 AND status = 'WAITLISTED' ORDER BY arrival LIMIT $2 FOR UPDATE) next
-       WHERE s.id = next.id RETURNING s.id`,
+       WHERE s.id = next.id RETURNING s.resident_id AS "residentId"`,
       [activityId, free],
     );
     const count = promoted.length;
     if (count) await m.query(`UPDATE activity SET confirmed_count = confirmed_count + $2 WHERE id = $1`, [activityId, count]);
-    return count;
+    return promoted.map((p) => p.residentId);
+  }
+
+  /** The residents holding a confirmed place (the day-before reminder). */
+  async confirmedResidentIds(m: EntityManager, activityId: string): Promise<string[]> {
+    const rows: { residentId: string }[] = await m.query(
+      `SELECT resident_id AS "residentId" FROM activity_signup WHERE activity_id = $1 AND status = 'CONFIRMED' ORDER BY arrival`,
+      [activityId],
+    );
+    return rows.map((r) => r.residentId);
   }
 
   // ---- attendance -------------------------------------------------------------------

@@ -8,6 +8,8 @@ import { TransactionRunner } from '../database/transaction.runner';
 import { Activity, ActivitySignup, ActivityStatus, SignupStatus } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { SignupRepository } from './signup.repository';
+import { NotificationOutbox } from '../notifications/notification-outbox';
+import { notifyPromoted } from './activity-notices';
 
 /** An activity's sign-ups are listed in arrival (waitlist) order. */
 const BY_ARRIVAL: Keyset<{ arrival: string }> = { shape: ['serial'], of: (s) => [s.arrival] };
@@ -38,6 +40,7 @@ export class SignupService {
     private readonly activities: ActivityRepository,
     private readonly signups: SignupRepository,
     private readonly clock: Clock,
+    private readonly outbox: NotificationOutbox,
   ) {}
 
   /** Takes a confirmed place if one is free, else a waitlist position in arrival order. */
@@ -77,12 +80,14 @@ export class SignupService {
       assertCancellable(await this.activities.get(m, activityId));
       if (!(await this.signups.hasLive(m, activityId, resident.id))) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
       await this.activities.lockExclusive(m, activityId);
-      assertCancellable(await this.activities.get(m, activityId));
+      const activity = await this.activities.get(m, activityId);
+      assertCancellable(activity);
       const row = await this.signups.cancelOwn(m, activityId, resident.id);
       if (!row) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
       if (row.previousStatus === SignupStatus.CONFIRMED) {
         await this.signups.releasePlace(m, activityId);
-        await this.signups.fillPlaces(m, activityId);
+        const promoted = await this.signups.fillPlaces(m, activityId);
+        if (promoted.length) await notifyPromoted(this.outbox, m, activity, promoted);
       }
       return row.signup;
     });

@@ -165,6 +165,63 @@ export class AppConfig {
   @IsString()
   WECHAT_WEB_SECRET?: string;
 
+  /**
+   * Quiet hours, Asia/Shanghai, `HH:MM-HH:MM` (may wrap midnight): WeChat messages that are
+   * not urgent wait until the end (the inbox still gets them at once). Empty: none.
+   */
+  @Matches(/^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM-HH:MM (Asia/Shanghai), or empty' })
+  NOTIFY_QUIET_HOURS = '22:00-07:00';
+
+  /** How often (seconds) the notification sweep re-queues what a lost job or a crash left undelivered. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  NOTIFY_SWEEP_SECONDS = 30;
+
+  /** First wait (ms) after WeChat's rate limit (45009) or an unreachable WeChat; doubles per attempt, up to an hour. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  NOTIFY_WECHAT_BACKOFF_MS = 60_000;
+
+  /** Subscription-message template ids (mini-program 订阅消息) per kind; unset: that kind goes to the inbox only. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_TEMPLATE_THEMES?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_TEMPLATE_PROMOTED?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_TEMPLATE_REMINDER?: string;
+
+  /** One template for points minted, spent and refunded (积分变动提醒). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_TEMPLATE_POINTS?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_TEMPLATE_COURSE_CANCELLED?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  WECHAT_TEMPLATE_SETTLEMENT?: string;
+
+  /** Which mini-program a message opens: formal (released), trial or developer. */
+  @IsIn(['formal', 'trial', 'developer'])
+  WECHAT_MINIPROGRAM_STATE: 'formal' | 'trial' | 'developer' = 'formal';
+
   /** The built web app (`vite build` output) served at `/`; relative to the working directory. */
   @IsString()
   WEB_DIST_DIR = 'web/dist';

@@ -15,6 +15,8 @@ import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
+import { NotificationKind } from '../notifications/notification.kinds';
+import { NotificationOutbox } from '../notifications/notification-outbox';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
 import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
 
@@ -40,6 +42,7 @@ export class CourseService {
     private readonly people: OrganisationRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly outbox: NotificationOutbox,
   ) {}
 
   // ---- managing ---------------------------------------------------------------
@@ -131,8 +134,8 @@ export class CourseService {
       requireCapability(actor, Capability.MANAGE, course);
       if (course.status === CourseStatus.CANCELLED) return course;
       if (course.endsAt.getTime() <= this.clock.now().getTime()) throw new DomainError('COURSE_NOT_EDITABLE', '课程已结束，不能取消');
-      const enrolments: { id: string; chargeEntryId: string }[] = await m.query(
-        `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
+      const enrolments: { id: string; chargeEntryId: string; residentId: string }[] = await m.query(
+        `SELECT id, charge_entry_id::text AS "chargeEntryId", resident_id AS "residentId" FROM course_enrolment
          WHERE course_id = $1 AND status = 'ENROLLED' ORDER BY enrolled_at FOR UPDATE`,
         [input.id],
       );
@@ -162,6 +165,12 @@ export class CourseService {
         action: 'course.cancel',
         subject: input.id,
         details: { reason: input.reason, refunded: enrolments.length },
+      });
+      await this.outbox.emit(m, {
+        townshipId: course.townshipId,
+        to: { residents: enrolments.map((e) => e.residentId) },
+        key: `course-cancelled:${input.id}`,
+        facts: { kind: NotificationKind.COURSE_CANCELLED, courseId: input.id, title: course.title, reason: input.reason },
       });
       return this.courseRow(m, input.id);
     });
@@ -218,6 +227,12 @@ export class CourseService {
       );
       // A concurrent request of the same resident won: roll back this seat and charge.
       if (!inserted) throw new DomainError('ALREADY_ENROLLED');
+      await this.outbox.emit(m, {
+        townshipId: course.townshipId,
+        to: { residents: [resident.id] },
+        key: `spent:${enrolmentId}`,
+        facts: { kind: NotificationKind.POINTS_SPENT, courseId, title: seat.title, points: seat.pricePoints },
+      });
       return inserted;
     });
     return this.named(enrolment);
@@ -250,6 +265,12 @@ export class CourseService {
         [enrolment.id, refund.id],
       );
       await m.query(`UPDATE course SET enrolled_count = enrolled_count - 1 WHERE id = $1`, [courseId]);
+      await this.outbox.emit(m, {
+        townshipId: course.townshipId,
+        to: { residents: [resident.id] },
+        key: `refunded:${refund.id}`,
+        facts: { kind: NotificationKind.POINTS_REFUNDED, courseId, title: course.title, points: row.pricePoints },
+      });
       return row;
     });
     return this.named(cancelled);

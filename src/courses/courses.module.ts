@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { CourseEnrolmentResolver, CourseResolver } from './course.resolver';
 import { Course, CourseEnrolment } from './course.entity';
 import { CourseService } from './course.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule],
+  imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule, NotificationsModule],
   providers: [CourseService, CourseResolver, CourseEnrolmentResolver],
   exports: [CourseService],
 })

@@ -162,6 +162,37 @@ export class OrganisationRepository {
     return ids.map((id) => nameOf.get(id)!);
   }
 
+  /**
+   * The persons of a township a notification's audience names, each with whether they bound
+   * the mini-program's WeChat (one statement; the notifications module asks here).
+   */
+  async notificationRecipients(
+    m: EntityManager,
+    townshipId: string,
+    audience: { residents?: string[]; persons?: string[]; branchResidents?: string; townshipAdmins?: boolean },
+  ): Promise<{ personId: string; bound: boolean }[]> {
+    return m.query(
+      `SELECT p.id AS "personId", p.wechat_openid IS NOT NULL AS bound FROM person p
+       WHERE p.township_id = $1 AND p.id IN (
+         SELECT unnest($2::uuid[])
+         UNION ALL SELECT r.person_id FROM resident r WHERE r.id = ANY($3::uuid[])
+         UNION ALL SELECT r.person_id FROM resident r WHERE r.branch_id = $4
+         UNION ALL SELECT ra.person_id FROM role_assignment ra WHERE $5 AND ra.role = 'TOWNSHIP_ADMIN' AND ra.township_id = $1)
+       ORDER BY p.id`,
+      [townshipId, audience.persons ?? [], audience.residents ?? [], audience.branchResidents ?? null, audience.townshipAdmins ?? false],
+    );
+  }
+
+  /** The mini-program openid of each of these persons that bound WeChat. */
+  async wechatOpenids(m: EntityManager, personIds: readonly string[]): Promise<Map<string, string>> {
+    if (!personIds.length) return new Map();
+    const rows: { id: string; openid: string }[] = await m.query(
+      `SELECT id, wechat_openid AS openid FROM person WHERE id = ANY($1::uuid[]) AND wechat_openid IS NOT NULL`,
+      [personIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.openid]));
+  }
+
   async isServiceTeamOf(m: EntityManager, serviceTeamId: string, branchId: string): Promise<boolean> {
     const rows = await m.query(`SELECT 1 FROM service_team WHERE id = $1 AND branch_id = $2`, [serviceTeamId, branchId]);
     return rows.length > 0;

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { SettlementProcessor } from './settlement.processor';
 import { SettlementResolver } from './settlement.resolver';
 import { SettlementService } from './settlement.service';
 
 @Module({
-  imports: [LedgerModule, OrganisationModule],
+  imports: [LedgerModule, OrganisationModule, NotificationsModule],
   providers: [SettlementService, SettlementResolver, SettlementProcessor],
   exports: [SettlementService],
 })

@@ -14,6 +14,8 @@ import { OrganisationRepository } from '../organisation/organisation.repository'
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
 import { AuditService } from '../audit/audit.service';
+import { NotificationKind } from '../notifications/notification.kinds';
+import { NotificationOutbox } from '../notifications/notification-outbox';
 import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from './settlement.jobs';
 
 /** Thrown by the township step when the books do not balance or a seal no longer matches: retrying cannot help. */
@@ -58,6 +60,7 @@ export class SettlementService {
     private readonly seals: LedgerSealService,
     private readonly queues: JobQueues,
     private readonly audit: AuditService,
+    private readonly outbox: NotificationOutbox,
   ) {
     // The flows add to it by name; asking for it here puts it on the dashboard and the depth gauge.
     queues.queue(SETTLEMENT_QUEUE);
@@ -192,6 +195,12 @@ export class SettlementService {
            WHERE township_id = $1 AND month = $2 AND run = $3 AND status = 'RUNNING'`,
           [townshipId, period, run, JSON.stringify(trialBalance), JSON.stringify(report)],
         );
+        await this.outbox.emit(m, {
+          townshipId,
+          to: { townshipAdmins: true },
+          key: `settlement:${month}:${run}`,
+          facts: { kind: NotificationKind.SETTLEMENT_FINISHED, month },
+        });
       });
     } catch (error) {
       // The books do not balance: say so loudly, and fail the job for good (no retry can fix it).

@@ -14,6 +14,8 @@ import { AuditService } from '../audit/audit.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { PublishTownshipData, publishTownshipJobId, THEMES_QUEUE, ThemeJob } from './theme.jobs';
 import { isUuid } from '../common/ids';
+import { NotificationKind } from '../notifications/notification.kinds';
+import { NotificationOutbox } from '../notifications/notification-outbox';
 
 /** Most themes a township sets for one month, and a branch adds for itself. */
 export const MAX_TOWNSHIP_THEMES = 30;
@@ -42,6 +44,7 @@ export class ThemeService {
     queues: JobQueues,
     private readonly audit: AuditService,
     private readonly organisation: OrganisationRepository,
+    private readonly outbox: NotificationOutbox,
   ) {
     this.queue = queues.queue(THEMES_QUEUE);
   }
@@ -229,6 +232,13 @@ export class ThemeService {
        WHERE t.township_id = $1 AND t.month = $3 AND (t.branch_id IS NULL OR t.branch_id = $2)`,
       [townshipId, branchId, period],
     );
+    // The village's residents are told: one outbox row, expanded into their inboxes by a job.
+    await this.outbox.emit(m, {
+      townshipId,
+      to: { branchResidents: branchId },
+      key: `themes:${branchId}:${month}`,
+      facts: { kind: NotificationKind.THEMES_PUBLISHED, branchId, month },
+    });
     return true;
   }
 

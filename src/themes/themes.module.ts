@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { OrganisationModule } from '../organisation/organisation.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { ThemePublicationProcessor } from './theme-publication.processor';
 import { ThemeResolver } from './theme.resolver';
 import { ThemeService } from './theme.service';
 
 @Module({
-  imports: [OrganisationModule],
+  imports: [OrganisationModule, NotificationsModule],
   providers: [ThemeService, ThemeResolver, ThemePublicationProcessor],
   exports: [ThemeService],
 })
