@@ -368,7 +368,8 @@ export function jwtSecretProblem(secret: string): string | undefined {
 
 /** Validates `env` into an AppConfig, or throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_WEB_APPID', 'WECHAT_WEB_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY', 'DATABASE_APP_ROLE', 'PUBLIC_BASE_URL']);
+  const known = Object.keys(new AppConfig()).concat(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_WEB_APPID', 'WECHAT_WEB_SECRET', 'RUN_MIGRATIONS', 'METRICS_TOKEN', 'TRUST_PROXY', 'DATABASE_APP_ROLE', 'PUBLIC_BASE_URL',
+    'WECHAT_TEMPLATE_THEMES', 'WECHAT_TEMPLATE_PROMOTED', 'WECHAT_TEMPLATE_REMINDER', 'WECHAT_TEMPLATE_POINTS', 'WECHAT_TEMPLATE_COURSE_CANCELLED', 'WECHAT_TEMPLATE_SETTLEMENT']);
   const got = (name: string) =>
     SECRET_VARIABLES.has(name) ? `got a value of ${String(raw[name] ?? '').length} characters` : `got ${JSON.stringify(raw[name])}`;
   const raw: Record<string, unknown> = {};

@@ -29,6 +29,14 @@ export interface FakeWechat {
   webCodes: Map<string, FakeReply>;
   /** Makes every access_token issued so far invalid (errcode 40001), as when WeChat rotates it early. */
   expireAccessTokens(): void;
+  /** Subscription messages WeChat accepted (`/cgi-bin/message/subscribe/send` answered 0), in order. */
+  subscribeSent: { touser: string; template_id: string; page?: string; data: Record<string, { value: string }> }[];
+  /** openids that have not accepted any template: their sends answer 43101. */
+  unsubscribed: Set<string>;
+  /** Replies to the next sends, in order, before the rules above (e.g. 45009 rate limits). */
+  subscribeReplies: FakeReply[];
+  /** How many `stable_token` calls, and how many of them forced a refresh. */
+  stableTokenCalls(): { total: number; forced: number };
   close(): Promise<void>;
 }
 
@@ -47,7 +55,7 @@ export const wechatError = (errcode: number, errmsg: string): FakeReply => ({ js
 
 /**
  * A real HTTP server on a random local port that answers like WeChat's server API for the
- * four endpoints the service calls (the mini-program's three and web authorisation's), and checks the credentials it is sent the way WeChat does.
+ * endpoints the service calls (the mini-program's, its subscription messages and web authorisation's), and checks the credentials it is sent the way WeChat does.
  */
 export async function startFakeWechat({
   appid = 'wx-fake-appid',
@@ -62,6 +70,11 @@ export async function startFakeWechat({
   const phoneCodes = new Map<string, FakeReply>();
   const validTokens = new Set<string>();
   let issued = 0;
+  const subscribeSent: FakeWechat['subscribeSent'] = [];
+  const unsubscribed = new Set<string>();
+  const subscribeReplies: FakeReply[] = [];
+  let stable: string | undefined;
+  const stableCalls = { total: 0, forced: 0 };
 
   const answer = async (req: IncomingMessage): Promise<FakeReply> => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -90,6 +103,32 @@ export async function startFakeWechat({
       const token = `access-token-${++issued}`;
       validTokens.add(token);
       return { json: { access_token: token, expires_in: 7200 } };
+    }
+    if (req.method === 'POST' && url.pathname === '/cgi-bin/stable_token') {
+      // The stable token: the same one for every caller until it is forced or invalidated.
+      const b = (body ?? {}) as { grant_type?: string; appid?: string; secret?: string; force_refresh?: boolean };
+      if (b.appid !== appid || b.secret !== secret) return wechatError(40125, 'invalid appsecret');
+      if (b.grant_type !== 'client_credential') return wechatError(40002, 'invalid grant_type');
+      stableCalls.total++;
+      if (b.force_refresh) stableCalls.forced++;
+      if (b.force_refresh || !stable || !validTokens.has(stable)) {
+        stable = `stable-token-${++issued}`;
+        validTokens.add(stable);
+      }
+      return { json: { access_token: stable, expires_in: 7200 } };
+    }
+    if (req.method === 'POST' && url.pathname === '/cgi-bin/message/subscribe/send') {
+      if (!validTokens.has(query.access_token)) return wechatError(40001, 'invalid credential, access_token is invalid or not latest');
+      const message = body as FakeWechat['subscribeSent'][number];
+      const scripted = subscribeReplies.shift();
+      if (scripted) {
+        if ('json' in scripted && (scripted.json as { errcode?: number }).errcode === 0) subscribeSent.push(message);
+        return scripted;
+      }
+      if (!message?.touser || !message.template_id) return wechatError(47003, 'argument invalid!');
+      if (unsubscribed.has(message.touser)) return wechatError(43101, 'user refuse to accept the msg');
+      subscribeSent.push(message);
+      return { json: { errcode: 0, errmsg: 'ok' } };
     }
     if (req.method === 'POST' && url.pathname === '/wxa/business/getuserphonenumber') {
       if (!validTokens.has(query.access_token)) return wechatError(40001, 'invalid credential, access_token is invalid or not latest');
@@ -124,6 +163,10 @@ export async function startFakeWechat({
     webSecret,
     webCodes,
     expireAccessTokens: () => validTokens.clear(),
+    subscribeSent,
+    unsubscribed,
+    subscribeReplies,
+    stableTokenCalls: () => ({ ...stableCalls }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
