@@ -1,5 +1,5 @@
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { ArrayMaxSize, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsString, MaxLength } from 'class-validator';
 import { ArgsType, Field } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -11,6 +11,7 @@ import { NotificationService } from './notification.service';
 @ArgsType()
 export class AcceptWechatTemplatesArgs {
   @Field(() => [String], { description: "The template ids wx.requestSubscribeMessage answered 'accept' for." })
+  @ArrayMinSize(1)
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @MaxLength(128, { each: true })

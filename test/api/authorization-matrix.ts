@@ -102,6 +102,13 @@ export const TABLE: Record<string, string> = {
   monthlyStatement:        'UN   OK    OK    NO    OK    NO   OK    NO    NO',
   // ---- sealed months: an entry's proof for the resident it paid, their branch's managers and the admins
   entryProof:              'UN   OK    NO    OK    NO    OK   NO    NO    NO',
+  // ---- notifications: everyone has their own inbox and settings, and reaches nobody else's
+  notifications:             'UN   OK    OK    OK    OK    OK   OK    OK    OK',
+  notificationSettings:      'UN   OK    OK    OK    OK    OK   OK    OK    OK',
+  markNotificationRead:      'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  markAllNotificationsRead:  'UN   OK    OK    OK    OK    OK   OK    OK    OK',
+  setNotificationPreference: 'UN   OK    OK    OK    OK    OK   OK    OK    OK',
+  acceptWechatTemplates:     'UN   OK    OK    OK    OK    OK   OK    OK    OK',
 };
 
 export function expectedOutcome(operation: string, actor: Actor): string {
@@ -557,7 +564,61 @@ export const OPERATIONS: Record<string, Operation> = {
     variables: (w) => ({ entryId: w.sealedEntryA1 }),
     check: (d, w) => expect(d.entryProof).toEqual({ entryId: w.sealedEntryA1, month: w.lastMonth, valid: true, leafCount: 1 }),
   },
+
+  // ---- notifications
+  notifications: {
+    query: `query($first: Int) { notifications(first: $first) { edges { node { id kind } } } }`,
+    variables: async (w, actor, ctx) => {
+      await notificationOfResidentA1(w, ctx);
+      return { first: 50 };
+    },
+    check: async (d, w, actor, ctx) => {
+      // resA1 sees theirs; nobody else sees it.
+      const ids = d.notifications.edges.map((e: any) => e.node.id);
+      expect(ids.includes(await notificationOfResidentA1(w, ctx))).toBe(actor === 'resA1');
+    },
+  },
+  notificationSettings: {
+    query: `{ notificationSettings { kinds { kind enabled } } }`,
+    variables: () => ({}),
+    check: (d) => expect(d.notificationSettings.kinds.length).toBeGreaterThanOrEqual(8),
+  },
+  markNotificationRead: {
+    query: `mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }`,
+    variables: async (w, actor, ctx) => ({ id: await notificationOfResidentA1(w, ctx) }),
+    check: (d) => expect(d.markNotificationRead.readAt).not.toBeNull(),
+  },
+  markAllNotificationsRead: { query: `mutation { markAllNotificationsRead }`, variables: () => ({}) },
+  setNotificationPreference: {
+    query: `mutation($kind: NotificationKind!, $enabled: Boolean!) { setNotificationPreference(kind: $kind, enabled: $enabled) { kinds { kind enabled } } }`,
+    variables: () => ({ kind: 'THEMES_PUBLISHED', enabled: false }),
+    check: (d) => expect(d.setNotificationPreference.kinds.find((k: any) => k.kind === 'THEMES_PUBLISHED').enabled).toBe(false),
+  },
+  acceptWechatTemplates: {
+    query: `mutation($templateIds: [String!]!) { acceptWechatTemplates(templateIds: $templateIds) { kinds { kind wechatAccepted } } }`,
+    // The test apps configure WECHAT_TEMPLATE_POINTS=tmpl-points.
+    variables: () => ({ templateIds: ['tmpl-points'] }),
+    check: (d) => expect(d.acceptWechatTemplates.kinds.find((k: any) => k.kind === 'POINTS_MINTED').wechatAccepted).toBe(true),
+  },
 };
+
+/** A notification in resident A1's inbox (written directly: delivery is tested in test/notifications). */
+async function notificationOfResidentA1(w: World, ctx: Ctx): Promise<string> {
+  const ds = ctx.t.db.dataSource;
+  const key = `authz:${w.residentA1.personId}`;
+  await ds.query(
+    `INSERT INTO notification_event (township_id, kind, event_key, audience, title, body, expanded_at)
+     VALUES ($1, 'THEMES_PUBLISHED', $2, '{}', '测试', '测试', now()) ON CONFLICT DO NOTHING`,
+    [w.townshipA, key],
+  );
+  const [{ id }] = await ds.query(
+    `INSERT INTO notification (event_id, township_id, person_id, kind, wechat_status)
+     SELECT e.id, e.township_id, $2, e.kind, 'NONE' FROM notification_event e WHERE e.township_id = $1 AND e.event_key = $3
+     ON CONFLICT (event_id, person_id) DO UPDATE SET kind = excluded.kind RETURNING id::text AS id`,
+    [w.townshipA, w.residentA1.personId, key],
+  );
+  return id;
+}
 
 /** Points of the one entry of last month (resident A1's). */
 const SEALED_POINTS = 3;

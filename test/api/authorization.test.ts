@@ -23,7 +23,8 @@ describe('authorization across branches and townships', () => {
 
   beforeAll(async () => {
     // No WeChat mini-program configured: loginWithWechat is WECHAT_UNAVAILABLE for everyone.
-    t = await startTestApp();
+    // A configured WeChat template, so acceptWechatTemplates has a valid request.
+    t = await startTestApp({ WECHAT_TEMPLATE_POINTS: 'tmpl-points' });
     ({ world: w, ctx } = await buildWorld(t));
   });
   afterAll(() => t?.close());

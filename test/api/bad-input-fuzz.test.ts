@@ -99,6 +99,11 @@ const FUZZ: Record<string, FuzzSetup> = {
   startSettlement: {},
   updateActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   updateCourse: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
+  // ---- notifications
+  markNotificationRead: {},
+  markAllNotificationsRead: {},
+  setNotificationPreference: {},
+  acceptWechatTemplates: {},
 };
 
 async function newActivity(w: World, ctx: Ctx): Promise<string> {
@@ -208,6 +213,9 @@ function variantsFor(type: GraphQLInputType, path: string[], base: unknown, setu
     case 'DateTime':
       for (const v of BAD_DATES) add(v);
       break;
+    case 'Boolean':
+      for (const v of ['true', 'false', 1, 0, 'yes', [true], { b: true }]) add(v);
+      break;
     case 'String': {
       const text = setup.text?.[key];
       // Months no township has: refused before they reach SQL (0099-12 made a junk settlement).
@@ -260,7 +268,8 @@ describe('bad input for every mutation, generated from the schema', () => {
   let storedExactly: (value: string) => Promise<boolean>;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // A configured WeChat template, so acceptWechatTemplates has a valid request.
+    t = await startTestApp({ WECHAT_TEMPLATE_POINTS: 'tmpl-points' });
     ({ world: w, ctx } = await buildWorld(t));
     schema = t.app.get(GraphQLSchemaHost).schema;
     const columns: { table: string; column: string }[] = await t.db.dataSource.query(

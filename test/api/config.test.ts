@@ -249,6 +249,16 @@ describe('configuration', () => {
         JOB_LOCK_MS: '15000',
         THEME_PUBLISH_TIME: '06:30',
         TRUST_PROXY: 'loopback',
+        NOTIFY_QUIET_HOURS: '21:30-06:45',
+        NOTIFY_SWEEP_SECONDS: '15',
+        NOTIFY_WECHAT_BACKOFF_MS: '30000',
+        WECHAT_TEMPLATE_THEMES: 'tmpl-themes',
+        WECHAT_TEMPLATE_PROMOTED: 'tmpl-promoted',
+        WECHAT_TEMPLATE_REMINDER: 'tmpl-reminder',
+        WECHAT_TEMPLATE_POINTS: 'tmpl-points',
+        WECHAT_TEMPLATE_COURSE_CANCELLED: 'tmpl-course',
+        WECHAT_TEMPLATE_SETTLEMENT: 'tmpl-settlement',
+        WECHAT_MINIPROGRAM_STATE: 'trial',
       };
       expect(Object.keys(values).sort()).toEqual([...table.keys()].sort());
       const config = loadConfig(values) as unknown as Record<string, unknown>;
