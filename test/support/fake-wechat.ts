@@ -35,6 +35,8 @@ export interface FakeWechat {
   unsubscribed: Set<string>;
   /** Replies to the next sends, in order, before the rules above (e.g. 45009 rate limits). */
   subscribeReplies: FakeReply[];
+  /** How long each subscription send takes to answer (ms), to widen the window of a fault test. */
+  subscribeDelayMs: number;
   /** How many `stable_token` calls, and how many of them forced a refresh. */
   stableTokenCalls(): { total: number; forced: number };
   close(): Promise<void>;
@@ -118,6 +120,7 @@ export async function startFakeWechat({
       return { json: { access_token: stable, expires_in: 7200 } };
     }
     if (req.method === 'POST' && url.pathname === '/cgi-bin/message/subscribe/send') {
+      if (fake.subscribeDelayMs) await new Promise((resolve) => setTimeout(resolve, fake.subscribeDelayMs));
       if (!validTokens.has(query.access_token)) return wechatError(40001, 'invalid credential, access_token is invalid or not latest');
       const message = body as FakeWechat['subscribeSent'][number];
       const scripted = subscribeReplies.shift();
@@ -152,7 +155,7 @@ export async function startFakeWechat({
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeWechat = {
     baseUrl: `http://127.0.0.1:${port}${pathPrefix}`,
     appid,
     secret,
@@ -166,6 +169,7 @@ export async function startFakeWechat({
     subscribeSent,
     unsubscribed,
     subscribeReplies,
+    subscribeDelayMs: 0,
     stableTokenCalls: () => ({ ...stableCalls }),
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -173,6 +177,7 @@ export async function startFakeWechat({
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+  return fake;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
