@@ -5,7 +5,7 @@ import { TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { Audience, NOTIFICATION_KINDS, NotificationKind, TEMPLATE_VARIABLE } from './notification.kinds';
-import { NOTIFICATIONS_QUEUE, NotificationJob, WECHAT_BATCH, WechatJobData, wechatJobId } from './notification.jobs';
+import { NOTIFICATIONS_WECHAT_QUEUE, NotificationJob, WECHAT_BATCH, WechatJobData, wechatJobId } from './notification.jobs';
 import { DueWechatRow, NotificationRepository } from './notification.repository';
 import { NotificationOutbox } from './notification-outbox';
 import { quietUntil } from './quiet-hours';
@@ -40,6 +40,7 @@ const WECHAT_JOB_OPTIONS = {
 @Injectable()
 export class NotificationDelivery {
   private readonly logger = new Logger(NotificationDelivery.name);
+  /** The WeChat queue. */
   private readonly queue: Queue;
 
   constructor(
@@ -51,7 +52,7 @@ export class NotificationDelivery {
     private readonly config: AppConfig,
     queues: JobQueues,
   ) {
-    this.queue = queues.queue(NOTIFICATIONS_QUEUE);
+    this.queue = queues.queue(NOTIFICATIONS_WECHAT_QUEUE);
   }
 
   /** The template id configured for a kind, if any. */

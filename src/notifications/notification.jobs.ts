@@ -1,10 +1,16 @@
-/** The notifications queue: expanding outbox events into inboxes, sending WeChat messages, the sweep. */
+/** The notifications queue: expanding outbox events into inboxes, and the sweep. */
 export const NOTIFICATIONS_QUEUE = 'notifications';
+
+/**
+ * WeChat messages have a queue (and workers) of their own: a slow or rate-limiting WeChat
+ * never holds up the inbox of the next event.
+ */
+export const NOTIFICATIONS_WECHAT_QUEUE = 'notifications-wechat';
 
 export const NotificationJob = {
   /** One outbox event: its inbox rows for the whole audience, then its WeChat batches. */
   EXPAND: 'expand',
-  /** The due WeChat messages of one id range of one event. */
+  /** The due WeChat messages of one id range of one event (on NOTIFICATIONS_WECHAT_QUEUE). */
   WECHAT: 'wechat',
   /** Repeated: re-queues what a lost job or a crash left undelivered. */
   SWEEP: 'sweep',

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { OrganisationModule } from '../organisation/organisation.module';
-import { NotificationDeliveryProcessor } from './notification-delivery.processor';
+import { NotificationDeliveryProcessor, WechatDeliveryProcessor } from './notification-delivery.processor';
 import { NotificationDelivery } from './notification-delivery.service';
 import { NotificationOutbox } from './notification-outbox';
 import { NotificationRepository } from './notification.repository';
@@ -19,6 +19,7 @@ import { WechatSubscribeClient } from './wechat-subscribe.client';
     NotificationOutbox,
     NotificationDelivery,
     NotificationDeliveryProcessor,
+    WechatDeliveryProcessor,
     WechatSubscribeClient,
     NotificationService,
     NotificationResolver,
