@@ -47,8 +47,9 @@ describe('notification delivery with two workers and a Redis restart', () => {
       `INSERT INTO notification_setting (person_id, township_id, wechat_kinds) SELECT unnest($1::uuid[]), $2, ARRAY['THEMES_PUBLISHED']`,
       [persons, town.id],
     );
-    workers.push(...(await Promise.all([startWorkerProcess(env), startWorkerProcess(env)])));
-  }, 90_000);
+    // Starting from source is slow on a busy machine.
+    workers.push(...(await Promise.all([startWorkerProcess(env, 120_000), startWorkerProcess(env, 120_000)])));
+  }, 180_000);
   afterAll(async () => {
     for (const w of workers) await w.kill9().catch(() => undefined);
     await redis?.destroy();

@@ -24,6 +24,8 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', component: { render: () => null } },
       { path: 'me', component: () => import('./views/MeView.vue'), meta: { title: '我的' } },
+      { path: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: '消息' } },
+      { path: 'inbox/settings', component: () => import('./views/NotificationSettingsView.vue'), meta: { title: '消息通知设置' } },
       // 居民
       { path: 'r/home', component: () => import('./views/resident/ResidentHome.vue'), meta: { role: 'resident', title: '文明银行' } },
       { path: 'r/checkin', component: () => import('./views/resident/CheckInView.vue'), meta: { role: 'resident', title: '活动签到' } },
