@@ -210,6 +210,12 @@ describe('monthly settlement', () => {
     expect(s.branches.find((f: any) => f.branchId === town.branches[0].id).pointsMinted).toBe(1);
     expect(s.trialBalance.total).toBe(0);
     expect(s.reconciliation.ok).toBe(true);
+    // The township's admins are told, in their inbox (delivery itself: test/notifications).
+    const told = await waitFor('the admins told', async () => {
+      const r = await t.gql(`{ notifications(first: 5) { edges { node { kind month } } } }`, {}, admin);
+      return r.data?.notifications.edges.length ? r.data.notifications.edges.map((e: any) => e.node) : undefined;
+    });
+    expect(told).toEqual([{ kind: 'SETTLEMENT_FINISHED', month }]);
 
     // Closing snapshots: every account, closing = all postings up to the month's end.
     const snapshots = await t.db.dataSource.query(
