@@ -54,7 +54,8 @@ export class NotificationService {
         kind,
         label: KIND_LABELS[kind],
         enabled: !setting.mutedKinds.includes(kind),
-        wechatTemplateId: (this.delivery.templateOf(kind) && this.config.WECHAT_APPID ? this.delivery.templateOf(kind) : null) ?? null,
+        // Offered only when WeChat messages can go out (the mini-program is configured).
+        wechatTemplateId: (this.config.WECHAT_APPID && this.delivery.templateOf(kind)) || null,
         wechatAccepted: setting.wechatKinds.includes(kind),
       })),
     };

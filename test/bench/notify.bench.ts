@@ -18,7 +18,7 @@ import { monthOf } from '../../src/common/time/shanghai-month';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { JobQueues } from '../../src/jobs/job-queues';
-import { NOTIFICATIONS_QUEUE } from '../../src/notifications/notification.jobs';
+import { NOTIFICATIONS_QUEUE, NOTIFICATIONS_WECHAT_QUEUE } from '../../src/notifications/notification.jobs';
 import { ThemeService } from '../../src/themes/theme.service';
 import { WorkerModule } from '../../src/worker.module';
 import { startFakeWechat } from '../support/fake-wechat';
@@ -103,12 +103,16 @@ async function main() {
     }
     const done = performance.now();
     const s = (t: number) => ((t - started) / 1000).toFixed(2);
-    const counts = await app.get(JobQueues).queue(NOTIFICATIONS_QUEUE).getJobCounts('completed', 'failed');
+    const queues = app.get(JobQueues);
+    const counts = await queues.queue(NOTIFICATIONS_QUEUE).getJobCounts('completed', 'failed');
+    const wechatCounts = await queues.queue(NOTIFICATIONS_WECHAT_QUEUE).getJobCounts('completed', 'failed');
     const [{ events }] = await admin.query(`SELECT count(*)::int AS events FROM notification_event`);
     console.log(`\n${BRANCHES} theme lists published in ${s(published)} s (${events} outbox rows: one per village)`);
     console.log(`${TOTAL} inbox notifications delivered in ${s(inboxAt)} s from the request (${Math.round(TOTAL / ((inboxAt - started) / 1000))}/s)`);
     console.log(`${wechat.subscribeSent.length} WeChat messages (of ${bound} bound) sent by ${s(done)} s`);
-    console.log(`notification jobs: ${counts.completed} completed, ${counts.failed} failed; duplicates in the inbox: ${TOTAL - (await count())}`);
+    console.log(`expansion and sweep jobs: ${counts.completed} completed, ${counts.failed} failed; WeChat batch jobs: ${wechatCounts.completed} completed, ${wechatCounts.failed} failed`);
+    const [{ pairs }] = await admin.query(`SELECT count(DISTINCT (event_id, person_id))::int AS pairs FROM notification`);
+    console.log(`inbox rows ${await count()}, distinct (event, resident) ${pairs}; WeChat messages to distinct notifications ${new Set(wechat.subscribeSent.map((m) => m.page)).size}`);
     await app.close();
   } finally {
     await admin.destroy();
