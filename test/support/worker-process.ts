@@ -12,10 +12,11 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts `src/worker.ts` (what `npm run start:worker` runs, from source) as a real
+ * Starts `src/worker.ts` (what `npm run start:worker` runs, from source; slow to start on a
+ * busy machine, hence the generous default wait) as a real
  * child process and resolves once its workers are running.
  */
-export async function startWorkerProcess(env: Record<string, string>, timeoutMs = 40_000): Promise<WorkerProcess> {
+export async function startWorkerProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<WorkerProcess> {
   let output = '';
   const child = fork(join(__dirname, '../../src/worker.ts'), [], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
