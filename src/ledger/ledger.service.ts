@@ -5,6 +5,7 @@ import { monthToPeriodDate } from '../common/time/shanghai-month';
 import { afterCommit } from '../database/transaction.runner';
 import { ledgerEntriesPosted } from '../observability/metrics';
 import { chainSeal, GENESIS_SEAL, merkleTree } from './ledger-seal';
+import { LedgerSealRepository } from './ledger-seal.repository';
 import { EntryProblem, LedgerSealService, SealableMonth, SealCheck, StoredSeal } from './ledger-seal.service';
 import { LedgerRepository } from './ledger.repository';
 import { contentHash, MAX_MEMO_LENGTH, validateEntry } from './ledger.rules';
@@ -75,6 +76,7 @@ export class LedgerService {
   constructor(
     private readonly seals: LedgerSealService = new LedgerSealService(),
     private readonly repository: LedgerRepository = new LedgerRepository(),
+    private readonly sealRepository: LedgerSealRepository = new LedgerSealRepository(),
   ) {}
 
   // ---- accounts -------------------------------------------------------------
@@ -380,18 +382,19 @@ export class LedgerService {
   async seal(manager: EntityManager, townshipId: string, months: SealableMonth[]): Promise<StoredSeal[]> {
     const sealed: StoredSeal[] = [];
     for (const month of months) {
-      const [latest] = await manager.query(
-        `SELECT to_char(period, 'YYYY-MM') AS month, seal FROM ledger_seal WHERE township_id = $1 ORDER BY period DESC LIMIT 1`,
-        [townshipId],
-      );
+      const latest = await this.sealRepository.latestSeal(manager, townshipId);
       if (latest && latest.month >= month.month) continue;
       const { tree, root } = merkleTree(month.leaves);
       const previous: Buffer = latest?.seal ?? GENESIS_SEAL;
-      await manager.query(
-        `INSERT INTO ledger_seal (township_id, period, entry_count, entry_ids, tree, merkle_root, previous_seal, seal)
-         VALUES ($1, $2, $3, $4::int8[], $5, $6, $7, $8)`,
-        [townshipId, monthToPeriodDate(month.month), month.entryIds.length, month.entryIds, tree, root, previous, chainSeal(previous, root)],
-      );
+      await this.sealRepository.insertSeal(manager, {
+        townshipId,
+        period: monthToPeriodDate(month.month),
+        entryIds: month.entryIds,
+        tree,
+        root,
+        previous,
+        seal: chainSeal(previous, root),
+      });
       sealed.push((await this.seals.seal(manager, townshipId, month.month))!);
     }
     return sealed;
