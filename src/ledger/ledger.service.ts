@@ -299,6 +299,15 @@ export class LedgerService {
     return row?.id;
   }
 
+  /** The accounts an entry moves: township, resident (resident accounts) and branch (branch accounts), one per posting. */
+  entryParties(manager: EntityManager, entryId: string): Promise<{ townshipId: string; residentId: string | null; branchId: string | null }[]> {
+    return manager.query(
+      `SELECT a.township_id AS "townshipId", a.resident_id AS "residentId", a.branch_id AS "branchId"
+       FROM posting p JOIN account a ON a.id = p.account_id WHERE p.entry_id = $1`,
+      [entryId],
+    );
+  }
+
   /** An entry's township (for access checks), kind and the business record it is for. */
   async entry(manager: EntityManager, entryId: string): Promise<{ townshipId: string; kind: EntryKind; reference: EntryReference | null } | undefined> {
     if (!/^\d{1,18}$/.test(entryId)) return undefined;

@@ -111,6 +111,20 @@ export class OrganisationRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Each resident's branch, keyed by resident id (unknown ids are absent). */
+  async branchesOfResidents(m: EntityManager, residentIds: string[]): Promise<Map<string, string>> {
+    if (!residentIds.length) return new Map();
+    const rows: { id: string; branchId: string }[] = await m.query(`SELECT id, branch_id AS "branchId" FROM resident WHERE id = ANY($1::uuid[])`, [
+      residentIds,
+    ]);
+    return new Map(rows.map((r) => [r.id, r.branchId]));
+  }
+
+  /** Every township, or the one with this code, by code. */
+  townships(m: EntityManager, code: string | null): Promise<{ id: string; code: string; name: string }[]> {
+    return m.query(`SELECT id, code, name FROM township WHERE $1::text IS NULL OR code = $1 ORDER BY code`, [code]);
+  }
+
   /** A resident's person and scope, for issuing a binding code; undefined if unknown. */
   async residentScope(m: EntityManager, residentId: string): Promise<{ personId: string; townshipId: string; branchId: string } | undefined> {
     const [row] = await m.query(`SELECT person_id AS "personId", township_id AS "townshipId", branch_id AS "branchId" FROM resident WHERE id = $1`, [

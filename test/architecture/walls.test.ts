@@ -28,8 +28,6 @@ const TABLE_OWNERS: Record<string, string[]> = {
  */
 const NOT_YET_MOVED: Record<string, string[]> = {
   'demo/demo-seed.ts': ['activity', 'branch', 'course', 'ledger_period', 'resident', 'theme'],
-  'ledger/ledger-admin.service.ts': ['branch', 'resident'],
-  'ledger/ledger-verify.command.ts': ['township'],
   'settlement/public-statement.service.ts': ['account', 'branch', 'journal_entry', 'person', 'posting', 'resident', 'township'],
   'settlement/settlement.service.ts': ['account', 'account_period_balance', 'branch', 'journal_entry', 'person', 'posting', 'resident'],
 };
