@@ -105,6 +105,12 @@ export class ActivityRepository {
     return { activity: activity as Activity, secret: secret as Buffer };
   }
 
+  /** The branch's first activity of this title (the demo seed's "already there?"). */
+  async findByTitle(m: EntityManager, branchId: string, title: string): Promise<{ id: string; status: string } | undefined> {
+    const [row] = await m.query(`SELECT id, status FROM activity WHERE branch_id = $1 AND title = $2 ORDER BY created_at LIMIT 1`, [branchId, title]);
+    return row;
+  }
+
   async byIds(m: EntityManager, ids: string[]): Promise<Activity[]> {
     return m.query(`SELECT ${ACTIVITY_COLUMNS} FROM activity a WHERE a.id = ANY($1::uuid[])`, [ids]);
   }

@@ -128,6 +128,12 @@ export class CourseRepository {
     );
   }
 
+  /** The id of a course of the branch with this title (the demo seed's "already there?"). */
+  async idByTitle(m: EntityManager, branchId: string, title: string): Promise<string | undefined> {
+    const [found] = await m.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, title]);
+    return found?.id;
+  }
+
   /** Courses by id, in no particular order. */
   byIds(m: EntityManager, ids: string[]): Promise<Course[]> {
     return m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [ids]);

@@ -19,6 +19,14 @@ export class LedgerReadsRepository {
     return new Map(rows.map((r) => [r.residentId, { accountId: r.accountId, balance: r.balance }]));
   }
 
+  /** Does the current database role own the ledger's tables (the only role that may date an entry in the past)? */
+  async isLedgerOwner(m: EntityManager): Promise<boolean> {
+    const [{ owner }] = await m.query(
+      `SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'public.journal_entry'::regclass), 'MEMBER') AS owner`,
+    );
+    return owner;
+  }
+
   /** How many of these entries credit someone, and the points they credit (a mint's positive side). */
   async creditedTotals(m: EntityManager, entryIds: string[]): Promise<{ entries: number; points: number }> {
     const [totals] = await m.query(

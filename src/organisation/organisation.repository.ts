@@ -218,6 +218,12 @@ export class OrganisationRepository {
       .getMany();
   }
 
+  /** The id of the township's branch with this name. */
+  async branchIdByName(m: EntityManager, townshipId: string, name: string): Promise<string | undefined> {
+    const [found] = await m.query(`SELECT id FROM branch WHERE township_id = $1 AND name = $2`, [townshipId, name]);
+    return found?.id;
+  }
+
   /** A new branch's id; undefined if the township already has a branch of that name. */
   async insertBranch(m: EntityManager, townshipId: string, name: string, kind: string): Promise<string | undefined> {
     const [row] = await m.query(

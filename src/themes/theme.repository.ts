@@ -31,6 +31,16 @@ export class ThemeRepository {
     return theme;
   }
 
+  /** The id of the township's own theme of the month with this title. */
+  async townshipThemeId(m: EntityManager, townshipId: string, period: string, title: string): Promise<string | undefined> {
+    const [row] = await m.query(`SELECT id FROM theme WHERE township_id = $1 AND branch_id IS NULL AND month = $2 AND title = $3`, [
+      townshipId,
+      period,
+      title,
+    ]);
+    return row?.id;
+  }
+
   /** How many themes the township (branchId null) or the branch has set for the month. */
   async count(m: EntityManager, townshipId: string, branchId: string | null, period: string): Promise<number> {
     const [{ count }] = await m.query(
