@@ -422,6 +422,11 @@ export class LedgerService {
     );
   }
 
+  /** Writes every account's opening, movement and closing for a closed month (the settlement's snapshot), once. */
+  async snapshotPeriod(manager: EntityManager, townshipId: string, month: string): Promise<void> {
+    await this.repository.snapshotPeriod(manager, townshipId, monthToPeriodDate(month));
+  }
+
   async isPeriodClosed(manager: EntityManager, townshipId: string, month: string): Promise<boolean> {
     const rows = await manager.query(`SELECT 1 FROM ledger_period WHERE township_id = $1 AND period = $2::date`, [
       townshipId,

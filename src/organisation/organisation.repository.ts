@@ -125,6 +125,16 @@ export class OrganisationRepository {
     return m.query(`SELECT id, code, name FROM township WHERE $1::text IS NULL OR code = $1 ORDER BY code`, [code]);
   }
 
+  /** Each resident's name, keyed by resident id (unknown ids are absent). */
+  async residentNames(m: EntityManager, residentIds: string[]): Promise<Map<string, string>> {
+    if (!residentIds.length) return new Map();
+    const rows: { id: string; name: string }[] = await m.query(
+      `SELECT r.id, p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = ANY($1::uuid[])`,
+      [residentIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   /** A resident's person and scope, for issuing a binding code; undefined if unknown. */
   async residentScope(m: EntityManager, residentId: string): Promise<{ personId: string; townshipId: string; branchId: string } | undefined> {
     const [row] = await m.query(`SELECT person_id AS "personId", township_id AS "townshipId", branch_id AS "branchId" FROM resident WHERE id = $1`, [
@@ -157,11 +167,7 @@ export class OrganisationRepository {
   /** Sets each row's `residentName` from its `residentId` (sign-ups and enrolments shown to managers). */
   async attachResidentNames<T extends { residentId: string; residentName: string | null }>(m: EntityManager, rows: T[]): Promise<T[]> {
     if (!rows.length) return rows;
-    const names: { id: string; name: string }[] = await m.query(
-      `SELECT r.id, p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = ANY($1::uuid[])`,
-      [[...new Set(rows.map((r) => r.residentId))]],
-    );
-    const nameOf = new Map(names.map((n) => [n.id, n.name]));
+    const nameOf = await this.residentNames(m, [...new Set(rows.map((r) => r.residentId))]);
     for (const row of rows) row.residentName = nameOf.get(row.residentId) ?? null;
     return rows;
   }

@@ -28,7 +28,6 @@ const TABLE_OWNERS: Record<string, string[]> = {
  */
 const NOT_YET_MOVED: Record<string, string[]> = {
   'settlement/public-statement.service.ts': ['account', 'branch', 'journal_entry', 'person', 'posting', 'resident', 'township'],
-  'settlement/settlement.service.ts': ['account', 'account_period_balance', 'branch', 'journal_entry', 'person', 'posting', 'resident'],
 };
 
 function sourceFiles(dir: string): string[] {
