@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { notFound } from '../common/errors/domain.error';
+import { isUuid } from '../common/ids';
 import { selectColumns } from '../database/select-columns';
 import { Course, CourseEnrolment } from './course.entity';
 
@@ -132,6 +133,17 @@ export class CourseRepository {
   async idByTitle(m: EntityManager, branchId: string, title: string): Promise<string | undefined> {
     const [found] = await m.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, title]);
     return found?.id;
+  }
+
+  /** Title and Asia/Shanghai start day (YYYY-MM-DD) of the courses with these ids (as text; ids that are none are absent). */
+  async days(m: EntityManager, ids: string[]): Promise<Map<string, { title: string; date: string }>> {
+    const uuids = ids.filter(isUuid);
+    if (!uuids.length) return new Map();
+    const rows: { id: string; title: string; date: string }[] = await m.query(
+      `SELECT id::text AS id, title, to_char(starts_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS date FROM course WHERE id = ANY($1::uuid[])`,
+      [uuids],
+    );
+    return new Map(rows.map((r) => [r.id, { title: r.title, date: r.date }]));
   }
 
   /** Courses by id, in no particular order. */

@@ -10,6 +10,6 @@ import { CourseService } from './course.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule],
   providers: [CourseService, CourseRepository, CourseResolver, CourseEnrolmentResolver],
-  exports: [CourseService],
+  exports: [CourseService, CourseRepository],
 })
 export class CoursesModule {}

@@ -96,6 +96,27 @@ export class LedgerReadsRepository {
     );
     return row;
   }
+
+  // ---- a branch's month, line by line (the public statement) ---------------------
+
+  /**
+   * Per activity (MINT) or course (SPEND) of the branch's month: how many residents still
+   * hold their points or seat at the end of it, the points net of reversals and refunds,
+   * and the least of its entries' memos. References with neither are left out.
+   */
+  async branchReferenceTotals(
+    m: EntityManager,
+    branchId: string,
+    period: string,
+    flow: 'MINT' | 'SPEND',
+  ): Promise<{ referenceId: string; memo: string; people: string; points: string }[]> {
+    return m.query(`${BRANCH_FLOWS} ${flow === 'MINT' ? ACTIVITY_TOTALS_SQL : COURSE_TOTALS_SQL}`, [branchId, period]);
+  }
+
+  /** Per resident: points earned at the branch's activities and spent on its courses in the month, net of reversals and refunds; biggest first. */
+  async branchResidentTotals(m: EntityManager, branchId: string, period: string): Promise<{ residentId: string; earned: string; spent: string }[]> {
+    return m.query(`${BRANCH_FLOWS} ${RESIDENT_TOTALS_SQL}`, [branchId, period]);
+  }
 }
 
 /** See branchMonthFigures ($1 township, $2 period). */
@@ -144,3 +165,47 @@ const BRANCH_MONTH_FIGURES_SQL = `
              FROM per_resident GROUP BY branch_id) r ON r.branch_id = f.branch_id
   LEFT JOIN (SELECT branch_id, jsonb_agg(jsonb_build_object('residentId', resident_id, 'points', earned) ORDER BY rank) AS earners
              FROM top WHERE rank <= 10 GROUP BY branch_id) t ON t.branch_id = f.branch_id`;
+
+/**
+ * The month's entries through the branch ($1 branch, $2 period) — mints from its issuance
+ * account, charges into its redemption account, and reversals of either, booked in the
+ * month — and the resident each one paid or charged. The settlement's branch figures
+ * count the same entries, so the lines below add up to them.
+ */
+const BRANCH_FLOWS = `
+  WITH flow AS (
+    SELECT e.id, coalesce(o.kind, e.kind) AS flow, coalesce(o.reference_type, e.reference_type) AS reference_type,
+           coalesce(o.reference_id, e.reference_id) AS reference_id, e.memo
+    FROM account a
+    JOIN posting p ON p.account_id = a.id AND p.period = $2
+    JOIN journal_entry e ON e.id = p.entry_id
+    LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+    WHERE a.branch_id = $1
+      AND ((a.kind = 'BRANCH_ISSUANCE' AND coalesce(o.kind, e.kind) = 'MINT') OR (a.kind = 'BRANCH_REDEMPTION' AND coalesce(o.kind, e.kind) = 'SPEND'))
+  ),
+  line AS (
+    SELECT f.*, ra.resident_id, rp.amount
+    FROM flow f JOIN posting rp ON rp.entry_id = f.id JOIN account ra ON ra.id = rp.account_id AND ra.kind = 'RESIDENT'
+  )`;
+
+const referenceTotals = (flow: 'MINT' | 'SPEND', referenceType: 'ACTIVITY' | 'COURSE') => `
+  , per_resident AS (
+    SELECT reference_id, resident_id, ${flow === 'MINT' ? '' : '-'}sum(amount) AS points, min(memo) AS memo FROM line
+    WHERE flow = '${flow}' AND reference_type = '${referenceType}' GROUP BY reference_id, resident_id
+  )
+  SELECT r.reference_id AS "referenceId", min(r.memo) AS memo, count(*) FILTER (WHERE r.points > 0) AS people, sum(r.points) AS points
+  FROM per_resident r
+  GROUP BY r.reference_id HAVING sum(r.points) <> 0 OR count(*) FILTER (WHERE r.points > 0) > 0`;
+const ACTIVITY_TOTALS_SQL = referenceTotals('MINT', 'ACTIVITY');
+const COURSE_TOTALS_SQL = referenceTotals('SPEND', 'COURSE');
+
+const RESIDENT_TOTALS_SQL = `
+  , per_resident AS (
+    SELECT resident_id, coalesce(sum(amount) FILTER (WHERE flow = 'MINT'), 0) AS earned,
+           coalesce(-sum(amount) FILTER (WHERE flow = 'SPEND'), 0) AS spent
+    FROM line GROUP BY resident_id
+  )
+  SELECT r.resident_id AS "residentId", r.earned, r.spent
+  FROM per_resident r
+  WHERE r.earned <> 0 OR r.spent <> 0
+  ORDER BY r.earned DESC, r.spent DESC, r.resident_id`;

@@ -125,6 +125,15 @@ export class OrganisationRepository {
     return m.query(`SELECT id, code, name FROM township WHERE $1::text IS NULL OR code = $1 ORDER BY code`, [code]);
   }
 
+  /** A branch's name with its township's id and name; undefined for an unknown branch. */
+  async branchWithTownship(m: EntityManager, branchId: string): Promise<{ branch: string; township: string; townshipId: string } | undefined> {
+    const [row] = await m.query(
+      `SELECT b.name AS branch, t.name AS township, b.township_id AS "townshipId" FROM branch b JOIN township t ON t.id = b.township_id WHERE b.id = $1`,
+      [branchId],
+    );
+    return row;
+  }
+
   /** Each resident's name, keyed by resident id (unknown ids are absent). */
   async residentNames(m: EntityManager, residentIds: string[]): Promise<Map<string, string>> {
     if (!residentIds.length) return new Map();
