@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { isSerial } from '../common/ids';
 import { DomainError } from '../common/errors/domain.error';
 import { monthToPeriodDate } from '../common/time/shanghai-month';
 import { afterCommit } from '../database/transaction.runner';
@@ -197,7 +198,7 @@ export class LedgerService {
     if (!reason || reason.length > MAX_MEMO_LENGTH) {
       throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
     }
-    if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
+    if (!isSerial(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     await this.repository.lockReversal(manager, request.townshipId, request.entryId);
     const original = await this.repository.entryWithPostings(manager, request.townshipId, request.entryId);
     if (!original) throw new DomainError('NOT_FOUND', '未找到该笔记账');
@@ -310,7 +311,7 @@ export class LedgerService {
 
   /** An entry's township (for access checks), kind and the business record it is for. */
   async entry(manager: EntityManager, entryId: string): Promise<{ townshipId: string; kind: EntryKind; reference: EntryReference | null } | undefined> {
-    if (!/^\d{1,18}$/.test(entryId)) return undefined;
+    if (!isSerial(entryId)) return undefined;
     const [row] = await manager.query(
       `SELECT township_id AS "townshipId", kind, reference_type AS "type", reference_id AS "id" FROM journal_entry WHERE id = $1`,
       [entryId],
