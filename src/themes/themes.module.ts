@@ -3,11 +3,12 @@ import { OrganisationModule } from '../organisation/organisation.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { ThemePublicationProcessor } from './theme-publication.processor';
 import { ThemeResolver } from './theme.resolver';
+import { ThemeRepository } from './theme.repository';
 import { ThemeService } from './theme.service';
 
 @Module({
   imports: [OrganisationModule, NotificationsModule],
-  providers: [ThemeService, ThemeResolver, ThemePublicationProcessor],
+  providers: [ThemeService, ThemeRepository, ThemeResolver, ThemePublicationProcessor],
   exports: [ThemeService],
 })
 export class ThemesModule {}
