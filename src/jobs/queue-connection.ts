@@ -72,6 +72,9 @@ function clusterBackend(url: string): BackendFactory<any, any> {
   return (name, opts, flags) => {
     // BullMQ wants its clients to retry commands forever (its own loops handle failures).
     const client = createRedisClient(url, { maxRetriesPerRequest: null });
+    // BullMQ listens for its errors while it uses the client (and re-emits them on the Queue
+    // or Worker); this keeps one that comes while the client quits from being "unhandled".
+    client.on('error', () => undefined);
     const backend = createRedisBackend(name, { ...opts, connection: client as never }, flags);
     const close = backend.close.bind(backend);
     const disconnect = backend.disconnect.bind(backend);

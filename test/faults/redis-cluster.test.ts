@@ -42,18 +42,21 @@ describe('on a Redis Cluster', () => {
   const minted = [0, 0, 0];
 
   beforeAll(async () => {
-    [db, cluster] = await Promise.all([createTestDatabase(), startThrowawayRedisCluster(3)]);
+    const [database, redis] = await Promise.allSettled([createTestDatabase(), startThrowawayRedisCluster(3)]);
+    if (database.status === 'fulfilled') db = database.value;
+    if (redis.status === 'fulfilled') cluster = redis.value;
+    for (const result of [database, redis]) if (result.status === 'rejected') throw result.reason;
     const env = { REDIS_URL: cluster.url, QUEUE_PREFIX: prefix };
     const apiEnv = { ...env, WORKERS_IN_PROCESS: 'false', RATE_LIMIT_PUBLIC_PER_MINUTE: String(PUBLIC_PER_MINUTE) };
     const workerEnv = { ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2' };
-    const started = await Promise.all([
-      startTestApp(apiEnv, { database: db }),
-      startTestApp(apiEnv, { database: db }),
-      startWorkerProcess(workerEnv),
-      startWorkerProcess(workerEnv),
+    // Whatever started is stopped in afterAll, even if something else failed to start.
+    const started = await Promise.allSettled([
+      startTestApp(apiEnv, { database: db }).then((api) => apis.push(api)),
+      startTestApp(apiEnv, { database: db }).then((api) => apis.push(api)),
+      startWorkerProcess(workerEnv).then((worker) => workers.push(worker)),
+      startWorkerProcess(workerEnv).then((worker) => workers.push(worker)),
     ]);
-    apis.push(started[0] as TestApp, started[1] as TestApp);
-    workers.push(started[2] as WorkerProcess, started[3] as WorkerProcess);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
 
     town = await seedTownship(db.dataSource, { branches: BRANCHES, residentsPerBranch: 2 });
     admin = await devLogin(apis[0], await grantAdmin(db.dataSource, town.id));
