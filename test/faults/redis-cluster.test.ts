@@ -221,6 +221,14 @@ describe('on a Redis Cluster', () => {
     expect(counters).toContain(`${prefix}:rate-limit:{public:ip:127.0.0.1:public}:hits`);
   });
 
+  it('shows the queues in the dashboard', async () => {
+    const res = await fetch(`${apis[1].url.replace(/\/graphql$/, '')}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { queues: { name: string; counts: Record<string, number> }[] };
+    const settlement = body.queues.find((q) => q.name === SETTLEMENT_QUEUE);
+    expect(settlement?.counts.completed).toBe(3);
+  });
+
   it('reports the cluster up in readiness, on the APIs and the workers', async () => {
     for (const api of apis) {
       const res = await fetch(`${api.url.replace(/\/graphql$/, '')}/health/ready`);
