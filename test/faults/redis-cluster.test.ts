@@ -23,17 +23,18 @@ const PUBLIC_PER_MINUTE = 3;
 
 /**
  * The service on a Redis Cluster (three masters of the test's own, joined by
- * `redis-cli --cluster create`): REDIS_URL=redis+cluster://…. Two API apps and two worker
- * processes share it. Theme publication and settlement (a flow) run exactly once, the
- * schedule is registered once, the rate-limit counters are shared by both APIs through the
- * cluster, and readiness reports the cluster up.
+ * `redis-cli --cluster create`): REDIS_URL=redis+cluster://…. Two API apps (one running
+ * workers in-process) and a worker process share it: two workers on every queue. Theme
+ * publication and settlement (a flow) run exactly once, the schedule is registered once,
+ * the rate-limit counters are shared by both APIs through the cluster, the dashboard reads
+ * the queues, and readiness reports the cluster up.
  */
 describe('on a Redis Cluster', () => {
   let db: TestDatabase;
   let cluster: ThrowawayRedisCluster;
   const prefix = testQueuePrefix();
   const apis: TestApp[] = [];
-  const workers: WorkerProcess[] = [];
+  let workerProcess: WorkerProcess | undefined;
   let town: SeededTownship;
   let admin: string;
   const month = monthOf(new Date());
@@ -47,14 +48,15 @@ describe('on a Redis Cluster', () => {
     if (redis.status === 'fulfilled') cluster = redis.value;
     for (const result of [database, redis]) if (result.status === 'rejected') throw result.reason;
     const env = { REDIS_URL: cluster.url, QUEUE_PREFIX: prefix };
-    const apiEnv = { ...env, WORKERS_IN_PROCESS: 'false', RATE_LIMIT_PUBLIC_PER_MINUTE: String(PUBLIC_PER_MINUTE) };
+    const apiEnv = { ...env, RATE_LIMIT_PUBLIC_PER_MINUTE: String(PUBLIC_PER_MINUTE), WORKER_CONCURRENCY: '2' };
     const workerEnv = { ...env, DATABASE_URL: db.url, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2' };
+    // Two workers per queue: API A's in-process ones and a worker process (`npm run start:worker`).
     // Whatever started is stopped in afterAll, even if something else failed to start.
     const started = await Promise.allSettled([
-      startTestApp(apiEnv, { database: db }).then((api) => apis.push(api)),
-      startTestApp(apiEnv, { database: db }).then((api) => apis.push(api)),
-      startWorkerProcess(workerEnv).then((worker) => workers.push(worker)),
-      startWorkerProcess(workerEnv).then((worker) => workers.push(worker)),
+      startTestApp({ ...apiEnv, WORKERS_IN_PROCESS: 'true' }, { database: db }).then((api) => (apis[0] = api)),
+      startTestApp({ ...apiEnv, WORKERS_IN_PROCESS: 'false' }, { database: db }).then((api) => (apis[1] = api)),
+      // Compiling the service on the fly takes long on a loaded machine.
+      startWorkerProcess(workerEnv, 90_000).then((worker) => (workerProcess = worker)),
     ]);
     for (const result of started) if (result.status === 'rejected') throw result.reason;
 
@@ -89,11 +91,11 @@ describe('on a Redis Cluster', () => {
         );
       }
     }
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.kill9().catch(() => undefined)));
-    for (const api of apis) await api.close();
+    await workerProcess?.kill9().catch(() => undefined);
+    for (const api of apis) await api?.close();
     await cluster?.destroy();
     await db?.drop();
   });
@@ -113,11 +115,11 @@ describe('on a Redis Cluster', () => {
       await queue.close();
     }
   };
-  /** Jobs of `queue` completed by each worker process, from its metrics. */
+  /** Jobs of `queue` completed by each of the two workers (API A's and the worker process's), from their metrics. */
   const completedByWorkers = async (queue: string): Promise<number[]> =>
     Promise.all(
-      workers.map(async (w) => {
-        const metrics = await (await fetch(`http://127.0.0.1:${w.port}/metrics`)).text();
+      [apis[0].url.replace(/\/graphql$/, ''), `http://127.0.0.1:${workerProcess!.port}`].map(async (base) => {
+        const metrics = await (await fetch(`${base}/metrics`)).text();
         const line = metrics.split('\n').find((l) => l.startsWith(`cb_job_duration_seconds_count{queue="${queue}",outcome="completed"}`));
         return line ? Number(line.split(' ').pop()) : 0;
       }),
@@ -131,7 +133,7 @@ describe('on a Redis Cluster', () => {
   /** Every key of the cluster, node by node. */
   const keysByNode = () => cluster.ports.map((port) => cluster.cli(port, '--scan').split('\n').filter(Boolean));
 
-  it('publishes each branch once, with requests through both APIs and jobs run by both workers', async () => {
+  it('publishes each branch once, with requests through both APIs and jobs run by two workers', async () => {
     expect(apis[0].app.get(QueueConnection).describe()).toBe(`Redis Cluster (prefix "{${prefix}}")`);
     const requests = await Promise.all(
       [0, 1, 2, 3].map((i) => gql(i, `mutation($t: ID!, $m: String!) { publishThemes(townshipId: $t, month: $m) { branchesTotal } }`, { t: town.id, m: month })),
@@ -229,14 +231,14 @@ describe('on a Redis Cluster', () => {
     expect(settlement?.counts.completed).toBe(3);
   });
 
-  it('reports the cluster up in readiness, on the APIs and the workers', async () => {
+  it('reports the cluster up in readiness, on the APIs and the worker process', async () => {
     for (const api of apis) {
       const res = await fetch(`${api.url.replace(/\/graphql$/, '')}/health/ready`);
       expect(res.status).toBe(200);
       expect(((await res.json()) as any).details.queue).toEqual({ status: 'up', backend: 'redis-cluster' });
     }
-    for (const worker of workers) expect((await fetch(`http://127.0.0.1:${worker.port}/health/ready`)).status).toBe(200);
-    // A worker stops cleanly on SIGTERM (its cluster connections closed).
-    expect(await workers[0].stop()).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${workerProcess!.port}/health/ready`)).status).toBe(200);
+    // The worker process stops cleanly on SIGTERM (its cluster connections closed).
+    expect(await workerProcess!.stop()).toBe(0);
   });
 });
