@@ -64,10 +64,18 @@ function credentials(username: string | undefined, password: string | undefined,
 /** Reconnect at most 2 s apart (ioredis would back off to 20 s), so workers resume soon after Redis comes back. */
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
 
+/**
+ * How long ioredis waits, after disconnect(), for a socket to close before destroying it.
+ * Its timer is armed even for a socket that has already closed (a connection disconnected
+ * while it waits to reconnect), and then runs out in full, keeping the process alive: 2 s by
+ * default, longer than Jest waits for a worker to exit.
+ */
+const DISCONNECT_TIMEOUT_MS = 200;
+
 /** ioredis options for one server named by a redis:// URL (what BullMQ gets for a single server). */
 export function redisOptions(url: string): RedisOptions {
   const { nodes, options } = parseRedisUrl(url);
-  return { ...nodes[0], ...options, retryStrategy };
+  return { ...nodes[0], ...options, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
 }
 
 /**
@@ -80,7 +88,7 @@ export function createRedisClient(url: string, options: RedisOptions = {}): Redi
   if (!target.cluster) return new Redis({ ...redisOptions(url), ...options });
   const { keyPrefix, enableOfflineQueue, lazyConnect, retryStrategy: clusterRetry, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
-    redisOptions: { ...target.options, ...perNode },
+    redisOptions: { ...target.options, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...perNode },
     clusterRetryStrategy: clusterRetry ?? retryStrategy,
     ...(keyPrefix !== undefined ? { keyPrefix } : {}),
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
@@ -100,7 +108,7 @@ export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     // Not connected (e.g. reconnecting while Redis is down): no socket will close, so no
-    // 'end' to wait for.
+    // 'end' to wait for (ioredis's timer for it lasts DISCONNECT_TIMEOUT_MS).
     redis.disconnect();
     return;
   }

@@ -46,7 +46,8 @@ describe('closing the application', () => {
       }
     });
     child.stderr.on('data', (d: Buffer) => (output += d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    // Compiling the service on the fly takes long on a loaded machine; the exit is what is timed.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 110_000);
     const code = await new Promise<number | string>((resolve) => child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown')));
     const exitedAt = Date.now();
     clearTimeout(killer);
@@ -55,5 +56,5 @@ describe('closing the application', () => {
     expect(closedAt).toBeDefined();
     // On failure, what was still open when close() returned says where to look.
     expect({ exitedWithinMs: exitedAt - closedAt! <= EXIT_WITHIN_MS, stillActive }).toEqual({ exitedWithinMs: true, stillActive });
-  }, 60_000);
+  }, 120_000);
 });
