@@ -6,6 +6,7 @@ import { addMonths, assertMonth, monthToPeriodDate } from '../common/time/shangh
 import { GENESIS_SEAL } from '../ledger/ledger-seal';
 import { LedgerSealService, StoredSeal } from '../ledger/ledger-seal.service';
 import { isUuid } from '../common/ids';
+import { HonoursService } from '../honours/honours.service';
 
 
 /**
@@ -26,6 +27,11 @@ export interface PublicStatement {
   activities: { title: string; date: string; attendees: number; points: number }[];
   courses: { title: string; date: string; seatsTaken: number; points: number }[];
   residents: { name: string; earned: number; spent: number }[];
+  /**
+   * The branch's 文明之星 of the month (its residents who earned the most, wherever they
+   * earned it; ranked by honours.rules.ts), masked names only.
+   */
+  stars: { rank: number; name: string; points: number }[];
   /** The township's seal of the month: it covers every branch's entries. */
   seal: Omit<StoredSeal, 'sealedAt'> & { sealedAt: Date };
   /** The month the previous seal belongs to; null when this is the township's first sealed month. */
@@ -37,6 +43,7 @@ export class PublicStatementService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly seals: LedgerSealService,
+    private readonly honours: HonoursService,
   ) {}
 
   async statement(branchId: string, month: string): Promise<PublicStatement> {
@@ -55,10 +62,11 @@ export class PublicStatementService {
     if (!head) throw notFound('该村（社区）');
     const seal = head.status === 'SUCCEEDED' ? await this.seals.seal(m, head.townshipId, month) : null;
     if (!seal) throw new DomainError('MONTH_NOT_SETTLED');
-    const [activities, courses, residents] = await Promise.all([
+    const [activities, courses, residents, stars] = await Promise.all([
       this.flows(m, branchId, month, ACTIVITIES_SQL),
       this.flows(m, branchId, month, COURSES_SQL),
       this.flows(m, branchId, month, RESIDENTS_SQL),
+      this.honours.publicStars(m, head.townshipId, branchId, month),
     ]);
     return {
       township: head.township,
@@ -71,6 +79,7 @@ export class PublicStatementService {
       activities: activities.map((a) => ({ title: a.title, date: a.date, attendees: Number(a.people), points: Number(a.points) })),
       courses: courses.map((c) => ({ title: c.title, date: c.date, seatsTaken: Number(c.people), points: Number(c.points) })),
       residents: residents.map((r) => ({ name: maskName(r.name), earned: Number(r.earned), spent: Number(r.spent) })),
+      stars,
       seal,
       previousMonth: seal.previousSeal === GENESIS_SEAL.toString('hex') ? null : addMonths(month, -1),
     };
