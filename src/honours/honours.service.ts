@@ -8,6 +8,7 @@ import { maskName } from '../common/privacy/mask-name';
 import { Month, monthToPeriodDate } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
+import { LedgerService } from '../ledger/ledger.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { HonourSettings, MonthlyStars, StarLevel } from './dto/honours.models';
 import { SetStarLevelsInput, SetStarsPerBranchInput } from './dto/honours.inputs';
@@ -36,6 +37,7 @@ export class HonoursService {
     private readonly tx: TransactionRunner,
     private readonly honours: HonoursRepository,
     private readonly ledgerReads: LedgerReadsRepository,
+    private readonly ledger: LedgerService,
     private readonly organisation: OrganisationRepository,
     private readonly audit: AuditService,
   ) {}
@@ -45,6 +47,8 @@ export class HonoursService {
   /** Records the month's earnings and stars once; false when they were already recorded. */
   async recordMonth(m: EntityManager, townshipId: string, month: string): Promise<boolean> {
     const period = monthToPeriodDate(month);
+    // An open month's earnings could still change: only a closed month is recorded.
+    if (!(await this.ledger.isPeriodClosed(m, townshipId, month))) throw new Error(`period ${month} is not closed`);
     const perBranch = await this.honours.starsPerBranch(m, townshipId);
     if (!(await this.honours.claimMonth(m, townshipId, period, perBranch))) return false;
     const raw = await this.ledgerReads.monthEarnings(m, townshipId, period);
