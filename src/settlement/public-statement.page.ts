@@ -124,6 +124,8 @@ td:nth-child(n+3), th:nth-child(n+3) { text-align: right; }
 .stars li span:last-child { margin-left: auto; color: #b71c1c; }
 .stars .rank { display: inline-block; min-width: 4mm; text-align: center; background: #b71c1c; color: #fff; border-radius: 1mm; font-size: 7.5pt; }
 .stars li.empty { display: block; grid-column: 1 / -1; }
+.stars li span { white-space: nowrap; }
+@media screen and (max-width: 600px) { .stars ol { grid-template-columns: repeat(2, 1fr); } }
 .empty { color: #777; text-align: center !important; }
 .note, footer { font-size: 8pt; color: #555; }
 .seal dl { display: grid; grid-template-columns: 36mm 1fr; gap: 0.6mm 3mm; margin: 0; font-size: 8.5pt; }
