@@ -74,8 +74,8 @@ export class LedgerReadsRepository {
   /**
    * Points earned (as in monthEarnings) by each resident in every month except `skipPeriods`
    * (the months whose earnings are stored elsewhere): reads only these residents' own
-   * postings, through their accounts' index, and looks up the entries of the months not
-   * skipped. Residents who earned nothing are absent.
+   * postings, by an index-only scan of posting_account_idx (it includes the period), and
+   * looks up the entries of the months not skipped. Residents who earned nothing are absent.
    */
   async earnedOutside(m: EntityManager, residentIds: string[], skipPeriods: string[]): Promise<Map<string, number>> {
     if (!residentIds.length) return new Map();
