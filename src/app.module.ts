@@ -14,6 +14,7 @@ import { CoursesModule } from './courses/courses.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
+import { HonoursModule } from './honours/honours.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -56,6 +57,7 @@ export class AppModule {
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,
+        HonoursModule,
         PublicStatementModule,
         // Production runs the workers in their own process (`npm run start:worker`).
         ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),

@@ -343,4 +343,20 @@ export class OrganisationRepository {
     );
     return removed;
   }
+
+  /** Each resident's branch, keyed by resident id (residents of other townships are absent). */
+  async residentBranches(m: EntityManager, townshipId: string, residentIds: string[]): Promise<Map<string, string>> {
+    if (!residentIds.length) return new Map();
+    const rows: { id: string; branchId: string }[] = await m.query(
+      `SELECT id, branch_id AS "branchId" FROM resident WHERE township_id = $1 AND id = ANY($2::uuid[])`,
+      [townshipId, residentIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.branchId]));
+  }
+
+  /** A branch's township and name; undefined if there is no such branch. */
+  async branchInfo(m: EntityManager, branchId: string): Promise<{ townshipId: string; name: string } | undefined> {
+    const [row] = await m.query(`SELECT township_id AS "townshipId", name FROM branch WHERE id = $1`, [branchId]);
+    return row;
+  }
 }

@@ -10,6 +10,7 @@ import { ActivityRepository } from '../activities/activity.repository';
 import { CourseRepository } from '../courses/course.repository';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { isUuid } from '../common/ids';
+import { HonoursService } from '../honours/honours.service';
 
 /**
  * What a branch publishes for a settled month (三务公开): totals, activities with their
@@ -29,6 +30,11 @@ export interface PublicStatement {
   activities: { title: string; date: string; attendees: number; points: number }[];
   courses: { title: string; date: string; seatsTaken: number; points: number }[];
   residents: { name: string; earned: number; spent: number }[];
+  /**
+   * The branch's 文明之星 of the month (its residents who earned the most, wherever they
+   * earned it; ranked by honours.rules.ts), masked names only.
+   */
+  stars: { rank: number; name: string; points: number }[];
   /** The township's seal of the month: it covers every branch's entries. */
   seal: Omit<StoredSeal, 'sealedAt'> & { sealedAt: Date };
   /** The month the previous seal belongs to; null when this is the township's first sealed month. */
@@ -44,6 +50,7 @@ export class PublicStatementService {
     private readonly organisation: OrganisationRepository,
     private readonly activities: ActivityRepository,
     private readonly courses: CourseRepository,
+    private readonly honours: HonoursService,
   ) {}
 
   async statement(branchId: string, month: string): Promise<PublicStatement> {
@@ -61,10 +68,11 @@ export class PublicStatementService {
     );
     const seal = settled?.status === 'SUCCEEDED' ? await this.seals.seal(m, names.townshipId, month) : null;
     if (!seal) throw new DomainError('MONTH_NOT_SETTLED');
-    const [activities, courses, residents] = await Promise.all([
+    const [activities, courses, residents, stars] = await Promise.all([
       this.perReference(m, branchId, period, 'MINT'),
       this.perReference(m, branchId, period, 'SPEND'),
       this.perResident(m, branchId, period),
+      this.honours.publicStars(m, names.townshipId, branchId, month),
     ]);
     return {
       township: names.township,
@@ -77,6 +85,7 @@ export class PublicStatementService {
       activities: activities.map((a) => ({ title: a.title, date: a.date, attendees: a.people, points: a.points })),
       courses: courses.map((c) => ({ title: c.title, date: c.date, seatsTaken: c.people, points: c.points })),
       residents,
+      stars,
       seal,
       previousMonth: seal.previousSeal === GENESIS_SEAL.toString('hex') ? null : addMonths(month, -1),
     };

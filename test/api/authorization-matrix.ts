@@ -102,6 +102,12 @@ export const TABLE: Record<string, string> = {
   monthlyStatement:        'UN   OK    OK    NO    OK    NO   OK    NO    NO',
   // ---- sealed months: an entry's proof for the resident it paid, their branch's managers and the admins
   entryProof:              'UN   OK    NO    OK    NO    OK   NO    NO    NO',
+  // ---- honours: the township reads the stars (names masked but for the branch) and the ladder; a resident their own level; the admins set
+  monthlyStars:            'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  myStarLevel:             'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  honourSettings:          'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  setStarLevels:           'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  setStarsPerBranch:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
 };
 
 export function expectedOutcome(operation: string, actor: Actor): string {
@@ -556,6 +562,53 @@ export const OPERATIONS: Record<string, Operation> = {
     query: `query($entryId: ID!) { entryProof(entryId: $entryId) { entryId month valid leafCount } }`,
     variables: (w) => ({ entryId: w.sealedEntryA1 }),
     check: (d, w) => expect(d.entryProof).toEqual({ entryId: w.sealedEntryA1, month: w.lastMonth, valid: true, leafCount: 1 }),
+  },
+
+  // ---- honours
+  monthlyStars: {
+    query: `query($branchId: ID!, $month: String!) { monthlyStars(branchId: $branchId, month: $month) { branchId month namesMasked stars { rank name points isMe residentId } } }`,
+    variables: (w) => ({ branchId: w.branchA1, month: w.lastMonth }),
+    // Resident A1 is A1's star of last month: by name for A1's manager and the admin, masked (居*) for the others.
+    check: (d, w, actor) => {
+      const full = actor === 'mgrA1' || actor === 'admA';
+      expect(d.monthlyStars).toEqual({
+        branchId: w.branchA1,
+        month: w.lastMonth,
+        namesMasked: !full,
+        stars: [{ rank: 1, name: full ? '居民' : '居*', points: SEALED_POINTS, isMe: actor === 'resA1', residentId: full ? w.residentOf.resA1 : null }],
+      });
+    },
+  },
+  myStarLevel: {
+    query: `{ myStarLevel { basis lifetime level nextThreshold } }`,
+    variables: () => ({}),
+    // Lifetime points earned: resident A1's sealed mint (and the attendance reward if completeActivity ran first); adjustments are not earning.
+    check: (d, w, actor) => {
+      expect(d.myStarLevel).toMatchObject({ basis: 'POINTS', level: 0, nextThreshold: 20 });
+      if (actor === 'resA1') expect(d.myStarLevel.lifetime).toBeGreaterThanOrEqual(SEALED_POINTS);
+      else expect(d.myStarLevel.lifetime).toBe(0);
+    },
+  },
+  honourSettings: {
+    query: `query($townshipId: ID!) { honourSettings(townshipId: $townshipId) { townshipId starsPerBranch levels { level threshold } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => expect(d.honourSettings).toMatchObject({ townshipId: w.townshipA, levels: expect.arrayContaining([expect.objectContaining({ level: 1 })]) }),
+  },
+  setStarLevels: {
+    query: `mutation($input: SetStarLevelsInput!) { setStarLevels(input: $input) { townshipId isDefaultLadder levels { name threshold } } }`,
+    // The default ladder, set explicitly: the other rows' checks (nextThreshold 20) still hold.
+    variables: (w) => ({
+      input: {
+        townshipId: w.townshipA,
+        levels: [20, 60, 150, 300, 600].map((threshold, i) => ({ name: `${'一二三四五'[i]}星`, threshold })),
+      },
+    }),
+    check: (d, w) => expect(d.setStarLevels).toMatchObject({ townshipId: w.townshipA, isDefaultLadder: false, levels: expect.arrayContaining([{ name: '一星', threshold: 20 }]) }),
+  },
+  setStarsPerBranch: {
+    query: `mutation($input: SetStarsPerBranchInput!) { setStarsPerBranch(input: $input) { townshipId starsPerBranch } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, count: 10 } }),
+    check: (d, w) => expect(d.setStarsPerBranch).toEqual({ townshipId: w.townshipA, starsPerBranch: 10 }),
   },
 };
 

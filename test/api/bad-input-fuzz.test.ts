@@ -96,6 +96,8 @@ const FUZZ: Record<string, FuzzSetup> = {
   revokeBranchManager: { noopIds: ['input.personId'] },
   revokeTownshipAdmin: { noopIds: ['input.personId'] },
   signUpForActivity: {},
+  setStarLevels: { text: { 'input.levels.0.name': 'required' }, validInts: { 'input.levels.0.threshold': [100_001] } },
+  setStarsPerBranch: {},
   startSettlement: {},
   updateActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   updateCourse: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },

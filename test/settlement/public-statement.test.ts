@@ -148,6 +148,15 @@ describe('public monthly statement', () => {
         expect.objectContaining({ earned: 2, spent: 0 }),
         expect.objectContaining({ earned: 2, spent: 0 }),
       ],
+      // The village's 文明之星 (its residents' points earned anywhere; here all at branch 0):
+      // most points first, ties by the earlier first earning (residents 1, 2, 3 were paid in that order).
+      stars: [
+        { rank: 1, name: '马*珍', points: 5 },
+        { rank: 2, name: '张*国', points: 3 },
+        { rank: 3, name: '王*', points: 2 },
+        { rank: 4, name: '欧**娜', points: 2 },
+        { rank: 5, name: '*', points: 2 },
+      ],
       seal: { month, ...settled.seal, sealedAt: expect.any(String) },
       previousMonth: null,
       url: `${BASE}/public/statements/${town.branches[0].id}/${month}`,
@@ -183,6 +192,9 @@ describe('public monthly statement', () => {
     expect(html).toContain('<link rel="stylesheet" href="/public/statement.css">');
     // The QR code is its own page's address.
     expect(html).toContain(await QRCode.toString(statement.url, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' }));
+    expect(html).toContain('<h2>文明之星</h2>');
+    expect(html).toContain('<li><span class="rank">1</span><span>马*珍</span><span>5 分</span></li>');
+    expect(html).toContain('<li><span class="rank">2</span><span>张*国</span><span>3 分</span></li>');
     for (const expected of ['马*珍', '欧**娜', '平安有我 消防安全宣传', '小记者团非遗体验课程', '怎样核对账本没有被改过', statement.seal.seal.replace(/(.{4})(?=.)/g, '$1 ')]) {
       expect(html).toContain(expected);
     }
@@ -206,6 +218,12 @@ describe('public monthly statement', () => {
       expect(info).toMatch(/^Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)/m);
       const printed = (await run('pdftotext', ['-layout', pdf, '-'])).stdout;
       expect(printed).toContain('马*珍');
+      // The 文明之星 section printed, in rank order, before the activities.
+      const starsAt = printed.indexOf('文明之星');
+      expect(starsAt).toBeGreaterThan(-1);
+      expect(starsAt).toBeLessThan(printed.indexOf('志愿服务活动'));
+      const starLines = printed.slice(starsAt, printed.indexOf('志愿服务活动')).replace(/\s+/g, ' ');
+      expect(starLines.replace(/ 分/g, '分')).toContain('1 马*珍 5分 2 张*国 3分 3 王* 2分 4 欧**娜 2分 5 * 2分');
       expect(printed.replace(/\s/g, '')).toContain(statement.seal.seal);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -222,6 +240,7 @@ describe('public monthly statement', () => {
       pointsMinted: 1,
       activities: [{ title: '平安有我 消防安全宣传', attendees: 1, points: 1 }],
       residents: [{ name: '刘*英', earned: 1, spent: 0 }],
+      stars: [{ rank: 1, name: '刘*英', points: 1 }],
       previousMonth: month,
       seal: { previousSeal: first.seal, seal: settled.seal.seal },
     });

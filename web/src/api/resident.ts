@@ -3,6 +3,7 @@ import { graphql } from '../gql';
 export const ResidentHomeQuery = graphql(`
   query ResidentHome($townshipId: ID!, $branchId: ID!, $month: String!) {
     me { name balance resident { branchName townshipName } }
+    myStarLevel { lifetime levelName }
     publishedThemes(branchId: $branchId, month: $month) { themes { id title description suggestedPoints } }
     activities(townshipId: $townshipId, branchId: $branchId, first: 30) {
       edges {
