@@ -14,6 +14,7 @@ import { CoursesModule } from './courses/courses.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
+import { HouseholdsModule } from './households/households.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -53,6 +54,7 @@ export class AppModule {
         ClockModule,
         ActivitiesModule,
         CoursesModule,
+        HouseholdsModule,
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,

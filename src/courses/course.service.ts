@@ -11,12 +11,13 @@ import { assertSchedule } from '../common/time/schedule';
 import { monthRange } from '../common/time/shanghai-month';
 import { selectColumns } from '../database/select-columns';
 import { TransactionRunner } from '../database/transaction.runner';
+import { HouseholdService } from '../households/household.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
-import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, DependentCourseInput, UpdateCourseInput } from './dto/course.inputs';
 
 const COURSE_COLUMNS = selectColumns(Course, 'c');
 const ENROLMENT_COLUMNS = selectColumns(CourseEnrolment, 'e');
@@ -24,6 +25,7 @@ const ENROLMENT_COLUMNS = selectColumns(CourseEnrolment, 'e');
 export type EnrolmentWithCourse = CourseEnrolment & { course?: Course };
 
 const REFUND_ON_CANCEL = '本人取消课程报名，退还积分';
+const REFUND_ON_FAMILY_CANCEL = '家人代为取消家属的课程报名，退还积分';
 
 /**
  * Experience courses paid for with points. Enrolment takes a seat (a conditional
@@ -39,6 +41,7 @@ export class CourseService {
     private readonly organisation: OrganisationService,
     private readonly people: OrganisationRepository,
     private readonly audit: AuditService,
+    private readonly households: HouseholdService,
     private readonly clock: Clock,
   ) {}
 
@@ -170,7 +173,20 @@ export class CourseService {
   // ---- enrolling ----------------------------------------------------------------
 
   /** Takes a seat and charges the price, atomically: no seat, no charge; no points, no seat. */
-  async enrol(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+  enrol(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+    return this.takeSeat(actor, courseId, null);
+  }
+
+  /**
+   * Enrols a dependent (家属) of the caller's household, paid with the caller's own points:
+   * the seat is the dependent's, the charge the caller's (`resident_id`), and the row, the
+   * ledger line and the audit log say who acted for whom.
+   */
+  enrolDependent(actor: Principal, input: DependentCourseInput): Promise<CourseEnrolment> {
+    return this.takeSeat(actor, input.courseId, input.dependentId);
+  }
+
+  private async takeSeat(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const enrolmentId = randomUUID();
@@ -178,11 +194,14 @@ export class CourseService {
       const course = await this.courseRow(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
-      const existing = await m.query(`SELECT 1 FROM course_enrolment WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED'`, [
-        courseId,
-        resident.id,
-      ]);
-      if (existing.length) throw new DomainError('ALREADY_ENROLLED');
+      const dependent = dependentId ? (await this.households.link(m, actor, { dependentId })).dependent! : null;
+      const existing = await m.query(
+        dependent
+          ? `SELECT 1 FROM course_enrolment WHERE course_id = $1 AND dependent_id = $2 AND status = 'ENROLLED'`
+          : `SELECT 1 FROM course_enrolment WHERE course_id = $1 AND resident_id = $2 AND dependent_id IS NULL AND status = 'ENROLLED'`,
+        [courseId, dependent ? dependent.id : resident.id],
+      );
+      if (existing.length) throw new DomainError('ALREADY_ENROLLED', dependent ? '该家属已报名该课程' : undefined);
       // The seat. Once the course is full this matches nothing and locks nothing.
       const [[seat]] = await m.query(
         `UPDATE course SET enrolled_count = enrolled_count + 1
@@ -202,7 +221,7 @@ export class CourseService {
         kind: EntryKind.SPEND,
         idempotencyKey: `enrolment:${enrolmentId}`,
         reference: { type: 'COURSE', id: courseId },
-        memo: seat.title,
+        memo: dependent ? `${seat.title}（为家属${dependent.name}报名）` : seat.title,
         lines: [
           { accountId: account.id, amount: -seat.pricePoints },
           { accountId: redemption.id, amount: seat.pricePoints },
@@ -211,45 +230,74 @@ export class CourseService {
         bookedAt: this.clock.bookingTime(),
       });
       const [inserted]: CourseEnrolment[] = await m.query(
-        `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
-         VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7)
-         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
-        [enrolmentId, course.townshipId, course.branchId, courseId, resident.id, seat.pricePoints, charge.id],
+        `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id, dependent_id, acted_by)
+         VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7, $8, $9)
+         ON CONFLICT ${dependent ? `(course_id, dependent_id) WHERE status = 'ENROLLED' AND dependent_id IS NOT NULL` : `(course_id, resident_id) WHERE status = 'ENROLLED' AND dependent_id IS NULL`}
+         DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
+        [enrolmentId, course.townshipId, course.branchId, courseId, resident.id, seat.pricePoints, charge.id, dependent?.id ?? null, dependent ? actor.personId : null],
       );
       // A concurrent request of the same resident won: roll back this seat and charge.
-      if (!inserted) throw new DomainError('ALREADY_ENROLLED');
+      if (!inserted) throw new DomainError('ALREADY_ENROLLED', dependent ? '该家属已报名该课程' : undefined);
+      if (dependent) {
+        await this.audit.record(m, {
+          townshipId: course.townshipId,
+          actorId: actor.personId,
+          action: 'household.act.enrol',
+          subject: courseId,
+          details: { enrolmentId, forDependentId: dependent.id, paidByResidentId: resident.id, chargeEntryId: charge.id, points: seat.pricePoints },
+        });
+      }
       return inserted;
     });
     return this.named(enrolment);
   }
 
   /** The resident cancels before the cancel deadline and gets the charge reversed. */
-  async cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+  cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+    return this.cancelSeat(actor, courseId, null);
+  }
+
+  /** A household member cancels a dependent's enrolment; the charge is reversed to whoever paid it. */
+  cancelDependentEnrolment(actor: Principal, input: DependentCourseInput): Promise<CourseEnrolment> {
+    return this.cancelSeat(actor, input.courseId, input.dependentId);
+  }
+
+  private async cancelSeat(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
     const cancelled = await this.tx.run(async (m) => {
       const course = await this.courseRow(m, courseId);
       requireResident(actor, course);
+      if (dependentId) await this.households.link(m, actor, { dependentId });
       if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED', '该课程已取消，积分已退还');
       if (course.cancelDeadline.getTime() <= this.clock.now().getTime()) throw new DomainError('CANCEL_DEADLINE_PASSED');
       const [enrolment] = await m.query(
         `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
-         WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED' FOR UPDATE`,
-        [courseId, resident.id],
+         WHERE course_id = $1 AND ${dependentId ? 'dependent_id = $2' : 'resident_id = $2 AND dependent_id IS NULL'} AND status = 'ENROLLED' FOR UPDATE`,
+        [courseId, dependentId ?? resident.id],
       );
-      if (!enrolment) throw new DomainError('NOT_ENROLLED');
+      if (!enrolment) throw new DomainError('NOT_ENROLLED', dependentId ? '该家属没有该课程的有效报名' : undefined);
       const refund = await this.ledger.ensureReversed(m, {
         townshipId: course.townshipId,
         entryId: enrolment.chargeEntryId,
-        reason: REFUND_ON_CANCEL,
+        reason: dependentId ? REFUND_ON_FAMILY_CANCEL : REFUND_ON_CANCEL,
         createdBy: actor.personId,
       });
       // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
       const [[row]]: [CourseEnrolment[]] = await m.query(
-        `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
+        `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = $3
          WHERE e.id = $1 RETURNING ${ENROLMENT_COLUMNS}`,
-        [enrolment.id, refund.id],
+        [enrolment.id, refund.id, dependentId ? `家人代为取消（${actor.name}）` : '本人取消'],
       );
       await m.query(`UPDATE course SET enrolled_count = enrolled_count - 1 WHERE id = $1`, [courseId]);
+      if (dependentId) {
+        await this.audit.record(m, {
+          townshipId: course.townshipId,
+          actorId: actor.personId,
+          action: 'household.act.cancelEnrolment',
+          subject: courseId,
+          details: { enrolmentId: row.id, forDependentId: dependentId, paidByResidentId: row.residentId, refundEntryId: refund.id },
+        });
+      }
       return row;
     });
     return this.named(cancelled);
@@ -309,11 +357,11 @@ export class CourseService {
     const resident = actor?.resident;
     if (!resident) return courseIds.map(() => null);
     const rows = await this.tx.read(async (m) =>
-      this.people.attachResidentNames<CourseEnrolment>(
+      this.withNames<CourseEnrolment>(
         m,
         await m.query(
           `SELECT DISTINCT ON (e.course_id) ${ENROLMENT_COLUMNS} FROM course_enrolment e
-           WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 ORDER BY e.course_id, e.enrolled_at DESC`,
+           WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 AND e.dependent_id IS NULL ORDER BY e.course_id, e.enrolled_at DESC`,
           [courseIds, resident.id],
         ),
       ),
@@ -330,7 +378,7 @@ export class CourseService {
 
   private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
     return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.read(async (m) => {
-      const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
+      const enrolments: EnrolmentWithCourse[] = await this.withNames(
         m,
         await m.query(
           `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
@@ -358,8 +406,17 @@ export class CourseService {
 
   /** The enrolment a command wrote, with the resident's name: read after commit, so no lock waits on it. */
   private async named(enrolment: CourseEnrolment): Promise<CourseEnrolment> {
-    const [row] = await this.tx.read((m) => this.people.attachResidentNames(m, [enrolment]));
+    const [row] = await this.tx.read((m) => this.withNames(m, [enrolment]));
     return row;
+  }
+
+  /** Residents' names, and dependents' (one more statement only when a row is for a dependent). */
+  private async withNames<T extends CourseEnrolment>(m: EntityManager, rows: T[]): Promise<T[]> {
+    await this.people.attachResidentNames(m, rows);
+    const dependentIds = [...new Set(rows.flatMap((r) => (r.dependentId ? [r.dependentId] : [])))];
+    const names = dependentIds.length ? await this.households.dependentNames(m, dependentIds) : new Map<string, string>();
+    for (const row of rows) row.dependentName = row.dependentId ? (names.get(row.dependentId) ?? null) : null;
+    return rows;
   }
 
   private assertCanEnrol(course: Course, now: Date): void {
