@@ -69,7 +69,7 @@ export class HouseholdService {
   async create(actor: Principal, input: CreateHouseholdInput): Promise<HouseholdModel> {
     const scope = await this.organisation.scopeOfBranch(input.branchId);
     requireCapability(actor, Capability.MANAGE, scope);
-    const others = [...new Set(input.memberResidentIds)].filter((id) => id !== input.headResidentId);
+    const others = [...new Set(input.memberResidentIds ?? [])].filter((id) => id !== input.headResidentId);
     if (others.length + 1 > MAX_HOUSEHOLD_MEMBERS) throw new DomainError('BAD_USER_INPUT', `一户最多${MAX_HOUSEHOLD_MEMBERS}名成员`, { field: 'memberResidentIds' });
     const id = await this.tx.run(async (m) => {
       await this.requireResidentsOfBranch(m, scope.townshipId, input.branchId, [input.headResidentId, ...others]);
@@ -116,12 +116,12 @@ export class HouseholdService {
       const household = await this.managed(m, actor, input.householdId);
       const members = (await this.households.members(m, [household.id])).map((r) => r.residentId);
       if (!members.includes(input.residentId)) throw new DomainError('NOT_IN_HOUSEHOLD');
-      let newHead: string | null = null;
-      if (household.headResidentId === input.residentId) {
-        newHead = input.newHeadResidentId ?? null;
-        if (!newHead || newHead === input.residentId || !members.includes(newHead)) throw new DomainError('HOUSEHOLD_HEAD_REQUIRED', undefined, { field: 'newHeadResidentId' });
-        await this.households.setHead(m, household.id, newHead);
+      const newHead = input.newHeadResidentId ?? null;
+      if (newHead && (newHead === input.residentId || !members.includes(newHead))) {
+        throw new DomainError('HOUSEHOLD_HEAD_REQUIRED', '新户主须为本户留下的成员', { field: 'newHeadResidentId' });
       }
+      if (household.headResidentId === input.residentId && !newHead) throw new DomainError('HOUSEHOLD_HEAD_REQUIRED', undefined, { field: 'newHeadResidentId' });
+      if (newHead && newHead !== household.headResidentId) await this.households.setHead(m, household.id, newHead);
       await this.households.removeMember(m, household.id, input.residentId);
       await this.audit.record(m, {
         townshipId: household.townshipId,

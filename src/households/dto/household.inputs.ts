@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
-import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { LineText } from '../../common/graphql/text.validators';
 
 export const MAX_HOUSEHOLD_MEMBERS = 20;
@@ -14,10 +14,12 @@ export class CreateHouseholdInput {
   @IsUUID()
   headResidentId: string;
 
-  @Field(() => [ID], { defaultValue: [], description: `Other residents of the branch to add at once, at most ${MAX_HOUSEHOLD_MEMBERS - 1}.` })
+  @Field(() => [ID], { nullable: true, description: `Other residents of the branch to add at once, 1-${MAX_HOUSEHOLD_MEMBERS - 1}.` })
+  @IsOptional()
+  @ArrayMinSize(1)
   @ArrayMaxSize(MAX_HOUSEHOLD_MEMBERS - 1)
   @IsUUID('all', { each: true })
-  memberResidentIds: string[] = [];
+  memberResidentIds?: string[] | null;
 }
 
 @InputType()
@@ -33,7 +35,7 @@ export class HouseholdMemberInput {
 
 @InputType()
 export class RemoveHouseholdMemberInput extends HouseholdMemberInput {
-  @Field(() => ID, { nullable: true, description: 'Required when removing the head: the member who becomes head.' })
+  @Field(() => ID, { nullable: true, description: 'The member who becomes head (required when removing the head); must stay in the household.' })
   @IsOptional()
   @IsUUID()
   newHeadResidentId?: string | null;
