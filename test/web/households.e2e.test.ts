@@ -66,6 +66,7 @@ describe('households in the web app', () => {
     await m.getByTestId('dependent-year').locator('input').fill('2017');
     await m.getByTestId('save-dependent').click();
     await household.getByTestId('dependent').getByText('小明').waitFor();
+    await m.locator('.van-toast').waitFor({ state: 'hidden' });
     await screenshot(m, 'manager-households');
 
     const [row] = await t.db.dataSource.query(`SELECT count(*)::int AS members FROM household_member`);
@@ -121,5 +122,21 @@ describe('households in the web app', () => {
     await r.getByTestId('balance').getByText('8').waitFor();
     const [enrolment] = await t.db.dataSource.query(`SELECT e.status, e.price_points AS price FROM course_enrolment e WHERE e.dependent_id IS NOT NULL`);
     expect(enrolment).toEqual({ status: 'ENROLLED', price: 2 });
+  }, 90_000);
+
+  it('the manager moves the head out, naming a new head: she no longer sees the family', async () => {
+    const m = await signIn(await mobileOf(t.db.dataSource, (await t.db.dataSource.query(`SELECT person_id AS id FROM role_assignment WHERE branch_id = $1`, [town.branches[0].id]))[0].id));
+    await m.goto(`${base()}/m/households`);
+    const head = m.getByTestId('household').locator('.van-cell', { hasText: names[0] });
+    await head.getByRole('button', { name: '移出' }).click();
+    await m.locator('.van-action-sheet__item', { hasText: names[1] }).click();
+    await m.locator('.van-dialog__confirm').click();
+    await m.getByTestId('household').locator('.van-cell', { hasText: names[1] }).getByText('户主').waitFor();
+    await screenshot(m, 'manager-households-new-head');
+    expect(await m.getByTestId('household').getByText(names[0]).count()).toBe(0);
+
+    const r = await signIn(await mobileOf(t.db.dataSource, town.branches[0].residents[0].personId));
+    await r.goto(`${base()}/r/family`);
+    await r.getByText('您还没有编入家庭（户）').waitFor();
   }, 90_000);
 });
