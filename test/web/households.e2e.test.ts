@@ -126,6 +126,12 @@ describe('households in the web app', () => {
 
   it('the manager moves the head out, naming a new head: she no longer sees the family', async () => {
     const m = await signIn(await mobileOf(t.db.dataSource, (await t.db.dataSource.query(`SELECT person_id AS id FROM role_assignment WHERE branch_id = $1`, [town.branches[0].id]))[0].id));
+    // The activity's sign-ups show the child as the head's dependent.
+    const [{ id: activityId }] = await t.db.dataSource.query(`SELECT activity_id AS id FROM activity_signup WHERE dependent_id IS NOT NULL`);
+    await m.goto(`${base()}/m/activities/${activityId}`);
+    await m.getByText(`小明（${names[0]}家属）`).waitFor();
+    await screenshot(m, 'manager-activity-dependent');
+
     await m.goto(`${base()}/m/households`);
     const head = m.getByTestId('household').locator('.van-cell', { hasText: names[0] });
     await head.getByRole('button', { name: '移出' }).click();
