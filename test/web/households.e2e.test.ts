@@ -1,4 +1,5 @@
 import { Browser, Page } from 'playwright-core';
+import { Clock } from '../../src/common/time/clock';
 import { courseInput } from '../api/authorization-matrix';
 import { createActivity, grantPoints, ok, tokenFor } from '../support/activity-fixture';
 import { seedTownship, SeededTownship } from '../support/factories';
@@ -122,6 +123,25 @@ describe('households in the web app', () => {
     await r.getByTestId('balance').getByText('8').waitFor();
     const [enrolment] = await t.db.dataSource.query(`SELECT e.status, e.price_points AS price FROM course_enrolment e WHERE e.dependent_id IS NOT NULL`);
     expect(enrolment).toEqual({ status: 'ENROLLED', price: 2 });
+
+    // At the activity: she types the manager's code for the child.
+    const [{ id: activityId, startsAt }] = await t.db.dataSource.query(`SELECT id, starts_at AS "startsAt" FROM activity`);
+    const at = new Date(startsAt.getTime() + 5 * 60_000);
+    jest.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date(at));
+    try {
+      await r.clock.setFixedTime(at);
+      const { code } = ok(await t.gql(`query($a: ID!) { activityCheckinCode(activityId: $a) { code } }`, { a: activityId }, managerToken)).activityCheckinCode;
+      await r.goto(`${base()}/r/checkin`);
+      await r.locator('.van-cell', { hasText: '为家属小明签到' }).click();
+      await r.locator('input[name="code"]').fill(code);
+      await screenshot(r, 'resident-checkin-dependent');
+      await r.getByTestId('checkin-submit').click();
+      await r.getByTestId('checkin-done').getByText('已为小明签到').waitFor();
+    } finally {
+      jest.restoreAllMocks();
+    }
+    const [present] = await t.db.dataSource.query(`SELECT attendance FROM activity_signup WHERE dependent_id IS NOT NULL`);
+    expect(present).toEqual({ attendance: 'PRESENT' });
   }, 90_000);
 
   it('the manager moves the head out, naming a new head: she no longer sees the family', async () => {
