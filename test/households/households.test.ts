@@ -227,6 +227,21 @@ describe('households', () => {
     await refusedUnchanged('BAD_USER_INPUT', () => t.gql(FAMILY_SIGN_UP, { i: { activityId } }, res(0).token));
   });
 
+  it('two members signing the same child up at once: one seat, the rest ALREADY_SIGNED_UP, the count exact', async () => {
+    const activityId = await createActivity(t, manager(), w.township.branches[0].id, { capacity: 3 });
+    const answers = await Promise.all(
+      [0, 1, 0, 1, 0, 1].map((r) => t.gql(FAMILY_SIGN_UP, { i: { activityId, dependentId } }, res(r).token)),
+    );
+    expect(answers.filter((a) => !a.errors)).toHaveLength(1);
+    expect(answers.filter((a) => a.errors).map(errorCode)).toEqual(Array(5).fill('ALREADY_SIGNED_UP'));
+    const [state] = await t.db.dataSource.query(
+      `SELECT a.confirmed_count AS counter, (SELECT count(*)::int FROM activity_signup s WHERE s.activity_id = a.id AND s.status = 'CONFIRMED') AS confirmed
+       FROM activity a WHERE a.id = $1`,
+      [activityId],
+    );
+    expect(state).toEqual({ counter: 1, confirmed: 1 });
+  });
+
   it('a removed member loses access at once (even with a cached principal); a removed dependent can no longer be acted for', async () => {
     const activityId = await createActivity(t, manager(), w.township.branches[0].id);
     // Resident 1 has been answered (the principal cache holds them) right before removal.
