@@ -15,6 +15,7 @@ import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
 import { HonoursModule } from './honours/honours.module';
+import { HouseholdsModule } from './households/households.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -54,6 +55,7 @@ export class AppModule {
         ClockModule,
         ActivitiesModule,
         CoursesModule,
+        HouseholdsModule,
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,

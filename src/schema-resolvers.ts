@@ -2,6 +2,7 @@ import { ActivityResolver, ActivitySignupResolver } from './activities/activity.
 import { AuthResolver } from './auth/auth.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
 import { HonoursResolver } from './honours/honours.resolver';
+import { HouseholdResolver } from './households/household.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
@@ -26,4 +27,5 @@ export const resolvers: Function[] = [
   ThemeResolver,
   SettlementResolver,
   HonoursResolver,
+  HouseholdResolver,
 ];

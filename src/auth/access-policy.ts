@@ -57,3 +57,15 @@ export function requireResident(principal: Principal | undefined, scope?: Scope)
   if (scope && principal.resident.townshipId !== scope.townshipId) throw new DomainError('FORBIDDEN', '只能参加本镇的活动和课程');
   return principal.resident;
 }
+
+/**
+ * Acting for someone else (户): a resident may act for the other members of their household
+ * and for its dependents, and for nobody else. `link` is what the household module read
+ * for this request (never cached, so a member who left is refused at once): undefined when
+ * the caller and the target share no household.
+ */
+export function requireHouseholdLink<T>(principal: Principal | undefined, link: T | undefined): T {
+  requireResident(principal);
+  if (!link) throw new DomainError('FORBIDDEN', '只能为本户的家庭成员或家属代办');
+  return link;
+}

@@ -11,6 +11,7 @@ import { Clock } from '../common/time/clock';
 import { addMonths, monthOf, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
 import { CourseRepository } from '../courses/course.repository';
 import { CourseService } from '../courses/course.service';
+import { HouseholdService } from '../households/household.service';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -78,6 +79,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const signupService = app.get(SignupService);
   const attendance = app.get(AttendanceService);
   const courses = app.get(CourseService);
+  const households = app.get(HouseholdService);
   const principals = app.get(PrincipalLoader);
   const tx = app.get(TransactionRunner);
   // What is there already, asked of each table's owner.
@@ -127,6 +129,13 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     await tx.run((m) => themes.publishBranch(m, townshipId, branchId, month, adminPersonId));
     const managerPrincipal = await principal(manager.personId);
     await seedVillageActivities(v, branchId, managerPrincipal, residentIds);
+    // A household (户): resident 21 heads it with resident 22 and their child 小宝, who has no phone.
+    if (residentIds.length >= 22) {
+      const household = await ignoring('ALREADY_IN_HOUSEHOLD', () =>
+        households.create(managerPrincipal, { branchId, headResidentId: residentIds[20], memberResidentIds: [residentIds[21]] }),
+      );
+      if (household) await households.addDependent(managerPrincipal, { householdId: household.id, name: '小宝', birthYear: 2017 });
+    }
     if (lastMonthOpen) await seedLastMonth(branchId, managerPrincipal, residentIds);
   }
   logger.log(`潞城镇 ready: ${villages} villages, ${villages * residentsPerVillage} residents`);

@@ -108,6 +108,23 @@ export const TABLE: Record<string, string> = {
   honourSettings:          'UN   OK    OK    OK    OK    OK   NO    NO    NO',
   setStarLevels:           'UN   NO    NO    NO    NO    OK   NO    NO    NO',
   setStarsPerBranch:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  // ---- households (户): resA1 heads household A1 (with famA1 and the dependent depA1); mgrA2,
+  // a resident of A1, is in another household; a branch's managers and the admins manage them
+  myHousehold:             'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  household:               'UN   OK    NO    OK    NO    OK   NO    NO    NO',
+  branchHouseholds:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  householdMemberPassbook: 'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  createHousehold:         'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  addHouseholdMember:      'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeHouseholdMember:   'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  addHouseholdDependent:   'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeHouseholdDependent:'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  signUpForFamily:         'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  cancelSignupForFamily:   'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  checkInDependent:        'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  markDependentAttendance: 'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  enrolDependentInCourse:  'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  cancelDependentEnrolment:'UN   OK    NO    NO    NO    NO   NO    NO    NO',
 };
 
 export function expectedOutcome(operation: string, actor: Actor): string {
@@ -165,6 +182,12 @@ export interface World {
   courseToLeave: string;
   /** resA1 is enrolled (and is refunded when it is cancelled). */
   courseToCancel: string;
+  /** Households (户): resA1 heads householdA1 with famA1 (a resident of A1 without a token) and the dependent depA1. */
+  householdA1: string;
+  famA1: string;
+  dependentA1: string;
+  /** mgrA2 (a resident of A1) and another resident of A1. */
+  householdOther: string;
 }
 
 export interface Ctx {
@@ -344,11 +367,13 @@ export const OPERATIONS: Record<string, Operation> = {
     check: (d, w) => expect(d.activity.id).toBe(w.activityA1),
   },
   activitySignups: {
-    query: `query($activityId: ID!) { activitySignups(activityId: $activityId, first: 100) { edges { node { activityId residentId } } } }`,
+    query: `query($activityId: ID!) { activitySignups(activityId: $activityId, first: 100) { edges { node { activityId residentId dependentId } } } }`,
     variables: (w) => ({ activityId: w.activityRunning }),
     check: (d, w) => {
       const nodes = d.activitySignups.edges.map((e: any) => e.node);
-      expect(nodes.map((n: any) => n.residentId).sort()).toEqual([w.residentOf.resA1, w.residentOf.resA2, w.residentOf.mgrA2].sort());
+      expect(nodes.filter((n: any) => !n.dependentId).map((n: any) => n.residentId).sort()).toEqual([w.residentOf.resA1, w.residentOf.resA2, w.residentOf.mgrA2].sort());
+      // resA1 signed up the household's dependent too.
+      expect(nodes.filter((n: any) => n.dependentId)).toEqual([{ activityId: w.activityRunning, residentId: w.residentOf.resA1, dependentId: w.dependentA1 }]);
       for (const n of nodes) expect(n.activityId).toBe(w.activityRunning);
     },
   },
@@ -612,6 +637,126 @@ export const OPERATIONS: Record<string, Operation> = {
   },
 };
 
+/** A resident of A1 in no household, registered by the A1 manager for one request. */
+async function freshResidentA1(w: World, ctx: Ctx): Promise<string> {
+  const res = await ctx.as('mgrA1', `mutation($input: RegisterResidentInput!) { registerResident(input: $input) { id } }`, {
+    input: { branchId: w.branchA1, name: '新居民', mobile: nextMobile() },
+  });
+  return res.data.registerResident.id;
+}
+
+const HOUSEHOLD = `id branchId headResidentId members { residentId isHead } dependents { id name }`;
+const FAMILY_SIGNUP = `residentId dependentId actedBy status attendance`;
+
+Object.assign(OPERATIONS, {
+  myHousehold: {
+    query: `{ myHousehold { id members { residentId balance } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      const expected = actor === 'resA1' ? w.householdA1 : actor === 'mgrA2' ? w.householdOther : null;
+      expect(d.myHousehold?.id ?? null).toBe(expected);
+      if (d.myHousehold) expect(d.myHousehold.members.map((m: any) => m.residentId)).toContain(w.residentOf[actor]);
+    },
+  },
+  household: {
+    query: `query($id: ID!) { household(id: $id) { ${HOUSEHOLD} } }`,
+    variables: (w) => ({ id: w.householdA1 }),
+    check: (d, w) => {
+      expect(d.household).toMatchObject({ id: w.householdA1, branchId: w.branchA1, headResidentId: w.residentOf.resA1 });
+      expect(d.household.members.map((m: any) => m.residentId)).toEqual(expect.arrayContaining([w.residentOf.resA1, w.famA1]));
+    },
+  },
+  branchHouseholds: {
+    query: `query($branchId: ID!) { branchHouseholds(branchId: $branchId, first: 100) { edges { node { id branchId } } } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      const nodes = d.branchHouseholds.edges.map((e: any) => e.node);
+      expect(nodes.map((n: any) => n.id)).toEqual(expect.arrayContaining([w.householdA1, w.householdOther]));
+      for (const n of nodes) expect(n.branchId).toBe(w.branchA1);
+    },
+  },
+  householdMemberPassbook: {
+    query: `query($residentId: ID!) { householdMemberPassbook(residentId: $residentId) { edges { node { month closing } } } }`,
+    variables: (w) => ({ residentId: w.famA1 }),
+    check: (d, w) => expect(d.householdMemberPassbook.edges.map((e: any) => e.node)).toEqual([{ month: w.thisMonth, closing: 0 }]),
+  },
+  createHousehold: {
+    query: `mutation($input: CreateHouseholdInput!) { createHousehold(input: $input) { ${HOUSEHOLD} } }`,
+    variables: async (w, _actor, ctx) => ({ input: { branchId: w.branchA1, headResidentId: await freshResidentA1(w, ctx) } }),
+    check: (d, w) => expect(d.createHousehold).toMatchObject({ branchId: w.branchA1, members: [{ isHead: true }], dependents: [] }),
+  },
+  addHouseholdMember: {
+    query: `mutation($input: HouseholdMemberInput!) { addHouseholdMember(input: $input) { ${HOUSEHOLD} } }`,
+    variables: async (w, _actor, ctx) => ({ input: { householdId: w.householdA1, residentId: await freshResidentA1(w, ctx) } }),
+    check: (d, w) => expect(d.addHouseholdMember.id).toBe(w.householdA1),
+  },
+  removeHouseholdMember: {
+    query: `mutation($input: RemoveHouseholdMemberInput!) { removeHouseholdMember(input: $input) { ${HOUSEHOLD} } }`,
+    // A member of its own for each actor to remove.
+    variables: async (w, _actor, ctx) => {
+      const residentId = await freshResidentA1(w, ctx);
+      await ctx.as('mgrA1', OPERATIONS.addHouseholdMember.query, { input: { householdId: w.householdA1, residentId } });
+      return { input: { householdId: w.householdA1, residentId } };
+    },
+    check: (d, w) => {
+      expect(d.removeHouseholdMember).toMatchObject({ id: w.householdA1, headResidentId: w.residentOf.resA1 });
+      expect(d.removeHouseholdMember.members.map((m: any) => m.residentId)).toContain(w.famA1);
+    },
+  },
+  addHouseholdDependent: {
+    query: `mutation($input: AddHouseholdDependentInput!) { addHouseholdDependent(input: $input) { ${HOUSEHOLD} } }`,
+    variables: (w) => ({ input: { householdId: w.householdA1, name: `小宝${fresh()}`, birthYear: 2016 } }),
+    check: (d, w) => expect(d.addHouseholdDependent.dependents.map((x: any) => x.id)).toContain(w.dependentA1),
+  },
+  removeHouseholdDependent: {
+    query: `mutation($dependentId: ID!) { removeHouseholdDependent(dependentId: $dependentId) { ${HOUSEHOLD} } }`,
+    variables: async (w, _actor, ctx) => {
+      const name = `待移出${fresh()}`;
+      const res = await ctx.as('mgrA1', OPERATIONS.addHouseholdDependent.query, { input: { householdId: w.householdA1, name, birthYear: 1940 } });
+      return { dependentId: res.data.addHouseholdDependent.dependents.find((x: any) => x.name === name).id };
+    },
+    check: (d, w) => expect(d.removeHouseholdDependent.dependents.map((x: any) => x.id)).toContain(w.dependentA1),
+  },
+  signUpForFamily: {
+    query: `mutation($input: FamilySignupInput!) { signUpForFamily(input: $input) { ${FAMILY_SIGNUP} } }`,
+    variables: (w) => ({ input: { activityId: w.activityToJoin, dependentId: w.dependentA1 } }),
+    check: (d, w) =>
+      expect(d.signUpForFamily).toEqual({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, actedBy: w.residentA1.personId, status: 'CONFIRMED', attendance: null }),
+  },
+  cancelSignupForFamily: {
+    query: `mutation($input: FamilySignupInput!) { cancelSignupForFamily(input: $input) { ${FAMILY_SIGNUP} } }`,
+    variables: (w) => ({ input: { activityId: w.activityToLeave, dependentId: w.dependentA1 } }),
+    check: (d, w) => expect(d.cancelSignupForFamily).toMatchObject({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, status: 'CANCELLED' }),
+  },
+  checkInDependent: {
+    query: `mutation($input: DependentCheckInInput!) { checkInDependent(input: $input) { ${FAMILY_SIGNUP} } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, _actor, ctx) => {
+      const res = await ctx.as('mgrA1', OPERATIONS.activityCheckinCode.query, { activityId: w.activityRunning });
+      return { input: { activityId: w.activityRunning, dependentId: w.dependentA1, code: res.data.activityCheckinCode.code } };
+    },
+    check: (d, w) => expect(d.checkInDependent).toMatchObject({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, attendance: 'PRESENT' }),
+  },
+  markDependentAttendance: {
+    query: `mutation($input: MarkDependentAttendanceInput!) { markDependentAttendance(input: $input) { dependentId attendance } }`,
+    at: (w) => w.attendanceAt,
+    variables: (w) => ({ input: { activityId: w.activityRunning, dependentIds: [w.dependentA1], attendance: 'PRESENT' } }),
+    check: (d, w) => expect(d.markDependentAttendance).toEqual([{ dependentId: w.dependentA1, attendance: 'PRESENT' }]),
+  },
+  enrolDependentInCourse: {
+    query: `mutation($input: DependentCourseInput!) { enrolDependentInCourse(input: $input) { residentId dependentId actedBy status } }`,
+    variables: (w) => ({ input: { courseId: w.courseA1, dependentId: w.dependentA1 } }),
+    check: (d, w) =>
+      expect(d.enrolDependentInCourse).toEqual({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, actedBy: w.residentA1.personId, status: 'ENROLLED' }),
+  },
+  cancelDependentEnrolment: {
+    query: `mutation($input: DependentCourseInput!) { cancelDependentEnrolment(input: $input) { residentId dependentId status refundEntryId } }`,
+    variables: (w) => ({ input: { courseId: w.courseToLeave, dependentId: w.dependentA1 } }),
+    check: (d, w) =>
+      expect(d.cancelDependentEnrolment).toEqual({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, status: 'CANCELLED', refundEntryId: expect.any(String) }),
+  },
+} satisfies Record<string, Operation>);
+
 /** Points of the one entry of last month (resident A1's). */
 const SEALED_POINTS = 3;
 
@@ -701,6 +846,18 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
   // One person can be a resident and a manager: the A2 manager lives in A1.
   residentOf.mgrA2 = (await register('mgrA1', branchA1, mobiles.mgrA2)).id;
 
+  // Households: resA1 heads one with famA1 and a child; mgrA2 (a resident of A1) is in another.
+  const famA1 = (await register('mgrA1', branchA1, nextMobile())).id;
+  const householdA1 = (await ok('mgrA1', OPERATIONS.createHousehold.query, { input: { branchId: branchA1, headResidentId: residentOf.resA1, memberResidentIds: [famA1] } }))
+    .createHousehold.id as string;
+  const dependentA1 = (await ok('mgrA1', OPERATIONS.addHouseholdDependent.query, { input: { householdId: householdA1, name: '小明', birthYear: 2017 } }))
+    .addHouseholdDependent.dependents[0].id as string;
+  const householdOther = (
+    await ok('mgrA1', OPERATIONS.createHousehold.query, {
+      input: { branchId: branchA1, headResidentId: residentOf.mgrA2, memberResidentIds: [(await register('mgrA1', branchA1, nextMobile())).id] },
+    })
+  ).createHousehold.id as string;
+
   const accountOf = async (residentId: string) =>
     (await t.db.dataSource.query(`SELECT id FROM account WHERE resident_id = $1`, [residentId]))[0].id as string;
   const adjust = async (accountId: string, key: string, amount: number) =>
@@ -764,6 +921,8 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
     await ok(actor, signUp, { activityId: activityToLeave });
     await ok(actor, signUp, { activityId: activityRunning });
   }
+  const familySignUp = `mutation($input: FamilySignupInput!) { signUpForFamily(input: $input) { status } }`;
+  for (const activityId of [activityToLeave, activityRunning]) await ok('resA1', familySignUp, { input: { activityId, dependentId: dependentA1 } });
   await ok('resA1', signUp, { activityId: activityToComplete });
   await ok('resA1', signUp, { activityId: activityToCancel });
   const attendanceAt = new Date(now.getTime() + 2 * HOUR + 10 * MINUTE);
@@ -781,6 +940,9 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
   const courseToCancel = await course();
   for (const actor of ['resA1', 'resA2', 'mgrA2'] as const) await ok(actor, enrol, { courseId: courseToLeave });
   await ok('resA1', enrol, { courseId: courseToCancel });
+  await ok('resA1', `mutation($input: DependentCourseInput!) { enrolDependentInCourse(input: $input) { status } }`, {
+    input: { courseId: courseToLeave, dependentId: dependentA1 },
+  });
 
   return {
     ctx,
@@ -812,6 +974,10 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
       courseA1,
       courseToLeave,
       courseToCancel,
+      householdA1,
+      famA1,
+      dependentA1,
+      householdOther,
     },
   };
 }

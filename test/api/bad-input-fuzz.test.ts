@@ -101,6 +101,18 @@ const FUZZ: Record<string, FuzzSetup> = {
   startSettlement: {},
   updateActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   updateCourse: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
+  // ---- households
+  createHousehold: {},
+  addHouseholdMember: {},
+  removeHouseholdMember: {},
+  addHouseholdDependent: { text: NAME, validInts: { 'input.birthYear': [] } },
+  removeHouseholdDependent: {},
+  signUpForFamily: {},
+  cancelSignupForFamily: {},
+  checkInDependent: {},
+  markDependentAttendance: {},
+  enrolDependentInCourse: {},
+  cancelDependentEnrolment: {},
 };
 
 async function newActivity(w: World, ctx: Ctx): Promise<string> {

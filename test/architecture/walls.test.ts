@@ -21,6 +21,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   themes: ['theme', 'theme_publication', 'theme_publication_item'],
   settlement: ['settlement', 'settlement_branch'],
   honours: ['honour_setting', 'star_level', 'honour_month', 'honour_earning', 'monthly_star'],
+  households: ['household', 'household_member', 'household_dependent'],
 };
 
 /**

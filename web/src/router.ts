@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'r/home', component: () => import('./views/resident/ResidentHome.vue'), meta: { role: 'resident', title: '文明银行' } },
       { path: 'r/checkin', component: () => import('./views/resident/CheckInView.vue'), meta: { role: 'resident', title: '活动签到' } },
       { path: 'r/courses', component: () => import('./views/resident/CoursesView.vue'), meta: { role: 'resident', title: '体验课程' } },
+      { path: 'r/family', component: () => import('./views/resident/FamilyView.vue'), meta: { role: 'resident', title: '我的家庭' } },
       { path: 'r/passbook', component: () => import('./views/resident/PassbookView.vue'), meta: { role: 'resident', title: '我的存折' } },
       { path: 'r/honours', component: () => import('./views/HonoursView.vue'), meta: { role: 'resident', title: '星级与文明之星' } },
       // 分行行长
@@ -41,6 +42,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'm/courses/:id', component: () => import('./views/manager/CourseDetail.vue'), meta: { role: 'manager', title: '课程报名' } },
       { path: 'm/residents', component: () => import('./views/manager/ResidentList.vue'), meta: { role: 'manager', title: '居民' } },
       { path: 'm/honours', component: () => import('./views/HonoursView.vue'), meta: { role: 'manager', title: '文明之星' } },
+      { path: 'm/households', component: () => import('./views/manager/HouseholdList.vue'), meta: { role: 'manager', title: '家庭（户）' } },
       // 总行
       { path: 'a/themes', component: () => import('./views/admin/ThemesView.vue'), meta: { role: 'admin', title: '月度主题' } },
       { path: 'a/settlement', component: () => import('./views/admin/SettlementView.vue'), meta: { role: 'admin', title: '月度结算' } },

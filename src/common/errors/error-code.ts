@@ -67,6 +67,10 @@ export const ERROR_MESSAGES = {
   MONTH_NOT_ENDED: '该月份尚未结束，暂不能结算',
   MONTH_NOT_SETTLED: '该月份尚未完成结算',
   SETTLEMENT_FAILED: '结算未能完成，请稍后重新发起结算',
+  // Households (户)
+  ALREADY_IN_HOUSEHOLD: '该居民已属于一个家庭（户），请先将其移出原家庭',
+  NOT_IN_HOUSEHOLD: '该居民不在此家庭（户）中',
+  HOUSEHOLD_HEAD_REQUIRED: '户主不能直接移出：请同时指定新的户主（须为本户成员）',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

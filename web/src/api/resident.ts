@@ -31,8 +31,14 @@ export const CancelSignupMutation = graphql(`
 export const MySignupsQuery = graphql(`
   query MySignups {
     mySignups(first: 20) {
-      edges { node { id status attendance activity { id title place startsAt endsAt status } } }
+      edges { node { id status attendance dependentId dependentName activity { id title place startsAt endsAt status } } }
     }
+  }
+`);
+
+export const CheckInDependentMutation = graphql(`
+  mutation CheckInDependent($input: DependentCheckInInput!) {
+    checkInDependent(input: $input) { id status attendance checkedInAt dependentName activity { title rewardPoints } }
   }
 `);
 
