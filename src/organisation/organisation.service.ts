@@ -12,6 +12,7 @@ import { maskText } from '../observability/masking';
 import { Branch } from './branch.entity';
 import {
   AppointBranchManagerInput,
+  AppointShopkeeperInput,
   AppointTownshipAdminInput,
   CreateBranchInput,
   CreateServiceTeamInput,
@@ -184,6 +185,21 @@ export class OrganisationService {
     });
   }
 
+  /** A shopkeeper of the branch's points shop: its managers or the township's admins appoint one. */
+  async appointShopkeeper(actor: Principal, input: AppointShopkeeperInput): Promise<Staff> {
+    const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.branchId);
+    return this.tx.run(async (m) => {
+      const personId = await this.upsertPerson(m, scope.townshipId, input);
+      await this.grant(m, personId, Role.SHOPKEEPER, scope.townshipId, input.branchId, actor.personId);
+      return this.staff(m, personId, Role.SHOPKEEPER);
+    });
+  }
+
+  async revokeShopkeeper(actor: Principal, input: RevokeRoleInput): Promise<boolean> {
+    const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.scopeId);
+    return this.revoke(actor, Role.SHOPKEEPER, scope, input.personId);
+  }
+
   async appointTownshipAdmin(actor: Principal, input: AppointTownshipAdminInput): Promise<Staff> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
     return this.tx.run(async (m) => {
@@ -273,7 +289,7 @@ export class OrganisationService {
     return this.tx.run(async (m) => {
       const [, removed] = await m.query(
         `DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 AND township_id = $3 AND branch_id IS NOT DISTINCT FROM $4`,
-        [personId, role, scope.townshipId, role === Role.BRANCH_MANAGER ? scope.branchId : null],
+        [personId, role, scope.townshipId, role === Role.TOWNSHIP_ADMIN ? null : scope.branchId],
       );
       if (removed) {
         await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'role.revoke', subject: personId, details: { role, branchId: scope.branchId ?? null } });

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '../ledger/ledger.module';
+import { ShopModule } from '../shop/shop.module';
 import { PublicStatementController } from './public-statement.controller';
 import { PublicStatementService } from './public-statement.service';
 
 /** The public statements (HTTP, no login); the API's only, not the worker's, which also imports SettlementModule. */
 @Module({
-  imports: [LedgerModule],
+  imports: [LedgerModule, ShopModule],
   controllers: [PublicStatementController],
   providers: [PublicStatementService],
 })

@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { maskName } from '../common/privacy/mask-name';
-import { addMonths, assertMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, assertMonth, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
 import { GENESIS_SEAL } from '../ledger/ledger-seal';
 import { LedgerSealService, StoredSeal } from '../ledger/ledger-seal.service';
 import { isUuid } from '../common/ids';
+import { ShopRepository } from '../shop/shop.repository';
 
 
 /**
@@ -26,6 +27,16 @@ export interface PublicStatement {
   activities: { title: string; date: string; attendees: number; points: number }[];
   courses: { title: string; date: string; seatsTaken: number; points: number }[];
   residents: { name: string; earned: number; spent: number }[];
+  /**
+   * The village's points shop (积分超市): donations received in the month (a person donor's
+   * name masked, an organisation's in full), and per item the units redeemed and their
+   * points (net of refunds booked in the month, as the ledger counts them) and the stock
+   * left at the month's end.
+   */
+  shop: {
+    donations: { date: string; donor: string; donorKind: string; item: string; unit: string; quantity: number; points: number }[];
+    goods: { item: string; unit: string; redeemed: number; points: number; stockLeft: number }[];
+  };
   /** The township's seal of the month: it covers every branch's entries. */
   seal: Omit<StoredSeal, 'sealedAt'> & { sealedAt: Date };
   /** The month the previous seal belongs to; null when this is the township's first sealed month. */
@@ -37,6 +48,7 @@ export class PublicStatementService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly seals: LedgerSealService,
+    private readonly shop: ShopRepository,
   ) {}
 
   async statement(branchId: string, month: string): Promise<PublicStatement> {
@@ -55,10 +67,12 @@ export class PublicStatementService {
     if (!head) throw notFound('该村（社区）');
     const seal = head.status === 'SUCCEEDED' ? await this.seals.seal(m, head.townshipId, month) : null;
     if (!seal) throw new DomainError('MONTH_NOT_SETTLED');
-    const [activities, courses, residents] = await Promise.all([
+    const range = monthRange(month);
+    const [activities, courses, residents, shop] = await Promise.all([
       this.flows(m, branchId, month, ACTIVITIES_SQL),
       this.flows(m, branchId, month, COURSES_SQL),
       this.flows(m, branchId, month, RESIDENTS_SQL),
+      this.shop.monthFigures(branchId, range.start, range.end),
     ]);
     return {
       township: head.township,
@@ -71,6 +85,10 @@ export class PublicStatementService {
       activities: activities.map((a) => ({ title: a.title, date: a.date, attendees: Number(a.people), points: Number(a.points) })),
       courses: courses.map((c) => ({ title: c.title, date: c.date, seatsTaken: Number(c.people), points: Number(c.points) })),
       residents: residents.map((r) => ({ name: maskName(r.name), earned: Number(r.earned), spent: Number(r.spent) })),
+      shop: {
+        donations: shop.donations.map(({ donorName, ...d }) => ({ ...d, donor: d.donorKind === 'PERSON' ? maskName(donorName) : donorName })),
+        goods: shop.goods,
+      },
       seal,
       previousMonth: seal.previousSeal === GENESIS_SEAL.toString('hex') ? null : addMonths(month, -1),
     };

@@ -20,6 +20,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   courses: ['course', 'course_enrolment'],
   themes: ['theme', 'theme_publication', 'theme_publication_item'],
   settlement: ['settlement', 'settlement_branch'],
+  shop: ['shop', 'shop_item', 'shop_stock_receipt', 'shop_redemption'],
 };
 
 /**
