@@ -39,13 +39,13 @@ export class Shop {
   @Column({ name: 'pickup_weekdays', type: 'smallint', array: true })
   pickupWeekdays: number[];
 
-  @Field({ description: 'Opening time on pickup days, HH:MM, or empty.' })
-  @Column({ name: 'opens_at' })
-  opensAt: string;
+  @Field(() => String, { nullable: true, description: 'Opening time on pickup days, HH:MM (Asia/Shanghai).' })
+  @Column({ name: 'opens_at', type: 'text', nullable: true })
+  opensAt: string | null;
 
-  @Field({ description: 'Closing time on pickup days, HH:MM, or empty.' })
-  @Column({ name: 'closes_at' })
-  closesAt: string;
+  @Field(() => String, { nullable: true, description: 'Closing time on pickup days, HH:MM (Asia/Shanghai).' })
+  @Column({ name: 'closes_at', type: 'text', nullable: true })
+  closesAt: string | null;
 
   @Field()
   @Column()

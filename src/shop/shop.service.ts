@@ -59,7 +59,7 @@ export class ShopService {
     const scope = await this.organisation.scopeOfBranch(branchId);
     requireCapability(actor, Capability.READ, scope);
     const shop = await this.tx.read((m) => this.repository.shop(m, branchId));
-    return shop ?? { branchId, townshipId: scope.townshipId, pickupWeekdays: [], opensAt: '', closesAt: '', place: '', note: '', pickupDays: DEFAULT_PICKUP_DAYS };
+    return shop ?? { branchId, townshipId: scope.townshipId, pickupWeekdays: [], opensAt: null, closesAt: null, place: '', note: '', pickupDays: DEFAULT_PICKUP_DAYS };
   }
 
   async updateShop(actor: Principal, input: UpdateShopInput): Promise<Shop> {
@@ -73,8 +73,8 @@ export class ShopService {
         branchId: input.branchId,
         townshipId: scope.townshipId,
         pickupWeekdays: [...input.pickupWeekdays].sort(),
-        opensAt: input.opensAt,
-        closesAt: input.closesAt,
+        opensAt: input.opensAt ?? null,
+        closesAt: input.closesAt ?? null,
         place: input.place,
         note: input.note,
         pickupDays: input.pickupDays,

@@ -1,12 +1,12 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
-import { ArrayMaxSize, ArrayUnique, IsBoolean, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsBoolean, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { LineText, MultilineText } from '../../common/graphql/text.validators';
 import { DonorKind, RedemptionStatus, StockSource } from '../shop.entity';
 
 export const MAX_PRICE_POINTS = 10_000;
 export const MAX_RECEIPT_QUANTITY = 10_000;
 export const MAX_REDEEM_QUANTITY = 10;
-const HH_MM = /^(([01][0-9]|2[0-3]):[0-5][0-9])?$/;
+const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 
 @InputType({ description: "The branch's shop: pickup days and hours, place, and how long redemptions wait." })
 export class UpdateShopInput {
@@ -14,23 +14,26 @@ export class UpdateShopInput {
   @IsUUID()
   branchId: string;
 
-  @Field(() => [Int], { description: '1 = Monday … 7 = Sunday.' })
+  @Field(() => [Int], { description: 'Pickup days, 1 = Monday … 7 = Sunday; at least one.' })
   @IsInt({ each: true })
   @Min(1, { each: true })
   @Max(7, { each: true })
   @ArrayUnique()
+  @ArrayMinSize(1)
   @ArrayMaxSize(7)
   pickupWeekdays: number[];
 
-  @Field({ defaultValue: '', description: 'HH:MM or empty.' })
+  @Field(() => String, { nullable: true, description: 'HH:MM.' })
+  @IsOptional()
   @IsString()
   @Matches(HH_MM, { message: '开门时间应为 HH:MM' })
-  opensAt: string = '';
+  opensAt?: string | null;
 
-  @Field({ defaultValue: '', description: 'HH:MM or empty.' })
+  @Field(() => String, { nullable: true, description: 'HH:MM, later than opensAt.' })
+  @IsOptional()
   @IsString()
   @Matches(HH_MM, { message: '关门时间应为 HH:MM' })
-  closesAt: string = '';
+  closesAt?: string | null;
 
   @LineText(100, { description: 'Where goods are picked up, 1-100 characters.' })
   place: string;
