@@ -125,6 +125,7 @@ describe('the points shop in the web app', () => {
     await m.getByTestId('keeper-mobile').locator('input').fill(people.keeper.mobile);
     await m.getByTestId('save-keeper').click();
     await m.getByText(`${people.keeper.name} ${people.keeper.mobile}`).waitFor();
+    await m.locator('.van-toast').waitFor({ state: 'hidden' });
     await screenshot(m, 'shop-manager');
 
     // ---- the resident: the catalogue, the confirm dialog, the code
