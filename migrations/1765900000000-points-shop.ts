@@ -44,14 +44,11 @@ export class PointsShop1765900000000 implements MigrationInterface {
         price_points  int NOT NULL CHECK (price_points > 0),
         stock         int NOT NULL DEFAULT 0 CHECK (stock >= 0),
         active        boolean NOT NULL DEFAULT true,
-        picture       bytea,
-        picture_type  text CHECK (picture_type IN ('image/png', 'image/jpeg', 'image/webp')),
         created_by    uuid REFERENCES person(id),
         created_at    timestamptz NOT NULL DEFAULT now(),
         updated_at    timestamptz NOT NULL DEFAULT now(),
         FOREIGN KEY (township_id, branch_id) REFERENCES branch (township_id, id),
-        UNIQUE (branch_id, name),
-        CHECK ((picture IS NULL) = (picture_type IS NULL))
+        UNIQUE (branch_id, name)
       );
 
       -- Stock received, by donation (with its donor) or purchase. Never changed afterwards.
