@@ -11,6 +11,7 @@ import { PrincipalChanges1765200000000 } from './1765200000000-principal-changes
 import { Households1765700000000 } from './1765700000000-households';
 import { Honours1765800000000 } from './1765800000000-honours';
 import { PostingAccountCovering1765800000001 } from './1765800000001-posting-account-covering';
+import { PointsShop1765900000000 } from './1765900000000-points-shop';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   Households1765700000000,
   Honours1765800000000,
   PostingAccountCovering1765800000001,
+  PointsShop1765900000000,
 ];

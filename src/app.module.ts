@@ -11,6 +11,7 @@ import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { CoursesModule } from './courses/courses.module';
+import { ShopModule } from './shop/shop.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
@@ -56,6 +57,7 @@ export class AppModule {
         ActivitiesModule,
         CoursesModule,
         HouseholdsModule,
+        ShopModule,
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,

@@ -7,6 +7,7 @@ import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
 import { SettlementResolver } from './settlement/settlement.resolver';
+import { ShopResolver } from './shop/shop.resolver';
 import { ThemeResolver } from './themes/theme.resolver';
 
 /**
@@ -28,4 +29,5 @@ export const resolvers: Function[] = [
   SettlementResolver,
   HonoursResolver,
   HouseholdResolver,
+  ShopResolver,
 ];

@@ -14,6 +14,8 @@ export enum Capability {
   MANAGE = 'MANAGE',
   /** Run the township: branches, managers, themes, settlement, adjustments. */
   ADMINISTER = 'ADMINISTER',
+  /** Confirm pickups (核销) at a branch's points shop: its shopkeepers, its managers, the township's admins. */
+  KEEP_SHOP = 'KEEP_SHOP',
 }
 
 /**
@@ -31,11 +33,17 @@ export function can(principal: Principal | undefined, capability: Capability, sc
         admin ||
         (!!scope.branchId && principal.managerOf.some((m) => m.branchId === scope.branchId && m.townshipId === scope.townshipId))
       );
+    case Capability.KEEP_SHOP:
+      return (
+        can(principal, Capability.MANAGE, scope) ||
+        (!!scope.branchId && !!principal.shopkeeperOf?.some((s) => s.branchId === scope.branchId && s.townshipId === scope.townshipId))
+      );
     case Capability.READ:
       return (
         admin ||
         principal.resident?.townshipId === scope.townshipId ||
-        principal.managerOf.some((m) => m.townshipId === scope.townshipId)
+        principal.managerOf.some((m) => m.townshipId === scope.townshipId) ||
+        !!principal.shopkeeperOf?.some((s) => s.townshipId === scope.townshipId)
       );
   }
 }

@@ -61,6 +61,10 @@ ${table('志愿服务活动', ['日期', '活动', '参加人数', '发放积分
 
 ${table('体验课程', ['日期', '课程', '报名人数', '兑换积分'], s.courses, '本月没有兑换积分的课程', (c) => [c.date, c.title, c.seatsTaken, c.points])}
 
+${table('积分超市 · 本月收到的捐赠', ['日期', '捐赠方', '物品', '数量', '积分价值'], s.shop.donations, '本月没有收到捐赠', (d) => [d.date, d.donor, d.item, `${d.quantity}${d.unit}`, d.points])}
+
+${table('积分超市 · 兑换与库存', ['物品', '本月兑换', '兑换积分', '月末库存'], s.shop.goods, '积分超市本月没有商品', (g) => [g.item, `${g.redeemed}${g.unit}`, g.points, `${g.stockLeft}${g.unit}`])}
+
 <section>
   <h2>居民积分明细（获得 / 兑换）</h2>
   <ol class="residents">

@@ -22,6 +22,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   settlement: ['settlement', 'settlement_branch'],
   honours: ['honour_setting', 'star_level', 'honour_month', 'honour_earning', 'monthly_star'],
   households: ['household', 'household_member', 'household_dependent'],
+  shop: ['shop', 'shop_item', 'shop_stock_receipt', 'shop_redemption'],
 };
 
 /**

@@ -31,6 +31,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'r/family', component: () => import('./views/resident/FamilyView.vue'), meta: { role: 'resident', title: '我的家庭' } },
       { path: 'r/passbook', component: () => import('./views/resident/PassbookView.vue'), meta: { role: 'resident', title: '我的存折' } },
       { path: 'r/honours', component: () => import('./views/HonoursView.vue'), meta: { role: 'resident', title: '星级与文明之星' } },
+      { path: 'r/shop', component: () => import('./views/resident/ShopView.vue'), meta: { role: 'resident', title: '积分超市' } },
+      { path: 'r/shop/codes', component: () => import('./views/resident/ShopCodesView.vue'), meta: { role: 'resident', title: '我的兑换码' } },
       // 分行行长
       { path: 'm/month', component: () => import('./views/manager/BranchMonth.vue'), meta: { role: 'manager', title: '本月概况' } },
       { path: 'm/activities', component: () => import('./views/manager/ActivityList.vue'), meta: { role: 'manager', title: '活动管理' } },
@@ -43,6 +45,9 @@ const routes: RouteRecordRaw[] = [
       { path: 'm/residents', component: () => import('./views/manager/ResidentList.vue'), meta: { role: 'manager', title: '居民' } },
       { path: 'm/honours', component: () => import('./views/HonoursView.vue'), meta: { role: 'manager', title: '文明之星' } },
       { path: 'm/households', component: () => import('./views/manager/HouseholdList.vue'), meta: { role: 'manager', title: '家庭（户）' } },
+      { path: 'm/shop', component: () => import('./views/manager/ShopManage.vue'), meta: { role: 'manager', title: '积分超市' } },
+      // 超市管理员
+      { path: 'k/pickup', component: () => import('./views/shopkeeper/PickupView.vue'), meta: { role: 'shopkeeper', title: '核销兑换码' } },
       // 总行
       { path: 'a/themes', component: () => import('./views/admin/ThemesView.vue'), meta: { role: 'admin', title: '月度主题' } },
       { path: 'a/settlement', component: () => import('./views/admin/SettlementView.vue'), meta: { role: 'admin', title: '月度结算' } },
