@@ -11,6 +11,8 @@ import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { CoursesModule } from './courses/courses.module';
+import { DeedPhotosModule } from './deeds/deed-photo.controller';
+import { DeedsModule } from './deeds/deeds.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
@@ -57,6 +59,8 @@ export class AppModule {
         ThemesModule,
         SettlementModule,
         PublicStatementModule,
+        DeedsModule,
+        DeedPhotosModule,
         // Production runs the workers in their own process (`npm run start:worker`).
         ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),
       ],

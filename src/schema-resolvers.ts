@@ -1,6 +1,7 @@
 import { ActivityResolver, ActivitySignupResolver } from './activities/activity.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
+import { DeedResolver } from './deeds/deed.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
@@ -24,4 +25,5 @@ export const resolvers: Function[] = [
   CourseEnrolmentResolver,
   ThemeResolver,
   SettlementResolver,
+  DeedResolver,
 ];

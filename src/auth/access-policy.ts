@@ -57,3 +57,11 @@ export function requireResident(principal: Principal | undefined, scope?: Scope)
   if (scope && principal.resident.townshipId !== scope.townshipId) throw new DomainError('FORBIDDEN', '只能参加本镇的活动和课程');
   return principal.resident;
 }
+
+/**
+ * True when the caller is a resident of the scope's branch (of its township): the people a
+ * branch's public notice (公示) is for, and who may ask for a recheck (复核) of it.
+ */
+export function livesIn(principal: Principal | undefined, scope: Scope): boolean {
+  return !!principal?.resident && principal.resident.townshipId === scope.townshipId && principal.resident.branchId === scope.branchId;
+}

@@ -20,6 +20,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   courses: ['course', 'course_enrolment'],
   themes: ['theme', 'theme_publication', 'theme_publication_item'],
   settlement: ['settlement', 'settlement_branch'],
+  deeds: ['deed_setting', 'deed_kind', 'deed_scorer', 'deed_photo', 'deed_report', 'deed_recheck'],
 };
 
 /**
