@@ -1,8 +1,8 @@
 import { deflateSync } from 'node:zlib';
 import { TestApp } from './test-app';
 
-/** A real 1×1 PNG (decodable: the browser test shows it). */
-export function tinyPng(): Buffer {
+/** A real PNG (decodable: the browser test shows it): 1×1 by default, or a `width`×`height` sunrise gradient. */
+export function tinyPng(width = 1, height = 1): Buffer {
   const crc32 = (buf: Buffer) => {
     let c = ~0;
     for (const b of buf) {
@@ -19,11 +19,22 @@ export function tinyPng(): Buffer {
     crc.writeUInt32BE(crc32(body));
     return Buffer.concat([len, body, crc]);
   };
-  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows: number[] = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(0);
+    for (let x = 0; x < width; x++) {
+      if (width === 1 && height === 1) rows.push(0xe6, 0x3c, 0x2e);
+      else rows.push(230 - Math.round((60 * y) / height), 90 + Math.round((120 * x) / width), 60 + Math.round((150 * y) / height));
+    }
+  }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.from([0, 0xe6, 0x3c, 0x2e]))),
+    chunk('IDAT', deflateSync(Buffer.from(rows))),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

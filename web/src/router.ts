@@ -29,6 +29,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'r/checkin', component: () => import('./views/resident/CheckInView.vue'), meta: { role: 'resident', title: '活动签到' } },
       { path: 'r/courses', component: () => import('./views/resident/CoursesView.vue'), meta: { role: 'resident', title: '体验课程' } },
       { path: 'r/passbook', component: () => import('./views/resident/PassbookView.vue'), meta: { role: 'resident', title: '我的存折' } },
+      { path: 'r/deeds', component: () => import('./views/resident/DeedsView.vue'), meta: { role: 'resident', title: '好人好事' } },
+      { path: 'r/deeds/new', component: () => import('./views/deeds/DeedReportForm.vue'), meta: { role: 'resident', title: '申报好人好事' } },
       // 分行行长
       { path: 'm/month', component: () => import('./views/manager/BranchMonth.vue'), meta: { role: 'manager', title: '本月概况' } },
       { path: 'm/activities', component: () => import('./views/manager/ActivityList.vue'), meta: { role: 'manager', title: '活动管理' } },
@@ -39,11 +41,14 @@ const routes: RouteRecordRaw[] = [
       { path: 'm/courses/new', component: () => import('./views/manager/CourseForm.vue'), meta: { role: 'manager', title: '新建课程' } },
       { path: 'm/courses/:id', component: () => import('./views/manager/CourseDetail.vue'), meta: { role: 'manager', title: '课程报名' } },
       { path: 'm/residents', component: () => import('./views/manager/ResidentList.vue'), meta: { role: 'manager', title: '居民' } },
+      { path: 'm/deeds', component: () => import('./views/manager/BranchDeedsView.vue'), meta: { role: 'manager', title: '好人好事' } },
+      { path: 'm/deeds/new', component: () => import('./views/deeds/DeedReportForm.vue'), meta: { role: 'manager', title: '代居民申报' } },
       // 总行
       { path: 'a/themes', component: () => import('./views/admin/ThemesView.vue'), meta: { role: 'admin', title: '月度主题' } },
       { path: 'a/settlement', component: () => import('./views/admin/SettlementView.vue'), meta: { role: 'admin', title: '月度结算' } },
       { path: 'a/branches', component: () => import('./views/admin/BranchesView.vue'), meta: { role: 'admin', title: '分行与行长' } },
       { path: 'a/ledger', component: () => import('./views/admin/LedgerView.vue'), meta: { role: 'admin', title: '调账与冲正' } },
+      { path: 'a/deeds', component: () => import('./views/admin/DeedTableView.vue'), meta: { role: 'admin', title: '好人好事分值' } },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },
