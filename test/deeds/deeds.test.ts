@@ -137,6 +137,10 @@ describe('good-deed reports', () => {
     expect((await uploadPhoto(base, res[0], Buffer.alloc(0), 'image/png')).body.code).toBe('PHOTO_TYPE_NOT_ALLOWED');
     expect(await uploadPhoto(base, undefined, tinyPng())).toEqual({ status: 401, body: { code: 'UNAUTHENTICATED', message: expect.any(String) } });
     expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+    // Image bodies are for the upload route only: GraphQL still refuses them as before.
+    const graphql = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${res[0]}` }, body: '{"query":"{ me { name } }"}' });
+    expect(graphql.status).toBeGreaterThanOrEqual(400);
+    expect(graphql.status).toBeLessThan(500);
   });
 
   it('serves a photo back only to those who may see its report', async () => {
