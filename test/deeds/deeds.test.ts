@@ -180,6 +180,13 @@ describe('good-deed reports', () => {
     expect(await refusal(res[0], deedInput(kindId, photo, 2))).toBe('PHOTO_NOT_AVAILABLE');
   });
 
+  it('one photo serves one report, however many race for it', async () => {
+    const photo = await photoId(t, res[0]);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => t.gql(REPORT_DEED, { input: deedInput(kindId, photo, 1) }, res[0])));
+    expect(answers.filter((a) => !a.errors)).toHaveLength(1);
+    expect(answers.filter((a) => a.errors).map(errorCode)).toEqual(Array(5).fill('PHOTO_NOT_AVAILABLE'));
+  });
+
   it('a manager reports for a resident of the branch; the resident sees it among their reports', async () => {
     const resident = town.branches[0].residents[1];
     const r = ok(await t.gql(REPORT_DEED, { input: deedInput(kindId, await photoId(t, manager), 4, { residentId: resident.id }) }, manager)).reportDeed;
@@ -275,6 +282,15 @@ describe('good-deed reports', () => {
     const history = ok(await t.gql(`{ me { history(first: 5) { edges { node { amount memo } } } } }`, {}, res[0])).me.history.edges.map((e: any) => e.node);
     expect(history).toContainEqual({ amount: 3, memo: '好人好事：帮独居老人清扫积雪' });
     await expectLedgerRules(t.db, town.id);
+  });
+
+  it('two members deciding at once: one decision, one window', async () => {
+    const r = await report(res[0], {}, 1);
+    const answers = await Promise.all([review(res[2], r.id, true), review(res[3], r.id, false)]);
+    expect(answers.filter((a) => !a.errors)).toHaveLength(1);
+    expect(answers.map(errorCode).filter(Boolean)).toEqual(['DEED_NOT_PENDING']);
+    const [{ round }] = await t.db.dataSource.query(`SELECT round FROM deed_report WHERE id = $1`, [r.id]);
+    expect(round).toBeLessThanOrEqual(1);
   });
 
   it('a rejection after a recheck ends it: nothing is minted', async () => {
