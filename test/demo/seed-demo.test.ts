@@ -73,6 +73,9 @@ describe('demo seed', () => {
     expect(held).toBe(3);
     const [{ courses }] = await q(`SELECT count(*)::int AS courses FROM course WHERE title = $1`, [DEMO_COURSE]);
     expect(courses).toBe(3);
+    // The good-deed table and a scoring group of two in every village.
+    const [{ kinds, scorers }] = await q(`SELECT (SELECT count(*) FROM deed_kind)::int AS kinds, (SELECT count(*) FROM deed_scorer)::int AS scorers`);
+    expect({ kinds, scorers }).toEqual({ kinds: 5, scorers: 3 * 2 });
     const report = await db.dataSource.transaction((m) => new LedgerService().reconcile(m, first.townshipId));
     expect(report.ok).toBe(true);
 
