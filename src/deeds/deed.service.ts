@@ -226,7 +226,7 @@ export class DeedService {
     const result = await this.tx.run(async (m) => {
       const report = await this.deeds.report(m, input.reportId, 'FOR UPDATE');
       if (!report) throw notFound('该申报');
-      if (!(await this.deeds.isScorer(m, report.branchId, actor.personId))) {
+      if (!(await this.isScorer(m, actor, report.branchId))) {
         throw (await this.maySee(m, actor, report)) ? new DomainError('FORBIDDEN', '只有本村（社区）评议小组成员可以评议') : notFound('该申报');
       }
       if (report.reportedBy === actor.personId || report.subjectPersonId === actor.personId) throw new DomainError('DEED_OWN_REPORT');
@@ -371,7 +371,7 @@ export class DeedService {
   async branchReports(actor: Principal, branchId: string, statuses: DeedReportStatus[] | null, page: PageArgs): Promise<Page<DeedReport>> {
     return this.tx.read(async (m) => {
       const scope = await this.branchScope(m, branchId);
-      if (!can(actor, Capability.MANAGE, scope) && !(await this.deeds.isScorer(m, branchId, actor.personId))) {
+      if (!can(actor, Capability.MANAGE, scope) && !(await this.isScorer(m, actor, branchId))) {
         throw new DomainError('FORBIDDEN');
       }
       const result = await keysetPage(page, byTimeThenId<DeedReportRow>((r) => r.createdAt), (after, limit) =>
@@ -397,8 +397,13 @@ export class DeedService {
       report.reportedBy === actor.personId ||
       report.subjectPersonId === actor.personId ||
       can(actor, Capability.MANAGE, report) ||
-      (await this.deeds.isScorer(m, report.branchId, actor.personId))
+      (await this.isScorer(m, actor, report.branchId))
     );
+  }
+
+  /** A member of the branch's scoring group who still lives in the branch (one who moved away no longer scores it). */
+  private async isScorer(m: EntityManager, actor: Principal, branchId: string): Promise<boolean> {
+    return actor.resident?.branchId === branchId && (await this.deeds.isScorer(m, branchId, actor.personId));
   }
 
   private async branchScope(m: EntityManager, branchId: string): Promise<{ townshipId: string; branchId: string }> {
