@@ -283,7 +283,7 @@ describe('bad input for every mutation, generated from the schema', () => {
     );
     const sql = `SELECT EXISTS (${columns.map((c) => `SELECT 1 FROM "${c.table}" WHERE "${c.column}" = $1`).join(' UNION ALL ')}) AS found`;
     storedExactly = async (value) => (await t.db.dataSource.query(sql, [value]))[0].found;
-  }, 60_000);
+  }, 120_000);
   afterAll(() => t?.close());
   afterEach(() => setNow(t, null));
 
