@@ -14,6 +14,6 @@ import { SignupService } from './signup.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule],
   providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
-  exports: [ActivityService, SignupService, AttendanceService],
+  exports: [ActivityService, SignupService, AttendanceService, ActivityRepository],
 })
 export class ActivitiesModule {}
