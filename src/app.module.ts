@@ -11,7 +11,7 @@ import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { CoursesModule } from './courses/courses.module';
-import { DeedPhotosModule } from './deeds/deed-photo.controller';
+import { DeedPhotosModule } from './deeds/deed-photos.module';
 import { DeedsModule } from './deeds/deeds.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';

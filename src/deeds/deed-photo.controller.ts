@@ -6,16 +6,13 @@ import {
   Get,
   HttpCode,
   HttpStatus,
-  Module,
-  OnModuleInit,
   Param,
   Post,
   Req,
   Res,
   UseFilters,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -24,12 +21,9 @@ import { ErrorCode } from '../common/errors/error-code';
 import { isUuid } from '../common/ids';
 import { MAX_PHOTO_BYTES } from './deed-photo';
 import { DeedService } from './deed.service';
-import { DeedsModule } from './deeds.module';
 
 /** Bodies the upload reads (to answer PHOTO_TOO_LARGE) before it stops listening and closes the connection. */
 const HARD_BODY_CAP = 4 * MAX_PHOTO_BYTES;
-/** Upload bodies: any image type the client names, or none in particular; the bytes decide. */
-const UPLOAD_TYPES = /^(image\/[\w.+-]+|application\/octet-stream)(;|$)/i;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
@@ -113,17 +107,4 @@ function readCapped(stream: Readable, limit: number): Promise<Buffer | 'too larg
     stream.on('end', () => resolve(size > limit ? 'too large' : Buffer.concat(chunks, size)));
     stream.on('error', reject);
   });
-}
-
-/** The photo routes: the API's only (the worker imports DeedsModule for its job, not these). */
-@Module({ imports: [DeedsModule], controllers: [DeedPhotoController] })
-export class DeedPhotosModule implements OnModuleInit {
-  constructor(private readonly adapter: HttpAdapterHost) {}
-
-  /** Image bodies reach the upload route as the raw stream (it enforces the size); Fastify's JSON limit stays for the rest. */
-  onModuleInit(): void {
-    const fastify = this.adapter.httpAdapter?.getInstance() as FastifyInstance | undefined;
-    if (!fastify || fastify.hasContentTypeParser('application/octet-stream')) return;
-    fastify.addContentTypeParser(UPLOAD_TYPES, (_request, payload, done) => done(null, payload));
-  }
 }
