@@ -12,6 +12,7 @@ import { Households1765700000000 } from './1765700000000-households';
 import { Honours1765800000000 } from './1765800000000-honours';
 import { PostingAccountCovering1765800000001 } from './1765800000001-posting-account-covering';
 import { PointsShop1765900000000 } from './1765900000000-points-shop';
+import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   Honours1765800000000,
   PostingAccountCovering1765800000001,
   PointsShop1765900000000,
+  GoodDeeds1766000000000,
 ];

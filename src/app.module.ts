@@ -12,6 +12,8 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { CoursesModule } from './courses/courses.module';
 import { ShopModule } from './shop/shop.module';
+import { DeedPhotosModule } from './deeds/deed-photos.module';
+import { DeedsModule } from './deeds/deeds.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
@@ -63,6 +65,8 @@ export class AppModule {
         SettlementModule,
         HonoursModule,
         PublicStatementModule,
+        DeedsModule,
+        DeedPhotosModule,
         // Production runs the workers in their own process (`npm run start:worker`).
         ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),
       ],

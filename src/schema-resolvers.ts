@@ -3,6 +3,7 @@ import { AuthResolver } from './auth/auth.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
 import { HonoursResolver } from './honours/honours.resolver';
 import { HouseholdResolver } from './households/household.resolver';
+import { DeedResolver } from './deeds/deed.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
@@ -30,4 +31,5 @@ export const resolvers: Function[] = [
   HonoursResolver,
   HouseholdResolver,
   ShopResolver,
+  DeedResolver,
 ];

@@ -3,6 +3,8 @@ import { AuditModule } from './audit/audit.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
+import { ClockModule } from './common/time/clock';
+import { DeedsModule } from './deeds/deeds.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { HealthModule } from './health/health.module';
@@ -10,7 +12,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { ThemesModule } from './themes/themes.module';
 
-/** The worker process: the job workers of the themes and settlement features and what they need, plus health and metrics; no GraphQL API. */
+/** The worker process: the job workers of the themes, settlement and good-deed features and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -25,6 +27,8 @@ export class WorkerModule {
         // The features whose jobs this process runs (their @JobProcessor handlers).
         ThemesModule,
         SettlementModule,
+        ClockModule,
+        DeedsModule,
         JobWorkersModule,
         HealthModule,
       ],

@@ -77,3 +77,11 @@ export function requireHouseholdLink<T>(principal: Principal | undefined, link: 
   if (!link) throw new DomainError('FORBIDDEN', '只能为本户的家庭成员或家属代办');
   return link;
 }
+
+/**
+ * True when the caller is a resident of the scope's branch (of its township): the people a
+ * branch's public notice (公示) is for, and who may ask for a recheck (复核) of it.
+ */
+export function livesIn(principal: Principal | undefined, scope: Scope): boolean {
+  return !!principal?.resident && principal.resident.townshipId === scope.townshipId && principal.resident.branchId === scope.branchId;
+}

@@ -12,6 +12,7 @@ import { addMonths, monthOf, monthRange, monthToPeriodDate } from '../common/tim
 import { CourseRepository } from '../courses/course.repository';
 import { CourseService } from '../courses/course.service';
 import { HouseholdService } from '../households/household.service';
+import { DeedService } from '../deeds/deed.service';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -80,6 +81,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const attendance = app.get(AttendanceService);
   const courses = app.get(CourseService);
   const households = app.get(HouseholdService);
+  const deeds = app.get(DeedService);
   const principals = app.get(PrincipalLoader);
   const tx = app.get(TransactionRunner);
   // What is there already, asked of each table's owner.
@@ -109,6 +111,11 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     themeIds.set(theme.title, existing ?? (await themes.addTheme(admin, { townshipId, month, ...theme })).id);
   }
 
+  // The good-deed table (好人好事): kinds and the most points each may earn.
+  for (const [name, points] of DEMO_DEED_KINDS) {
+    await ignoring('ALREADY_EXISTS', () => deeds.saveKind(admin, { townshipId, name, points, active: true }));
+  }
+
   const result: DemoSeedResult = { townshipId, adminMobile: DEMO_TOWNSHIP.adminMobile, villages: [] };
   for (let v = 0; v < villages; v++) {
     const name = DEMO_VILLAGES[v];
@@ -128,6 +135,8 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     // The branch's theme list for the month, as the 1st-of-month job publishes it.
     await tx.run((m) => themes.publishBranch(m, townshipId, branchId, month, adminPersonId));
     const managerPrincipal = await principal(manager.personId);
+    // Residents 1 and 2 of every village are its scoring group (评议小组).
+    for (const residentId of residentIds.slice(0, 2)) await deeds.appointScorer(managerPrincipal, branchId, residentId);
     await seedVillageActivities(v, branchId, managerPrincipal, residentIds);
     // A household (户): resident 21 heads it with resident 22 and their child 小宝, who has no phone.
     if (residentIds.length >= 22) {
@@ -285,6 +294,15 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     }
   }
 }
+
+/** The demo's table of good deeds and their points. */
+const DEMO_DEED_KINDS: [string, number][] = [
+  ['扶老助残', 5],
+  ['邻里互助', 2],
+  ['拾金不昧', 3],
+  ['环境整治', 2],
+  ['见义勇为', 10],
+];
 
 async function ignoring<T>(code: string, work: () => Promise<T>): Promise<T | undefined> {
   try {

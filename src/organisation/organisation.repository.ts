@@ -181,6 +181,13 @@ export class OrganisationRepository {
     return rows;
   }
 
+  /** The names of these persons, by id (who reported a good deed, who is on a scoring group). */
+  async personNames(m: EntityManager, personIds: readonly string[]): Promise<Map<string, string>> {
+    if (!personIds.length) return new Map();
+    const rows: { id: string; name: string }[] = await m.query(`SELECT id, name FROM person WHERE id = ANY($1::uuid[])`, [[...new Set(personIds)]]);
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   /** The township admin with this mobile in the township with this code (the CLI's login link), if any. */
   async townshipAdminByCode(townshipCode: string, mobile: string): Promise<{ id: string; name: string; townshipId: string } | undefined> {
     const [admin] = await this.dataSource.query(

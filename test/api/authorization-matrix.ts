@@ -4,6 +4,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { createActivity, HOUR, MINUTE, publishedTheme, setNow } from '../support/activity-fixture';
+import { deedInput, photoId } from '../support/deed-fixture';
 import { nextMobile } from '../support/factories';
 import { waitFor } from '../support/wait-for';
 import { devLogin, GqlResponse, TestApp } from '../support/test-app';
@@ -125,6 +126,21 @@ export const TABLE: Record<string, string> = {
   markDependentAttendance: 'UN   NO    NO    OK    NO    OK   NO    NO    NO',
   enrolDependentInCourse:  'UN   OK    NO    NO    NO    NO   NO    NO    NO',
   cancelDependentEnrolment:'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  // ---- good deeds (issue 16): the admin sets the table, the manager the scoring group (mgrA2, who lives in A1);
+  //      residents report for themselves, managers for their branch; the group reviews; the branch's residents see the notice and ask for rechecks
+  deedSettings:            'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  saveDeedKind:            'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  setDeedNoticeDays:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  scoringGroup:            'UN   OK    NO    OK    OK    OK   NO    NO    NO',
+  appointScorer:           'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeScorer:            'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  reportDeed:              'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  reviewDeedReport:        'UN   NO    NO    NO    OK    NO   NO    NO    NO',
+  requestDeedRecheck:      'UN   OK    NO    NO    OK    NO   NO    NO    NO',
+  myDeedReports:           'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  branchDeedReports:       'UN   NO    NO    OK    OK    OK   NO    NO    NO',
+  deedReport:              'UN   OK    NO    OK    OK    OK   NO    NO    NO',
+  deedNotice:              'UN   OK    NO    OK    OK    OK   NO    NO    NO',
 };
 
 export function expectedOutcome(operation: string, actor: Actor): string {
@@ -188,6 +204,12 @@ export interface World {
   dependentA1: string;
   /** mgrA2 (a resident of A1) and another resident of A1. */
   householdOther: string;
+  /** A deed kind of township A (5 points). */
+  deedKindA: string;
+  /** A resident of A1 who is no actor: appointed to and removed from the scoring group. */
+  extraResidentA1: string;
+  /** Reported by resA1 for themselves, pending. */
+  deedReportA1: string;
 }
 
 export interface Ctx {
@@ -635,7 +657,102 @@ export const OPERATIONS: Record<string, Operation> = {
     variables: (w) => ({ input: { townshipId: w.townshipA, count: 10 } }),
     check: (d, w) => expect(d.setStarsPerBranch).toEqual({ townshipId: w.townshipA, starsPerBranch: 10 }),
   },
+  // ---- good deeds
+  deedSettings: {
+    query: `query($townshipId: ID!) { deedSettings(townshipId: $townshipId) { townshipId noticeDays kinds { id } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => expect(d.deedSettings.kinds.map((k: any) => k.id)).toContain(w.deedKindA),
+  },
+  saveDeedKind: {
+    query: `mutation($input: SaveDeedKindInput!) { saveDeedKind(input: $input) { id townshipId name points active } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, name: `见义勇为${fresh()}`, points: 10 } }),
+    check: (d, w) => expect(d.saveDeedKind).toMatchObject({ townshipId: w.townshipA, points: 10, active: true }),
+  },
+  setDeedNoticeDays: {
+    query: `mutation($townshipId: ID!, $days: Int!) { setDeedNoticeDays(townshipId: $townshipId, days: $days) { noticeDays } }`,
+    variables: (w) => ({ townshipId: w.townshipA, days: 3 }),
+    check: (d) => expect(d.setDeedNoticeDays.noticeDays).toBe(3),
+  },
+  scoringGroup: {
+    query: `query($branchId: ID!) { scoringGroup(branchId: $branchId) { residentId } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => expect(d.scoringGroup.map((s: any) => s.residentId)).toContain(w.residentOf.mgrA2),
+  },
+  appointScorer: {
+    query: `mutation($branchId: ID!, $residentId: ID!) { appointScorer(branchId: $branchId, residentId: $residentId) { residentId } }`,
+    variables: (w) => ({ branchId: w.branchA1, residentId: w.extraResidentA1 }),
+    check: (d, w) => expect(d.appointScorer.map((s: any) => s.residentId)).toContain(w.extraResidentA1),
+  },
+  removeScorer: {
+    query: `mutation($branchId: ID!, $residentId: ID!) { removeScorer(branchId: $branchId, residentId: $residentId) { residentId } }`,
+    variables: (w) => ({ branchId: w.branchA1, residentId: w.extraResidentA1 }),
+    check: (d, w) => expect(d.removeScorer.map((s: any) => s.residentId)).not.toContain(w.extraResidentA1),
+  },
+  reportDeed: {
+    query: `mutation($input: ReportDeedInput!) { reportDeed(input: $input) { id status residentId branchId } }`,
+    // Each request its own photo, uploaded by the actor (a photo serves one report).
+    variables: async (w, actor, ctx) => {
+      const photo = ctx.tokens[actor] ? await photoId(ctx.t, ctx.tokens[actor]!) : randomUUID();
+      const forOther = actor === 'mgrA1' || actor === 'admA' || actor === 'mgrB1' || actor === 'admB';
+      return { input: { ...deedInput(w.deedKindA, photo, 2), ...(forOther ? { residentId: w.residentA1.id } : {}) } };
+    },
+    check: (d, w, actor) => expect(d.reportDeed).toMatchObject({ status: 'PENDING', residentId: actor === 'mgrA1' || actor === 'admA' ? w.residentA1.id : w.residentOf[actor] }),
+  },
+  reviewDeedReport: {
+    query: `mutation($input: ReviewDeedInput!) { reviewDeedReport(input: $input) { id status } }`,
+    variables: async (w, _actor, ctx) => ({ input: { reportId: await newDeedReport(w, ctx), approve: true, reason: '情况属实' } }),
+    check: (d) => expect(d.reviewDeedReport.status).toBe('ON_NOTICE'),
+  },
+  requestDeedRecheck: {
+    query: `mutation($input: DeedRecheckInput!) { requestDeedRecheck(input: $input) { id status } }`,
+    variables: async (w, _actor, ctx) => {
+      const reportId = await newDeedReport(w, ctx);
+      await ctx.as('mgrA2', OPERATIONS.reviewDeedReport.query, { input: { reportId, approve: true, reason: '情况属实' } });
+      return { input: { reportId, reason: '当天没有看到' } };
+    },
+    check: (d) => expect(d.requestDeedRecheck.status).toBe('RECHECK'),
+  },
+  myDeedReports: {
+    query: `{ myDeedReports(first: 100) { edges { node { id residentId reportedBy } } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      if (actor === 'resA1') expect(d.myDeedReports.edges.map((e: any) => e.node.id)).toContain(w.deedReportA1);
+      if (actor === 'resB1') expect(d.myDeedReports.edges).toEqual([]);
+    },
+  },
+  branchDeedReports: {
+    query: `query($branchId: ID!) { branchDeedReports(branchId: $branchId, first: 100) { edges { node { id branchId } } } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      expect(d.branchDeedReports.edges.map((e: any) => e.node.id)).toContain(w.deedReportA1);
+      for (const e of d.branchDeedReports.edges) expect(e.node.branchId).toBe(w.branchA1);
+    },
+  },
+  deedReport: {
+    query: `query($id: ID!) { deedReport(id: $id) { id status } }`,
+    variables: (w) => ({ id: w.deedReportA1 }),
+    check: (d, w) => expect(d.deedReport.id).toBe(w.deedReportA1),
+  },
+  deedNotice: {
+    query: `query($branchId: ID!) { deedNotice(branchId: $branchId) { id branchId residentName } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      for (const item of d.deedNotice) {
+        expect(item.branchId).toBe(w.branchA1);
+        expect(item.residentName).toContain('*');
+      }
+    },
+  },
 };
+
+/** A pending report of resident A1, made by the A1 manager (so mgrA2 of the scoring group may review it). */
+async function newDeedReport(w: World, ctx: Ctx): Promise<string> {
+  const input = { ...deedInput(w.deedKindA, await photoId(ctx.t, ctx.tokens.mgrA1!), 2), residentId: w.residentA1.id };
+  const res = await ctx.as('mgrA1', OPERATIONS.reportDeed.query, { input });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return res.data.reportDeed.id;
+}
+
 
 /** A resident of A1 in no household, registered by the A1 manager for one request. */
 async function freshResidentA1(w: World, ctx: Ctx): Promise<string> {
@@ -944,6 +1061,12 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
     input: { courseId: courseToLeave, dependentId: dependentA1 },
   });
 
+  // Good deeds: a kind, the A1 scoring group (mgrA2, a resident of A1), a report of resA1's.
+  const deedKindA = (await ok('admA', OPERATIONS.saveDeedKind.query, { input: { townshipId: townshipA, name: '扶老助残', points: 5 } })).saveDeedKind.id;
+  await ok('mgrA1', OPERATIONS.appointScorer.query, { branchId: branchA1, residentId: residentOf.mgrA2 });
+  const extraResidentA1 = (await register('mgrA1', branchA1, nextMobile())).id;
+  const deedReportA1 = (await ok('resA1', OPERATIONS.reportDeed.query, { input: deedInput(deedKindA, await photoId(t, tokens.resA1!), 2) })).reportDeed.id;
+
   return {
     ctx,
     world: {
@@ -978,6 +1101,9 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
       famA1,
       dependentA1,
       householdOther,
+      deedKindA,
+      extraResidentA1,
+      deedReportA1,
     },
   };
 }

@@ -124,6 +124,14 @@ const FUZZ: Record<string, FuzzSetup> = {
   redeemShopItem: {},
   confirmShopPickup: {},
   cancelShopRedemption: { text: { 'input.reason': 'required' } },
+  // ---- good deeds
+  saveDeedKind: { text: { 'input.name': 'required' } },
+  setDeedNoticeDays: {},
+  appointScorer: {},
+  removeScorer: {},
+  reportDeed: { text: { 'input.title': 'required', 'input.description': 'optional' } },
+  reviewDeedReport: { text: { 'input.reason': 'required' } },
+  requestDeedRecheck: { text: { 'input.reason': 'required' } },
 };
 
 async function newActivity(w: World, ctx: Ctx): Promise<string> {
@@ -164,7 +172,8 @@ const BAD_IDS: unknown[] = [
   { id: 1 },
 ];
 const BAD_DATES: unknown[] = ['not-a-date', '', '2024-13-01T00:00:00Z', '2024-02-30T00:00:00Z', '1970-01-01T00:00:00Z', 'now', 12345, true, {}];
-const BAD_BOOLEANS: unknown[] = ['true', 'false', '', 1, 0, [true], { value: true }];
+/** What a client might send for a Boolean that GraphQL must not coerce. */
+const BAD_BOOLEANS: unknown[] = ['true', 'false', 1, 0, '', 'yes', [true], { value: true }];
 const BAD_ENUMS: unknown[] = ['UNKNOWN', 'present', '', "' OR 1=1 --", 1, true];
 /** Never valid in any string: control characters, bidi overrides, invisible characters, wrong types. */
 const STRINGS_NEVER: unknown[] = ['a\u0000b', '李\u0007四', 'x\u001b[31m', '\u202e因原', '张\u200b三', '王\ufeff五', '\u2066李\u2069', 12345, true, ['a'], { text: 'a' }];
@@ -299,7 +308,7 @@ describe('bad input for every mutation, generated from the schema', () => {
     );
     const sql = `SELECT EXISTS (${columns.map((c) => `SELECT 1 FROM "${c.table}" WHERE "${c.column}" = $1`).join(' UNION ALL ')}) AS found`;
     storedExactly = async (value) => (await t.db.dataSource.query(sql, [value]))[0].found;
-  }, 60_000);
+  }, 120_000);
   afterAll(() => t?.close());
   afterEach(() => setNow(t, null));
 

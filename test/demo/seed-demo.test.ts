@@ -80,6 +80,9 @@ describe('demo seed', () => {
        FROM household h`,
     );
     expect(households).toEqual(Array(3).fill({ members: 2, dependents: '小宝' }));
+    // The good-deed table and a scoring group of two in every village.
+    const [{ kinds, scorers }] = await q(`SELECT (SELECT count(*) FROM deed_kind)::int AS kinds, (SELECT count(*) FROM deed_scorer)::int AS scorers`);
+    expect({ kinds, scorers }).toEqual({ kinds: 5, scorers: 3 * 2 });
     const report = await db.dataSource.transaction((m) => new LedgerService().reconcile(m, first.townshipId));
     expect(report.ok).toBe(true);
 

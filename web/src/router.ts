@@ -33,6 +33,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'r/honours', component: () => import('./views/HonoursView.vue'), meta: { role: 'resident', title: '星级与文明之星' } },
       { path: 'r/shop', component: () => import('./views/resident/ShopView.vue'), meta: { role: 'resident', title: '积分超市' } },
       { path: 'r/shop/codes', component: () => import('./views/resident/ShopCodesView.vue'), meta: { role: 'resident', title: '我的兑换码' } },
+      { path: 'r/deeds', component: () => import('./views/resident/DeedsView.vue'), meta: { role: 'resident', title: '好人好事' } },
+      { path: 'r/deeds/new', component: () => import('./views/deeds/DeedReportForm.vue'), meta: { role: 'resident', title: '申报好人好事' } },
       // 分行行长
       { path: 'm/month', component: () => import('./views/manager/BranchMonth.vue'), meta: { role: 'manager', title: '本月概况' } },
       { path: 'm/activities', component: () => import('./views/manager/ActivityList.vue'), meta: { role: 'manager', title: '活动管理' } },
@@ -48,6 +50,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'm/shop', component: () => import('./views/manager/ShopManage.vue'), meta: { role: 'manager', title: '积分超市' } },
       // 超市管理员
       { path: 'k/pickup', component: () => import('./views/shopkeeper/PickupView.vue'), meta: { role: 'shopkeeper', title: '核销兑换码' } },
+      { path: 'm/deeds', component: () => import('./views/manager/BranchDeedsView.vue'), meta: { role: 'manager', title: '好人好事' } },
+      { path: 'm/deeds/new', component: () => import('./views/deeds/DeedReportForm.vue'), meta: { role: 'manager', title: '代居民申报' } },
       // 总行
       { path: 'a/themes', component: () => import('./views/admin/ThemesView.vue'), meta: { role: 'admin', title: '月度主题' } },
       { path: 'a/settlement', component: () => import('./views/admin/SettlementView.vue'), meta: { role: 'admin', title: '月度结算' } },
@@ -55,6 +59,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'a/ledger', component: () => import('./views/admin/LedgerView.vue'), meta: { role: 'admin', title: '调账与冲正' } },
       { path: 'a/honours', component: () => import('./views/HonoursView.vue'), meta: { role: 'admin', title: '文明之星' } },
       { path: 'a/honours/settings', component: () => import('./views/admin/HonourSettingsView.vue'), meta: { role: 'admin', title: '星级设置' } },
+      { path: 'a/deeds', component: () => import('./views/admin/DeedTableView.vue'), meta: { role: 'admin', title: '好人好事分值' } },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

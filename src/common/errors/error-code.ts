@@ -79,6 +79,15 @@ export const ERROR_MESSAGES = {
   ALREADY_IN_HOUSEHOLD: '该居民已属于一个家庭（户），请先将其移出原家庭',
   NOT_IN_HOUSEHOLD: '该居民不在此家庭（户）中',
   HOUSEHOLD_HEAD_REQUIRED: '户主不能直接移出：请同时指定新的户主（须为本户成员）',
+  // Good deeds (申报 → 评议 → 公示 → 复核)
+  PHOTO_TOO_LARGE: '照片不能超过5MB，请压缩后重新上传',
+  PHOTO_TYPE_NOT_ALLOWED: '只能上传JPEG、PNG或WebP格式的照片',
+  PHOTO_NOT_AVAILABLE: '照片不存在、已用于其他申报或不是您上传的，请重新上传',
+  DEED_KIND_INACTIVE: '该类好人好事已停用，请选择其他类别',
+  DEED_POINTS_OVER_LIMIT: '申报积分超过该类好人好事的分值',
+  DEED_OWN_REPORT: '不能评议自己申报的或与自己有关的好人好事',
+  DEED_NOT_PENDING: '该申报当前不在待评议状态',
+  DEED_NOT_ON_NOTICE: '该申报不在公示期内，不能申请复核',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
