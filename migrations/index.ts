@@ -9,6 +9,11 @@ import { LoginTicket1764800000000 } from './1764800000000-login-ticket';
 import { LedgerPost1764900000000 } from './1764900000000-ledger-post';
 import { PrincipalChanges1765200000000 } from './1765200000000-principal-changes';
 import { Notifications1765600000000 } from './1765600000000-notifications';
+import { Households1765700000000 } from './1765700000000-households';
+import { Honours1765800000000 } from './1765800000000-honours';
+import { PostingAccountCovering1765800000001 } from './1765800000001-posting-account-covering';
+import { PointsShop1765900000000 } from './1765900000000-points-shop';
+import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -23,4 +28,9 @@ export const migrations = [
   LedgerPost1764900000000,
   PrincipalChanges1765200000000,
   Notifications1765600000000,
+  Households1765700000000,
+  Honours1765800000000,
+  PostingAccountCovering1765800000001,
+  PointsShop1765900000000,
+  GoodDeeds1766000000000,
 ];

@@ -1,11 +1,15 @@
 import { ActivityResolver, ActivitySignupResolver } from './activities/activity.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
+import { HonoursResolver } from './honours/honours.resolver';
+import { HouseholdResolver } from './households/household.resolver';
+import { DeedResolver } from './deeds/deed.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { MeNotificationsResolver, NotificationResolver } from './notifications/notification.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
 import { SettlementResolver } from './settlement/settlement.resolver';
+import { ShopResolver } from './shop/shop.resolver';
 import { ThemeResolver } from './themes/theme.resolver';
 
 /**
@@ -27,4 +31,8 @@ export const resolvers: Function[] = [
   SettlementResolver,
   NotificationResolver,
   MeNotificationsResolver,
+  HonoursResolver,
+  HouseholdResolver,
+  ShopResolver,
+  DeedResolver,
 ];

@@ -3,6 +3,8 @@ import { AuditModule } from './audit/audit.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
+import { ClockModule } from './common/time/clock';
+import { DeedsModule } from './deeds/deeds.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { HealthModule } from './health/health.module';
@@ -12,7 +14,7 @@ import { ThemesModule } from './themes/themes.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { ActivityRemindersModule } from './activities/activity-reminders.module';
 
-/** The worker process: the job workers of the themes, settlement, notifications and activity-reminder features and what they need, plus health and metrics; no GraphQL API. */
+/** The worker process: the job workers of the themes, settlement, good-deed, notifications and activity-reminder features and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -27,6 +29,8 @@ export class WorkerModule {
         // The features whose jobs this process runs (their @JobProcessor handlers).
         ThemesModule,
         SettlementModule,
+        ClockModule,
+        DeedsModule,
         NotificationsModule,
         ActivityRemindersModule,
         JobWorkersModule,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { HouseholdsModule } from '../households/households.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { ThemesModule } from '../themes/themes.module';
@@ -14,7 +15,7 @@ import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, NotificationsModule, ActivityRemindersModule],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, NotificationsModule, ActivityRemindersModule],
   providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
   exports: [ActivityService, SignupService, AttendanceService, ActivityRepository],
 })

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { HouseholdsModule } from '../households/households.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { NotificationsModule } from '../notifications/notifications.module';
@@ -9,7 +10,7 @@ import { CourseRepository } from './course.repository';
 import { CourseService } from './course.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule, NotificationsModule],
+  imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule, HouseholdsModule, NotificationsModule],
   providers: [CourseService, CourseRepository, CourseResolver, CourseEnrolmentResolver],
   exports: [CourseService, CourseRepository],
 })

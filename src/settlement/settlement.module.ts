@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { HonoursModule } from '../honours/honours.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { NotificationsModule } from '../notifications/notifications.module';
@@ -7,7 +8,7 @@ import { SettlementResolver } from './settlement.resolver';
 import { SettlementService } from './settlement.service';
 
 @Module({
-  imports: [LedgerModule, OrganisationModule, NotificationsModule],
+  imports: [LedgerModule, OrganisationModule, HonoursModule, NotificationsModule],
   providers: [SettlementService, SettlementResolver, SettlementProcessor],
   exports: [SettlementService],
 })
