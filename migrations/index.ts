@@ -8,6 +8,7 @@ import { WebLogin1764700000000 } from './1764700000000-web-login';
 import { LoginTicket1764800000000 } from './1764800000000-login-ticket';
 import { LedgerPost1764900000000 } from './1764900000000-ledger-post';
 import { PrincipalChanges1765200000000 } from './1765200000000-principal-changes';
+import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   LoginTicket1764800000000,
   LedgerPost1764900000000,
   PrincipalChanges1765200000000,
+  HoursExpiry1766100000000,
 ];

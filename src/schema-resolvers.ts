@@ -1,9 +1,11 @@
 import { ActivityResolver, ActivitySignupResolver } from './activities/activity.resolver';
 import { AuthResolver } from './auth/auth.resolver';
+import { ServiceCertificateResolver } from './certificates/service-certificate.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
+import { TownshipPolicyResolver } from './policy/township-policy.resolver';
 import { SettlementResolver } from './settlement/settlement.resolver';
 import { ThemeResolver } from './themes/theme.resolver';
 
@@ -24,4 +26,6 @@ export const resolvers: Function[] = [
   CourseEnrolmentResolver,
   ThemeResolver,
   SettlementResolver,
+  TownshipPolicyResolver,
+  ServiceCertificateResolver,
 ];

@@ -7,10 +7,11 @@ import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { PolicyModule } from './policy/policy.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { ThemesModule } from './themes/themes.module';
 
-/** The worker process: the job workers of the themes and settlement features and what they need, plus health and metrics; no GraphQL API. */
+/** The worker process: the job workers of the themes, settlement and points expiry features and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -25,6 +26,7 @@ export class WorkerModule {
         // The features whose jobs this process runs (their @JobProcessor handlers).
         ThemesModule,
         SettlementModule,
+        PolicyModule,
         JobWorkersModule,
         HealthModule,
       ],

@@ -2,18 +2,21 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
+import { PolicyModule } from '../policy/policy.module';
 import { ThemesModule } from '../themes/themes.module';
 import { ActivityResolver, ActivitySignupResolver } from './activity.resolver';
 import { Activity, ActivitySignup } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { ActivityService } from './activity.service';
 import { AttendanceService } from './attendance.service';
+import { ServiceHoursRepository } from './service-hours.repository';
+import { ServiceHoursService } from './service-hours.service';
 import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule],
-  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
-  exports: [ActivityService, SignupService, AttendanceService],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, PolicyModule],
+  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursRepository, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
+  exports: [ActivityService, SignupService, AttendanceService, ServiceHoursService],
 })
 export class ActivitiesModule {}

@@ -20,6 +20,7 @@ export const APPEND_ONLY_TABLES = [
   'theme_publication',
   'theme_publication_item',
   'audit_log',
+  'service_certificate', // what a certificate number verifies never changes
 ] as const;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

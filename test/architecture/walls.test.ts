@@ -20,6 +20,8 @@ const TABLE_OWNERS: Record<string, string[]> = {
   courses: ['course', 'course_enrolment'],
   themes: ['theme', 'theme_publication', 'theme_publication_item'],
   settlement: ['settlement', 'settlement_branch'],
+  policy: ['township_policy', 'points_expiry_run'],
+  certificates: ['service_certificate'],
 };
 
 /**

@@ -52,6 +52,7 @@ export const ERROR_MESSAGES = {
   CHECKIN_NOT_OPEN: '当前不在活动签到时间内',
   CHECKIN_CODE_INVALID: '签到码错误或已过期',
   CHECKIN_LOCKED: '签到码错误次数过多，请联系活动负责人登记出勤',
+  NOT_CHECKED_IN: '尚未签到，不能签退',
   COURSE_NOT_EDITABLE: '课程已开始或已取消，不能再修改',
   COURSE_CANCELLED: '该课程已取消',
   COURSE_FULL: '课程名额已满',
@@ -67,6 +68,9 @@ export const ERROR_MESSAGES = {
   MONTH_NOT_ENDED: '该月份尚未结束，暂不能结算',
   MONTH_NOT_SETTLED: '该月份尚未完成结算',
   SETTLEMENT_FAILED: '结算未能完成，请稍后重新发起结算',
+  // Service hours and certificates
+  NO_SERVICE_HOURS: '暂无已完成的志愿服务时长记录，不能开具证明',
+  CERTIFICATE_NOT_FOUND: '未找到该证明编号，请核对后重试',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;
