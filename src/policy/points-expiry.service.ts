@@ -66,10 +66,12 @@ export class PointsExpiryService {
     });
   }
 
-  /** Books the reset of `cutoffDate` for the township (a done run returns as it was). */
-  async expireTownship(townshipId: string, cutoffDate: string): Promise<PointsExpiryRun> {
+  /**
+   * Books the reset of `cutoffDate` for the township (a done run returns as it was).
+   * `cutoffAt` is that date's 00:00 Asia/Shanghai; tests give another instant.
+   */
+  async expireTownship(townshipId: string, cutoffDate: string, cutoffAt = cutoffInstant(cutoffDate)): Promise<PointsExpiryRun> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(cutoffDate)) throw new DomainError('BAD_USER_INPUT', '输入有误：到期日期格式应为YYYY-MM-DD');
-    const cutoffAt = cutoffInstant(cutoffDate);
     if (cutoffAt.getTime() > this.clock.now().getTime()) throw new DomainError('BAD_USER_INPUT', '输入有误：到期日期尚未到来');
     const done = await this.tx.run(async (m) => {
       const run = await this.policies.lockRun(m, townshipId, cutoffDate, cutoffAt);
