@@ -243,6 +243,8 @@ export class SettlementService {
       const townshipId = await this.organisation.townshipOfBranch(m, branchId);
       if (!townshipId) throw notFound('该村（社区）');
       requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
+      // A failed or running settlement has figures for some branches, but they are not the books.
+      if (!(await this.isSettled(m, townshipId, month))) return null;
       const [figures] = await this.figures(m, townshipId, month.text, branchId);
       return figures ?? null;
     });
@@ -252,11 +254,7 @@ export class SettlementService {
   async figuresCsv(actor: Principal, townshipId: string, month: Month, branchId?: string): Promise<string> {
     requireCapability(actor, branchId ? Capability.MANAGE : Capability.ADMINISTER, { townshipId, branchId });
     const rows = await this.tx.run(async (m) => {
-      const [settlement] = await m.query(`SELECT status FROM settlement WHERE township_id = $1 AND month = $2`, [
-        townshipId,
-        month.period,
-      ]);
-      if (settlement?.status !== SettlementStatus.SUCCEEDED) throw new DomainError('MONTH_NOT_SETTLED');
+      if (!(await this.isSettled(m, townshipId, month))) throw new DomainError('MONTH_NOT_SETTLED');
       return this.figures(m, townshipId, month.text, branchId);
     });
     const header = ['月份', '村（社区）', '发放积分', '兑换积分', '净发放', '活动场次', '志愿者人数', '课程参与人数'];
@@ -271,11 +269,7 @@ export class SettlementService {
   async monthlyStatement(actor: Principal, month: Month): Promise<MonthlyStatement> {
     const resident = requireResident(actor);
     return this.tx.run(async (m) => {
-      const [settled] = await m.query(`SELECT 1 FROM settlement WHERE township_id = $1 AND month = $2 AND status = 'SUCCEEDED'`, [
-        resident.townshipId,
-        month.period,
-      ]);
-      if (!settled) throw new DomainError('MONTH_NOT_SETTLED');
+      if (!(await this.isSettled(m, resident.townshipId, month))) throw new DomainError('MONTH_NOT_SETTLED');
       const [row] = await m.query(
         `SELECT s.opening, s.earned, s.spent, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
          WHERE a.resident_id = $1 AND s.period = $2`,
@@ -290,6 +284,14 @@ export class SettlementService {
         closing: Number(row?.closing ?? 0),
       };
     });
+  }
+
+  private async isSettled(m: EntityManager, townshipId: string, month: Month): Promise<boolean> {
+    const [settled] = await m.query(`SELECT 1 FROM settlement WHERE township_id = $1 AND month = $2 AND status = 'SUCCEEDED'`, [
+      townshipId,
+      month.period,
+    ]);
+    return !!settled;
   }
 
   private async load(m: EntityManager, townshipId: string, month: string): Promise<Settlement | null> {

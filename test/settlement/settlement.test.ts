@@ -6,7 +6,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { SeededTownship, seedTownship } from '../support/factories';
 import { logSink } from '../support/log-sink';
-import { grantAdmin, mobileOf } from '../support/roles';
+import { grantAdmin, grantManager, mobileOf } from '../support/roles';
 import { waitFor } from '../support/wait-for';
 import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
 
@@ -370,5 +370,13 @@ describe('monthly settlement', () => {
     // Nothing half-done: no snapshots for a failed settlement.
     const [{ n }] = await t.db.dataSource.query(`SELECT count(*)::int AS n FROM account_period_balance WHERE township_id = $1`, [other.id]);
     expect(n).toBe(0);
+    // The branches' figures were computed before the check failed, but they are not the
+    // books: the manager's figures (and so the printed notice) show nothing for the month.
+    const [{ computed }] = await t.db.dataSource.query(`SELECT count(*)::int AS computed FROM settlement_branch WHERE township_id = $1`, [other.id]);
+    expect(computed).toBe(2);
+    const manager = await devLogin(t, await grantManager(t.db.dataSource, other.id, other.branches[0].id));
+    const figures = await t.gql(`query($b: ID!, $m: String!) { branchFigures(branchId: $b, month: $m) { pointsMinted } }`, { b: other.branches[0].id, m: month }, manager);
+    expect(figures.errors).toBeUndefined();
+    expect(figures.data.branchFigures).toBeNull();
   });
 });
