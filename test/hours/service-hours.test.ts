@@ -123,7 +123,7 @@ describe('service hours and the 志愿服务记录证明', () => {
     expect(issued).toMatchObject({
       number: expect.stringMatching(/^ZYFW-\d{8}-[2-9A-HJKMNP-Z]{8}$/),
       residentName: '欧阳秀娜',
-      townshipName: w.township.name ?? expect.any(String),
+      townshipName: expect.stringMatching(/^测试镇/),
       totalMinutes: 60,
       totalHours: 1,
       lines: [{ title: '垃圾分类宣传', date, minutes: 60, hours: 1 }],
@@ -163,12 +163,12 @@ describe('service hours and the 志愿服务记录证明', () => {
     expect(html).not.toMatch(/<script/i);
     for (const expected of ['✓ 有效', '欧**娜', '垃圾分类宣传', date, issued.number, '1 小时', issued.branchName]) expect(html).toContain(expected);
     expect(html).not.toContain('欧阳秀娜');
-    const json = await (await fetch(`${issued.verifyUrl}/json`)).json();
+    const json: any = await (await fetch(`${issued.verifyUrl}/json`)).json();
     expect(json).toMatchObject({ number: issued.number, valid: true, volunteer: '欧**娜', totalHours: 1, activities: [{ date, title: '垃圾分类宣传', hours: 1 }] });
     expect(JSON.stringify(json)).not.toContain(residents()[0].id);
     const unknown = await fetch(issued.verifyUrl.replace(/.{8}$/, 'ZZZZZZZZ'));
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).code).toBe('CERTIFICATE_NOT_FOUND');
+    expect(((await unknown.json()) as any).code).toBe('CERTIFICATE_NOT_FOUND');
     expect((await fetch(issued.verifyUrl.replace(/\/[^/]+$/, '/not-a-number'))).status).toBe(404);
 
     // Listed for its resident; readable in full by them and their branch's manager, not by another resident.

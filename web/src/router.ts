@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'r/home', component: () => import('./views/resident/ResidentHome.vue'), meta: { role: 'resident', title: '文明银行' } },
       { path: 'r/checkin', component: () => import('./views/resident/CheckInView.vue'), meta: { role: 'resident', title: '活动签到' } },
       { path: 'r/courses', component: () => import('./views/resident/CoursesView.vue'), meta: { role: 'resident', title: '体验课程' } },
+      { path: 'r/hours', component: () => import('./views/resident/HoursView.vue'), meta: { role: 'resident', title: '志愿时长与证明' } },
       { path: 'r/passbook', component: () => import('./views/resident/PassbookView.vue'), meta: { role: 'resident', title: '我的存折' } },
       // 分行行长
       { path: 'm/month', component: () => import('./views/manager/BranchMonth.vue'), meta: { role: 'manager', title: '本月概况' } },
@@ -43,6 +44,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'a/themes', component: () => import('./views/admin/ThemesView.vue'), meta: { role: 'admin', title: '月度主题' } },
       { path: 'a/settlement', component: () => import('./views/admin/SettlementView.vue'), meta: { role: 'admin', title: '月度结算' } },
       { path: 'a/branches', component: () => import('./views/admin/BranchesView.vue'), meta: { role: 'admin', title: '分行与行长' } },
+      { path: 'a/policy', component: () => import('./views/admin/PolicyView.vue'), meta: { role: 'admin', title: '积分与时长政策' } },
       { path: 'a/ledger', component: () => import('./views/admin/LedgerView.vue'), meta: { role: 'admin', title: '调账与冲正' } },
     ],
   },
