@@ -66,6 +66,7 @@ const FUZZ: Record<string, FuzzSetup> = {
   cancelEnrolment: {},
   cancelSignup: {},
   checkIn: {},
+  checkOut: {},
   completeActivity: {},
   createActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   createBranch: { text: NAME },
@@ -80,6 +81,8 @@ const FUZZ: Record<string, FuzzSetup> = {
   postAdjustment: { text: { 'input.reason': 'required' }, validInts: { 'input.amount': [-1] } },
   publishActivity: {},
   publishThemes: {},
+  recordCheckOut: {},
+  requestServiceCertificate: {},
   registerResident: { text: NAME },
   issueBindingCode: {},
   removeTheme: {},
@@ -99,6 +102,10 @@ const FUZZ: Record<string, FuzzSetup> = {
   startSettlement: {},
   updateActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   updateCourse: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
+  // Optional fields: each given alone changes only itself; a month or day alone with the mode NONE is ignored.
+  updateTownshipPolicy: {
+    validInts: { 'input.minAttendancePercent': [0, 1, 100], 'input.expiryMonth': [1, 12], 'input.expiryDay': [1, 31], 'input.expiryNoticeDays': [1, 180] },
+  },
 };
 
 async function newActivity(w: World, ctx: Ctx): Promise<string> {

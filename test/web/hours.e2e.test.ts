@@ -55,7 +55,7 @@ describe('hours, certificates and the expiry policy in the web app', () => {
     await t.db.dataSource.query(`UPDATE person SET name = '李秀英' WHERE id = $1`, [resident.personId]);
     const manager = w.managerTokens[0];
     const activityId = await createActivity(t, manager, w.township.branches[0].id, { title: '敬老院义务劳动', rewardPoints: 2 });
-    ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: activityId }, w.residentTokens[0][0]));
+    for (const token of w.residentTokens[0]) ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: activityId }, token));
     const startsAt = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 60 * MINUTE);
     await t.db.dataSource.query(`UPDATE activity SET starts_at = $2, ends_at = $3, signup_deadline = $2 WHERE id = $1`, [
       activityId,
@@ -72,11 +72,26 @@ describe('hours, certificates and the expiry policy in the web app', () => {
     await page.getByTestId('checkout-submit').click();
     await page.getByText('签退成功').waitFor();
     await screenshot(page, 'resident-checkout');
+    // A second resident without a phone: the manager marks them present, then records them leaving.
+    const other = w.township.branches[0].residents[1];
+    await t.db.dataSource.query(`UPDATE person SET name = '赵大爷' WHERE id = $1`, [other.personId]);
+    ok(await t.gql(`mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { attendance } }`, { i: { activityId, residentIds: [other.id], attendance: 'PRESENT' } }, manager));
+    const [{ personId: managerPerson }] = await t.db.dataSource.query(
+      `SELECT person_id AS "personId" FROM role_assignment WHERE role = 'BRANCH_MANAGER' AND branch_id = $1`,
+      [w.township.branches[0].id],
+    );
+    const mgr = await signIn(managerPerson, `/m/activities/${activityId}`);
+    await mgr.locator('.van-cell', { hasText: '赵大爷' }).click();
+    await mgr.getByTestId('record-checkout').click();
+    await mgr.locator('.van-cell', { hasText: '赵大爷' }).getByText('签退').waitFor();
+    await screenshot(mgr, 'manager-record-checkout');
+
     // As it happened: in at 0:15, out at 2:15 (two hours); then the manager completes it.
-    await t.db.dataSource.query(`UPDATE activity_signup SET checked_in_at = $2, checked_out_at = $3 WHERE activity_id = $1`, [
+    await t.db.dataSource.query(`UPDATE activity_signup SET checked_in_at = $2, checked_out_at = $3 WHERE activity_id = $1 AND resident_id = $4`, [
       activityId,
       new Date(startsAt.getTime() + 15 * MINUTE),
       new Date(startsAt.getTime() + 135 * MINUTE),
+      resident.id,
     ]);
     ok(await t.gql(`mutation($a: ID!) { completeActivity(id: $a) { pointsMinted } }`, { a: activityId }, manager));
 
