@@ -35,6 +35,10 @@ export class PointsExpiryProcessor implements JobHandler {
       return { queued: due.length };
     }
     const { townshipId, cutoffDate } = job.data as ExpireTownshipData;
+    if (!(await this.expiry.stillDue(townshipId, cutoffDate))) {
+      this.logger.log(`points expiry of township ${townshipId} at ${cutoffDate}: no longer the township's policy, skipped`);
+      return { townshipId, cutoffDate, skipped: true };
+    }
     const run = await this.expiry.expireTownship(townshipId, cutoffDate);
     return { townshipId, cutoffDate, residents: run.residents, points: run.points };
   }

@@ -59,6 +59,12 @@ export class PointsExpiryService {
     });
   }
 
+  /** Whether the township's policy still asks for this cut-off (an admin may have turned the reset off since it was queued). */
+  async stillDue(townshipId: string, cutoffDate: string, now = this.clock.now()): Promise<boolean> {
+    const rule = yearlyRule(await this.tx.read((m) => this.policies.get(m, townshipId)));
+    return !!rule && dueCutoff(rule, now) === cutoffDate;
+  }
+
   async enqueue(data: ExpireTownshipData): Promise<void> {
     await this.queues.queue(POINTS_EXPIRY_QUEUE).add(PointsExpiryJob.EXPIRE_TOWNSHIP, data, {
       ...RETRIED_JOB_OPTIONS,

@@ -7,6 +7,7 @@ import { EntryKind, PostedEntry } from '../../src/ledger/ledger.types';
 import { cutoffInstant, dueCutoff, isYearlyDate, nextCutoff, noticeFor, shanghaiDate } from '../../src/policy/expiry-schedule';
 import { POINTS_EXPIRY_QUEUE, PointsExpiryJob } from '../../src/policy/points-expiry.jobs';
 import { PointsExpiryService } from '../../src/policy/points-expiry.service';
+import { TownshipPolicyRepository } from '../../src/policy/township-policy.repository';
 import { ok, seedWorld, setNow, World } from '../support/activity-fixture';
 import { waitFor } from '../support/wait-for';
 import { errorCode, startTestApp, TestApp } from '../support/test-app';
@@ -247,7 +248,35 @@ describe('points expiry (yearly reset, oldest points first)', () => {
     await queue.add(PointsExpiryJob.EXPIRE_DUE, {});
     await pause(500);
     expect(await expiryEntries(cutoffDate)).toEqual(booked);
-    // Residents read the policy; another township does not.
+    // Residents read the policy.
     expect(ok(await t.gql(POLICY_READ, { t: townshipId }, token)).townshipPolicy.expiryRuns[0].cutoffDate).toBe(cutoffDate);
+
+    // Turned off after a reset was queued: the queued reset books nothing.
+    const earlier = shanghaiDate(new Date(now.getTime() - 3 * DAY));
+    ok(await t.gql(POLICY, { i: { townshipId, expiryMode: 'NONE' } }, w.adminToken));
+    const job = await queue.add(PointsExpiryJob.EXPIRE_TOWNSHIP, { townshipId, cutoffDate: earlier }, { jobId: `expire.${townshipId}.${earlier}` });
+    const result = await waitFor('the queued reset', async () => ((await job.getState()) === 'completed' ? (await queue.getJob(job.id!))!.returnvalue : undefined));
+    expect(result).toEqual({ townshipId, cutoffDate: earlier, skipped: true });
+    expect(await t.db.dataSource.query(`SELECT 1 FROM points_expiry_run WHERE township_id = $1 AND cutoff_date = $2`, [townshipId, earlier])).toEqual([]);
+  });
+
+  it('a run that dies after booking is finished by the next one, which books nothing twice', async () => {
+    const expiry = t.app.get(PointsExpiryService);
+    const resident = w.township.branches[0].residents[2];
+    await tx.run((m) => post(m, EntryKind.ADJUSTMENT, resident.accountId, 7));
+    await pause(30);
+    const cutoffAt = new Date();
+    await pause(30);
+    const repository = t.app.get(TownshipPolicyRepository);
+    const finish = jest.spyOn(repository, 'finishRun').mockRejectedValueOnce(new Error('worker killed'));
+    await expect(expiry.expireTownship(townshipId, '2003-01-01', cutoffAt)).rejects.toThrow('worker killed');
+    const [{ status }] = await t.db.dataSource.query(`SELECT status FROM points_expiry_run WHERE township_id = $1 AND cutoff_date = '2003-01-01'`, [townshipId]);
+    expect(status).toBe('RUNNING');
+    const booked = await expiryEntries('2003-01-01');
+    expect(booked.get(resident.id)).toBeGreaterThanOrEqual(7);
+    const done = await expiry.expireTownship(townshipId, '2003-01-01', cutoffAt);
+    finish.mockRestore();
+    expect(done).toMatchObject({ status: 'DONE', residents: booked.size, points: [...booked.values()].reduce((s, v) => s + v, 0) });
+    expect(await expiryEntries('2003-01-01')).toEqual(booked);
   });
 });
