@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { hoursOf } from '../activities/dto/service-hours.models';
@@ -10,6 +11,10 @@ export function chineseDate(at: Date): string {
 }
 
 const A4 = { width: 595.28, height: 841.89 };
+
+/** The font file, read once per process (a CJK collection is megabytes). */
+const fonts = new Map<string, Buffer>();
+const fontFile = (path: string) => fonts.get(path) ?? fonts.set(path, readFileSync(path)).get(path)!;
 const MARGIN = 56;
 
 /**
@@ -32,8 +37,8 @@ export async function certificatePdf(c: ServiceCertificate, verifyUrl: string, f
     doc.on('error', reject);
   });
 
-  // A collection's first family (WenQuanYi Micro Hei), or a plain TrueType file.
-  doc.registerFont('cjk', fontPath, fontPath.toLowerCase().endsWith('.ttc') ? 'WenQuanYiMicroHei' : undefined);
+  // Debian's WenQuanYi collection names its face; a plain .ttf/.otf file has one.
+  doc.registerFont('cjk', fontFile(fontPath), fontPath.toLowerCase().endsWith('.ttc') ? 'WenQuanYiMicroHei' : undefined);
   doc.font('cjk');
   const width = A4.width - 2 * MARGIN;
 

@@ -258,8 +258,8 @@ export class AppConfig {
 
   /**
    * The Chinese font embedded (subset) in every 志愿服务记录证明 PDF, so it reads the same
-   * on any machine: a TrueType file or collection (Debian's `fonts-wqy-microhei`, the font
-   * the printed statement uses). The first family of a collection is used.
+   * on any machine: a .ttf/.otf file, or Debian's `fonts-wqy-microhei` collection (.ttc,
+   * its WenQuanYiMicroHei face), the font the printed statement uses.
    */
   @IsString()
   CERTIFICATE_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
