@@ -84,6 +84,7 @@ describe('hours, certificates and the expiry policy in the web app', () => {
     await mgr.locator('.van-cell', { hasText: '赵大爷' }).click();
     await mgr.getByTestId('record-checkout').click();
     await mgr.locator('.van-cell', { hasText: '赵大爷' }).getByText('签退').waitFor();
+    await mgr.locator('.van-toast').waitFor({ state: 'hidden' });
     await screenshot(mgr, 'manager-record-checkout');
 
     // As it happened: in at 0:15, out at 2:15 (two hours); then the manager completes it.
@@ -103,6 +104,7 @@ describe('hours, certificates and the expiry policy in the web app', () => {
     await page.getByTestId('certificate').first().waitFor();
     const number = (await page.getByTestId('certificate').first().locator('.van-cell__title span').first().textContent())!.trim();
     expect(number).toMatch(/^ZYFW-\d{8}-[0-9A-Z]{8}$/);
+    await page.locator('.van-toast').waitFor({ state: 'hidden' });
     await screenshot(page, 'resident-hours-certificate');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('certificate-download').first().click()]);
     expect(download.suggestedFilename()).toBe(`志愿服务记录证明-${number}.pdf`);
@@ -142,6 +144,7 @@ describe('hours, certificates and the expiry policy in the web app', () => {
     await stepper('policy-notice', 10);
     await admin.getByTestId('policy-save').click();
     await admin.getByTestId('policy-next').getByText(cutoffDate).waitFor();
+    await admin.locator('.van-toast').waitFor({ state: 'hidden' });
     await screenshot(admin, 'admin-expiry-policy');
 
     // Before the notice period nothing shows; within it, the resident's home says when and how much.
