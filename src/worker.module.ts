@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -22,6 +23,7 @@ export class WorkerModule {
         ObservabilityModule,
         DatabaseModule.forRoot(databaseUrl, Math.max(4, config.WORKER_CONCURRENCY * 2 + 2), 'civilization-bank-worker'),
         AuditModule,
+        ClockModule,
         JobsModule.forRoot(config, databaseUrl),
         // The features whose jobs this process runs (their @JobProcessor handlers).
         ThemesModule,
