@@ -17,6 +17,6 @@ import { SignupService } from './signup.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, PolicyModule],
   providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursRepository, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
-  exports: [ActivityService, SignupService, AttendanceService, ServiceHoursService],
+  exports: [ActivityService, SignupService, AttendanceService, ActivityRepository, ServiceHoursService],
 })
 export class ActivitiesModule {}

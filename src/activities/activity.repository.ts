@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { notFound } from '../common/errors/domain.error';
+import { isUuid } from '../common/ids';
 import { selectColumns } from '../database/select-columns';
 import { Activity } from './activity.entity';
 
@@ -103,6 +104,23 @@ export class ActivityRepository {
     if (!row) throw notFound('该活动');
     const { secret, ...activity } = row;
     return { activity: activity as Activity, secret: secret as Buffer };
+  }
+
+  /** The branch's first activity of this title (the demo seed's "already there?"). */
+  async findByTitle(m: EntityManager, branchId: string, title: string): Promise<{ id: string; status: string } | undefined> {
+    const [row] = await m.query(`SELECT id, status FROM activity WHERE branch_id = $1 AND title = $2 ORDER BY created_at LIMIT 1`, [branchId, title]);
+    return row;
+  }
+
+  /** Title and Asia/Shanghai start day (YYYY-MM-DD) of the activities with these ids (as text; ids that are none are absent). */
+  async days(m: EntityManager, ids: string[]): Promise<Map<string, { title: string; date: string }>> {
+    const uuids = ids.filter(isUuid);
+    if (!uuids.length) return new Map();
+    const rows: { id: string; title: string; date: string }[] = await m.query(
+      `SELECT id::text AS id, title, to_char(starts_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS date FROM activity WHERE id = ANY($1::uuid[])`,
+      [uuids],
+    );
+    return new Map(rows.map((r) => [r.id, { title: r.title, date: r.date }]));
   }
 
   async byIds(m: EntityManager, ids: string[]): Promise<Activity[]> {

@@ -1,25 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
-import { DomainError, notFound } from '../common/errors/domain.error';
+import { DomainError } from '../common/errors/domain.error';
 import { byTimeThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthRange } from '../common/time/shanghai-month';
-import { selectColumns } from '../database/select-columns';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
+import { CourseFields, CourseRepository, EnrolmentsOf } from './course.repository';
 import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
-
-const COURSE_COLUMNS = selectColumns(Course, 'c');
-const ENROLMENT_COLUMNS = selectColumns(CourseEnrolment, 'e');
 
 export type EnrolmentWithCourse = CourseEnrolment & { course?: Course };
 
@@ -35,6 +31,7 @@ const REFUND_ON_CANCEL = '本人取消课程报名，退还积分';
 export class CourseService {
   constructor(
     private readonly tx: TransactionRunner,
+    private readonly repository: CourseRepository,
     private readonly ledger: LedgerService,
     private readonly organisation: OrganisationService,
     private readonly people: OrganisationRepository,
@@ -59,36 +56,33 @@ export class CourseService {
       this.clock.now(),
     );
     return this.tx.run(async (m) => {
-      const [row] = await m.query(
-        `INSERT INTO course (township_id, branch_id, title, description, place, starts_at, ends_at, enrol_deadline,
-                             cancel_deadline, capacity, price_points, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-        [
-          scope.townshipId,
-          input.branchId,
-          input.title,
-          input.description ?? '',
-          input.place,
-          input.startsAt,
-          input.endsAt,
-          input.enrolDeadline,
-          input.cancelDeadline,
-          input.capacity,
-          input.pricePoints,
-          actor.personId,
-        ],
+      const id = await this.repository.insert(
+        m,
+        { townshipId: scope.townshipId, branchId: input.branchId },
+        {
+          title: input.title,
+          description: input.description ?? '',
+          place: input.place,
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          enrolDeadline: input.enrolDeadline,
+          cancelDeadline: input.cancelDeadline,
+          capacity: input.capacity,
+          pricePoints: input.pricePoints,
+        },
+        actor.personId,
       );
-      return this.courseRow(m, row.id);
+      return this.repository.find(m, id);
     });
   }
 
   async update(actor: Principal, input: UpdateCourseInput): Promise<Course> {
     return this.tx.run(async (m) => {
-      const current = await this.courseRow(m, input.id, 'FOR UPDATE');
+      const current = await this.repository.find(m, input.id, 'FOR UPDATE');
       requireCapability(actor, Capability.MANAGE, current);
       const now = this.clock.now();
       if (current.status !== CourseStatus.OPEN || current.startsAt.getTime() <= now.getTime()) throw new DomainError('COURSE_NOT_EDITABLE');
-      const next = {
+      const next: CourseFields = {
         title: input.title ?? current.title,
         description: input.description ?? current.description,
         place: input.place ?? current.place,
@@ -113,29 +107,19 @@ export class CourseService {
       if (next.capacity < current.enrolledCount) {
         throw new DomainError('CAPACITY_BELOW_TAKEN', `名额不能少于已报名人数（${current.enrolledCount}人）`);
       }
-      await m.query(
-        `UPDATE course SET title = $2, description = $3, place = $4, starts_at = $5, ends_at = $6, enrol_deadline = $7,
-                cancel_deadline = $8, capacity = $9, price_points = $10, updated_at = now()
-         WHERE id = $1`,
-        [input.id, next.title, next.description, next.place, next.startsAt, next.endsAt, next.enrolDeadline, next.cancelDeadline,
-          next.capacity, next.pricePoints],
-      );
-      return this.courseRow(m, input.id);
+      await this.repository.update(m, input.id, next);
+      return this.repository.find(m, input.id);
     });
   }
 
   /** Cancels the course and refunds every enrolment (reversal of each charge). Idempotent. */
   async cancel(actor: Principal, input: CancelCourseInput): Promise<Course> {
     return this.tx.run(async (m) => {
-      const course = await this.courseRow(m, input.id, 'FOR UPDATE');
+      const course = await this.repository.find(m, input.id, 'FOR UPDATE');
       requireCapability(actor, Capability.MANAGE, course);
       if (course.status === CourseStatus.CANCELLED) return course;
       if (course.endsAt.getTime() <= this.clock.now().getTime()) throw new DomainError('COURSE_NOT_EDITABLE', '课程已结束，不能取消');
-      const enrolments: { id: string; chargeEntryId: string }[] = await m.query(
-        `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
-         WHERE course_id = $1 AND status = 'ENROLLED' ORDER BY enrolled_at FOR UPDATE`,
-        [input.id],
-      );
+      const enrolments = await this.repository.lockEnrolled(m, input.id);
       const refunds: string[] = [];
       for (const e of enrolments) {
         const refund = await this.ledger.ensureReversed(m, {
@@ -146,16 +130,8 @@ export class CourseService {
         });
         refunds.push(refund.id);
       }
-      await m.query(
-        `UPDATE course_enrolment e SET status = 'COURSE_CANCELLED', refund_entry_id = v.refund, cancelled_at = now(), cancel_reason = $3
-         FROM unnest($1::uuid[], $2::int8[]) AS v(id, refund) WHERE e.id = v.id`,
-        [enrolments.map((e) => e.id), refunds, input.reason],
-      );
-      await m.query(
-        `UPDATE course SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), enrolled_count = 0, updated_at = now()
-         WHERE id = $1`,
-        [input.id, input.reason],
-      );
+      await this.repository.markCourseCancelled(m, enrolments.map((e) => e.id), refunds, input.reason);
+      await this.repository.markCancelled(m, input.id, input.reason);
       await this.audit.record(m, {
         townshipId: course.townshipId,
         actorId: actor.personId,
@@ -163,7 +139,7 @@ export class CourseService {
         subject: input.id,
         details: { reason: input.reason, refunded: enrolments.length },
       });
-      return this.courseRow(m, input.id);
+      return this.repository.find(m, input.id);
     });
   }
 
@@ -175,23 +151,14 @@ export class CourseService {
     const now = this.clock.now();
     const enrolmentId = randomUUID();
     const enrolment = await this.tx.run(async (m) => {
-      const course = await this.courseRow(m, courseId);
+      const course = await this.repository.find(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
-      const existing = await m.query(`SELECT 1 FROM course_enrolment WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED'`, [
-        courseId,
-        resident.id,
-      ]);
-      if (existing.length) throw new DomainError('ALREADY_ENROLLED');
+      if (await this.repository.isEnrolled(m, courseId, resident.id)) throw new DomainError('ALREADY_ENROLLED');
       // The seat. Once the course is full this matches nothing and locks nothing.
-      const [[seat]] = await m.query(
-        `UPDATE course SET enrolled_count = enrolled_count + 1
-         WHERE id = $1 AND status = 'OPEN' AND enrol_deadline > $2 AND enrolled_count < capacity
-         RETURNING title, price_points AS "pricePoints"`,
-        [courseId, now],
-      );
+      const seat = await this.repository.takeSeat(m, courseId, now);
       if (!seat) {
-        this.assertCanEnrol(await this.courseRow(m, courseId), now);
+        this.assertCanEnrol(await this.repository.find(m, courseId), now);
         throw new DomainError('COURSE_FULL');
       }
       const account = await this.ledger.residentAccount(m, resident.id);
@@ -210,12 +177,15 @@ export class CourseService {
         createdBy: actor.personId,
         bookedAt: this.clock.bookingTime(),
       });
-      const [inserted]: CourseEnrolment[] = await m.query(
-        `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
-         VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7)
-         ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
-        [enrolmentId, course.townshipId, course.branchId, courseId, resident.id, seat.pricePoints, charge.id],
-      );
+      const inserted = await this.repository.insertEnrolment(m, {
+        id: enrolmentId,
+        townshipId: course.townshipId,
+        branchId: course.branchId,
+        courseId,
+        residentId: resident.id,
+        pricePoints: seat.pricePoints,
+        chargeEntryId: charge.id,
+      });
       // A concurrent request of the same resident won: roll back this seat and charge.
       if (!inserted) throw new DomainError('ALREADY_ENROLLED');
       return inserted;
@@ -227,15 +197,11 @@ export class CourseService {
   async cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
     const cancelled = await this.tx.run(async (m) => {
-      const course = await this.courseRow(m, courseId);
+      const course = await this.repository.find(m, courseId);
       requireResident(actor, course);
       if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED', '该课程已取消，积分已退还');
       if (course.cancelDeadline.getTime() <= this.clock.now().getTime()) throw new DomainError('CANCEL_DEADLINE_PASSED');
-      const [enrolment] = await m.query(
-        `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
-         WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED' FOR UPDATE`,
-        [courseId, resident.id],
-      );
+      const enrolment = await this.repository.lockEnrolmentOf(m, courseId, resident.id);
       if (!enrolment) throw new DomainError('NOT_ENROLLED');
       const refund = await this.ledger.ensureReversed(m, {
         townshipId: course.townshipId,
@@ -243,13 +209,8 @@ export class CourseService {
         reason: REFUND_ON_CANCEL,
         createdBy: actor.personId,
       });
-      // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
-      const [[row]]: [CourseEnrolment[]] = await m.query(
-        `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
-         WHERE e.id = $1 RETURNING ${ENROLMENT_COLUMNS}`,
-        [enrolment.id, refund.id],
-      );
-      await m.query(`UPDATE course SET enrolled_count = enrolled_count - 1 WHERE id = $1`, [courseId]);
+      const row = await this.repository.markEnrolmentCancelled(m, enrolment.id, refund.id);
+      await this.repository.releaseSeat(m, courseId);
       return row;
     });
     return this.named(cancelled);
@@ -258,7 +219,7 @@ export class CourseService {
   // ---- reading --------------------------------------------------------------------
 
   async course(actor: Principal, id: string): Promise<Course> {
-    const course = await this.tx.read((m) => this.courseRow(m, id));
+    const course = await this.tx.read((m) => this.repository.find(m, id));
     requireCapability(actor, Capability.READ, course);
     return course;
   }
@@ -266,42 +227,33 @@ export class CourseService {
   async courses(actor: Principal, filter: CourseFilterArgs, page: PageArgs): Promise<Page<Course>> {
     requireCapability(actor, Capability.READ, { townshipId: filter.townshipId });
     const range = filter.month ? monthRange(filter.month) : undefined;
-    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) => this.tx.read((m) =>
-      m.query(
-        `SELECT ${COURSE_COLUMNS} FROM course c
-         WHERE c.township_id = $1
-           AND ($2::uuid IS NULL OR c.branch_id = $2)
-           AND ($3::text IS NULL OR c.status = $3)
-           AND ($4::timestamptz IS NULL OR (c.starts_at >= $4 AND c.starts_at < $5))
-           AND ($6::timestamptz IS NULL OR c.ends_at > $6)
-           AND ($7::timestamptz IS NULL OR (c.starts_at, c.id) > ($7::timestamptz, $8::uuid))
-         ORDER BY c.starts_at, c.id LIMIT $9`,
-        [
-          filter.townshipId,
-          filter.branchId ?? null,
-          filter.status ?? null,
-          range?.start ?? null,
-          range?.end ?? null,
-          filter.includePast ? null : this.clock.now(),
-          after ? new Date(after[0]) : null,
-          after?.[1] ?? null,
+    return keysetPage(page, byTimeThenId<Course>((c) => c.startsAt), (after, limit) =>
+      this.tx.read((m) =>
+        this.repository.list(m, {
+          townshipId: filter.townshipId,
+          branchId: filter.branchId ?? null,
+          status: filter.status ?? null,
+          startsFrom: range?.start ?? null,
+          startsBefore: range?.end ?? null,
+          endsAfter: filter.includePast ? null : this.clock.now(),
+          after,
           limit,
-        ],
+        }),
       ),
-    ));
+    );
   }
 
   /** The caller's enrolments, most recent first, with their courses. */
   async myEnrolments(actor: Principal, page: PageArgs): Promise<Page<EnrolmentWithCourse>> {
     const resident = requireResident(actor);
-    return this.enrolmentPage('e.resident_id = $1', resident.id, page, true);
+    return this.enrolmentPage({ residentId: resident.id }, page, true);
   }
 
   /** A course's enrolments (its branch's managers). */
   async enrolments(actor: Principal, courseId: string, page: PageArgs): Promise<Page<EnrolmentWithCourse>> {
-    const course = await this.tx.read((m) => this.courseRow(m, courseId));
+    const course = await this.tx.read((m) => this.repository.find(m, courseId));
     requireCapability(actor, Capability.MANAGE, course);
-    return this.enrolmentPage('e.course_id = $1', courseId, page, false);
+    return this.enrolmentPage({ courseId }, page, false);
   }
 
   /** The caller's latest enrolment in each of these courses, null where none (or not a resident): one statement for a page. */
@@ -309,51 +261,28 @@ export class CourseService {
     const resident = actor?.resident;
     if (!resident) return courseIds.map(() => null);
     const rows = await this.tx.read(async (m) =>
-      this.people.attachResidentNames<CourseEnrolment>(
-        m,
-        await m.query(
-          `SELECT DISTINCT ON (e.course_id) ${ENROLMENT_COLUMNS} FROM course_enrolment e
-           WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 ORDER BY e.course_id, e.enrolled_at DESC`,
-          [courseIds, resident.id],
-        ),
-      ),
+      this.people.attachResidentNames(m, await this.repository.latestEnrolments(m, courseIds, resident.id)),
     );
     const byCourse = new Map(rows.map((e) => [e.courseId, e]));
     return courseIds.map((id) => byCourse.get(id) ?? null);
   }
 
   async courseForEnrolment(enrolment: EnrolmentWithCourse): Promise<Course> {
-    return enrolment.course ?? this.tx.read((m) => this.courseRow(m, enrolment.courseId));
+    return enrolment.course ?? this.tx.read((m) => this.repository.find(m, enrolment.courseId));
   }
 
   // ---- helpers ----------------------------------------------------------------------
 
-  private async enrolmentPage(where: string, id: string, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
+  private async enrolmentPage(of: EnrolmentsOf, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
     return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.read(async (m) => {
-      const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(
-        m,
-        await m.query(
-          `SELECT ${ENROLMENT_COLUMNS} FROM course_enrolment e
-           WHERE ${where} AND ($2::timestamptz IS NULL OR (e.enrolled_at, e.id) < ($2::timestamptz, $3::uuid))
-           ORDER BY e.enrolled_at DESC, e.id DESC LIMIT $4`,
-          [id, after ? new Date(after[0]) : null, after?.[1] ?? null, limit],
-        ),
-      );
+      const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(m, await this.repository.enrolmentPage(m, of, after, limit));
       if (withCourses && enrolments.length) {
-        const courses: Course[] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = ANY($1::uuid[])`, [
-          [...new Set(enrolments.map((e) => e.courseId))],
-        ]);
+        const courses = await this.repository.byIds(m, [...new Set(enrolments.map((e) => e.courseId))]);
         const byId = new Map(courses.map((c) => [c.id, c]));
         for (const e of enrolments) e.course = byId.get(e.courseId);
       }
       return enrolments;
     }));
-  }
-
-  private async courseRow(m: EntityManager, id: string, lock: '' | 'FOR UPDATE' = ''): Promise<Course> {
-    const [row] = await m.query(`SELECT ${COURSE_COLUMNS} FROM course c WHERE c.id = $1 ${lock}`, [id]);
-    if (!row) throw notFound('该课程');
-    return row;
   }
 
   /** The enrolment a command wrote, with the resident's name: read after commit, so no lock waits on it. */

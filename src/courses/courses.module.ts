@@ -4,11 +4,12 @@ import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { CourseEnrolmentResolver, CourseResolver } from './course.resolver';
 import { Course, CourseEnrolment } from './course.entity';
+import { CourseRepository } from './course.repository';
 import { CourseService } from './course.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Course, CourseEnrolment]), LedgerModule, OrganisationModule],
-  providers: [CourseService, CourseResolver, CourseEnrolmentResolver],
-  exports: [CourseService],
+  providers: [CourseService, CourseRepository, CourseResolver, CourseEnrolmentResolver],
+  exports: [CourseService, CourseRepository],
 })
 export class CoursesModule {}

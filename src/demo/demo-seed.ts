@@ -1,4 +1,5 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
+import { ActivityRepository } from '../activities/activity.repository';
 import { ActivityService } from '../activities/activity.service';
 import { AttendanceService } from '../activities/attendance.service';
 import { SignupService } from '../activities/signup.service';
@@ -8,11 +9,15 @@ import { PrincipalLoader } from '../auth/principal.loader';
 import { DomainError } from '../common/errors/domain.error';
 import { Clock } from '../common/time/clock';
 import { addMonths, monthOf, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
+import { CourseRepository } from '../courses/course.repository';
 import { CourseService } from '../courses/course.service';
 import { TransactionRunner } from '../database/transaction.runner';
+import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
+import { LedgerService } from '../ledger/ledger.service';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
+import { ThemeRepository } from '../themes/theme.repository';
 import { ThemeService } from '../themes/theme.service';
-import { DataSource } from 'typeorm';
 
 /**
  * 潞城镇's demo data: every screen of a front end has something real to show. Written
@@ -74,8 +79,15 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const attendance = app.get(AttendanceService);
   const courses = app.get(CourseService);
   const principals = app.get(PrincipalLoader);
-  const db = app.get(DataSource);
   const tx = app.get(TransactionRunner);
+  // What is there already, asked of each table's owner.
+  const people = app.get(OrganisationRepository);
+  const themeRows = app.get(ThemeRepository);
+  const activityRows = app.get(ActivityRepository);
+  const courseRows = app.get(CourseRepository);
+  const ledger = app.get(LedgerService);
+  const ledgerReads = app.get(LedgerReadsRepository);
+  const personOf = async (residentId: string) => (await tx.read((m) => people.residentScope(m, residentId)))?.personId;
   const clock = app.get(Clock);
   const realNow = clock.now.bind(clock);
   const realBookingTime = clock.bookingTime.bind(clock);
@@ -91,15 +103,15 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   // This month's township themes; each branch's list is published once the branch exists.
   const themeIds = new Map<string, string>();
   for (const theme of DEMO_THEMES) {
-    const existing = await themeId(db, townshipId, month, theme.title);
+    const existing = await tx.read((m) => themeRows.townshipThemeId(m, townshipId, monthToPeriodDate(month), theme.title));
     themeIds.set(theme.title, existing ?? (await themes.addTheme(admin, { townshipId, month, ...theme })).id);
   }
 
   const result: DemoSeedResult = { townshipId, adminMobile: DEMO_TOWNSHIP.adminMobile, villages: [] };
   for (let v = 0; v < villages; v++) {
     const name = DEMO_VILLAGES[v];
-    const [found] = await db.query(`SELECT id FROM branch WHERE township_id = $1 AND name = $2`, [townshipId, name]);
-    const branchId: string = found?.id ?? (await organisation.createBranch(admin, { townshipId, name, kind: 'VILLAGE' as never })).id;
+    const found = await tx.read((m) => people.branchIdByName(m, townshipId, name));
+    const branchId: string = found ?? (await organisation.createBranch(admin, { townshipId, name, kind: 'VILLAGE' as never })).id;
     for (const team of DEMO_TEAMS) await ignoring('ALREADY_EXISTS', () => organisation.createServiceTeam(admin, { branchId, name: team }));
     const manager = await organisation.appointBranchManager(admin, { branchId, name: `${name.slice(0, -1)}书记`, mobile: managerMobile(v) });
     const residentMobiles: string[] = [];
@@ -125,13 +137,11 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
    * (the embedded PostgreSQL's user is); and a settled month takes no more entries.
    */
   async function canBookLastMonth(): Promise<boolean> {
-    const [{ owner }] = await db.query(
-      `SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'public.journal_entry'::regclass), 'MEMBER') AS owner`,
-    );
-    const closed = await db.query(`SELECT 1 FROM ledger_period WHERE township_id = $1 AND period = $2`, [townshipId, monthToPeriodDate(lastMonth)]);
+    const owner = await tx.read((m) => ledgerReads.isLedgerOwner(m));
+    const closed = await tx.read((m) => ledger.isPeriodClosed(m, townshipId, lastMonth));
     if (!owner) logger.warn(`no history for ${lastMonth}: only the ledger's owner role may book entries in the past`);
-    else if (closed.length) logger.log(`${lastMonth} is already settled: no history added to it`);
-    return owner && !closed.length;
+    else if (closed) logger.log(`${lastMonth} is already settled: no history added to it`);
+    return owner && !closed;
   }
 
   /**
@@ -142,7 +152,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   async function seedLastMonth(branchId: string, manager: Principal, residentIds: string[]) {
     const heldAt = new Date(monthRange(lastMonth).start.getTime() + 9 * DAY + 9 * HOUR);
     const volunteerIds = residentIds.slice(-18);
-    const volunteers = await Promise.all(volunteerIds.map(async (id) => principal((await personOf(db, id))!)));
+    const volunteers = await Promise.all(volunteerIds.map(async (id) => principal((await personOf(id))!)));
     const at = (time: Date) => {
       clock.now = () => time;
       clock.bookingTime = () => time;
@@ -162,8 +172,8 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
 
   /** The branch's course of this title, created if missing: 2 points, 15 seats, at the township's culture centre. */
   async function courseOf(branchId: string, manager: Principal, title: string, description: string, startsAt: Date): Promise<string> {
-    const [found] = await db.query(`SELECT id FROM course WHERE branch_id = $1 AND title = $2`, [branchId, title]);
-    if (found) return found.id;
+    const found = await tx.read((m) => courseRows.idByTitle(m, branchId, title));
+    if (found) return found;
     const created = await courses.create(manager, {
       branchId,
       title,
@@ -194,7 +204,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     absent: string[],
     at: (time: Date) => void,
   ) {
-    const held = await activityOf(db, branchId, details.title);
+    const held = await tx.read((m) => activityRows.findByTitle(m, branchId, details.title));
     if (held?.status === 'COMPLETED') return;
     at(new Date(heldAt.getTime() - 2 * DAY));
     const id: string =
@@ -217,7 +227,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   }
 
   async function seedVillageActivities(v: number, branchId: string, manager: Principal, residentIds: string[]) {
-    const residentPrincipals = await Promise.all(residentIds.slice(0, 24).map(async (id) => principal((await personOf(db, id))!)));
+    const residentPrincipals = await Promise.all(residentIds.slice(0, 24).map(async (id) => principal((await personOf(id))!)));
     const themeFor = (at: Date, title: string) => (monthOf(at) === month ? themeIds.get(title) : undefined);
     try {
       // History: last week's fire-safety publicity, attended and paid. Held in this month
@@ -240,7 +250,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
         { title: '文明交通劝导', theme: '文明交通', inDays: 5, capacity: 20, signups: 8, place: '村口路口' },
       ];
       for (const u of upcoming) {
-        if (await activityOf(db, branchId, u.title)) continue;
+        if (await tx.read((m) => activityRows.findByTitle(m, branchId, u.title))) continue;
         const startsAt = new Date(now.getTime() + u.inDays * DAY);
         const created = await activities.create(manager, {
           branchId,
@@ -274,23 +284,4 @@ async function ignoring<T>(code: string, work: () => Promise<T>): Promise<T | un
     if (error instanceof DomainError && error.code === code) return undefined;
     throw error;
   }
-}
-
-async function themeId(db: DataSource, townshipId: string, month: string, title: string): Promise<string | undefined> {
-  const [row] = await db.query(`SELECT id FROM theme WHERE township_id = $1 AND branch_id IS NULL AND month = $2 AND title = $3`, [
-    townshipId,
-    `${month}-01`,
-    title,
-  ]);
-  return row?.id;
-}
-
-async function activityOf(db: DataSource, branchId: string, title: string): Promise<{ id: string; status: string } | undefined> {
-  const [row] = await db.query(`SELECT id, status FROM activity WHERE branch_id = $1 AND title = $2 ORDER BY created_at LIMIT 1`, [branchId, title]);
-  return row;
-}
-
-async function personOf(db: DataSource, residentId: string): Promise<string | undefined> {
-  const [row] = await db.query(`SELECT person_id AS "personId" FROM resident WHERE id = $1`, [residentId]);
-  return row?.personId;
 }

@@ -6,6 +6,7 @@ import { DomainError, notFound } from '../common/errors/domain.error';
 import { ENTRY_ID_PATTERN } from '../common/ids';
 import { BY_POSTING, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { TransactionRunner } from '../database/transaction.runner';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
 import { proofProblem } from './ledger-seal';
 import { LedgerSealService } from './ledger-seal.service';
@@ -28,6 +29,7 @@ export class LedgerAdminService {
     private readonly tx: TransactionRunner,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
+    private readonly organisation: OrganisationRepository,
     private readonly seals: LedgerSealService = new LedgerSealService(),
   ) {}
 
@@ -46,16 +48,16 @@ export class LedgerAdminService {
     const account = await this.tx.run((m) => this.ledger.residentAccount(m, residentId)).catch(() => {
       throw notFound('该居民');
     });
-    const [resident] = await this.tx.run((m) => m.query(`SELECT branch_id AS "branchId" FROM resident WHERE id = $1`, [residentId]));
+    const resident = (await this.tx.run((m) => this.organisation.residentScope(m, residentId)))!;
     requireCapability(actor, Capability.MANAGE, { townshipId: account.townshipId, branchId: resident.branchId });
     return this.history(account.id, page);
   }
 
   async branchAccounts(actor: Principal, branchId: string): Promise<AccountRow[]> {
-    const [branch] = await this.tx.run((m) => m.query(`SELECT township_id AS "townshipId" FROM branch WHERE id = $1`, [branchId]));
-    if (!branch) throw notFound('该村（社区）');
-    requireCapability(actor, Capability.MANAGE, { townshipId: branch.townshipId, branchId });
-    return this.tx.run((m) => this.ledger.institutionalAccounts(m, branch.townshipId, branchId));
+    const townshipId = await this.tx.run((m) => this.organisation.townshipOfBranch(m, branchId));
+    if (!townshipId) throw notFound('该村（社区）');
+    requireCapability(actor, Capability.MANAGE, { townshipId, branchId });
+    return this.tx.run((m) => this.ledger.institutionalAccounts(m, townshipId, branchId));
   }
 
   async townshipAccounts(actor: Principal, townshipId: string): Promise<AccountRow[]> {
@@ -136,13 +138,11 @@ export class LedgerAdminService {
   async entryProof(actor: Principal, entryId: string) {
     if (!ENTRY_ID_PATTERN.test(entryId)) throw new DomainError('BAD_USER_INPUT', '输入有误：记账编号不正确', { field: 'entryId' });
     return this.tx.run(async (m) => {
-      const parties: { townshipId: string; residentId: string | null; branchId: string | null }[] = await m.query(
-        `SELECT a.township_id AS "townshipId", a.resident_id AS "residentId", coalesce(a.branch_id, r.branch_id) AS "branchId"
-         FROM posting p JOIN account a ON a.id = p.account_id LEFT JOIN resident r ON r.id = a.resident_id
-         WHERE p.entry_id = $1`,
-        [entryId],
-      );
+      const parties = await this.ledger.entryParties(m, entryId);
       if (!parties.length) throw notFound('该笔记账');
+      // A resident's line belongs to the resident's branch.
+      const branchOf = await this.organisation.branchesOfResidents(m, parties.flatMap((p) => (p.residentId ? [p.residentId] : [])));
+      for (const p of parties) if (p.residentId) p.branchId = branchOf.get(p.residentId) ?? null;
       const own = parties.some((p) => p.residentId !== null && p.residentId === actor.resident?.id);
       const managed = parties.some((p) => can(actor, Capability.MANAGE, { townshipId: p.townshipId, branchId: p.branchId }));
       if (!own && !managed) throw new DomainError('FORBIDDEN');

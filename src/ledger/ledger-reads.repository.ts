@@ -1,6 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 
+/** One branch's ledger flows in a month; bigint totals as text, as the driver returns them. */
+export interface BranchMonthFigures {
+  branchId: string;
+  minted: string;
+  spent: string;
+  held: number;
+  volunteers: number;
+  courseTakers: number;
+  /** The top ten earners at the branch, best first (ties by resident id). */
+  topEarners: { residentId: string; points: number }[];
+}
+
 /**
  * What other modules read from the ledger's tables, so that none of them names one:
  * they pass their own ids (residents, entries, a township's month) and get figures back.
@@ -17,6 +29,14 @@ export class LedgerReadsRepository {
       [residentIds],
     );
     return new Map(rows.map((r) => [r.residentId, { accountId: r.accountId, balance: r.balance }]));
+  }
+
+  /** Does the current database role own the ledger's tables (the only role that may date an entry in the past)? */
+  async isLedgerOwner(m: EntityManager): Promise<boolean> {
+    const [{ owner }] = await m.query(
+      `SELECT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'public.journal_entry'::regclass), 'MEMBER') AS owner`,
+    );
+    return owner;
   }
 
   /** How many of these entries credit someone, and the points they credit (a mint's positive side). */
@@ -88,4 +108,155 @@ export class LedgerReadsRepository {
     );
     return totals;
   }
+
+  // ---- a settled month's figures (settlement) -----------------------------------
+
+  /**
+   * Every branch's flows in a closed month ($1 township, $2 period), in one pass over the
+   * month's postings: points minted and spent, activities held, distinct volunteers and
+   * course takers, and the top ten earners (resident ids, best first). Branches with no
+   * flow are absent. Reversals count in the month they are booked in: a mint reversed
+   * within the month neither mints nor counts its activity or volunteer; a reversal booked
+   * in this month of an earlier month's mint (or a refund of an earlier charge) lowers
+   * this month's totals. Adjustments are not branch activity and are left out.
+   */
+  async branchMonthFigures(m: EntityManager, townshipId: string, period: string): Promise<BranchMonthFigures[]> {
+    return m.query(BRANCH_MONTH_FIGURES_SQL, [townshipId, period]);
+  }
+
+  /** The month's closing balances (written by LedgerService.snapshotPeriod) summed per account kind. */
+  async trialBalanceLines(m: EntityManager, townshipId: string, period: string): Promise<{ kind: string; accounts: number; closing: string }[]> {
+    return m.query(
+      `SELECT a.kind, count(*)::int AS accounts, coalesce(sum(s.closing), 0)::int8 AS closing
+       FROM account_period_balance s JOIN account a ON a.id = s.account_id
+       WHERE s.township_id = $1 AND s.period = $2 GROUP BY a.kind ORDER BY a.kind`,
+      [townshipId, period],
+    );
+  }
+
+  /** A resident's snapshot of a settled month; undefined if their account had none (opened after the settlement). */
+  async residentPeriodBalance(
+    m: EntityManager,
+    residentId: string,
+    period: string,
+  ): Promise<{ opening: string; earned: string; spent: string; closing: string } | undefined> {
+    const [row] = await m.query(
+      `SELECT s.opening, s.earned, s.spent, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
+       WHERE a.resident_id = $1 AND s.period = $2`,
+      [residentId, period],
+    );
+    return row;
+  }
+
+  // ---- a branch's month, line by line (the public statement) ---------------------
+
+  /**
+   * Per activity (MINT) or course (SPEND) of the branch's month: how many residents still
+   * hold their points or seat at the end of it, the points net of reversals and refunds,
+   * and the least of its entries' memos. References with neither are left out.
+   */
+  async branchReferenceTotals(
+    m: EntityManager,
+    branchId: string,
+    period: string,
+    flow: 'MINT' | 'SPEND',
+  ): Promise<{ referenceId: string; memo: string; people: string; points: string }[]> {
+    return m.query(`${BRANCH_FLOWS} ${flow === 'MINT' ? ACTIVITY_TOTALS_SQL : COURSE_TOTALS_SQL}`, [branchId, period]);
+  }
+
+  /** Per resident: points earned at the branch's activities and spent on its courses in the month, net of reversals and refunds; biggest first. */
+  async branchResidentTotals(m: EntityManager, branchId: string, period: string): Promise<{ residentId: string; earned: string; spent: string }[]> {
+    return m.query(`${BRANCH_FLOWS} ${RESIDENT_TOTALS_SQL}`, [branchId, period]);
+  }
 }
+
+/** See branchMonthFigures ($1 township, $2 period). */
+const BRANCH_MONTH_FIGURES_SQL = `
+  WITH reversal AS (   -- the month's reversals, with the kind of entry each undoes
+    SELECT r.id, r.reverses_entry_id, o.kind AS undoes
+    FROM journal_entry r JOIN journal_entry o ON o.id = r.reverses_entry_id
+    WHERE r.township_id = $1 AND r.period = $2 AND r.kind = 'REVERSAL'
+  ),
+  entry AS (   -- mints, charges and their reversals; live: not a reversal, not reversed within the month
+    SELECT e.id, coalesce(rv.undoes, e.kind) AS flow, e.reference_type, e.reference_id, e.kind <> 'REVERSAL' AND undone.id IS NULL AS live
+    FROM journal_entry e
+    LEFT JOIN reversal rv ON rv.id = e.id
+    LEFT JOIN reversal undone ON undone.reverses_entry_id = e.id
+    WHERE e.township_id = $1 AND e.period = $2 AND coalesce(rv.undoes, e.kind) IN ('MINT', 'SPEND')
+  ),
+  line AS (
+    SELECT p.entry_id, p.amount, a.kind, a.branch_id, a.resident_id
+    FROM posting p JOIN account a ON a.id = p.account_id
+    WHERE p.township_id = $1 AND p.period = $2
+  ),
+  branch_line AS (   -- a mint's line on its branch's issuance account, a charge's on the redemption account
+    SELECT e.*, l.branch_id, l.amount
+    FROM entry e JOIN line l ON l.entry_id = e.id
+    WHERE l.kind = CASE e.flow WHEN 'MINT' THEN 'BRANCH_ISSUANCE' ELSE 'BRANCH_REDEMPTION' END
+  ),
+  per_resident AS (   -- what each resident earned from, and did at, each branch
+    SELECT b.branch_id, l.resident_id,
+           sum(l.amount) FILTER (WHERE b.flow = 'MINT') AS earned,
+           bool_or(b.flow = 'MINT' AND b.live AND l.amount > 0) AS volunteered,
+           bool_or(b.flow = 'SPEND' AND b.live AND b.reference_type = 'COURSE' AND l.amount < 0) AS took_course
+    FROM branch_line b JOIN line l ON l.entry_id = b.id AND l.kind = 'RESIDENT'
+    GROUP BY b.branch_id, l.resident_id
+  ),
+  top AS (
+    SELECT branch_id, resident_id, earned, row_number() OVER (PARTITION BY branch_id ORDER BY earned DESC, resident_id) AS rank
+    FROM per_resident WHERE earned > 0
+  )
+  SELECT f.branch_id AS "branchId", coalesce(f.minted, 0)::int8::text AS minted, coalesce(f.spent, 0)::int8::text AS spent,
+         coalesce(f.held, 0)::int AS held, coalesce(r.volunteers, 0)::int AS volunteers, coalesce(r.course_takers, 0)::int AS "courseTakers",
+         coalesce(t.earners, '[]'::jsonb) AS "topEarners"
+  FROM (SELECT branch_id, -sum(amount) FILTER (WHERE flow = 'MINT') AS minted, sum(amount) FILTER (WHERE flow = 'SPEND') AS spent,
+               count(DISTINCT reference_id) FILTER (WHERE flow = 'MINT' AND live AND reference_type = 'ACTIVITY') AS held
+        FROM branch_line GROUP BY branch_id) f
+  LEFT JOIN (SELECT branch_id, count(*) FILTER (WHERE volunteered) AS volunteers, count(*) FILTER (WHERE took_course) AS course_takers
+             FROM per_resident GROUP BY branch_id) r ON r.branch_id = f.branch_id
+  LEFT JOIN (SELECT branch_id, jsonb_agg(jsonb_build_object('residentId', resident_id, 'points', earned) ORDER BY rank) AS earners
+             FROM top WHERE rank <= 10 GROUP BY branch_id) t ON t.branch_id = f.branch_id`;
+
+/**
+ * The month's entries through the branch ($1 branch, $2 period) — mints from its issuance
+ * account, charges into its redemption account, and reversals of either, booked in the
+ * month — and the resident each one paid or charged. The settlement's branch figures
+ * count the same entries, so the lines below add up to them.
+ */
+const BRANCH_FLOWS = `
+  WITH flow AS (
+    SELECT e.id, coalesce(o.kind, e.kind) AS flow, coalesce(o.reference_type, e.reference_type) AS reference_type,
+           coalesce(o.reference_id, e.reference_id) AS reference_id, e.memo
+    FROM account a
+    JOIN posting p ON p.account_id = a.id AND p.period = $2
+    JOIN journal_entry e ON e.id = p.entry_id
+    LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+    WHERE a.branch_id = $1
+      AND ((a.kind = 'BRANCH_ISSUANCE' AND coalesce(o.kind, e.kind) = 'MINT') OR (a.kind = 'BRANCH_REDEMPTION' AND coalesce(o.kind, e.kind) = 'SPEND'))
+  ),
+  line AS (
+    SELECT f.*, ra.resident_id, rp.amount
+    FROM flow f JOIN posting rp ON rp.entry_id = f.id JOIN account ra ON ra.id = rp.account_id AND ra.kind = 'RESIDENT'
+  )`;
+
+const referenceTotals = (flow: 'MINT' | 'SPEND', referenceType: 'ACTIVITY' | 'COURSE') => `
+  , per_resident AS (
+    SELECT reference_id, resident_id, ${flow === 'MINT' ? '' : '-'}sum(amount) AS points, min(memo) AS memo FROM line
+    WHERE flow = '${flow}' AND reference_type = '${referenceType}' GROUP BY reference_id, resident_id
+  )
+  SELECT r.reference_id AS "referenceId", min(r.memo) AS memo, count(*) FILTER (WHERE r.points > 0) AS people, sum(r.points) AS points
+  FROM per_resident r
+  GROUP BY r.reference_id HAVING sum(r.points) <> 0 OR count(*) FILTER (WHERE r.points > 0) > 0`;
+const ACTIVITY_TOTALS_SQL = referenceTotals('MINT', 'ACTIVITY');
+const COURSE_TOTALS_SQL = referenceTotals('SPEND', 'COURSE');
+
+const RESIDENT_TOTALS_SQL = `
+  , per_resident AS (
+    SELECT resident_id, coalesce(sum(amount) FILTER (WHERE flow = 'MINT'), 0) AS earned,
+           coalesce(-sum(amount) FILTER (WHERE flow = 'SPEND'), 0) AS spent
+    FROM line GROUP BY resident_id
+  )
+  SELECT r.resident_id AS "residentId", r.earned, r.spent
+  FROM per_resident r
+  WHERE r.earned <> 0 OR r.spent <> 0
+  ORDER BY r.earned DESC, r.spent DESC, r.resident_id`;

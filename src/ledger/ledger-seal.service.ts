@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain.error';
 import { addMonths, monthToPeriodDate } from '../common/time/shanghai-month';
-import { auditPath, BOOKED_AT_SQL, canonicalEntry, chainSeal, ENTRY_FORMAT, GENESIS_SEAL, HASH_BYTES, merkleTree, SealedEntry, SealProof } from './ledger-seal';
+import { auditPath, canonicalEntry, chainSeal, GENESIS_SEAL, HASH_BYTES, merkleTree, SealedEntry, SealProof } from './ledger-seal';
+import { LedgerSealRepository, StoredSeal } from './ledger-seal.repository';
+
+export type { StoredSeal } from './ledger-seal.repository';
 
 /** Entries read per statement while scanning a month. */
 const SCAN_BATCH = 20_000;
@@ -69,24 +72,12 @@ export interface LedgerAudit {
   sealable: SealableMonth[];
 }
 
-export interface StoredSeal {
-  month: string;
-  entryCount: number;
-  merkleRoot: string;
-  previousSeal: string;
-  seal: string;
-  sealedAt: Date;
-}
-
 interface MonthScan {
   ids: string[];
   leaves: Buffer;
   unbalanced: LedgerAudit['unbalancedEntries'];
   problems: EntryProblem[];
 }
-
-const SEAL_COLUMNS = `to_char(period, 'YYYY-MM') AS month, entry_count AS "entryCount", encode(merkle_root, 'hex') AS "merkleRoot",
-  encode(previous_seal, 'hex') AS "previousSeal", encode(seal, 'hex') AS seal, sealed_at AS "sealedAt"`;
 
 /**
  * Reads for the sealed months (see ledger-seal.ts for the format): scanning a month's
@@ -96,6 +87,8 @@ const SEAL_COLUMNS = `to_char(period, 'YYYY-MM') AS month, entry_count AS "entry
  */
 @Injectable()
 export class LedgerSealService {
+  constructor(private readonly repository: LedgerSealRepository = new LedgerSealRepository()) {}
+
   /**
    * Checks every entry of the township: postings balance, content hash recomputed, and
    * every sealed month recomputed against its seal. With `sealThrough`, also returns the
@@ -103,23 +96,15 @@ export class LedgerSealService {
    * problem was found in them or before them (a seal must never vouch for a broken month).
    */
   async audit(manager: EntityManager, townshipId: string, sealThrough?: string): Promise<LedgerAudit> {
-    const [range] = await manager.query(
-      `SELECT (SELECT to_char(min(period), 'YYYY-MM') FROM posting WHERE township_id = $1) AS "firstPosted",
-              (SELECT to_char(max(period), 'YYYY-MM') FROM posting WHERE township_id = $1) AS "lastPosted",
-              (SELECT to_char(min(period), 'YYYY-MM') FROM ledger_period WHERE township_id = $1) AS "firstClosed",
-              (SELECT to_char(max(period), 'YYYY-MM') FROM ledger_period WHERE township_id = $1) AS "lastClosed",
-              (SELECT to_char(min(period), 'YYYY-MM') FROM ledger_seal WHERE township_id = $1) AS "firstSealed",
-              (SELECT to_char(max(period), 'YYYY-MM') FROM ledger_seal WHERE township_id = $1) AS "lastSealed"`,
-      [townshipId],
-    );
+    const range = await this.repository.monthSpans(manager, townshipId);
     const audit: LedgerAudit = { entriesChecked: 0, unbalancedEntries: [], entryProblems: [], sealedMonths: [], sealable: [] };
-    const months = [range.firstPosted, range.firstClosed, range.lastPosted, range.lastClosed].filter(Boolean).sort();
+    const months = [range.firstPosted, range.firstClosed, range.lastPosted, range.lastClosed].filter((m): m is string => m !== null).sort();
     if (!months.length) return audit;
     let previousSeal: Buffer = GENESIS_SEAL;
     let clean = true;
     for (let month = months[0]; month <= months[months.length - 1]; month = addMonths(month, 1)) {
-      const sealed = range.lastSealed !== null && month >= range.firstSealed && month <= range.lastSealed;
-      const closed = range.firstClosed !== null && month >= range.firstClosed && month <= range.lastClosed;
+      const sealed = range.lastSealed !== null && month >= range.firstSealed! && month <= range.lastSealed;
+      const closed = range.firstClosed !== null && month >= range.firstClosed && month <= range.lastClosed!;
       const toSeal = clean && sealThrough !== undefined && month <= sealThrough && closed && !sealed;
       const scan = await this.scanMonth(manager, townshipId, month, sealed || toSeal, closed);
       audit.entriesChecked += scan.ids.length;
@@ -150,15 +135,7 @@ export class LedgerSealService {
    */
   private async scanMonth(manager: EntityManager, townshipId: string, month: string, withLeaves: boolean, closed: boolean): Promise<MonthScan> {
     const period = monthToPeriodDate(month);
-    const bounds: (string | null)[] = closed
-      ? (
-          await manager.query(
-            `SELECT max(id)::text AS last FROM (SELECT id, ntile($3) OVER (ORDER BY id) AS part FROM journal_entry WHERE township_id = $1 AND period = $2) p
-             GROUP BY part ORDER BY part`,
-            [townshipId, period, SCAN_STREAMS],
-          )
-        ).map((r: { last: string }) => r.last)
-      : [null];
+    const bounds: (string | null)[] = closed ? await this.repository.idRangeEnds(manager, townshipId, period, SCAN_STREAMS) : [null];
     const ranges = bounds.map((last, i) => ({ after: i ? bounds[i - 1]! : '0', last }));
     const parts = await Promise.all(
       ranges.map(async ({ after, last }, i) => {
@@ -181,14 +158,8 @@ export class LedgerSealService {
       unbalanced: parts.flatMap((p) => p.unbalanced).slice(0, MAX_PROBLEMS),
       problems: parts.flatMap((p) => p.problems),
     };
-    const [tail] = await manager.query(
-      // Postings past the last entry whose entry does not exist (deleted with its postings left).
-      `SELECT min(p.entry_id)::text AS "entryId" FROM posting p
-       WHERE p.township_id = $1 AND p.period = $2 AND p.entry_id > $3
-         AND NOT EXISTS (SELECT 1 FROM journal_entry e WHERE e.id = p.entry_id)`,
-      [townshipId, period, scan.ids[scan.ids.length - 1] ?? '0'],
-    );
-    if (tail.entryId) scan.problems.push(problem(tail.entryId, month, EntryProblemKind.ORPHAN_POSTINGS));
+    const orphan = await this.repository.firstOrphanAfter(manager, townshipId, period, scan.ids[scan.ids.length - 1] ?? '0');
+    if (orphan) scan.problems.push(problem(orphan, month, EntryProblemKind.ORPHAN_POSTINGS));
     scan.problems = scan.problems.slice(0, MAX_PROBLEMS);
     return scan;
   }
@@ -206,9 +177,9 @@ export class LedgerSealService {
     const leafChunks: Buffer[] = [];
     // The planner overrates a batch (it cannot tell a batch's postings from the month's) and
     // would compile it just in time, costing more than the batch itself.
-    await manager.query(`SET LOCAL jit = off`);
+    await this.repository.disableJit(manager);
     for (;;) {
-      const [batch]: ScanBatch[] = await manager.query(SCAN_SQL, [townshipId, monthToPeriodDate(month), after, SCAN_BATCH, withLeaves, last]);
+      const batch = await this.repository.scanBatch(manager, { townshipId, period: monthToPeriodDate(month), after, limit: SCAN_BATCH, withLeaves, last });
       if (!batch.entries) break;
       scan.ids.push(...batch.ids.split(','));
       if (withLeaves) leafChunks.push(batch.leaves);
@@ -231,12 +202,7 @@ export class LedgerSealService {
     expectedPrevious: Buffer,
     problems: EntryProblem[],
   ): Promise<{ check: SealCheck; storedSeal: Buffer }> {
-    const [stored] = await manager.query(
-      `SELECT entry_count AS "entryCount", entry_ids::text[] AS "entryIds", tree, merkle_root AS "merkleRoot",
-              previous_seal AS "previousSeal", seal
-       FROM ledger_seal WHERE township_id = $1 AND period = $2`,
-      [townshipId, monthToPeriodDate(month)],
-    );
+    const stored = await this.repository.sealedTree(manager, townshipId, monthToPeriodDate(month));
     const { tree, root } = merkleTree(scan.leaves);
     if (!stored) {
       const why = `${month} 的封存记录不见了（封存链断开）`;
@@ -280,32 +246,18 @@ export class LedgerSealService {
   // ---- reading seals and proofs ---------------------------------------------
 
   async seal(manager: EntityManager, townshipId: string, month: string): Promise<StoredSeal | null> {
-    const [row] = await manager.query(`SELECT ${SEAL_COLUMNS} FROM ledger_seal WHERE township_id = $1 AND period = $2`, [
-      townshipId,
-      monthToPeriodDate(month),
-    ]);
-    return row ?? null;
+    return (await this.repository.seal(manager, townshipId, monthToPeriodDate(month))) ?? null;
   }
 
   /** The seals of a township's months, keyed by month. */
   async seals(manager: EntityManager, townshipId: string, months: string[]): Promise<Map<string, StoredSeal>> {
-    const rows: StoredSeal[] = await manager.query(
-      `SELECT ${SEAL_COLUMNS} FROM ledger_seal WHERE township_id = $1 AND period = ANY($2::date[])`,
-      [townshipId, months.map(monthToPeriodDate)],
-    );
+    const rows = await this.repository.seals(manager, townshipId, months.map(monthToPeriodDate));
     return new Map(rows.map((r) => [r.month, r]));
   }
 
   /** The canonical form of one entry, as it is in the ledger now. */
   async sealedEntry(manager: EntityManager, entryId: string): Promise<SealedEntry & { month: string }> {
-    const [row] = await manager.query(
-      `SELECT e.id::text, e.township_id AS "townshipId", e.kind, e.memo, e.reference_type AS "referenceType",
-              e.reference_id AS "referenceId", ${BOOKED_AT_SQL} AS "bookedAt", e.reverses_entry_id::text AS "reversesEntryId",
-              to_char(e.period, 'YYYY-MM') AS month,
-              (SELECT json_agg(json_build_object('accountId', p.account_id, 'amount', p.amount)) FROM posting p WHERE p.entry_id = e.id) AS postings
-       FROM journal_entry e WHERE e.id = $1`,
-      [entryId],
-    );
+    const row = await this.repository.sealedEntry(manager, entryId);
     if (!row) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     return row;
   }
@@ -317,23 +269,13 @@ export class LedgerSealService {
    */
   async proof(manager: EntityManager, entryId: string): Promise<SealProof & { entryId: string; month: string; townshipId: string }> {
     const entry = await this.sealedEntry(manager, entryId);
-    const [seal] = await manager.query(
-      `SELECT entry_count AS "entryCount", array_position(entry_ids, $3::int8) AS position, encode(merkle_root, 'hex') AS "merkleRoot",
-              encode(previous_seal, 'hex') AS "previousSeal", encode(seal, 'hex') AS seal
-       FROM ledger_seal WHERE township_id = $1 AND period = $2`,
-      [entry.townshipId, monthToPeriodDate(entry.month), entryId],
-    );
+    const seal = await this.repository.sealOfEntry(manager, entry.townshipId, monthToPeriodDate(entry.month), entryId);
     if (!seal) throw new DomainError('MONTH_NOT_SEALED');
     if (!seal.position) throw new DomainError('LEDGER_SEAL_BROKEN', `账本封存校验失败：${entry.month} 第 ${entryId} 笔记账不在该月的封存中`);
     const leafIndex = seal.position - 1;
     const path = auditPath(seal.entryCount, leafIndex);
-    const nodes: { hash: string }[] = path.length
-      ? await manager.query(
-          `SELECT encode(substring(s.tree FROM o.pos + 1 FOR ${HASH_BYTES}), 'hex') AS hash
-           FROM ledger_seal s, unnest($3::int[]) WITH ORDINALITY AS o(pos, n)
-           WHERE s.township_id = $1 AND s.period = $2 ORDER BY o.n`,
-          [entry.townshipId, monthToPeriodDate(entry.month), path.map((p) => p.offset)],
-        )
+    const nodes = path.length
+      ? await this.repository.treeNodes(manager, entry.townshipId, monthToPeriodDate(entry.month), path.map((p) => p.offset))
       : [];
     return {
       entryId,
@@ -342,69 +284,13 @@ export class LedgerSealService {
       canonicalEntry: canonicalEntry({ ...entry, postings: entry.postings.map((p) => ({ accountId: p.accountId, amount: Number(p.amount) })) }),
       leafIndex,
       leafCount: seal.entryCount,
-      path: path.map((p, i) => ({ side: p.side, hash: nodes[i].hash })),
+      path: path.map((p, i) => ({ side: p.side, hash: nodes[i] })),
       merkleRoot: seal.merkleRoot,
       previousSeal: seal.previousSeal,
       seal: seal.seal,
     };
   }
 }
-
-interface ScanBatch {
-  entries: number;
-  lastId: string;
-  /** The batch's entry ids, ascending, comma-separated. */
-  ids: string;
-  /** Their leaves, 32 bytes each, in the same order (when asked for). */
-  leaves: Buffer;
-  unbalanced: { entryId: string; postings: number; total: string }[] | null;
-  altered: string[] | null;
-  orphans: string[] | null;
-}
-
-/**
- * One batch of a month's entries after an id ($1 township, $2 period, $3 after, $4 limit,
- * $5 with leaves, $6 the last id of the range or null), each with its postings as JSON text ordered by account id and amount,
- * its kind, memo and reference as JSON values (to_json escapes exactly as JSON.stringify)
- * and its reversal link. From these, in the database:
- * - CONTENT_TEXT, the text contentHash (ledger.rules.ts) hashes: an entry whose stored
- *   content_hash differs is `altered`;
- * - LEAF, the leaf of canonicalEntry (ledger-seal.ts), for sealing and checking seals.
- * The two texts are the TypeScript ones character for character; ledger-seal.test.ts holds
- * them to each other for memos of every kind of character. Also returned: entries whose
- * postings do not balance, and postings in the batch's id range whose entry is missing.
- */
-/** contentHash's text (ledger.rules.ts): [kind, memo, reference type, reference id, reversed entry id, [postings]]. */
-const CONTENT_TEXT = `'[' || what || ',' || reverses || ',[' || lines || ']]'`;
-/** canonicalEntry's text (ledger-seal.ts), and the leaf: SHA-256 of 0x00 and that text. */
-const LEAF = `sha256('\\x00'::bytea || convert_to('["${ENTRY_FORMAT}",' || to_json($1::text) || ',"' || id || '",' || what || ',"' || booked_at || '",' || reverses || ',[' || lines || ']]', 'UTF8'))`;
-
-const SCAN_SQL = `
-  WITH batch AS (
-    SELECT id, kind, memo, reference_type, reference_id, booked_at, reverses_entry_id, content_hash
-    FROM journal_entry WHERE township_id = $1 AND period = $2 AND id > $3 AND ($6::int8 IS NULL OR id <= $6) ORDER BY id LIMIT $4
-  ), lines AS (
-    SELECT entry_id, count(*)::int AS postings, sum(amount) AS total,
-           string_agg('["' || account_id || '",' || amount || ']', ',' ORDER BY account_id, amount) AS json
-    FROM posting
-    WHERE township_id = $1 AND period = $2 AND entry_id > $3 AND entry_id <= (SELECT max(id) FROM batch)
-    GROUP BY entry_id
-  ), entry AS (
-    SELECT b.id, b.content_hash, coalesce(l.postings, 0) AS postings, coalesce(l.total, 0) AS total,
-           concat_ws(',', to_json(b.kind), to_json(b.memo), coalesce(to_json(b.reference_type)::text, 'null'),
-                     coalesce(to_json(b.reference_id)::text, 'null')) AS what,
-           coalesce('"' || b.reverses_entry_id || '"', 'null') AS reverses,
-           ${BOOKED_AT_SQL} AS booked_at,
-           coalesce(l.json, '') AS lines
-    FROM batch b LEFT JOIN lines l ON l.entry_id = b.id
-  )
-  SELECT count(*)::int AS entries, max(id)::text AS "lastId", string_agg(id::text, ',' ORDER BY id) AS ids,
-         string_agg(${LEAF}, ''::bytea ORDER BY id) FILTER (WHERE $5) AS leaves,
-         array_agg(id::text ORDER BY id) FILTER (WHERE encode(sha256(convert_to(${CONTENT_TEXT}, 'UTF8')), 'hex') IS DISTINCT FROM content_hash) AS altered,
-         json_agg(json_build_object('entryId', id::text, 'postings', postings, 'total', total) ORDER BY id)
-           FILTER (WHERE postings < 2 OR total <> 0) AS unbalanced,
-         (SELECT array_agg(l.entry_id::text ORDER BY l.entry_id) FROM lines l WHERE NOT EXISTS (SELECT 1 FROM batch b WHERE b.id = l.entry_id)) AS orphans
-  FROM entry`;
 
 function problem(entryId: string, month: string, kind: EntryProblemKind): EntryProblem {
   return { entryId, month, problem: kind, description: `${month} 第 ${entryId} 笔记账${PROBLEM_TEXT[kind]}` };

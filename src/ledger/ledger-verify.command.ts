@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { ProofSide, proofProblem, SealProof } from './ledger-seal';
 import { LedgerService } from './ledger.service';
 
@@ -15,10 +16,7 @@ export interface CommandResult {
  * and entry that differ.
  */
 export async function verifyLedger(dataSource: DataSource, townshipCode?: string): Promise<CommandResult> {
-  const townships: { id: string; code: string; name: string }[] = await dataSource.query(
-    `SELECT id, code, name FROM township WHERE $1::text IS NULL OR code = $1 ORDER BY code`,
-    [townshipCode ?? null],
-  );
+  const townships = await new OrganisationRepository(dataSource).townships(dataSource.manager, townshipCode ?? null);
   if (!townships.length) return { lines: [townshipCode ? `no township with code ${townshipCode}` : 'no township yet'], ok: !townshipCode };
   const ledger = new LedgerService();
   const lines: string[] = [];

@@ -111,4 +111,39 @@ export class LedgerRepository {
     );
     return row;
   }
+
+  /**
+   * Every account's opening, movement and closing for a closed month, once (ON CONFLICT DO
+   * NOTHING). 'spent' is what spend entries and their refunds moved; 'earned' all the rest.
+   */
+  async snapshotPeriod(manager: EntityManager, townshipId: string, period: string): Promise<void> {
+    await manager.query(SNAPSHOT_SQL, [townshipId, period]);
+  }
 }
+
+/** See snapshotPeriod ($1 township, $2 period). */
+const SNAPSHOT_SQL = `
+  WITH opening AS (
+    SELECT account_id, sum(amount) AS amount FROM posting WHERE township_id = $1 AND period < $2 GROUP BY account_id
+  ),
+  spend_entry AS (   -- the month's course charges and their refunds
+    SELECT e.id FROM journal_entry e
+    WHERE e.township_id = $1 AND e.period = $2
+      AND (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND (SELECT o.kind FROM journal_entry o WHERE o.id = e.reverses_entry_id) = 'SPEND'))
+  ),
+  movement AS (
+    SELECT p.account_id,
+           coalesce(sum(p.amount) FILTER (WHERE s.id IS NULL), 0) AS earned,
+           coalesce(-sum(p.amount) FILTER (WHERE s.id IS NOT NULL), 0) AS spent
+    FROM posting p LEFT JOIN spend_entry s ON s.id = p.entry_id
+    WHERE p.township_id = $1 AND p.period = $2
+    GROUP BY p.account_id
+  )
+  INSERT INTO account_period_balance (account_id, period, township_id, opening, earned, spent, closing)
+  SELECT a.id, $2::date, $1::uuid, coalesce(o.amount, 0), coalesce(mv.earned, 0), coalesce(mv.spent, 0),
+         coalesce(o.amount, 0) + coalesce(mv.earned, 0) - coalesce(mv.spent, 0)
+  FROM account a
+  LEFT JOIN opening o ON o.account_id = a.id
+  LEFT JOIN movement mv ON mv.account_id = a.id
+  WHERE a.township_id = $1
+  ON CONFLICT DO NOTHING`;

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { isSerial } from '../common/ids';
 import { DomainError } from '../common/errors/domain.error';
 import { monthToPeriodDate } from '../common/time/shanghai-month';
 import { afterCommit } from '../database/transaction.runner';
 import { ledgerEntriesPosted } from '../observability/metrics';
 import { chainSeal, GENESIS_SEAL, merkleTree } from './ledger-seal';
+import { LedgerSealRepository } from './ledger-seal.repository';
 import { EntryProblem, LedgerSealService, SealableMonth, SealCheck, StoredSeal } from './ledger-seal.service';
 import { LedgerRepository } from './ledger.repository';
 import { contentHash, MAX_MEMO_LENGTH, validateEntry } from './ledger.rules';
@@ -75,6 +77,7 @@ export class LedgerService {
   constructor(
     private readonly seals: LedgerSealService = new LedgerSealService(),
     private readonly repository: LedgerRepository = new LedgerRepository(),
+    private readonly sealRepository: LedgerSealRepository = new LedgerSealRepository(),
   ) {}
 
   // ---- accounts -------------------------------------------------------------
@@ -195,7 +198,7 @@ export class LedgerService {
     if (!reason || reason.length > MAX_MEMO_LENGTH) {
       throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
     }
-    if (!/^\d{1,18}$/.test(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
+    if (!isSerial(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     await this.repository.lockReversal(manager, request.townshipId, request.entryId);
     const original = await this.repository.entryWithPostings(manager, request.townshipId, request.entryId);
     if (!original) throw new DomainError('NOT_FOUND', '未找到该笔记账');
@@ -297,9 +300,18 @@ export class LedgerService {
     return row?.id;
   }
 
+  /** The accounts an entry moves: township, resident (resident accounts) and branch (branch accounts), one per posting. */
+  entryParties(manager: EntityManager, entryId: string): Promise<{ townshipId: string; residentId: string | null; branchId: string | null }[]> {
+    return manager.query(
+      `SELECT a.township_id AS "townshipId", a.resident_id AS "residentId", a.branch_id AS "branchId"
+       FROM posting p JOIN account a ON a.id = p.account_id WHERE p.entry_id = $1`,
+      [entryId],
+    );
+  }
+
   /** An entry's township (for access checks), kind and the business record it is for. */
   async entry(manager: EntityManager, entryId: string): Promise<{ townshipId: string; kind: EntryKind; reference: EntryReference | null } | undefined> {
-    if (!/^\d{1,18}$/.test(entryId)) return undefined;
+    if (!isSerial(entryId)) return undefined;
     const [row] = await manager.query(
       `SELECT township_id AS "townshipId", kind, reference_type AS "type", reference_id AS "id" FROM journal_entry WHERE id = $1`,
       [entryId],
@@ -380,18 +392,19 @@ export class LedgerService {
   async seal(manager: EntityManager, townshipId: string, months: SealableMonth[]): Promise<StoredSeal[]> {
     const sealed: StoredSeal[] = [];
     for (const month of months) {
-      const [latest] = await manager.query(
-        `SELECT to_char(period, 'YYYY-MM') AS month, seal FROM ledger_seal WHERE township_id = $1 ORDER BY period DESC LIMIT 1`,
-        [townshipId],
-      );
+      const latest = await this.sealRepository.latestSeal(manager, townshipId);
       if (latest && latest.month >= month.month) continue;
       const { tree, root } = merkleTree(month.leaves);
       const previous: Buffer = latest?.seal ?? GENESIS_SEAL;
-      await manager.query(
-        `INSERT INTO ledger_seal (township_id, period, entry_count, entry_ids, tree, merkle_root, previous_seal, seal)
-         VALUES ($1, $2, $3, $4::int8[], $5, $6, $7, $8)`,
-        [townshipId, monthToPeriodDate(month.month), month.entryIds.length, month.entryIds, tree, root, previous, chainSeal(previous, root)],
-      );
+      await this.sealRepository.insertSeal(manager, {
+        townshipId,
+        period: monthToPeriodDate(month.month),
+        entryIds: month.entryIds,
+        tree,
+        root,
+        previous,
+        seal: chainSeal(previous, root),
+      });
       sealed.push((await this.seals.seal(manager, townshipId, month.month))!);
     }
     return sealed;
@@ -408,6 +421,11 @@ export class LedgerService {
       `INSERT INTO ledger_period (township_id, period, closed_by) VALUES ($1, $2::date, $3) ON CONFLICT DO NOTHING`,
       [townshipId, monthToPeriodDate(month), closedBy],
     );
+  }
+
+  /** Writes every account's opening, movement and closing for a closed month (the settlement's snapshot), once. */
+  async snapshotPeriod(manager: EntityManager, townshipId: string, month: string): Promise<void> {
+    await this.repository.snapshotPeriod(manager, townshipId, monthToPeriodDate(month));
   }
 
   async isPeriodClosed(manager: EntityManager, townshipId: string, month: string): Promise<boolean> {

@@ -7,13 +7,13 @@ import { RoleAssignment } from './role-assignment.entity';
 import { ServiceTeam } from './service-team.entity';
 import { Township } from './township.entity';
 import { LedgerModule } from '../ledger/ledger.module';
-import { OrganisationRepository } from './organisation.repository';
+import { OrganisationRepositoryModule } from './organisation-repository.module';
 import { OrganisationResolver } from './organisation.resolver';
 import { OrganisationService } from './organisation.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Township, Branch, ServiceTeam, Person, Resident, RoleAssignment]), LedgerModule],
-  providers: [OrganisationService, OrganisationRepository, OrganisationResolver],
-  exports: [OrganisationService, OrganisationRepository],
+  imports: [TypeOrmModule.forFeature([Township, Branch, ServiceTeam, Person, Resident, RoleAssignment]), LedgerModule, OrganisationRepositoryModule],
+  providers: [OrganisationService, OrganisationResolver],
+  exports: [OrganisationService, OrganisationRepositoryModule],
 })
 export class OrganisationModule {}

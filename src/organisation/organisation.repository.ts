@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { Branch } from './branch.entity';
+import { Staff } from './dto/organisation.models';
+import { Role } from './role-assignment.entity';
+import { ServiceTeam } from './service-team.entity';
+import { Township } from './township.entity';
 
 /** Who a person is and which roles they hold, as one row (what a request's principal is made from). */
 export interface IdentityRow {
@@ -24,7 +29,7 @@ export interface ResidentRow {
   registeredAt: Date;
 }
 
-export const SELECT_RESIDENT = `
+const SELECT_RESIDENT = `
   SELECT r.id, r.person_id AS "personId", r.branch_id AS "branchId", p.name, p.mobile, r.created_at AS "registeredAt"
   FROM resident r
   JOIN person p ON p.id = r.person_id`;
@@ -41,7 +46,10 @@ export type PersonLookup = ({ mobile: string } | { wechatOpenid: string } | { we
   townshipId?: string;
 };
 
-/** The organisation's reads (and sign-in's writes of WeChat ids) that other modules need: they ask here instead of naming its tables. */
+/**
+ * The organisation's tables. Its service keeps the rules and transactions; other modules
+ * (sign-in's WeChat bindings, names for pages, scopes) ask here instead of naming its tables.
+ */
 @Injectable()
 export class OrganisationRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -103,6 +111,39 @@ export class OrganisationRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Each resident's branch, keyed by resident id (unknown ids are absent). */
+  async branchesOfResidents(m: EntityManager, residentIds: string[]): Promise<Map<string, string>> {
+    if (!residentIds.length) return new Map();
+    const rows: { id: string; branchId: string }[] = await m.query(`SELECT id, branch_id AS "branchId" FROM resident WHERE id = ANY($1::uuid[])`, [
+      residentIds,
+    ]);
+    return new Map(rows.map((r) => [r.id, r.branchId]));
+  }
+
+  /** Every township, or the one with this code, by code. */
+  townships(m: EntityManager, code: string | null): Promise<{ id: string; code: string; name: string }[]> {
+    return m.query(`SELECT id, code, name FROM township WHERE $1::text IS NULL OR code = $1 ORDER BY code`, [code]);
+  }
+
+  /** A branch's name with its township's id and name; undefined for an unknown branch. */
+  async branchWithTownship(m: EntityManager, branchId: string): Promise<{ branch: string; township: string; townshipId: string } | undefined> {
+    const [row] = await m.query(
+      `SELECT b.name AS branch, t.name AS township, b.township_id AS "townshipId" FROM branch b JOIN township t ON t.id = b.township_id WHERE b.id = $1`,
+      [branchId],
+    );
+    return row;
+  }
+
+  /** Each resident's name, keyed by resident id (unknown ids are absent). */
+  async residentNames(m: EntityManager, residentIds: string[]): Promise<Map<string, string>> {
+    if (!residentIds.length) return new Map();
+    const rows: { id: string; name: string }[] = await m.query(
+      `SELECT r.id, p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = ANY($1::uuid[])`,
+      [residentIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   /** A resident's person and scope, for issuing a binding code; undefined if unknown. */
   async residentScope(m: EntityManager, residentId: string): Promise<{ personId: string; townshipId: string; branchId: string } | undefined> {
     const [row] = await m.query(`SELECT person_id AS "personId", township_id AS "townshipId", branch_id AS "branchId" FROM resident WHERE id = $1`, [
@@ -149,11 +190,7 @@ export class OrganisationRepository {
   /** Sets each row's `residentName` from its `residentId` (sign-ups and enrolments shown to managers). */
   async attachResidentNames<T extends { residentId: string; residentName: string | null }>(m: EntityManager, rows: T[]): Promise<T[]> {
     if (!rows.length) return rows;
-    const names: { id: string; name: string }[] = await m.query(
-      `SELECT r.id, p.name FROM resident r JOIN person p ON p.id = r.person_id WHERE r.id = ANY($1::uuid[])`,
-      [[...new Set(rows.map((r) => r.residentId))]],
-    );
-    const nameOf = new Map(names.map((n) => [n.id, n.name]));
+    const nameOf = await this.residentNames(m, [...new Set(rows.map((r) => r.residentId))]);
     for (const row of rows) row.residentName = nameOf.get(row.residentId) ?? null;
     return rows;
   }
@@ -179,5 +216,145 @@ export class OrganisationRepository {
   async isServiceTeamOf(m: EntityManager, serviceTeamId: string, branchId: string): Promise<boolean> {
     const rows = await m.query(`SELECT 1 FROM service_team WHERE id = $1 AND branch_id = $2`, [serviceTeamId, branchId]);
     return rows.length > 0;
+  }
+
+  // ---- townships, branches, service teams -----------------------------------------
+
+  /** The township with this code, created if new (an existing one keeps its name). */
+  async upsertTownship(m: EntityManager, code: string, name: string): Promise<string> {
+    await m.query(`INSERT INTO township (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING`, [code, name]);
+    const [{ id }] = await m.query(`SELECT id FROM township WHERE code = $1`, [code]);
+    return id;
+  }
+
+  findTownship(m: EntityManager, id: string): Promise<Township | null> {
+    return m.findOneBy(Township, { id });
+  }
+
+  findBranch(m: EntityManager, id: string): Promise<Branch | null> {
+    return m.findOneBy(Branch, { id });
+  }
+
+  /** A page of a township's branches by name, then id, after the keyset `after`. */
+  branchPage(m: EntityManager, townshipId: string, after: string[] | undefined, limit: number): Promise<Branch[]> {
+    return m
+      .createQueryBuilder(Branch, 'b')
+      .where('b.township_id = :townshipId', { townshipId })
+      .andWhere(after ? '(b.name, b.id) > (:name, :id)' : 'true', after ? { name: after[0], id: after[1] } : {})
+      .orderBy('b.name')
+      .addOrderBy('b.id')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** The id of the township's branch with this name. */
+  async branchIdByName(m: EntityManager, townshipId: string, name: string): Promise<string | undefined> {
+    const [found] = await m.query(`SELECT id FROM branch WHERE township_id = $1 AND name = $2`, [townshipId, name]);
+    return found?.id;
+  }
+
+  /** A new branch's id; undefined if the township already has a branch of that name. */
+  async insertBranch(m: EntityManager, townshipId: string, name: string, kind: string): Promise<string | undefined> {
+    const [row] = await m.query(
+      `INSERT INTO branch (township_id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (township_id, name) DO NOTHING RETURNING id`,
+      [townshipId, name, kind],
+    );
+    return row?.id;
+  }
+
+  serviceTeamsOf(m: EntityManager, branchId: string): Promise<ServiceTeam[]> {
+    return m.find(ServiceTeam, { where: { branchId }, order: { name: 'ASC' } });
+  }
+
+  findServiceTeam(m: EntityManager, id: string): Promise<ServiceTeam | null> {
+    return m.findOneBy(ServiceTeam, { id });
+  }
+
+  /** A new service team's id; undefined if the branch already has a team of that name. */
+  async insertServiceTeam(m: EntityManager, townshipId: string, branchId: string, name: string): Promise<string | undefined> {
+    const [row] = await m.query(
+      `INSERT INTO service_team (township_id, branch_id, name) VALUES ($1, $2, $3) ON CONFLICT (branch_id, name) DO NOTHING RETURNING id`,
+      [townshipId, branchId, name],
+    );
+    return row?.id;
+  }
+
+  // ---- people, residents, roles ---------------------------------------------------
+
+  /** The township's person with this mobile, created if new; an existing person keeps their recorded name. */
+  async upsertPerson(m: EntityManager, townshipId: string, person: { name: string; mobile: string }): Promise<string> {
+    const [created] = await m.query(
+      `INSERT INTO person (township_id, name, mobile) VALUES ($1, $2, $3)
+       ON CONFLICT ON CONSTRAINT person_township_mobile_key DO NOTHING RETURNING id`,
+      [townshipId, person.name, person.mobile],
+    );
+    if (created) return created.id;
+    const [existing] = await m.query(`SELECT id FROM person WHERE township_id = $1 AND mobile = $2`, [townshipId, person.mobile]);
+    return existing.id;
+  }
+
+  /** A page of a branch's residents by name, then id, optionally those whose name contains or mobile starts with `text`. */
+  residentsOfBranch(m: EntityManager, branchId: string, text: string | null, after: string[] | undefined, limit: number): Promise<ResidentRow[]> {
+    return m.query(
+      `${SELECT_RESIDENT}
+       WHERE r.branch_id = $1
+         AND ($2::text IS NULL OR strpos(p.name, $2) > 0 OR p.mobile LIKE $2 || '%')
+         AND ($3::text IS NULL OR (p.name, r.id) > ($3::text, $4::uuid))
+       ORDER BY p.name, r.id
+       LIMIT $5`,
+      [branchId, text, after?.[0] ?? null, after?.[1] ?? null, limit],
+    );
+  }
+
+  /** The id of the new resident of this person; undefined if the person already is one. */
+  async insertResident(m: EntityManager, personId: string, scope: { townshipId: string; branchId: string }, registeredBy: string): Promise<string | undefined> {
+    const [inserted] = await m.query(
+      `INSERT INTO resident (person_id, township_id, branch_id, registered_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (person_id) DO NOTHING RETURNING id`,
+      [personId, scope.townshipId, scope.branchId, registeredBy],
+    );
+    return inserted?.id;
+  }
+
+  async residentOfPerson(m: EntityManager, personId: string): Promise<ResidentRow | undefined> {
+    const [row] = await m.query(`${SELECT_RESIDENT} WHERE r.person_id = $1`, [personId]);
+    return row;
+  }
+
+  /** Who holds a role on the branch, in the order they were appointed. */
+  staffOfBranch(m: EntityManager, branchId: string): Promise<Staff[]> {
+    return m.query(
+      `SELECT p.id AS "personId", p.name, p.mobile, ra.role FROM role_assignment ra JOIN person p ON p.id = ra.person_id
+       WHERE ra.branch_id = $1 ORDER BY ra.created_at`,
+      [branchId],
+    );
+  }
+
+  /** A person's name and mobile (undefined if unknown). */
+  async personContact(m: EntityManager, personId: string): Promise<{ personId: string; name: string; mobile: string } | undefined> {
+    const [row] = await m.query(`SELECT id AS "personId", name, mobile FROM person WHERE id = $1`, [personId]);
+    return row;
+  }
+
+  /** True if the role was granted now, false if the person already held it. */
+  async insertRoleAssignment(
+    m: EntityManager,
+    grant: { personId: string; role: Role; townshipId: string; branchId: string | null; grantedBy: string | null },
+  ): Promise<boolean> {
+    const [row] = await m.query(
+      `INSERT INTO role_assignment (person_id, role, township_id, branch_id, granted_by) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (person_id, role, township_id, branch_id) DO NOTHING RETURNING id`,
+      [grant.personId, grant.role, grant.townshipId, grant.branchId, grant.grantedBy],
+    );
+    return !!row;
+  }
+
+  /** How many assignments were removed (0 or 1). */
+  async deleteRoleAssignment(m: EntityManager, personId: string, role: Role, townshipId: string, branchId: string | null): Promise<number> {
+    const [, removed] = await m.query(
+      `DELETE FROM role_assignment WHERE person_id = $1 AND role = $2 AND township_id = $3 AND branch_id IS NOT DISTINCT FROM $4`,
+      [personId, role, townshipId, branchId],
+    );
+    return removed;
   }
 }

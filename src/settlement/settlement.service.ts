@@ -140,7 +140,14 @@ export class SettlementService {
       // Figures of an open month could change under us; start() closed it before queuing.
       if (!(await this.ledger.isPeriodClosed(m, townshipId, month))) throw new Error(`period ${month} is not closed`);
       await m.query(`SET LOCAL work_mem = '64MB'`); // one statement over the month: hash it in memory
-      await m.query(BRANCH_FIGURES_SQL, [townshipId, period]);
+      const flows = await this.ledgerReads.branchMonthFigures(m, townshipId, period);
+      const names = await this.organisation.residentNames(m, [...new Set(flows.flatMap((f) => f.topEarners.map((t) => t.residentId)))]);
+      const figures = flows.map((f) => ({
+        ...f,
+        topVolunteers: f.topEarners.map((t) => ({ residentId: t.residentId, name: names.get(t.residentId), points: t.points })),
+      }));
+      const branches = await this.organisation.branchesOf(m, townshipId);
+      await m.query(INSERT_BRANCH_FIGURES_SQL, [townshipId, period, branches.map((b) => b.id), JSON.stringify(figures)]);
     });
   }
 
@@ -173,7 +180,7 @@ export class SettlementService {
         const brokenSeal = describeBrokenSeal(report);
         if (brokenSeal) throw new SettlementCheckFailed('LEDGER_SEAL_BROKEN', brokenSeal);
         await m.query(`SET LOCAL work_mem = '64MB'`);
-        await m.query(SNAPSHOT_SQL, [townshipId, period]);
+        await this.ledger.snapshotPeriod(m, townshipId, month);
         const trialBalance = await this.trialBalance(m, townshipId, period);
         const [{ done, total }] = await m.query(
           `SELECT (SELECT count(*) FROM settlement_branch WHERE township_id = $1 AND month = $2)::int AS done,
@@ -221,12 +228,7 @@ export class SettlementService {
   }
 
   private async trialBalance(m: EntityManager, townshipId: string, period: string): Promise<TrialBalance> {
-    const lines: { kind: string; accounts: number; closing: string }[] = await m.query(
-      `SELECT a.kind, count(*)::int AS accounts, coalesce(sum(s.closing), 0)::int8 AS closing
-       FROM account_period_balance s JOIN account a ON a.id = s.account_id
-       WHERE s.township_id = $1 AND s.period = $2 GROUP BY a.kind ORDER BY a.kind`,
-      [townshipId, period],
-    );
+    const lines = await this.ledgerReads.trialBalanceLines(m, townshipId, period);
     const parsed = lines.map((l) => ({ kind: l.kind as TrialBalance['lines'][number]['kind'], accounts: l.accounts, closing: Number(l.closing) }));
     return { total: parsed.reduce((s, l) => s + l.closing, 0), lines: parsed };
   }
@@ -270,11 +272,7 @@ export class SettlementService {
     const resident = requireResident(actor);
     return this.tx.run(async (m) => {
       if (!(await this.isSettled(m, resident.townshipId, month))) throw new DomainError('MONTH_NOT_SETTLED');
-      const [row] = await m.query(
-        `SELECT s.opening, s.earned, s.spent, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
-         WHERE a.resident_id = $1 AND s.period = $2`,
-        [resident.id, month.period],
-      );
+      const row = await this.ledgerReads.residentPeriodBalance(m, resident.id, month.period);
       // An account opened after the settlement had nothing in the month.
       return {
         month: month.text,
@@ -312,22 +310,31 @@ export class SettlementService {
   }
 
   private async figures(m: EntityManager, townshipId: string, month: string, branchId?: string): Promise<BranchFigures[]> {
-    const rows = await m.query(
-      `SELECT f.branch_id AS "branchId", b.name AS "branchName", f.points_minted AS "pointsMinted", f.points_spent AS "pointsSpent",
+    const stored: Record<string, any>[] = await m.query(
+      `SELECT f.branch_id AS "branchId", f.points_minted AS "pointsMinted", f.points_spent AS "pointsSpent",
               f.activities_held AS "activitiesHeld", f.distinct_volunteers AS "distinctVolunteers",
               f.distinct_course_takers AS "distinctCourseTakers", f.top_volunteers AS "topVolunteers"
-       FROM settlement_branch f JOIN branch b ON b.id = f.branch_id
-       WHERE f.township_id = $1 AND f.month = $2 AND ($3::uuid IS NULL OR f.branch_id = $3)
-       ORDER BY b.name`,
+       FROM settlement_branch f
+       WHERE f.township_id = $1 AND f.month = $2 AND ($3::uuid IS NULL OR f.branch_id = $3)`,
       [townshipId, monthToPeriodDate(month), branchId ?? null],
     );
-    return rows.map((r: Record<string, any>) => ({
-      ...r,
-      month,
-      pointsMinted: Number(r.pointsMinted),
-      pointsSpent: Number(r.pointsSpent),
-      net: Number(r.pointsMinted) - Number(r.pointsSpent),
-    }));
+    if (!stored.length) return [];
+    // In the order of the branches' names, as the organisation sorts them.
+    const byBranch = new Map(stored.map((r) => [r.branchId, r]));
+    return (await this.organisation.branchesOf(m, townshipId)).flatMap((b): BranchFigures[] => {
+      const r = byBranch.get(b.id);
+      if (!r) return [];
+      return [
+        {
+          ...(r as Omit<BranchFigures, 'branchName' | 'month' | 'net'>),
+          branchName: b.name,
+          month,
+          pointsMinted: Number(r.pointsMinted),
+          pointsSpent: Number(r.pointsSpent),
+          net: Number(r.pointsMinted) - Number(r.pointsSpent),
+        },
+      ];
+    });
   }
 }
 
@@ -366,90 +373,16 @@ function describeReconciliationFailure(r: ReconciliationReport): string {
 }
 
 /**
- * Every branch's figures for a closed month, from the ledger only ($1 township, $2
- * period), in one pass over the month's postings. Reversals count in the month they are
- * booked in: a mint reversed within the month neither mints nor counts its activity or
- * volunteer; a reversal booked in this month of an earlier month's mint (or a refund of
- * an earlier charge) lowers this month's totals. Adjustments are not branch activity and
- * are left out.
+ * Every branch's figures for a closed month ($1 township, $2 period, $3 the township's
+ * branch ids, $4 the ledger's flows per branch as JSON, top volunteers named), once: a
+ * branch with no flow gets zeros.
  */
-const BRANCH_FIGURES_SQL = `
-  WITH reversal AS (   -- the month's reversals, with the kind of entry each undoes
-    SELECT r.id, r.reverses_entry_id, o.kind AS undoes
-    FROM journal_entry r JOIN journal_entry o ON o.id = r.reverses_entry_id
-    WHERE r.township_id = $1 AND r.period = $2 AND r.kind = 'REVERSAL'
-  ),
-  entry AS (   -- mints, charges and their reversals; live: not a reversal, not reversed within the month
-    SELECT e.id, coalesce(rv.undoes, e.kind) AS flow, e.reference_type, e.reference_id, e.kind <> 'REVERSAL' AND undone.id IS NULL AS live
-    FROM journal_entry e
-    LEFT JOIN reversal rv ON rv.id = e.id
-    LEFT JOIN reversal undone ON undone.reverses_entry_id = e.id
-    WHERE e.township_id = $1 AND e.period = $2 AND coalesce(rv.undoes, e.kind) IN ('MINT', 'SPEND')
-  ),
-  line AS (
-    SELECT p.entry_id, p.amount, a.kind, a.branch_id, a.resident_id
-    FROM posting p JOIN account a ON a.id = p.account_id
-    WHERE p.township_id = $1 AND p.period = $2
-  ),
-  branch_line AS (   -- a mint's line on its branch's issuance account, a charge's on the redemption account
-    SELECT e.*, l.branch_id, l.amount
-    FROM entry e JOIN line l ON l.entry_id = e.id
-    WHERE l.kind = CASE e.flow WHEN 'MINT' THEN 'BRANCH_ISSUANCE' ELSE 'BRANCH_REDEMPTION' END
-  ),
-  per_resident AS (   -- what each resident earned from, and did at, each branch
-    SELECT b.branch_id, l.resident_id,
-           sum(l.amount) FILTER (WHERE b.flow = 'MINT') AS earned,
-           bool_or(b.flow = 'MINT' AND b.live AND l.amount > 0) AS volunteered,
-           bool_or(b.flow = 'SPEND' AND b.live AND b.reference_type = 'COURSE' AND l.amount < 0) AS took_course
-    FROM branch_line b JOIN line l ON l.entry_id = b.id AND l.kind = 'RESIDENT'
-    GROUP BY b.branch_id, l.resident_id
-  ),
-  top AS (
-    SELECT branch_id, resident_id, earned, row_number() OVER (PARTITION BY branch_id ORDER BY earned DESC, resident_id) AS rank
-    FROM per_resident WHERE earned > 0
-  )
+const INSERT_BRANCH_FIGURES_SQL = `
   INSERT INTO settlement_branch (township_id, month, branch_id, points_minted, points_spent, activities_held,
                                  distinct_volunteers, distinct_course_takers, top_volunteers)
   SELECT $1::uuid, $2::date, b.id, coalesce(f.minted, 0), coalesce(f.spent, 0), coalesce(f.held, 0),
-         coalesce(r.volunteers, 0), coalesce(r.course_takers, 0), coalesce(t.volunteers, '[]'::jsonb)
-  FROM branch b
-  LEFT JOIN (SELECT branch_id, -sum(amount) FILTER (WHERE flow = 'MINT') AS minted, sum(amount) FILTER (WHERE flow = 'SPEND') AS spent,
-                    count(DISTINCT reference_id) FILTER (WHERE flow = 'MINT' AND live AND reference_type = 'ACTIVITY') AS held
-             FROM branch_line GROUP BY branch_id) f ON f.branch_id = b.id
-  LEFT JOIN (SELECT branch_id, count(*) FILTER (WHERE volunteered) AS volunteers, count(*) FILTER (WHERE took_course) AS course_takers
-             FROM per_resident GROUP BY branch_id) r ON r.branch_id = b.id
-  LEFT JOIN (SELECT t.branch_id, jsonb_agg(jsonb_build_object('residentId', t.resident_id, 'name', p.name, 'points', t.earned) ORDER BY t.rank) AS volunteers
-             FROM top t JOIN resident r ON r.id = t.resident_id JOIN person p ON p.id = r.person_id
-             WHERE t.rank <= 10 GROUP BY t.branch_id) t ON t.branch_id = b.id
-  WHERE b.township_id = $1
-  ON CONFLICT DO NOTHING`;
-
-/**
- * Every account's opening, movement and closing for the month ($1 township, $2 period).
- * 'spent' is what spend entries and their refunds moved; 'earned' all the rest.
- */
-const SNAPSHOT_SQL = `
-  WITH opening AS (
-    SELECT account_id, sum(amount) AS amount FROM posting WHERE township_id = $1 AND period < $2 GROUP BY account_id
-  ),
-  spend_entry AS (   -- the month's course charges and their refunds
-    SELECT e.id FROM journal_entry e
-    WHERE e.township_id = $1 AND e.period = $2
-      AND (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND (SELECT o.kind FROM journal_entry o WHERE o.id = e.reverses_entry_id) = 'SPEND'))
-  ),
-  movement AS (
-    SELECT p.account_id,
-           coalesce(sum(p.amount) FILTER (WHERE s.id IS NULL), 0) AS earned,
-           coalesce(-sum(p.amount) FILTER (WHERE s.id IS NOT NULL), 0) AS spent
-    FROM posting p LEFT JOIN spend_entry s ON s.id = p.entry_id
-    WHERE p.township_id = $1 AND p.period = $2
-    GROUP BY p.account_id
-  )
-  INSERT INTO account_period_balance (account_id, period, township_id, opening, earned, spent, closing)
-  SELECT a.id, $2::date, $1::uuid, coalesce(o.amount, 0), coalesce(mv.earned, 0), coalesce(mv.spent, 0),
-         coalesce(o.amount, 0) + coalesce(mv.earned, 0) - coalesce(mv.spent, 0)
-  FROM account a
-  LEFT JOIN opening o ON o.account_id = a.id
-  LEFT JOIN movement mv ON mv.account_id = a.id
-  WHERE a.township_id = $1
+         coalesce(f.volunteers, 0), coalesce(f."courseTakers", 0), coalesce(f."topVolunteers", '[]'::jsonb)
+  FROM unnest($3::uuid[]) AS b(id)
+  LEFT JOIN jsonb_to_recordset($4::jsonb) AS f("branchId" uuid, minted int8, spent int8, held int, volunteers int, "courseTakers" int, "topVolunteers" jsonb)
+    ON f."branchId" = b.id
   ON CONFLICT DO NOTHING`;

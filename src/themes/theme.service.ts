@@ -14,16 +14,11 @@ import { AuditService } from '../audit/audit.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { PublishTownshipData, publishTownshipJobId, THEMES_QUEUE, ThemeJob } from './theme.jobs';
 import { isUuid } from '../common/ids';
+import { ThemeRepository } from './theme.repository';
 
 /** Most themes a township sets for one month, and a branch adds for itself. */
 export const MAX_TOWNSHIP_THEMES = 30;
 export const MAX_BRANCH_THEMES = 20;
-
-
-const SELECT_THEME = `
-  SELECT t.id, t.township_id AS "townshipId", t.branch_id AS "branchId", to_char(t.month, 'YYYY-MM') AS month,
-         t.title, t.description, t.suggested_points AS "suggestedPoints"
-  FROM theme t`;
 
 /**
  * Monthly theme lists: township admins set a month's themes, branch managers add their
@@ -42,6 +37,7 @@ export class ThemeService {
     queues: JobQueues,
     private readonly audit: AuditService,
     private readonly organisation: OrganisationRepository,
+    private readonly repository: ThemeRepository,
   ) {
     this.queue = queues.queue(THEMES_QUEUE);
   }
@@ -53,49 +49,40 @@ export class ThemeService {
     if (hasEnded(input.month)) throw new DomainError('MONTH_ALREADY_ENDED');
     return this.tx.run(async (m) => {
       await this.authorise(m, actor, input.townshipId, input.branchId ?? null);
-      await this.lockMonth(m, input.townshipId, input.month);
+      await this.repository.lockMonth(m, input.townshipId, input.month);
       await this.assertEditable(m, input.townshipId, input.branchId ?? null, input.month);
-      const [{ count }] = await m.query(
-        `SELECT count(*)::int AS count FROM theme WHERE township_id = $1 AND month = $2 AND branch_id IS NOT DISTINCT FROM $3`,
-        [input.townshipId, monthToPeriodDate(input.month), input.branchId ?? null],
-      );
+      const period = monthToPeriodDate(input.month);
+      const count = await this.repository.count(m, input.townshipId, input.branchId ?? null, period);
       if (count >= (input.branchId ? MAX_BRANCH_THEMES : MAX_TOWNSHIP_THEMES)) throw new DomainError('THEME_LIMIT_REACHED');
-      const [row] = await m.query(
-        `INSERT INTO theme (township_id, branch_id, month, title, description, suggested_points, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT DO NOTHING
-         RETURNING id`,
-        [
-          input.townshipId,
-          input.branchId ?? null,
-          monthToPeriodDate(input.month),
-          input.title,
-          input.description ?? '',
-          input.suggestedPoints,
-          actor.personId,
-        ],
-      );
-      if (!row) throw new DomainError('ALREADY_EXISTS', '该月已有同名主题');
+      const id = await this.repository.insert(m, {
+        townshipId: input.townshipId,
+        branchId: input.branchId ?? null,
+        period,
+        title: input.title,
+        description: input.description ?? '',
+        suggestedPoints: input.suggestedPoints,
+        createdBy: actor.personId,
+      });
+      if (!id) throw new DomainError('ALREADY_EXISTS', '该月已有同名主题');
       await this.audit.record(m, {
         townshipId: input.townshipId,
         actorId: actor.personId,
         action: 'theme.add',
-        subject: row.id,
+        subject: id,
         details: { month: input.month, branchId: input.branchId ?? null, title: input.title },
       });
-      const [theme] = await m.query(`${SELECT_THEME} WHERE t.id = $1`, [row.id]);
-      return theme;
+      return (await this.repository.find(m, id))!;
     });
   }
 
   async removeTheme(actor: Principal, themeId: string): Promise<boolean> {
     return this.tx.run(async (m) => {
-      const [theme] = await m.query(`${SELECT_THEME} WHERE t.id = $1`, [themeId]);
+      const theme = await this.repository.find(m, themeId);
       if (!theme) throw notFound('该主题');
       await this.authorise(m, actor, theme.townshipId, theme.branchId);
-      await this.lockMonth(m, theme.townshipId, theme.month);
+      await this.repository.lockMonth(m, theme.townshipId, theme.month);
       await this.assertEditable(m, theme.townshipId, theme.branchId, theme.month);
-      await m.query(`DELETE FROM theme WHERE id = $1`, [themeId]);
+      await this.repository.delete(m, themeId);
       await this.audit.record(m, {
         townshipId: theme.townshipId,
         actorId: actor.personId,
@@ -111,11 +98,7 @@ export class ThemeService {
   async monthThemes(actor: Principal, townshipId: string, month: Month, branchId?: string): Promise<Theme[]> {
     return this.tx.run(async (m) => {
       await this.authorise(m, actor, townshipId, branchId ?? null);
-      return m.query(
-        `${SELECT_THEME} WHERE t.township_id = $1 AND t.month = $2 AND (t.branch_id IS NULL OR t.branch_id = $3)
-         ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title`,
-        [townshipId, month.period, branchId ?? null],
-      );
+      return this.repository.monthThemes(m, townshipId, month.period, branchId ?? null);
     });
   }
 
@@ -127,17 +110,10 @@ export class ThemeService {
       const townshipId = await this.organisation.townshipOfBranch(m, branchId);
       if (!townshipId) throw notFound('该村（社区）');
       requireCapability(actor, Capability.READ, { townshipId });
-      const [publication] = await m.query(
-        `SELECT published_at AS "publishedAt" FROM theme_publication WHERE branch_id = $1 AND month = $2`,
-        [branchId, month.period],
-      );
-      if (!publication) return null;
-      const themes = await m.query(
-        `${SELECT_THEME} JOIN theme_publication_item i ON i.theme_id = t.id
-         WHERE i.branch_id = $1 AND i.month = $2 ORDER BY i.position`,
-        [branchId, month.period],
-      );
-      return { branchId, month: month.text, publishedAt: publication.publishedAt, themes };
+      const publishedAt = await this.repository.publishedAt(m, branchId, month.period);
+      if (!publishedAt) return null;
+      const themes = await this.repository.publishedThemes(m, branchId, month.period);
+      return { branchId, month: month.text, publishedAt, themes };
     });
   }
 
@@ -150,12 +126,8 @@ export class ThemeService {
     { townshipId, branchId, themeId, month }: { townshipId: string; branchId: string; themeId: string; month: string },
   ): Promise<void> {
     if (!isUuid(themeId) || !isMonth(month)) throw new DomainError('THEME_NOT_PUBLISHED');
-    const rows = await manager.query(
-      `SELECT 1 FROM theme_publication_item i JOIN theme_publication p ON p.branch_id = i.branch_id AND p.month = i.month
-       WHERE p.township_id = $1 AND i.branch_id = $2 AND i.month = $3 AND i.theme_id = $4`,
-      [townshipId, branchId, monthToPeriodDate(month), themeId],
-    );
-    if (rows.length === 0) throw new DomainError('THEME_NOT_PUBLISHED');
+    const published = await this.repository.isPublished(manager, { townshipId, branchId, period: monthToPeriodDate(month), themeId });
+    if (!published) throw new DomainError('THEME_NOT_PUBLISHED');
   }
 
   async publicationStatus(actor: Principal, townshipId: string, month: Month): Promise<ThemePublicationStatus> {
@@ -187,10 +159,7 @@ export class ThemeService {
   /** Every township with its publication progress for a month (the scheduler's fan-out). */
   async townshipsToPublish(month: string): Promise<{ townshipId: string; published: number; total: number }[]> {
     return this.tx.run(async (m) => {
-      const published: { townshipId: string; published: number }[] = await m.query(
-        `SELECT township_id AS "townshipId", count(*)::int AS published FROM theme_publication WHERE month = $1 GROUP BY township_id`,
-        [monthToPeriodDate(month)],
-      );
+      const published = await this.repository.publishedCounts(m, monthToPeriodDate(month));
       const publishedOf = new Map(published.map((p) => [p.townshipId, p.published]));
       const townships = await this.organisation.townshipsWithBranchCounts(m);
       return townships.map((t) => ({ townshipId: t.townshipId, published: publishedOf.get(t.townshipId) ?? 0, total: t.branches }));
@@ -214,31 +183,14 @@ export class ThemeService {
 
   /** Publishes one branch's list unless it already is; true when this call published it. */
   async publishBranch(m: EntityManager, townshipId: string, branchId: string, month: string, publishedBy: string | null): Promise<boolean> {
-    await this.lockMonth(m, townshipId, month);
-    const period = monthToPeriodDate(month);
-    const inserted = await m.query(
-      `INSERT INTO theme_publication (township_id, branch_id, month, published_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT DO NOTHING RETURNING 1`,
-      [townshipId, branchId, period, publishedBy],
-    );
-    if (inserted.length === 0) return false;
-    await m.query(
-      `INSERT INTO theme_publication_item (township_id, branch_id, month, theme_id, position)
-       SELECT $1, $2, $3, t.id, row_number() OVER (ORDER BY t.branch_id NULLS FIRST, t.created_at, t.title)
-       FROM theme t
-       WHERE t.township_id = $1 AND t.month = $3 AND (t.branch_id IS NULL OR t.branch_id = $2)`,
-      [townshipId, branchId, period],
-    );
-    return true;
+    await this.repository.lockMonth(m, townshipId, month);
+    return this.repository.publish(m, townshipId, branchId, monthToPeriodDate(month), publishedBy);
   }
 
   // ---- helpers --------------------------------------------------------------
 
   private async status(m: EntityManager, townshipId: string, month: string): Promise<ThemePublicationStatus> {
-    const publications: { branchId: string; publishedAt: Date }[] = await m.query(
-      `SELECT branch_id AS "branchId", published_at AS "publishedAt" FROM theme_publication WHERE township_id = $1 AND month = $2`,
-      [townshipId, monthToPeriodDate(month)],
-    );
+    const publications = await this.repository.publications(m, townshipId, monthToPeriodDate(month));
     const publishedAt = new Map(publications.map((p) => [p.branchId, p.publishedAt]));
     const branches = (await this.organisation.branchesOf(m, townshipId)).map((b) => ({
       branchId: b.id,
@@ -260,15 +212,7 @@ export class ThemeService {
 
   /** A township theme can change until any branch's list is out; a branch theme until that branch's is. */
   private async assertEditable(m: EntityManager, townshipId: string, branchId: string | null, month: string): Promise<void> {
-    const published = await m.query(
-      `SELECT 1 FROM theme_publication WHERE township_id = $1 AND month = $2 AND ($3::uuid IS NULL OR branch_id = $3) LIMIT 1`,
-      [townshipId, monthToPeriodDate(month), branchId],
-    );
-    if (published.length) throw new DomainError('THEMES_ALREADY_PUBLISHED');
-  }
-
-  private async lockMonth(m: EntityManager, townshipId: string, month: string): Promise<void> {
-    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('themes:' || $1 || ':' || $2, 0))`, [townshipId, month]);
+    if (await this.repository.anyPublished(m, townshipId, branchId, monthToPeriodDate(month))) throw new DomainError('THEMES_ALREADY_PUBLISHED');
   }
 }
 

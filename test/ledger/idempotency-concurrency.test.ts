@@ -10,6 +10,7 @@ import { DomainError } from '../../src/common/errors/domain.error';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerAdminService } from '../../src/ledger/ledger-admin.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
+import { OrganisationRepository } from '../../src/organisation/organisation.repository';
 import { EntryKind, PostedEntry, PostEntryRequest, PostingLine } from '../../src/ledger/ledger.types';
 import { seedTownship, SeededTownship } from '../support/factories';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -309,7 +310,7 @@ describe('ledger idempotency and concurrency', () => {
     it("books one reversal for 20 identical admin requests, each getting that reversal's id", async () => {
       const minted = await mint(t, resident, 4, 'attendance:rev-same');
       const admin: Principal = { personId: t.branches[0].residents[0].personId, name: '镇管理员', mobile: '13800000000', resident: null, adminOf: [t.id], managerOf: [] };
-      const service = new LedgerAdminService(tx, ledger, new AuditService());
+      const service = new LedgerAdminService(tx, ledger, new AuditService(), new OrganisationRepository(db.dataSource));
       const outcomes = await Promise.all(
         Array.from({ length: 20 }, () => settle(service.reverseEntry(admin, { entryId: minted.id, reason: '重复发放' }))),
       );

@@ -15,6 +15,7 @@ import { ErrorCode } from '../../src/common/errors/error-code';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerAdminService } from '../../src/ledger/ledger-admin.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
+import { OrganisationRepository } from '../../src/organisation/organisation.repository';
 import { AccountKind, EntryKind, PostedEntry, PostEntryRequest, PostingLine } from '../../src/ledger/ledger.types';
 import { seedTownship, SeededTownship } from '../support/factories';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -63,7 +64,7 @@ describe('ledger against an in-memory model (property-based)', () => {
   beforeAll(async () => {
     db = await createTestDatabase(4);
     tx = new TransactionRunner(db.dataSource);
-    admin = new LedgerAdminService(tx, ledger, new AuditService());
+    admin = new LedgerAdminService(tx, ledger, new AuditService(), new OrganisationRepository(db.dataSource));
   });
   afterAll(() => db?.drop());
 

@@ -2,6 +2,7 @@ import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
 import { LineText, MultilineText, trim } from '../../common/graphql/text.validators';
+import { UpdateInputType } from '../../common/graphql/update-input';
 import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 import { ActivityStatus, Attendance, SignupStatus } from '../activity.entity';
 
@@ -31,7 +32,7 @@ export class CreateActivityInput {
   title: string;
 
   @MultilineText(2000, { defaultValue: '', description: 'Up to 2000 characters.' })
-  description: string = '';
+  description: string;
 
   @LineText(100, { description: '活动地点, 1-100 characters.' })
   place: string;
@@ -63,58 +64,13 @@ export class CreateActivityInput {
 
 /** Only the fields given change; null clears serviceTeamId or themeId. */
 @InputType()
-export class UpdateActivityInput {
+export class UpdateActivityInput extends UpdateInputType(CreateActivityInput, ['branchId']) {
   @Field(() => ID)
   @IsUUID()
   id: string;
 
-  @Field(() => ID, { nullable: true })
-  @IsOptional()
-  @IsUUID()
-  serviceTeamId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  @IsOptional()
-  @IsUUID()
-  themeId?: string | null;
-
-  @LineText(100, { nullable: true })
-  title?: string;
-
-  @MultilineText(2000, { nullable: true })
-  description?: string;
-
-  @LineText(100, { nullable: true })
-  place?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  startsAt?: Date;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  endsAt?: Date;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  signupDeadline?: Date;
-
   @Field(() => Int, { nullable: true, description: 'Raising it promotes waitlisted residents; it cannot go below the confirmed count.' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ACTIVITY_CAPACITY)
-  capacity?: number;
-
-  @Field(() => Int, { nullable: true })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ACTIVITY_REWARD)
-  rewardPoints?: number;
+  override capacity?: number;
 }
 
 @InputType()

@@ -2,7 +2,7 @@ import { Type } from '@nestjs/common';
 import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DomainError } from '../errors/domain.error';
-import { isUuid } from '../ids';
+import { isSerial, isUuid } from '../ids';
 import { isMonth } from '../time/shanghai-month';
 
 export const MAX_PAGE_SIZE = 100;
@@ -76,7 +76,7 @@ const CURSOR_PART: Record<CursorPart, (v: unknown) => boolean> = {
   // What encodeCursor writes for a timestamptz: Date#toISOString.
   time: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v,
   // A bigint identity or sequence value, as text.
-  serial: (v) => typeof v === 'string' && /^\d{1,18}$/.test(v),
+  serial: isSerial,
   month: isMonth,
 };
 

@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
 import { IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import { LineText, MultilineText } from '../../common/graphql/text.validators';
+import { UpdateInputType } from '../../common/graphql/update-input';
 import { MONTH_MESSAGE, MONTH_PATTERN } from '../../common/time/shanghai-month';
 import { CourseStatus } from '../course.entity';
 
@@ -18,7 +19,7 @@ export class CreateCourseInput {
   title: string;
 
   @MultilineText(2000, { defaultValue: '', description: 'Up to 2000 characters.' })
-  description: string = '';
+  description: string;
 
   @LineText(100, { description: '1-100 characters.' })
   place: string;
@@ -54,53 +55,13 @@ export class CreateCourseInput {
 
 /** Only the fields given change. A new price applies to later enrolments; refunds return what was paid. */
 @InputType()
-export class UpdateCourseInput {
+export class UpdateCourseInput extends UpdateInputType(CreateCourseInput, ['branchId']) {
   @Field(() => ID)
   @IsUUID()
   id: string;
 
-  @LineText(100, { nullable: true })
-  title?: string;
-
-  @MultilineText(2000, { nullable: true })
-  description?: string;
-
-  @LineText(100, { nullable: true })
-  place?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  startsAt?: Date;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  endsAt?: Date;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  enrolDeadline?: Date;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsDate()
-  cancelDeadline?: Date;
-
   @Field(() => Int, { nullable: true, description: 'Cannot go below the seats taken.' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_COURSE_CAPACITY)
-  capacity?: number;
-
-  @Field(() => Int, { nullable: true })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_COURSE_PRICE)
-  pricePoints?: number;
+  override capacity?: number;
 }
 
 @InputType()
