@@ -8,6 +8,11 @@ import { WebLogin1764700000000 } from './1764700000000-web-login';
 import { LoginTicket1764800000000 } from './1764800000000-login-ticket';
 import { LedgerPost1764900000000 } from './1764900000000-ledger-post';
 import { PrincipalChanges1765200000000 } from './1765200000000-principal-changes';
+import { Households1765700000000 } from './1765700000000-households';
+import { Honours1765800000000 } from './1765800000000-honours';
+import { PostingAccountCovering1765800000001 } from './1765800000001-posting-account-covering';
+import { PointsShop1765900000000 } from './1765900000000-points-shop';
+import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
 import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
@@ -22,5 +27,10 @@ export const migrations = [
   LoginTicket1764800000000,
   LedgerPost1764900000000,
   PrincipalChanges1765200000000,
+  Households1765700000000,
+  Honours1765800000000,
+  PostingAccountCovering1765800000001,
+  PointsShop1765900000000,
+  GoodDeeds1766000000000,
   HoursExpiry1766100000000,
 ];

@@ -12,9 +12,14 @@ import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { CoursesModule } from './courses/courses.module';
+import { ShopModule } from './shop/shop.module';
+import { DeedPhotosModule } from './deeds/deed-photos.module';
+import { DeedsModule } from './deeds/deeds.module';
 import { DatabaseModule } from './database/database.module';
 import { graphqlOptions } from './graphql/graphql.options';
 import { HealthModule } from './health/health.module';
+import { HonoursModule } from './honours/honours.module';
+import { HouseholdsModule } from './households/households.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -55,10 +60,15 @@ export class AppModule {
         ClockModule,
         ActivitiesModule,
         CoursesModule,
+        HouseholdsModule,
+        ShopModule,
         JobsModule.forRoot(config, databaseUrl),
         ThemesModule,
         SettlementModule,
+        HonoursModule,
         PublicStatementModule,
+        DeedsModule,
+        DeedPhotosModule,
         PolicyModule,
         CertificatesModule,
         // Production runs the workers in their own process (`npm run start:worker`).

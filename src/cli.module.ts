@@ -6,6 +6,7 @@ import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { CoursesModule } from './courses/courses.module';
+import { DeedsModule } from './deeds/deeds.module';
 import { DatabaseModule } from './database/database.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -30,6 +31,7 @@ export class CliModule {
         ThemesModule,
         ActivitiesModule,
         CoursesModule,
+        DeedsModule,
       ],
     };
   }

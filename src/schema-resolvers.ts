@@ -2,11 +2,15 @@ import { ActivityResolver, ActivitySignupResolver } from './activities/activity.
 import { AuthResolver } from './auth/auth.resolver';
 import { ServiceCertificateResolver } from './certificates/service-certificate.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
+import { HonoursResolver } from './honours/honours.resolver';
+import { HouseholdResolver } from './households/household.resolver';
+import { DeedResolver } from './deeds/deed.resolver';
 import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
 import { TownshipPolicyResolver } from './policy/township-policy.resolver';
 import { SettlementResolver } from './settlement/settlement.resolver';
+import { ShopResolver } from './shop/shop.resolver';
 import { ThemeResolver } from './themes/theme.resolver';
 
 /**
@@ -26,6 +30,10 @@ export const resolvers: Function[] = [
   CourseEnrolmentResolver,
   ThemeResolver,
   SettlementResolver,
+  HonoursResolver,
+  HouseholdResolver,
+  ShopResolver,
+  DeedResolver,
   TownshipPolicyResolver,
   ServiceCertificateResolver,
 ];

@@ -4,6 +4,7 @@ import { ClockModule } from './common/time/clock';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
+import { DeedsModule } from './deeds/deeds.module';
 import { JobWorkersModule } from './jobs/job-workers.module';
 import { JobsModule } from './jobs/jobs.module';
 import { HealthModule } from './health/health.module';
@@ -12,7 +13,7 @@ import { PolicyModule } from './policy/policy.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { ThemesModule } from './themes/themes.module';
 
-/** The worker process: the job workers of the themes, settlement and points expiry features and what they need, plus health and metrics; no GraphQL API. */
+/** The worker process: the job workers of the themes, settlement, good-deed and points expiry features and what they need, plus health and metrics; no GraphQL API. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
@@ -23,11 +24,12 @@ export class WorkerModule {
         ObservabilityModule,
         DatabaseModule.forRoot(databaseUrl, Math.max(4, config.WORKER_CONCURRENCY * 2 + 2), 'civilization-bank-worker'),
         AuditModule,
-        ClockModule,
         JobsModule.forRoot(config, databaseUrl),
         // The features whose jobs this process runs (their @JobProcessor handlers).
         ThemesModule,
         SettlementModule,
+        ClockModule,
+        DeedsModule,
         PolicyModule,
         JobWorkersModule,
         HealthModule,

@@ -23,6 +23,6 @@ export default defineConfig({
   },
   server: {
     // `npm run dev` in web/ next to `npm start`: the API on port 3000.
-    proxy: { '/graphql': 'http://localhost:3000', '/admin/queues': 'http://localhost:3000' },
+    proxy: { '/graphql': 'http://localhost:3000', '/admin/queues': 'http://localhost:3000', '/deeds': 'http://localhost:3000' },
   },
 });

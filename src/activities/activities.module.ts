@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { HouseholdsModule } from '../households/households.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { PolicyModule } from '../policy/policy.module';
@@ -15,7 +16,7 @@ import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, PolicyModule],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, PolicyModule],
   providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursRepository, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
   exports: [ActivityService, SignupService, AttendanceService, ActivityRepository, ServiceHoursService],
 })

@@ -132,6 +132,17 @@ export class ActivitySignup {
   @Field(() => String, { nullable: true, description: "The resident's name (shown to the activity's managers)." })
   residentName: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'For a dependent (家属) of a household: whom the place is for. residentId is then the member who registered them, who is paid for their attendance.' })
+  @Column({ name: 'dependent_id', type: 'uuid', nullable: true })
+  dependentId: string | null;
+
+  @Field(() => String, { nullable: true, description: "The dependent's name, for a dependent's sign-up." })
+  dependentName: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The person who signed up on behalf of the resident or dependent (a household member); null when the resident signed up themselves.' })
+  @Column({ name: 'acted_by', type: 'uuid', nullable: true })
+  actedBy: string | null;
+
   @Field(() => SignupStatus)
   @Column({ type: 'text' })
   status: SignupStatus;

@@ -11,7 +11,19 @@ import { ServiceHoursService } from './service-hours.service';
 import { ServiceHours, ServiceRecordConnection } from './dto/service-hours.models';
 import { SignupService, SignupWithActivity } from './signup.service';
 import { Activity, ActivitySignup, ActivityStatus } from './activity.entity';
-import { ActivityFilterArgs, SignupStatusArgs, CancelActivityInput, CheckInInput, CreateActivityInput, MarkAttendanceInput, RecordCheckOutInput, UpdateActivityInput } from './dto/activity.inputs';
+import {
+  ActivityFilterArgs,
+  CancelActivityInput,
+  CheckInInput,
+  CreateActivityInput,
+  DependentCheckInInput,
+  FamilySignupInput,
+  MarkAttendanceInput,
+  MarkDependentAttendanceInput,
+  RecordCheckOutInput,
+  SignupStatusArgs,
+  UpdateActivityInput,
+} from './dto/activity.inputs';
 import { ActivityCompletion, ActivityConnection, ActivitySignupConnection, CheckinCode } from './dto/activity.models';
 
 @Resolver(() => Activity)
@@ -112,6 +124,28 @@ export class ActivityResolver {
   @Mutation(() => [ActivitySignup], { description: 'Marks confirmed residents present or absent (managers); all or nothing.' })
   markAttendance(@CurrentPrincipal() actor: Principal, @Args('input') input: MarkAttendanceInput) {
     return this.attendanceService.markAttendance(actor, input);
+  }
+
+  @Mutation(() => ActivitySignup, {
+    description: "Signs up another member of the caller's household, or one of its dependents (家属), for them: a place if one is free, else the waitlist.",
+  })
+  signUpForFamily(@CurrentPrincipal() actor: Principal, @Args('input') input: FamilySignupInput) {
+    return this.signupService.signUpForFamily(actor, input);
+  }
+
+  @Mutation(() => ActivitySignup, { description: "Cancels a household member's or dependent's sign-up for them before the start." })
+  cancelSignupForFamily(@CurrentPrincipal() actor: Principal, @Args('input') input: FamilySignupInput) {
+    return this.signupService.cancelSignupForFamily(actor, input);
+  }
+
+  @Mutation(() => ActivitySignup, { description: "Checks a dependent of the caller's household in with the code shown at the activity." })
+  checkInDependent(@CurrentPrincipal() actor: Principal, @Args('input') input: DependentCheckInInput) {
+    return this.attendanceService.checkInDependent(actor, input);
+  }
+
+  @Mutation(() => [ActivitySignup], { description: 'Marks dependents (家属) with a confirmed place present or absent (managers); all or nothing.' })
+  markDependentAttendance(@CurrentPrincipal() actor: Principal, @Args('input') input: MarkDependentAttendanceInput) {
+    return this.attendanceService.markDependentAttendance(actor, input);
   }
 
   @Mutation(() => ActivityCompletion, { description: 'Closes attendance and mints the reward to every attendee, exactly once.' })

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain.error';
 import { Clock } from '../common/time/clock';
 import { TransactionRunner } from '../database/transaction.runner';
+import { HouseholdService } from '../households/household.service';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
@@ -12,7 +13,7 @@ import { Activity, ActivitySignup, ActivityStatus, Attendance, SignupStatus } fr
 import { ActivityRepository } from './activity.repository';
 import { checkinCode, checkinWindow, CHECKIN_GRACE_MS, CHECKIN_WINDOW_SECONDS, isCheckinOpen, isValidCheckinCode, MAX_CHECKIN_FAILURES } from './checkin-code';
 import { TownshipPolicyRepository } from '../policy/township-policy.repository';
-import { CheckInInput, MarkAttendanceInput, RecordCheckOutInput } from './dto/activity.inputs';
+import { CheckInInput, DependentCheckInInput, MarkAttendanceInput, MarkDependentAttendanceInput, RecordCheckOutInput } from './dto/activity.inputs';
 import { ActivityCompletion, CheckinCode } from './dto/activity.models';
 import { SignupRepository } from './signup.repository';
 
@@ -26,6 +27,7 @@ export class AttendanceService {
     private readonly ledger: LedgerService,
     private readonly ledgerReads: LedgerReadsRepository,
     private readonly audit: AuditService,
+    private readonly households: HouseholdService,
     private readonly clock: Clock,
     private readonly policies: TownshipPolicyRepository,
   ) {}
@@ -47,15 +49,28 @@ export class AttendanceService {
   }
 
   /** A resident checks themselves in with the code on the manager's screen. */
-  async checkIn(actor: Principal, input: CheckInInput): Promise<ActivitySignup> {
+  checkIn(actor: Principal, input: CheckInInput): Promise<ActivitySignup> {
+    return this.checkInWithCode(actor, input, null);
+  }
+
+  /**
+   * A household member checks one of its dependents in with the code (the dependent has no
+   * phone); the sign-up's resident, who registered the dependent, is paid at completion.
+   */
+  checkInDependent(actor: Principal, input: DependentCheckInInput): Promise<ActivitySignup> {
+    return this.checkInWithCode(actor, input, input.dependentId);
+  }
+
+  private async checkInWithCode(actor: Principal, input: CheckInInput, dependentId: string | null): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const outcome = await this.tx.run(async (m) => {
       // FOR SHARE: completion (FOR UPDATE) cannot run between this check and the write.
       const { activity, secret } = await this.activities.getWithSecret(m, input.activityId, 'FOR SHARE');
       requireResident(actor, activity);
+      if (dependentId) await this.households.link(m, actor, { dependentId });
       assertAttendanceOpen(activity, now, true);
-      const signup = await this.signups.forCheckIn(m, input.activityId, resident.id);
+      const signup = await this.signups.forCheckIn(m, input.activityId, dependentId ? { dependentId } : { residentId: resident.id });
       if (!signup || signup.status !== SignupStatus.CONFIRMED) throw new DomainError('NOT_SIGNED_UP');
       if (signup.attendance === Attendance.PRESENT) return { checkedIn: await this.signups.byId(m, signup.id) };
       if (signup.failures >= MAX_CHECKIN_FAILURES) throw new DomainError('CHECKIN_LOCKED');
@@ -64,7 +79,17 @@ export class AttendanceService {
         await this.signups.countCheckinFailure(m, signup.id);
         return { checkedIn: null };
       }
-      return { checkedIn: await this.signups.checkIn(m, signup.id, actor.personId) };
+      const checkedIn = await this.signups.checkIn(m, signup.id, actor.personId);
+      if (dependentId) {
+        await this.audit.record(m, {
+          townshipId: activity.townshipId,
+          actorId: actor.personId,
+          action: 'household.act.checkIn',
+          subject: input.activityId,
+          details: { signupId: signup.id, forDependentId: dependentId },
+        });
+      }
+      return { checkedIn };
     });
     if (!outcome.checkedIn) throw new DomainError('CHECKIN_CODE_INVALID');
     const [named] = await this.tx.read((m) => this.signups.named(m, [outcome.checkedIn!]));
@@ -133,6 +158,23 @@ export class AttendanceService {
     return this.tx.run((m) => this.signups.byIdsInArrivalOrder(m, ids));
   }
 
+  /** The manager marks dependents (家属) with a confirmed sign-up present or absent; all or nothing. */
+  async markDependentAttendance(actor: Principal, input: MarkDependentAttendanceInput): Promise<ActivitySignup[]> {
+    const dependentIds = [...new Set(input.dependentIds)];
+    const ids = await this.tx.run(async (m) => {
+      const activity = await this.activities.get(m, input.activityId, 'FOR SHARE');
+      requireCapability(actor, Capability.MANAGE, activity);
+      assertAttendanceOpen(activity, this.clock.now(), false);
+      const rows = await this.signups.markDependentAttendance(m, input.activityId, dependentIds, input.attendance, actor.personId);
+      if (rows.length !== dependentIds.length) {
+        const marked = new Set(rows.map((r) => r.dependentId));
+        throw new DomainError('NOT_SIGNED_UP', '以下家属没有该活动的确认报名，本次登记未生效', { dependentIds: dependentIds.filter((d) => !marked.has(d)) });
+      }
+      return rows.map((r) => r.id);
+    });
+    return this.tx.run((m) => this.signups.byIdsInArrivalOrder(m, ids));
+  }
+
   /**
    * Closes attendance and mints the reward to every attendee, once per attendance
    * (ledger key `attendance:<signupId>`). The activity row lock makes a second
@@ -157,6 +199,9 @@ export class AttendanceService {
       let newlyRewarded = 0;
       if (attendees.length) {
         const accounts = await this.ledgerReads.residentAccounts(m, attendees.map((a) => a.residentId));
+        // A dependent's attendance pays the member who registered them; the line says for whom.
+        const dependentIds = attendees.flatMap((a) => (a.dependentId ? [a.dependentId] : []));
+        const dependentNames = dependentIds.length ? await this.households.dependentNames(m, dependentIds) : new Map<string, string>();
         const issuance = await this.ledger.branchAccount(m, activity.branchId, AccountKind.BRANCH_ISSUANCE);
         // Every attendee in one round trip, while the activity row is held.
         const posted = await this.ledger.postMany(
@@ -166,7 +211,7 @@ export class AttendanceService {
             kind: EntryKind.MINT,
             idempotencyKey: `attendance:${attendee.signupId}`,
             reference: { type: 'ACTIVITY', id: activityId },
-            memo: activity.title,
+            memo: attendee.dependentId ? `${activity.title}（家属${dependentNames.get(attendee.dependentId) ?? ''}参加）` : activity.title,
             lines: [
               { accountId: issuance.id, amount: -activity.rewardPoints },
               { accountId: accounts.get(attendee.residentId)!.accountId, amount: activity.rewardPoints },

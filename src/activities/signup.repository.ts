@@ -1,8 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { selectColumns } from '../database/select-columns';
+import { HouseholdService } from '../households/household.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { ActivitySignup, Attendance, SignupStatus } from './activity.entity';
+
+/**
+ * Whose sign-up: a resident's own (`residentId`), or a household dependent's
+ * (`dependentId`; the row's resident is the member who registered them).
+ */
+export type SignupOwner = { residentId: string; dependentId?: undefined } | { dependentId: string; residentId?: undefined };
+
+/** The SQL condition picking the owner's sign-up, with the owner's id as parameter `$n`. */
+function ownerIs(owner: SignupOwner, n: number): string {
+  return owner.dependentId ? `dependent_id = $${n}` : `resident_id = $${n} AND dependent_id IS NULL`;
+}
+const ownerId = (owner: SignupOwner): string => owner.dependentId ?? owner.residentId!;
 
 /**
  * Columns of `activity_signup s` as ActivitySignup fields, with the live waitlist
@@ -23,11 +36,18 @@ const SIGNUP_RETURNING = signupColumns('returning');
 /** The `activity_signup` table, and the places (`activity.confirmed_count`) sign-ups take. */
 @Injectable()
 export class SignupRepository {
-  constructor(private readonly organisation: OrganisationRepository) {}
+  constructor(
+    private readonly organisation: OrganisationRepository,
+    private readonly households: HouseholdService,
+  ) {}
 
-  /** Sign-ups as the API shows them: with the resident's name. */
-  named(m: EntityManager, rows: ActivitySignup[]): Promise<ActivitySignup[]> {
-    return this.organisation.attachResidentNames(m, rows);
+  /** Sign-ups as the API shows them: with the resident's name, and the dependent's (one more statement only when there is one). */
+  async named(m: EntityManager, rows: ActivitySignup[]): Promise<ActivitySignup[]> {
+    await this.organisation.attachResidentNames(m, rows);
+    const dependentIds = [...new Set(rows.flatMap((r) => (r.dependentId ? [r.dependentId] : [])))];
+    const names = dependentIds.length ? await this.households.dependentNames(m, dependentIds) : new Map<string, string>();
+    for (const row of rows) row.dependentName = row.dependentId ? (names.get(row.dependentId) ?? null) : null;
+    return rows;
   }
 
   /**
@@ -37,57 +57,68 @@ export class SignupRepository {
    * name: the caller adds it after commit (`named`), so the place's row lock is not held
    * for one more round trip during a storm.
    */
-  async signUp(m: EntityManager, activityId: string, residentId: string, now: Date): Promise<ActivitySignup | undefined> {
+  async signUp(
+    m: EntityManager,
+    activityId: string,
+    signup: { residentId: string; dependentId: string | null; actedBy: string | null },
+    now: Date,
+  ): Promise<ActivitySignup | undefined> {
+    // A dependent has one live sign-up per activity whoever registered them; a resident one for themselves.
+    const owner = signup.dependentId ? `dependent_id = $4` : `resident_id = $2 AND dependent_id IS NULL`;
+    const conflict = signup.dependentId ? `(activity_id, dependent_id) WHERE dependent_id IS NOT NULL` : `(activity_id, resident_id) WHERE dependent_id IS NULL`;
     const [row] = await m.query(
       `WITH act AS (
          SELECT id, township_id, branch_id FROM activity WHERE id = $1 AND status = 'PUBLISHED' AND signup_deadline > $3
        ), existing AS (
-         SELECT 1 FROM activity_signup WHERE activity_id = $1 AND resident_id = $2 AND status IN ('CONFIRMED', 'WAITLISTED')
+         SELECT 1 FROM activity_signup WHERE activity_id = $1 AND ${owner} AND status IN ('CONFIRMED', 'WAITLISTED')
        ), place AS (
          UPDATE activity SET confirmed_count = confirmed_count + 1
          WHERE id = (SELECT id FROM act) AND confirmed_count < capacity AND NOT EXISTS (SELECT 1 FROM existing)
          RETURNING id
        )
-       INSERT INTO activity_signup AS s (township_id, branch_id, activity_id, resident_id, status)
-       SELECT act.township_id, act.branch_id, act.id, $2,
+       INSERT INTO activity_signup AS s (township_id, branch_id, activity_id, resident_id, dependent_id, acted_by, status)
+       SELECT act.township_id, act.branch_id, act.id, $2::uuid, $4::uuid, $5::uuid,
               CASE WHEN EXISTS (SELECT 1 FROM place) THEN 'CONFIRMED' ELSE 'WAITLISTED' END
        FROM act
        -- Signing up again after cancelling: back of the queue, attendance reset. Wrong
        -- check-in codes still count: the row is kept for that, so cancelling and signing
-       -- up again does not buy ten more guesses.
-       ON CONFLICT (activity_id, resident_id) DO UPDATE
+       -- up again does not buy ten more guesses. A dependent signed up again by another
+       -- member now belongs to that member.
+       ON CONFLICT ${conflict} DO UPDATE
          SET status = EXCLUDED.status, arrival = nextval('activity_signup_arrival_seq'), signed_up_at = now(),
              promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
-             attendance_by = NULL, checked_out_at = NULL, checked_in_by_code = false, minutes_served = NULL
+             attendance_by = NULL, checked_out_at = NULL, checked_in_by_code = false, minutes_served = NULL,
+             resident_id = EXCLUDED.resident_id, acted_by = EXCLUDED.acted_by
          WHERE s.status = 'CANCELLED'
        RETURNING ${SIGNUP_RETURNING}`,
-      [activityId, residentId, now],
+      [activityId, signup.residentId, now, signup.dependentId, signup.actedBy],
     );
     return row;
   }
 
-  async hasLive(m: EntityManager, activityId: string, residentId: string): Promise<boolean> {
+  async hasLive(m: EntityManager, activityId: string, owner: SignupOwner): Promise<boolean> {
     const rows = await m.query(
-      `SELECT 1 FROM activity_signup WHERE activity_id = $1 AND resident_id = $2 AND status IN ('CONFIRMED', 'WAITLISTED')`,
-      [activityId, residentId],
+      `SELECT 1 FROM activity_signup WHERE activity_id = $1 AND ${ownerIs(owner, 2)} AND status IN ('CONFIRMED', 'WAITLISTED')`,
+      [activityId, ownerId(owner)],
     );
     return rows.length > 0;
   }
 
-  /** Cancels the resident's live sign-up; the sign-up (without the name) and what it was, or undefined if none. */
+  /** Cancels the owner's live sign-up; the sign-up (without the name) and what it was, or undefined if none. */
   async cancelOwn(
     m: EntityManager,
     activityId: string,
-    residentId: string,
+    owner: SignupOwner,
+    reason: string,
   ): Promise<{ signup: ActivitySignup; previousStatus: SignupStatus } | undefined> {
     // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
     const [[row]] = await m.query(
-      `UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = '本人取消报名'
-       FROM (SELECT id, status FROM activity_signup WHERE activity_id = $1 AND resident_id = $2
+      `UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $3
+       FROM (SELECT id, status FROM activity_signup WHERE activity_id = $1 AND ${ownerIs(owner, 2)}
              AND status IN ('CONFIRMED', 'WAITLISTED') FOR UPDATE) previous
        WHERE s.id = previous.id
        RETURNING ${SIGNUP_COLUMNS}, previous.status AS "previousStatus"`,
-      [activityId, residentId],
+      [activityId, ownerId(owner), reason],
     );
     if (!row) return undefined;
     const { previousStatus, ...signup } = row;
@@ -126,16 +157,16 @@ export class SignupRepository {
 
   // ---- attendance -------------------------------------------------------------------
 
-  /** The resident's sign-up as check-in needs it, locked. */
+  /** The owner's sign-up as check-in needs it, locked. */
   async forCheckIn(
     m: EntityManager,
     activityId: string,
-    residentId: string,
+    owner: SignupOwner,
   ): Promise<{ id: string; status: SignupStatus; attendance: Attendance | null; failures: number } | undefined> {
     const [row] = await m.query(
       `SELECT id, status, attendance, checkin_failures AS failures FROM activity_signup
-       WHERE activity_id = $1 AND resident_id = $2 FOR UPDATE`,
-      [activityId, residentId],
+       WHERE activity_id = $1 AND ${ownerIs(owner, 2)} FOR UPDATE`,
+      [activityId, ownerId(owner)],
     );
     return row;
   }
@@ -167,9 +198,27 @@ export class SignupRepository {
               checked_in_at = CASE WHEN $3 = 'PRESENT' THEN coalesce(checked_in_at, now()) END,
               checked_in_by_code = $3 = 'PRESENT' AND checked_in_by_code,
               checked_out_at = CASE WHEN $3 = 'PRESENT' THEN checked_out_at END
-       WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND status = 'CONFIRMED'
+       WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND dependent_id IS NULL AND status = 'CONFIRMED'
        RETURNING id, resident_id AS "residentId"`,
       [activityId, residentIds, attendance, by],
+    );
+    return rows;
+  }
+
+  /** Marks the confirmed sign-ups of these dependents; returns those it marked. */
+  async markDependentAttendance(
+    m: EntityManager,
+    activityId: string,
+    dependentIds: string[],
+    attendance: Attendance,
+    by: string,
+  ): Promise<{ id: string; dependentId: string }[]> {
+    const [rows] = await m.query(
+      `UPDATE activity_signup SET attendance = $3, attendance_by = $4,
+              checked_in_at = CASE WHEN $3 = 'PRESENT' THEN coalesce(checked_in_at, now()) END
+       WHERE activity_id = $1 AND dependent_id = ANY($2::uuid[]) AND status = 'CONFIRMED'
+       RETURNING id, dependent_id AS "dependentId"`,
+      [activityId, dependentIds, attendance, by],
     );
     return rows;
   }
@@ -229,11 +278,17 @@ export class SignupRepository {
 
   /**
    * Attendees not yet paid, in arrival order, with whether they served the minimum for
-   * points (`minMinutes`; attendance closed before hours were recorded counts in full).
+   * points (`minMinutes`; attendance closed before hours were recorded counts in full). A
+   * dependent's attendance pays the member who registered them (`residentId`).
    */
-  async unpaidAttendees(m: EntityManager, activityId: string, minMinutes: number): Promise<{ signupId: string; residentId: string; qualifies: boolean }[]> {
+  async unpaidAttendees(
+    m: EntityManager,
+    activityId: string,
+    minMinutes: number,
+  ): Promise<{ signupId: string; residentId: string; dependentId: string | null; qualifies: boolean }[]> {
     return m.query(
-      `SELECT s.id AS "signupId", s.resident_id AS "residentId", coalesce(s.minutes_served >= $2, true) AS qualifies FROM activity_signup s
+      `SELECT s.id AS "signupId", s.resident_id AS "residentId", s.dependent_id AS "dependentId",
+              coalesce(s.minutes_served >= $2, true) AS qualifies FROM activity_signup s
        WHERE s.activity_id = $1 AND s.status = 'CONFIRMED' AND s.attendance = 'PRESENT' AND s.reward_entry_id IS NULL
        ORDER BY s.arrival`,
       [activityId, minMinutes],
@@ -267,15 +322,18 @@ export class SignupRepository {
     return this.named(m, await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.id = ANY($1::uuid[]) ORDER BY s.arrival`, [ids]));
   }
 
-  /** The resident's sign-ups for any of these activities (at most one each). */
+  /** The resident's own sign-ups for any of these activities (at most one each; not those for their dependents). */
   async ofResidentForActivities(m: EntityManager, activityIds: readonly string[], residentId: string): Promise<ActivitySignup[]> {
     return this.named(
       m,
-      await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = ANY($1::uuid[]) AND s.resident_id = $2`, [activityIds, residentId]),
+      await m.query(`SELECT ${SIGNUP_COLUMNS} FROM activity_signup s WHERE s.activity_id = ANY($1::uuid[]) AND s.resident_id = $2 AND s.dependent_id IS NULL`, [
+        activityIds,
+        residentId,
+      ]),
     );
   }
 
-  /** A resident's sign-ups, most recent first, after the keyset `after` (signed up at, id). */
+  /** A resident's sign-ups (their own, and those for dependents they registered), most recent first, after the keyset `after` (signed up at, id). */
   async ofResident(m: EntityManager, residentId: string, after: [Date, string] | null, limit: number): Promise<ActivitySignup[]> {
     const rows = await m.query(
       `SELECT ${SIGNUP_COLUMNS} FROM activity_signup s

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { byTimeThenId, Keyset, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { TransactionRunner } from '../database/transaction.runner';
+import { ActForTarget, HouseholdService } from '../households/household.service';
 import { Activity, ActivitySignup, ActivityStatus, SignupStatus } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
-import { SignupRepository } from './signup.repository';
+import { FamilySignupInput } from './dto/activity.inputs';
+import { SignupOwner, SignupRepository } from './signup.repository';
 
 /** An activity's sign-ups are listed in arrival (waitlist) order. */
 const BY_ARRIVAL: Keyset<{ arrival: string }> = { shape: ['serial'], of: (s) => [s.arrival] };
@@ -37,11 +41,27 @@ export class SignupService {
     private readonly tx: TransactionRunner,
     private readonly activities: ActivityRepository,
     private readonly signups: SignupRepository,
+    private readonly households: HouseholdService,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
   /** Takes a confirmed place if one is free, else a waitlist position in arrival order. */
-  async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
+  signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    return this.take(actor, activityId, null);
+  }
+
+  /**
+   * The same for another member of the caller's household (the place is theirs, and so is
+   * the reward for attending) or for one of its dependents (the place is the dependent's;
+   * the caller registered them and is paid for their attendance). `acted_by` and the audit
+   * log record who acted.
+   */
+  signUpForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
+    return this.take(actor, input.activityId, input);
+  }
+
+  private async take(actor: Principal, activityId: string, target: ActForTarget | null): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const signup = await this.tx.run(async (m) => {
@@ -51,10 +71,18 @@ export class SignupService {
       if (!activity) throw notFound('该活动');
       requireResident(actor, activity);
       assertCanSignUp(activity, now);
-      const row = await this.signups.signUp(m, activityId, resident.id, now);
+      let owner = { residentId: resident.id, dependentId: null as string | null, actedBy: null as string | null };
+      if (target) {
+        const link = await this.households.link(m, actor, target);
+        owner = link.dependent
+          ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
+          : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
+      }
+      const row = await this.signups.signUp(m, activityId, owner, now);
       // Nothing written: already signed up (a duplicate racing us, or a stale read); the
       // rollback returns any place the statement took.
-      if (!row) throw new DomainError('ALREADY_SIGNED_UP');
+      if (!row) throw new DomainError('ALREADY_SIGNED_UP', target ? '该家人已报名该活动' : undefined);
+      if (target) await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, row);
       return row;
     });
     const [named] = await this.tx.read((m) => this.signups.named(m, [signup]));
@@ -62,7 +90,16 @@ export class SignupService {
   }
 
   /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
-  async cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
+  cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    return this.cancel(actor, activityId, null);
+  }
+
+  /** Cancels a household member's or dependent's sign-up for them (see signUpForFamily). */
+  cancelSignupForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
+    return this.cancel(actor, input.activityId, input);
+  }
+
+  private async cancel(actor: Principal, activityId: string, target: ActForTarget | null): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const assertCancellable = (activity: Activity) => {
       requireResident(actor, activity);
@@ -74,23 +111,42 @@ export class SignupService {
     const cancelled = await this.tx.run(async (m) => {
       // Checked before taking the exclusive lock, so only a resident with a live sign-up
       // can make the activity's sign-ups wait; checked again under the lock.
-      assertCancellable(await this.activities.get(m, activityId));
-      if (!(await this.signups.hasLive(m, activityId, resident.id))) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      const activity = await this.activities.get(m, activityId);
+      assertCancellable(activity);
+      let owner: SignupOwner = { residentId: resident.id };
+      if (target) {
+        const link = await this.households.link(m, actor, target);
+        owner = link.dependent ? { dependentId: link.dependent.id } : { residentId: target.residentId! };
+      }
+      const notSignedUp = () => new DomainError('NOT_SIGNED_UP', target ? '该家人没有该活动的有效报名' : '您没有该活动的有效报名');
+      if (!(await this.signups.hasLive(m, activityId, owner))) throw notSignedUp();
       await this.activities.lockExclusive(m, activityId);
       assertCancellable(await this.activities.get(m, activityId));
-      const row = await this.signups.cancelOwn(m, activityId, resident.id);
-      if (!row) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      const row = await this.signups.cancelOwn(m, activityId, owner, target ? `家人代为取消报名（${actor.name}）` : '本人取消报名');
+      if (!row) throw notSignedUp();
       if (row.previousStatus === SignupStatus.CONFIRMED) {
         await this.signups.releasePlace(m, activityId);
         await this.signups.fillPlaces(m, activityId);
       }
+      if (target) await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, row.signup);
       return row.signup;
     });
     const [named] = await this.tx.read((m) => this.signups.named(m, [cancelled]));
     return named;
   }
 
-  /** The caller's own sign-ups, most recent first, with their activities. */
+  /** Who acted for whom, in the audit log, in the transaction of the act. */
+  private recordActing(m: EntityManager, actor: Principal, townshipId: string, action: string, activityId: string, signup: ActivitySignup): Promise<void> {
+    return this.audit.record(m, {
+      townshipId,
+      actorId: actor.personId,
+      action,
+      subject: activityId,
+      details: { signupId: signup.id, forResidentId: signup.dependentId ? null : signup.residentId, forDependentId: signup.dependentId, registeredBy: signup.residentId },
+    });
+  }
+
+  /** The caller's own sign-ups (and those for dependents they registered), most recent first, with their activities. */
   async mySignups(actor: Principal, page: PageArgs): Promise<Page<SignupWithActivity>> {
     const resident = requireResident(actor);
     return keysetPage(page, byTimeThenId<SignupWithActivity>((s) => s.signedUpAt), (after, limit) => this.tx.read(async (m) => {

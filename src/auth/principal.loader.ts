@@ -25,6 +25,9 @@ export class PrincipalLoader {
       managerOf: roles
         .filter((r) => r.role === 'BRANCH_MANAGER')
         .map((r) => ({ townshipId: r.townshipId, branchId: r.branchId as string })),
+      shopkeeperOf: roles
+        .filter((r) => r.role === 'SHOPKEEPER')
+        .map((r) => ({ townshipId: r.townshipId, branchId: r.branchId as string })),
     };
   }
 }

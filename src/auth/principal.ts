@@ -9,4 +9,6 @@ export interface Principal {
   adminOf: string[];
   /** Branches this person manages (BRANCH_MANAGER). */
   managerOf: { townshipId: string; branchId: string }[];
+  /** Branches whose points shop this person keeps (SHOPKEEPER); absent means none. */
+  shopkeeperOf?: { townshipId: string; branchId: string }[];
 }

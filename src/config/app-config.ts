@@ -13,6 +13,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { parseRedisUrl } from '../jobs/redis-client';
 
 /** 'true'/'1' and 'false'/'0'; anything else is kept as typed, so @IsBoolean names the variable. */
 const toBoolean = ({ value }: { value: unknown }) =>
@@ -71,10 +72,14 @@ export class AppConfig {
   @Max(65535)
   EMBEDDED_PG_PORT = 54329;
 
-  /** Redis for the job queues. Unset: queues run on PostgreSQL (BullMQ's PostgreSQL backend). */
+  /**
+   * Redis for the job queues and rate-limit counters: `redis://` (`rediss://` for TLS), or a
+   * Redis Cluster as `redis+cluster://host:port[,host:port…]` (`rediss+cluster://`).
+   * Unset: queues run on PostgreSQL (BullMQ's PostgreSQL backend).
+   */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// connection string' })
+  @Matches(/^rediss?(\+cluster)?:\/\//, { message: 'must be a redis://, rediss:// or redis+cluster:// connection string' })
   REDIS_URL?: string;
 
   /** Prefix of every queue key, so several deployments (or test runs) can share one Redis. */
@@ -335,6 +340,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!config.METRICS_TOKEN) problems.push('METRICS_TOKEN: is required when NODE_ENV=production (GET /metrics would be open)');
     if (config.DEV_LOGIN_ENABLED) problems.push('DEV_LOGIN_ENABLED: must not be true when NODE_ENV=production');
     if (!config.DATABASE_URL) problems.push('DATABASE_URL: is required when NODE_ENV=production (the embedded PostgreSQL is for development)');
+  }
+  if (config.REDIS_URL && !problems.some((p) => p.startsWith('REDIS_URL:'))) {
+    try {
+      parseRedisUrl(config.REDIS_URL);
+    } catch (error) {
+      problems.push(`REDIS_URL: ${(error as Error).message} (${got('REDIS_URL')})`);
+    }
   }
   if (Boolean(config.WECHAT_APPID) !== Boolean(config.WECHAT_SECRET)) {
     problems.push('WECHAT_APPID / WECHAT_SECRET: set both or neither');

@@ -112,6 +112,17 @@ export class CourseEnrolment {
   @Field(() => String, { nullable: true, description: "The resident's name (shown to the course's managers)." })
   residentName: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'For a dependent (家属) of a household: whom the seat is for. residentId is then the member who paid.' })
+  @Column({ name: 'dependent_id', type: 'uuid', nullable: true })
+  dependentId: string | null;
+
+  @Field(() => String, { nullable: true, description: "The dependent's name, for a dependent's enrolment." })
+  dependentName: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The person who enrolled on behalf of the dependent; null when the resident enrolled themselves.' })
+  @Column({ name: 'acted_by', type: 'uuid', nullable: true })
+  actedBy: string | null;
+
   @Field(() => EnrolmentStatus)
   @Column({ type: 'text' })
   status: EnrolmentStatus;

@@ -8,6 +8,14 @@ import { Course, CourseEnrolment } from './course.entity';
 const COURSE_COLUMNS = selectColumns(Course, 'c');
 const ENROLMENT_COLUMNS = selectColumns(CourseEnrolment, 'e');
 
+/** Whose enrolment: a resident's own (`residentId`), or a household dependent's (`dependentId`; its resident is the member who paid). */
+export type EnrolmentOwner = { residentId: string; dependentId?: undefined } | { dependentId: string; residentId?: undefined };
+
+function ownerIs(owner: EnrolmentOwner, n: number): string {
+  return owner.dependentId ? `dependent_id = $${n}` : `resident_id = $${n} AND dependent_id IS NULL`;
+}
+const ownerId = (owner: EnrolmentOwner): string => owner.dependentId ?? owner.residentId!;
+
 /** What a course changes to when edited (create takes the same plus its scope). */
 export interface CourseFields {
   title: string;
@@ -153,24 +161,40 @@ export class CourseRepository {
 
   // ---- enrolments -----------------------------------------------------------------
 
-  async isEnrolled(m: EntityManager, courseId: string, residentId: string): Promise<boolean> {
-    const existing = await m.query(`SELECT 1 FROM course_enrolment WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED'`, [
+  async isEnrolled(m: EntityManager, courseId: string, owner: EnrolmentOwner): Promise<boolean> {
+    const existing = await m.query(`SELECT 1 FROM course_enrolment WHERE course_id = $1 AND ${ownerIs(owner, 2)} AND status = 'ENROLLED'`, [
       courseId,
-      residentId,
+      ownerId(owner),
     ]);
     return existing.length > 0;
   }
 
-  /** The new enrolment; undefined if the resident already holds one (a concurrent request won). */
+  /**
+   * The new enrolment; undefined if its owner already holds one (a concurrent request won).
+   * For a dependent, `residentId` is the member who pays and `actedBy` the person acting.
+   */
   async insertEnrolment(
     m: EntityManager,
-    e: { id: string; townshipId: string; branchId: string; courseId: string; residentId: string; pricePoints: number; chargeEntryId: string },
+    e: {
+      id: string;
+      townshipId: string;
+      branchId: string;
+      courseId: string;
+      residentId: string;
+      pricePoints: number;
+      chargeEntryId: string;
+      dependentId?: string | null;
+      actedBy?: string | null;
+    },
   ): Promise<CourseEnrolment | undefined> {
+    const conflict = e.dependentId
+      ? `(course_id, dependent_id) WHERE status = 'ENROLLED' AND dependent_id IS NOT NULL`
+      : `(course_id, resident_id) WHERE status = 'ENROLLED' AND dependent_id IS NULL`;
     const [inserted]: CourseEnrolment[] = await m.query(
-      `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id)
-       VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7)
-       ON CONFLICT (course_id, resident_id) WHERE status = 'ENROLLED' DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
-      [e.id, e.townshipId, e.branchId, e.courseId, e.residentId, e.pricePoints, e.chargeEntryId],
+      `INSERT INTO course_enrolment AS e (id, township_id, branch_id, course_id, resident_id, status, price_points, charge_entry_id, dependent_id, acted_by)
+       VALUES ($1, $2, $3, $4, $5, 'ENROLLED', $6, $7, $8, $9)
+       ON CONFLICT ${conflict} DO NOTHING RETURNING ${ENROLMENT_COLUMNS}`,
+      [e.id, e.townshipId, e.branchId, e.courseId, e.residentId, e.pricePoints, e.chargeEntryId, e.dependentId ?? null, e.actedBy ?? null],
     );
     return inserted;
   }
@@ -184,12 +208,12 @@ export class CourseRepository {
     );
   }
 
-  /** The resident's live enrolment in the course with its charge, locked; undefined if none. */
-  async lockEnrolmentOf(m: EntityManager, courseId: string, residentId: string): Promise<{ id: string; chargeEntryId: string } | undefined> {
+  /** The owner's live enrolment in the course with its charge, locked; undefined if none. */
+  async lockEnrolmentOf(m: EntityManager, courseId: string, owner: EnrolmentOwner): Promise<{ id: string; chargeEntryId: string } | undefined> {
     const [enrolment] = await m.query(
       `SELECT id, charge_entry_id::text AS "chargeEntryId" FROM course_enrolment
-       WHERE course_id = $1 AND resident_id = $2 AND status = 'ENROLLED' FOR UPDATE`,
-      [courseId, residentId],
+       WHERE course_id = $1 AND ${ownerIs(owner, 2)} AND status = 'ENROLLED' FOR UPDATE`,
+      [courseId, ownerId(owner)],
     );
     return enrolment;
   }
@@ -203,22 +227,22 @@ export class CourseRepository {
     );
   }
 
-  /** Marks the enrolment cancelled by the resident and refunded by `refundEntryId`. */
-  async markEnrolmentCancelled(m: EntityManager, id: string, refundEntryId: string): Promise<CourseEnrolment> {
+  /** Marks the enrolment cancelled (by the resident, or a household member for a dependent) and refunded by `refundEntryId`. */
+  async markEnrolmentCancelled(m: EntityManager, id: string, refundEntryId: string, reason = '本人取消'): Promise<CourseEnrolment> {
     // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
     const [[row]]: [CourseEnrolment[]] = await m.query(
-      `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = '本人取消'
+      `UPDATE course_enrolment e SET status = 'CANCELLED', refund_entry_id = $2, cancelled_at = now(), cancel_reason = $3
        WHERE e.id = $1 RETURNING ${ENROLMENT_COLUMNS}`,
-      [id, refundEntryId],
+      [id, refundEntryId, reason],
     );
     return row;
   }
 
-  /** The resident's latest enrolment in each of these courses (courses with none are absent). */
+  /** The resident's latest own enrolment in each of these courses (courses with none are absent; not those for dependents). */
   latestEnrolments(m: EntityManager, courseIds: readonly string[], residentId: string): Promise<CourseEnrolment[]> {
     return m.query(
       `SELECT DISTINCT ON (e.course_id) ${ENROLMENT_COLUMNS} FROM course_enrolment e
-       WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 ORDER BY e.course_id, e.enrolled_at DESC`,
+       WHERE e.course_id = ANY($1::uuid[]) AND e.resident_id = $2 AND e.dependent_id IS NULL ORDER BY e.course_id, e.enrolled_at DESC`,
       [courseIds, residentId],
     );
   }

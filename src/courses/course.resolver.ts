@@ -7,7 +7,7 @@ import { PageArgs } from '../common/pagination/connection';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
 import { CourseService, EnrolmentWithCourse } from './course.service';
-import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, DependentCourseInput, UpdateCourseInput } from './dto/course.inputs';
 import { CourseConnection, CourseEnrolmentConnection } from './dto/course.models';
 
 @Resolver(() => Course)
@@ -64,6 +64,18 @@ export class CourseResolver {
   @Mutation(() => CourseEnrolment, { description: "Cancels the caller's enrolment before the cancel deadline; the charge is reversed." })
   cancelEnrolment(@CurrentPrincipal() actor: Principal, @Args('courseId', { type: () => ID }, uuidArg) courseId: string) {
     return this.service.cancelEnrolment(actor, courseId);
+  }
+
+  @Mutation(() => CourseEnrolment, {
+    description: "Enrols a dependent (家属) of the caller's household, paid with the caller's own points: the seat and the charge together.",
+  })
+  enrolDependentInCourse(@CurrentPrincipal() actor: Principal, @Args('input') input: DependentCourseInput) {
+    return this.service.enrolDependent(actor, input);
+  }
+
+  @Mutation(() => CourseEnrolment, { description: "Cancels a dependent's enrolment before the cancel deadline; the charge is reversed to whoever paid it." })
+  cancelDependentEnrolment(@CurrentPrincipal() actor: Principal, @Args('input') input: DependentCourseInput) {
+    return this.service.cancelDependentEnrolment(actor, input);
   }
 
   @ResolveField(() => String, { description: 'The branch (village or community) that runs it, so equal titles from different villages can be told apart.' })

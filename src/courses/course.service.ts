@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
@@ -9,17 +10,19 @@ import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
 import { monthRange } from '../common/time/shanghai-month';
 import { TransactionRunner } from '../database/transaction.runner';
+import { HouseholdService } from '../households/household.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
 import { Course, CourseEnrolment, CourseStatus } from './course.entity';
-import { CourseFields, CourseRepository, EnrolmentsOf } from './course.repository';
-import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, UpdateCourseInput } from './dto/course.inputs';
+import { CourseFields, CourseRepository, EnrolmentOwner, EnrolmentsOf } from './course.repository';
+import { CancelCourseInput, CourseFilterArgs, CreateCourseInput, DependentCourseInput, UpdateCourseInput } from './dto/course.inputs';
 
 export type EnrolmentWithCourse = CourseEnrolment & { course?: Course };
 
 const REFUND_ON_CANCEL = '本人取消课程报名，退还积分';
+const REFUND_ON_FAMILY_CANCEL = '家人代为取消家属的课程报名，退还积分';
 
 /**
  * Experience courses paid for with points. Enrolment takes a seat (a conditional
@@ -36,6 +39,7 @@ export class CourseService {
     private readonly organisation: OrganisationService,
     private readonly people: OrganisationRepository,
     private readonly audit: AuditService,
+    private readonly households: HouseholdService,
     private readonly clock: Clock,
   ) {}
 
@@ -146,7 +150,20 @@ export class CourseService {
   // ---- enrolling ----------------------------------------------------------------
 
   /** Takes a seat and charges the price, atomically: no seat, no charge; no points, no seat. */
-  async enrol(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+  enrol(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+    return this.takeSeat(actor, courseId, null);
+  }
+
+  /**
+   * Enrols a dependent (家属) of the caller's household, paid with the caller's own points:
+   * the seat is the dependent's, the charge the caller's (`resident_id`), and the row, the
+   * ledger line and the audit log say who acted for whom.
+   */
+  enrolDependent(actor: Principal, input: DependentCourseInput): Promise<CourseEnrolment> {
+    return this.takeSeat(actor, input.courseId, input.dependentId);
+  }
+
+  private async takeSeat(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const enrolmentId = randomUUID();
@@ -154,7 +171,10 @@ export class CourseService {
       const course = await this.repository.find(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
-      if (await this.repository.isEnrolled(m, courseId, resident.id)) throw new DomainError('ALREADY_ENROLLED');
+      const dependent = dependentId ? (await this.households.link(m, actor, { dependentId })).dependent! : null;
+      const owner: EnrolmentOwner = dependent ? { dependentId: dependent.id } : { residentId: resident.id };
+      const taken = () => new DomainError('ALREADY_ENROLLED', dependent ? '该家属已报名该课程' : undefined);
+      if (await this.repository.isEnrolled(m, courseId, owner)) throw taken();
       // The seat. Once the course is full this matches nothing and locks nothing.
       const seat = await this.repository.takeSeat(m, courseId, now);
       if (!seat) {
@@ -169,7 +189,7 @@ export class CourseService {
         kind: EntryKind.SPEND,
         idempotencyKey: `enrolment:${enrolmentId}`,
         reference: { type: 'COURSE', id: courseId },
-        memo: seat.title,
+        memo: dependent ? `${seat.title}（为家属${dependent.name}报名）` : seat.title,
         lines: [
           { accountId: account.id, amount: -seat.pricePoints },
           { accountId: redemption.id, amount: seat.pricePoints },
@@ -185,32 +205,64 @@ export class CourseService {
         residentId: resident.id,
         pricePoints: seat.pricePoints,
         chargeEntryId: charge.id,
+        dependentId: dependent?.id ?? null,
+        actedBy: dependent ? actor.personId : null,
       });
-      // A concurrent request of the same resident won: roll back this seat and charge.
-      if (!inserted) throw new DomainError('ALREADY_ENROLLED');
+      // A concurrent request for the same person won: roll back this seat and charge.
+      if (!inserted) throw taken();
+      if (dependent) {
+        await this.audit.record(m, {
+          townshipId: course.townshipId,
+          actorId: actor.personId,
+          action: 'household.act.enrol',
+          subject: courseId,
+          details: { enrolmentId, forDependentId: dependent.id, paidByResidentId: resident.id, chargeEntryId: charge.id, points: seat.pricePoints },
+        });
+      }
       return inserted;
     });
     return this.named(enrolment);
   }
 
   /** The resident cancels before the cancel deadline and gets the charge reversed. */
-  async cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+  cancelEnrolment(actor: Principal, courseId: string): Promise<CourseEnrolment> {
+    return this.cancelSeat(actor, courseId, null);
+  }
+
+  /** A household member cancels a dependent's enrolment; the charge is reversed to whoever paid it. */
+  cancelDependentEnrolment(actor: Principal, input: DependentCourseInput): Promise<CourseEnrolment> {
+    return this.cancelSeat(actor, input.courseId, input.dependentId);
+  }
+
+  private async cancelSeat(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
     const cancelled = await this.tx.run(async (m) => {
       const course = await this.repository.find(m, courseId);
       requireResident(actor, course);
+      if (dependentId) await this.households.link(m, actor, { dependentId });
       if (course.status === CourseStatus.CANCELLED) throw new DomainError('COURSE_CANCELLED', '该课程已取消，积分已退还');
       if (course.cancelDeadline.getTime() <= this.clock.now().getTime()) throw new DomainError('CANCEL_DEADLINE_PASSED');
-      const enrolment = await this.repository.lockEnrolmentOf(m, courseId, resident.id);
-      if (!enrolment) throw new DomainError('NOT_ENROLLED');
+      const enrolment = await this.repository.lockEnrolmentOf(m, courseId, dependentId ? { dependentId } : { residentId: resident.id });
+      if (!enrolment) throw new DomainError('NOT_ENROLLED', dependentId ? '该家属没有该课程的有效报名' : undefined);
       const refund = await this.ledger.ensureReversed(m, {
         townshipId: course.townshipId,
         entryId: enrolment.chargeEntryId,
-        reason: REFUND_ON_CANCEL,
+        reason: dependentId ? REFUND_ON_FAMILY_CANCEL : REFUND_ON_CANCEL,
         createdBy: actor.personId,
       });
-      const row = await this.repository.markEnrolmentCancelled(m, enrolment.id, refund.id);
+      const row = dependentId
+        ? await this.repository.markEnrolmentCancelled(m, enrolment.id, refund.id, `家人代为取消（${actor.name}）`)
+        : await this.repository.markEnrolmentCancelled(m, enrolment.id, refund.id);
       await this.repository.releaseSeat(m, courseId);
+      if (dependentId) {
+        await this.audit.record(m, {
+          townshipId: course.townshipId,
+          actorId: actor.personId,
+          action: 'household.act.cancelEnrolment',
+          subject: courseId,
+          details: { enrolmentId: row.id, forDependentId: dependentId, paidByResidentId: row.residentId, refundEntryId: refund.id },
+        });
+      }
       return row;
     });
     return this.named(cancelled);
@@ -261,7 +313,7 @@ export class CourseService {
     const resident = actor?.resident;
     if (!resident) return courseIds.map(() => null);
     const rows = await this.tx.read(async (m) =>
-      this.people.attachResidentNames(m, await this.repository.latestEnrolments(m, courseIds, resident.id)),
+      this.withNames(m, await this.repository.latestEnrolments(m, courseIds, resident.id)),
     );
     const byCourse = new Map(rows.map((e) => [e.courseId, e]));
     return courseIds.map((id) => byCourse.get(id) ?? null);
@@ -275,7 +327,7 @@ export class CourseService {
 
   private async enrolmentPage(of: EnrolmentsOf, page: PageArgs, withCourses: boolean): Promise<Page<EnrolmentWithCourse>> {
     return keysetPage(page, byTimeThenId<EnrolmentWithCourse>((e) => e.enrolledAt), (after, limit) => this.tx.read(async (m) => {
-      const enrolments: EnrolmentWithCourse[] = await this.people.attachResidentNames(m, await this.repository.enrolmentPage(m, of, after, limit));
+      const enrolments: EnrolmentWithCourse[] = await this.withNames(m, await this.repository.enrolmentPage(m, of, after, limit));
       if (withCourses && enrolments.length) {
         const courses = await this.repository.byIds(m, [...new Set(enrolments.map((e) => e.courseId))]);
         const byId = new Map(courses.map((c) => [c.id, c]));
@@ -287,8 +339,17 @@ export class CourseService {
 
   /** The enrolment a command wrote, with the resident's name: read after commit, so no lock waits on it. */
   private async named(enrolment: CourseEnrolment): Promise<CourseEnrolment> {
-    const [row] = await this.tx.read((m) => this.people.attachResidentNames(m, [enrolment]));
+    const [row] = await this.tx.read((m) => this.withNames(m, [enrolment]));
     return row;
+  }
+
+  /** Residents' names, and dependents' (one more statement only when a row is for a dependent). */
+  private async withNames<T extends CourseEnrolment>(m: EntityManager, rows: T[]): Promise<T[]> {
+    await this.people.attachResidentNames(m, rows);
+    const dependentIds = [...new Set(rows.flatMap((r) => (r.dependentId ? [r.dependentId] : [])))];
+    const names = dependentIds.length ? await this.households.dependentNames(m, dependentIds) : new Map<string, string>();
+    for (const row of rows) row.dependentName = row.dependentId ? (names.get(row.dependentId) ?? null) : null;
+    return rows;
   }
 
   private assertCanEnrol(course: Course, now: Date): void {

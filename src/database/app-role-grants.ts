@@ -20,6 +20,10 @@ export const APPEND_ONLY_TABLES = [
   'theme_publication',
   'theme_publication_item',
   'audit_log',
+  'honour_month', // a month's honours, once recorded, are final
+  'honour_earning',
+  'monthly_star',
+  'shop_stock_receipt',
   'service_certificate', // what a certificate number verifies never changes
 ] as const;
 

@@ -11,6 +11,8 @@ import { Clock } from '../common/time/clock';
 import { addMonths, monthOf, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
 import { CourseRepository } from '../courses/course.repository';
 import { CourseService } from '../courses/course.service';
+import { HouseholdService } from '../households/household.service';
+import { DeedService } from '../deeds/deed.service';
 import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
@@ -78,6 +80,8 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const signupService = app.get(SignupService);
   const attendance = app.get(AttendanceService);
   const courses = app.get(CourseService);
+  const households = app.get(HouseholdService);
+  const deeds = app.get(DeedService);
   const principals = app.get(PrincipalLoader);
   const tx = app.get(TransactionRunner);
   // What is there already, asked of each table's owner.
@@ -107,6 +111,11 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     themeIds.set(theme.title, existing ?? (await themes.addTheme(admin, { townshipId, month, ...theme })).id);
   }
 
+  // The good-deed table (好人好事): kinds and the most points each may earn.
+  for (const [name, points] of DEMO_DEED_KINDS) {
+    await ignoring('ALREADY_EXISTS', () => deeds.saveKind(admin, { townshipId, name, points, active: true }));
+  }
+
   const result: DemoSeedResult = { townshipId, adminMobile: DEMO_TOWNSHIP.adminMobile, villages: [] };
   for (let v = 0; v < villages; v++) {
     const name = DEMO_VILLAGES[v];
@@ -126,7 +135,16 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     // The branch's theme list for the month, as the 1st-of-month job publishes it.
     await tx.run((m) => themes.publishBranch(m, townshipId, branchId, month, adminPersonId));
     const managerPrincipal = await principal(manager.personId);
+    // Residents 1 and 2 of every village are its scoring group (评议小组).
+    for (const residentId of residentIds.slice(0, 2)) await deeds.appointScorer(managerPrincipal, branchId, residentId);
     await seedVillageActivities(v, branchId, managerPrincipal, residentIds);
+    // A household (户): resident 21 heads it with resident 22 and their child 小宝, who has no phone.
+    if (residentIds.length >= 22) {
+      const household = await ignoring('ALREADY_IN_HOUSEHOLD', () =>
+        households.create(managerPrincipal, { branchId, headResidentId: residentIds[20], memberResidentIds: [residentIds[21]] }),
+      );
+      if (household) await households.addDependent(managerPrincipal, { householdId: household.id, name: '小宝', birthYear: 2017 });
+    }
     if (lastMonthOpen) await seedLastMonth(branchId, managerPrincipal, residentIds);
   }
   logger.log(`潞城镇 ready: ${villages} villages, ${villages * residentsPerVillage} residents`);
@@ -276,6 +294,15 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     }
   }
 }
+
+/** The demo's table of good deeds and their points. */
+const DEMO_DEED_KINDS: [string, number][] = [
+  ['扶老助残', 5],
+  ['邻里互助', 2],
+  ['拾金不昧', 3],
+  ['环境整治', 2],
+  ['见义勇为', 10],
+];
 
 async function ignoring<T>(code: string, work: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -1,6 +1,8 @@
-import { BackendFactory, createPostgresBackend, FlowProducer, Processor, Queue, Worker, WorkerOptions } from 'bullmq';
-import type Redis from 'ioredis';
+import { BackendFactory, createPostgresBackend, createRedisBackend, FlowProducer, Processor, Queue, Worker, WorkerOptions } from 'bullmq';
 import { AppConfig } from '../config/app-config';
+import { closeRedis, createRedisClient, parseRedisUrl, redisOptions } from './redis-client';
+
+export { closeRedis, redisOptions } from './redis-client';
 
 /** BullMQ's PostgreSQL backend keeps its tables in this schema of the service's own database. */
 export const POSTGRES_QUEUE_SCHEMA = 'bullmq';
@@ -9,16 +11,26 @@ export const POSTGRES_QUEUE_SCHEMA = 'bullmq';
  * Where the queues live: Redis when REDIS_URL is set (production, tests), otherwise
  * BullMQ's PostgreSQL backend in the service's own database, so the embedded mode
  * (`npm start` on a fresh machine) needs nothing but the embedded PostgreSQL.
+ *
+ * On a Redis Cluster (`redis+cluster://…`) every key is hash-tagged `{QUEUE_PREFIX}:…`:
+ * BullMQ's scripts touch several keys at once (a job and its queue's lists, a flow's parent
+ * and children across queues), which a cluster allows only within one hash slot.
  */
 export class QueueConnection {
   private constructor(
     readonly kind: 'redis' | 'postgres',
     private readonly connection: object,
-    private readonly prefix: string | undefined,
+    /** The BullMQ key prefix (Redis only). */
+    readonly prefix: string | undefined,
     private readonly backend: BackendFactory<any, any> | undefined,
+    /** On a Redis Cluster. */
+    readonly cluster = false,
   ) {}
 
   static fromConfig(config: AppConfig, databaseUrl: string): QueueConnection {
+    if (config.REDIS_URL && parseRedisUrl(config.REDIS_URL).cluster) {
+      return new QueueConnection('redis', {}, `{${config.QUEUE_PREFIX}}`, clusterBackend(config.REDIS_URL), true);
+    }
     if (config.REDIS_URL) return new QueueConnection('redis', redisOptions(config.REDIS_URL), config.QUEUE_PREFIX, undefined);
     // The backend migrates its own schema (advisory-locked) on first connect. Each
     // Queue/Worker owns a small pool plus one LISTEN connection.
@@ -28,7 +40,8 @@ export class QueueConnection {
 
   /** A human-readable description for logs (no credentials). */
   describe(): string {
-    return this.kind === 'redis' ? `Redis (prefix "${this.prefix}")` : `PostgreSQL (schema "${POSTGRES_QUEUE_SCHEMA}")`;
+    if (this.kind === 'postgres') return `PostgreSQL (schema "${POSTGRES_QUEUE_SCHEMA}")`;
+    return `${this.cluster ? 'Redis Cluster' : 'Redis'} (prefix "${this.prefix}")`;
   }
 
   private base() {
@@ -49,35 +62,28 @@ export class QueueConnection {
   }
 }
 
-/** ioredis options from a redis:// or rediss:// URL. */
-export function redisOptions(url: string) {
-  const u = new URL(url);
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: Number(u.port || 6379),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    // Reconnect at most 2 s apart (ioredis would back off to 20 s), so workers resume
-    // soon after Redis comes back from a restart.
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
-  };
-}
-
 /**
- * Closes an ioredis connection for good and resolves once its socket has closed. QUIT has
- * Redis close it at once; a bare disconnect() only half-closes it and leaves ioredis a
- * ref'd 2 s timer that outlived the application (it kept Jest's workers from exiting).
+ * BullMQ's Redis backend, each on a Cluster client of its own. BullMQ connects to a cluster
+ * only through a ready-made client, and leaves such a client open when it closes (it closes
+ * only the connections it made itself, like a worker's blocking duplicate): closing the
+ * backend quits its client too, so nothing outlives the Queue, Worker or FlowProducer.
  */
-export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status !== 'ready') {
-    // Not connected (e.g. reconnecting while Redis is down): no socket will close, so no
-    // 'end' to wait for.
-    redis.disconnect();
-    return;
-  }
-  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
-  await redis.quit().catch(() => redis.disconnect());
-  await ended;
+function clusterBackend(url: string): BackendFactory<any, any> {
+  return (name, opts, flags) => {
+    // BullMQ wants its clients to retry commands forever (its own loops handle failures).
+    const client = createRedisClient(url, { maxRetriesPerRequest: null });
+    // BullMQ listens for its errors while it uses the client (and re-emits them on the Queue
+    // or Worker); this keeps one that comes while the client quits from being "unhandled".
+    client.on('error', () => undefined);
+    const backend = createRedisBackend(name, { ...opts, connection: client as never }, flags);
+    const close = backend.close.bind(backend);
+    const disconnect = backend.disconnect.bind(backend);
+    let closing: Promise<void> | undefined;
+    backend.close = (force?: boolean) => (closing ??= close(force).finally(() => closeRedis(client)));
+    backend.disconnect = async () => {
+      await disconnect();
+      client.disconnect();
+    };
+    return backend;
+  };
 }

@@ -17,6 +17,7 @@ import { AccountKind, EntryKind, PostedEntry } from './ledger.types';
 const FLOW_OWNED: Record<string, string> = {
   COURSE: '该笔记账是课程报名扣分，不能单独冲正：请由居民取消报名（cancelEnrolment），或由分行取消课程（cancelCourse）退还积分',
   ACTIVITY: '该笔记账是活动出勤奖励，不能单独冲正：如需更正，请做积分调整（postAdjustment）并写明原因',
+  SHOP_REDEMPTION: '该笔记账是积分超市兑换扣分，不能单独冲正：请在领取前由居民取消兑换，或过了领取期限由分行取消兑换（cancelShopRedemption）退还积分',
 };
 
 /**

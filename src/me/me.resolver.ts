@@ -35,6 +35,7 @@ export class MeResolver {
       roles: [
         ...principal.adminOf.map((townshipId) => ({ role: Role.TOWNSHIP_ADMIN, townshipId, branchId: null })),
         ...principal.managerOf.map((m) => ({ role: Role.BRANCH_MANAGER, townshipId: m.townshipId, branchId: m.branchId })),
+        ...(principal.shopkeeperOf ?? []).map((s) => ({ role: Role.SHOPKEEPER, townshipId: s.townshipId, branchId: s.branchId })),
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { httpRequestDuration, httpRequests } from './metrics';
 
 /** Routes we serve; anything else is counted as "other" to keep label cardinality bounded. */
-const KNOWN_ROUTES = /^\/(graphql|health\/live|health\/ready|metrics|admin\/queues)/;
+const KNOWN_ROUTES = /^\/(graphql|health\/live|health\/ready|metrics|admin\/queues|deeds\/photos)/;
 
 /** Counts and times one HTTP request once its response is sent (called from http-server.ts). */
 export function recordHttpRequest(method: string, url: string, status: number, seconds: number): void {

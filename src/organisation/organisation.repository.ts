@@ -195,6 +195,13 @@ export class OrganisationRepository {
     return rows;
   }
 
+  /** The names of these persons, by id (who reported a good deed, who is on a scoring group). */
+  async personNames(m: EntityManager, personIds: readonly string[]): Promise<Map<string, string>> {
+    if (!personIds.length) return new Map();
+    const rows: { id: string; name: string }[] = await m.query(`SELECT id, name FROM person WHERE id = ANY($1::uuid[])`, [[...new Set(personIds)]]);
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   /** The township admin with this mobile in the township with this code (the CLI's login link), if any. */
   async townshipAdminByCode(townshipCode: string, mobile: string): Promise<{ id: string; name: string; townshipId: string } | undefined> {
     const [admin] = await this.dataSource.query(
@@ -356,5 +363,21 @@ export class OrganisationRepository {
       [personId, role, townshipId, branchId],
     );
     return removed;
+  }
+
+  /** Each resident's branch, keyed by resident id (residents of other townships are absent). */
+  async residentBranches(m: EntityManager, townshipId: string, residentIds: string[]): Promise<Map<string, string>> {
+    if (!residentIds.length) return new Map();
+    const rows: { id: string; branchId: string }[] = await m.query(
+      `SELECT id, branch_id AS "branchId" FROM resident WHERE township_id = $1 AND id = ANY($2::uuid[])`,
+      [townshipId, residentIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.branchId]));
+  }
+
+  /** A branch's township and name; undefined if there is no such branch. */
+  async branchInfo(m: EntityManager, branchId: string): Promise<{ townshipId: string; name: string } | undefined> {
+    const [row] = await m.query(`SELECT township_id AS "townshipId", name FROM branch WHERE id = $1`, [branchId]);
+    return row;
   }
 }

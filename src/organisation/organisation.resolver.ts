@@ -5,6 +5,7 @@ import { PageArgs } from '../common/pagination/connection';
 import { Branch } from './branch.entity';
 import {
   AppointBranchManagerInput,
+  AppointShopkeeperInput,
   AppointTownshipAdminInput,
   CreateBranchInput,
   CreateServiceTeamInput,
@@ -80,6 +81,16 @@ export class OrganisationResolver {
   @Mutation(() => Boolean, { description: 'true if the person was a manager of the branch (scopeId) and no longer is.' })
   revokeBranchManager(@CurrentPrincipal() actor: Principal, @Args('input') input: RevokeRoleInput) {
     return this.organisation.revokeBranchManager(actor, input);
+  }
+
+  @Mutation(() => Staff, { description: "A shopkeeper of the branch's points shop (the branch's managers, township admins)." })
+  appointShopkeeper(@CurrentPrincipal() actor: Principal, @Args('input') input: AppointShopkeeperInput) {
+    return this.organisation.appointShopkeeper(actor, input);
+  }
+
+  @Mutation(() => Boolean, { description: 'true if the person was a shopkeeper of the branch (scopeId) and no longer is.' })
+  revokeShopkeeper(@CurrentPrincipal() actor: Principal, @Args('input') input: RevokeRoleInput) {
+    return this.organisation.revokeShopkeeper(actor, input);
   }
 
   @Mutation(() => Staff)

@@ -12,6 +12,7 @@ import { maskText } from '../observability/masking';
 import { Branch } from './branch.entity';
 import {
   AppointBranchManagerInput,
+  AppointShopkeeperInput,
   AppointTownshipAdminInput,
   CreateBranchInput,
   CreateServiceTeamInput,
@@ -144,6 +145,21 @@ export class OrganisationService {
     });
   }
 
+  /** A shopkeeper of the branch's points shop: its managers or the township's admins appoint one. */
+  async appointShopkeeper(actor: Principal, input: AppointShopkeeperInput): Promise<Staff> {
+    const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.branchId);
+    return this.tx.run(async (m) => {
+      const personId = await this.repository.upsertPerson(m, scope.townshipId, input);
+      await this.grant(m, personId, Role.SHOPKEEPER, scope.townshipId, input.branchId, actor.personId);
+      return this.staff(m, personId, Role.SHOPKEEPER);
+    });
+  }
+
+  async revokeShopkeeper(actor: Principal, input: RevokeRoleInput): Promise<boolean> {
+    const scope = await this.requireOnBranch(actor, Capability.MANAGE, input.scopeId);
+    return this.revoke(actor, Role.SHOPKEEPER, scope, input.personId);
+  }
+
   async appointTownshipAdmin(actor: Principal, input: AppointTownshipAdminInput): Promise<Staff> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
     return this.tx.run(async (m) => {
@@ -210,7 +226,7 @@ export class OrganisationService {
 
   private async revoke(actor: Principal, role: Role, scope: Scope, personId: string): Promise<boolean> {
     return this.tx.run(async (m) => {
-      const removed = await this.repository.deleteRoleAssignment(m, personId, role, scope.townshipId, role === Role.BRANCH_MANAGER ? scope.branchId! : null);
+      const removed = await this.repository.deleteRoleAssignment(m, personId, role, scope.townshipId, role === Role.TOWNSHIP_ADMIN ? null : scope.branchId!);
       if (removed) {
         await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'role.revoke', subject: personId, details: { role, branchId: scope.branchId ?? null } });
       }

@@ -4,10 +4,12 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
 export enum Role {
   TOWNSHIP_ADMIN = 'TOWNSHIP_ADMIN',
   BRANCH_MANAGER = 'BRANCH_MANAGER',
+  /** Confirms pickups (核销) at one branch's points shop. */
+  SHOPKEEPER = 'SHOPKEEPER',
 }
 registerEnumType(Role, { name: 'Role' });
 
-/** TOWNSHIP_ADMIN of a township, or BRANCH_MANAGER of one branch. Residency is not a role: see Resident. */
+/** TOWNSHIP_ADMIN of a township, or BRANCH_MANAGER or SHOPKEEPER of one branch. Residency is not a role: see Resident. */
 @Entity('role_assignment')
 export class RoleAssignment {
   @PrimaryGeneratedColumn('uuid')

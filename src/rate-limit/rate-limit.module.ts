@@ -29,8 +29,9 @@ export class RateLimitModule {
           storage,
         }),
       ],
-      // Listed here too so Nest closes its Redis connection on shutdown.
-      providers: [{ provide: APP_GUARD, useClass: GraphqlThrottlerGuard }, { provide: RateLimitStorage, useValue: storage }],
+      // The storage is ThrottlerModule's provider (ThrottlerStorage), so Nest calls its
+      // lifecycle hooks (opening and closing its Redis connection) once, from there.
+      providers: [{ provide: APP_GUARD, useClass: GraphqlThrottlerGuard }],
     };
   }
 }

@@ -1,34 +1,37 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { closeRedis, redisOptions } from '../jobs/queue-connection';
+import { closeRedis, createRedisClient, RedisClient } from '../jobs/redis-client';
 
 /**
  * Where rate-limit counters live. With REDIS_URL, in Redis, so every API replica counts
  * against the same allowance. Without it (the embedded mode), or while Redis cannot be
  * reached, in this process: a Redis outage weakens the limits to per-process ones for a
- * while instead of refusing every request.
+ * while instead of refusing every request. On a Redis Cluster the counters spread over the
+ * slots: each counter's two keys share a hash tag (`{key:throttler}`), so its script runs on
+ * one node.
  */
 export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RateLimitStorage.name);
   private readonly local = new ThrottlerStorageService();
-  private readonly redis?: Redis;
+  private readonly redis?: RedisClient;
   private readonly shared?: ThrottlerStorageRedisService;
   private warned = false;
+  private closing?: Promise<void>;
 
   constructor(config: AppConfig) {
     if (!config.REDIS_URL) return;
-    this.redis = new Redis({
-      ...redisOptions(config.REDIS_URL),
+    this.redis = createRedisClient(config.REDIS_URL, {
       keyPrefix: `${config.QUEUE_PREFIX}:rate-limit:`,
       // Fail at once while disconnected (the local counters take over) rather than queue.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
     });
     this.redis.on('error', () => undefined); // readiness reports Redis; no log flood here
-    this.shared = new ThrottlerStorageRedisService(this.redis);
+    // It takes a Redis or a Cluster (two overloads, hence the cast).
+    this.shared = new ThrottlerStorageRedisService(this.redis as Redis);
   }
 
   /** Gives Redis a moment to connect at start-up, so the first requests count in Redis too. */
@@ -55,8 +58,11 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.local.onApplicationShutdown();
-    if (this.redis) await closeRedis(this.redis);
+  /** Idempotent: closing an already closed connection would leave ioredis a 2 s timer. */
+  onApplicationShutdown(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.local.onApplicationShutdown();
+      if (this.redis) await closeRedis(this.redis);
+    })());
   }
 }

@@ -49,9 +49,21 @@ ${items.length ? items.map((item) => `<tr>${cells(item).map((c) => `<td>${escape
   <div><span>获得积分的居民</span><strong>${residents} 人</strong></div>
 </section>
 
+<section class="stars">
+  <h2>文明之星</h2>
+  <ol>
+${s.stars.length ? s.stars.map((r) => `<li><span class="rank">${r.rank}</span><span>${escape(r.name)}</span><span>${r.points} 分</span></li>`).join('\n') : '<li class="empty">本月没有居民获得积分</li>'}
+  </ol>
+  <p class="note">本村（社区）居民本月获得积分（活动奖励，扣除冲正；兑换不减）最多的前几名；同分者先获得积分的在前。</p>
+</section>
+
 ${table('志愿服务活动', ['日期', '活动', '参加人数', '发放积分'], s.activities, '本月没有发放积分的活动', (a) => [a.date, a.title, a.attendees, a.points])}
 
 ${table('体验课程', ['日期', '课程', '报名人数', '兑换积分'], s.courses, '本月没有兑换积分的课程', (c) => [c.date, c.title, c.seatsTaken, c.points])}
+
+${table('积分超市 · 本月收到的捐赠', ['日期', '捐赠方', '物品', '数量', '积分价值'], s.shop.donations, '本月没有收到捐赠', (d) => [d.date, d.donor, d.item, `${d.quantity}${d.unit}`, d.points])}
+
+${table('积分超市 · 兑换与库存', ['物品', '本月兑换', '兑换积分', '月末库存'], s.shop.goods, '积分超市本月没有商品', (g) => [g.item, `${g.redeemed}${g.unit}`, g.points, `${g.stockLeft}${g.unit}`])}
 
 <section>
   <h2>居民积分明细（获得 / 兑换）</h2>
@@ -111,6 +123,13 @@ th { background: #f6e7e7; }
 td:nth-child(n+3), th:nth-child(n+3) { text-align: right; }
 .residents { columns: 4; column-gap: 4mm; margin: 0; padding: 0; list-style: none; font-size: 8.5pt; }
 .residents li { display: flex; justify-content: space-between; border-bottom: 1px dotted #ccc; padding: 0.2mm 0; break-inside: avoid; }
+.stars ol { display: grid; grid-template-columns: repeat(5, 1fr); gap: 0.6mm 3mm; margin: 0; padding: 0; list-style: none; font-size: 9pt; }
+.stars li { display: flex; gap: 1.5mm; align-items: baseline; border-bottom: 1px dotted #e0b4b4; padding: 0.2mm 0; }
+.stars li span:last-child { margin-left: auto; color: #b71c1c; }
+.stars .rank { display: inline-block; min-width: 4mm; text-align: center; background: #b71c1c; color: #fff; border-radius: 1mm; font-size: 7.5pt; }
+.stars li.empty { display: block; grid-column: 1 / -1; }
+.stars li span { white-space: nowrap; }
+@media screen and (max-width: 600px) { .stars ol { grid-template-columns: repeat(2, 1fr); } }
 .empty { color: #777; text-align: center !important; }
 .note, footer { font-size: 8pt; color: #555; }
 .seal dl { display: grid; grid-template-columns: 36mm 1fr; gap: 0.6mm 3mm; margin: 0; font-size: 8.5pt; }

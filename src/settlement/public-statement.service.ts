@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, notFound } from '../common/errors/domain.error';
 import { maskName } from '../common/privacy/mask-name';
-import { addMonths, assertMonth, monthToPeriodDate } from '../common/time/shanghai-month';
+import { addMonths, assertMonth, monthRange, monthToPeriodDate } from '../common/time/shanghai-month';
 import { GENESIS_SEAL } from '../ledger/ledger-seal';
 import { LedgerSealService, StoredSeal } from '../ledger/ledger-seal.service';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
@@ -10,6 +10,8 @@ import { ActivityRepository } from '../activities/activity.repository';
 import { CourseRepository } from '../courses/course.repository';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { isUuid } from '../common/ids';
+import { HonoursService } from '../honours/honours.service';
+import { ShopRepository } from '../shop/shop.repository';
 
 /**
  * What a branch publishes for a settled month (三务公开): totals, activities with their
@@ -29,6 +31,21 @@ export interface PublicStatement {
   activities: { title: string; date: string; attendees: number; points: number }[];
   courses: { title: string; date: string; seatsTaken: number; points: number }[];
   residents: { name: string; earned: number; spent: number }[];
+  /**
+   * The branch's 文明之星 of the month (its residents who earned the most, wherever they
+   * earned it; ranked by honours.rules.ts), masked names only.
+   */
+  stars: { rank: number; name: string; points: number }[];
+  /**
+   * The village's points shop (积分超市): donations received in the month (a person donor's
+   * name masked, an organisation's in full), and per item the units redeemed and their
+   * points (net of refunds booked in the month, as the ledger counts them) and the stock
+   * left at the month's end.
+   */
+  shop: {
+    donations: { date: string; donor: string; donorKind: string; item: string; unit: string; quantity: number; points: number }[];
+    goods: { item: string; unit: string; redeemed: number; points: number; stockLeft: number }[];
+  };
   /** The township's seal of the month: it covers every branch's entries. */
   seal: Omit<StoredSeal, 'sealedAt'> & { sealedAt: Date };
   /** The month the previous seal belongs to; null when this is the township's first sealed month. */
@@ -44,6 +61,8 @@ export class PublicStatementService {
     private readonly organisation: OrganisationRepository,
     private readonly activities: ActivityRepository,
     private readonly courses: CourseRepository,
+    private readonly honours: HonoursService,
+    private readonly shop: ShopRepository,
   ) {}
 
   async statement(branchId: string, month: string): Promise<PublicStatement> {
@@ -61,10 +80,13 @@ export class PublicStatementService {
     );
     const seal = settled?.status === 'SUCCEEDED' ? await this.seals.seal(m, names.townshipId, month) : null;
     if (!seal) throw new DomainError('MONTH_NOT_SETTLED');
-    const [activities, courses, residents] = await Promise.all([
+    const range = monthRange(month);
+    const [activities, courses, residents, stars, shop] = await Promise.all([
       this.perReference(m, branchId, period, 'MINT'),
       this.perReference(m, branchId, period, 'SPEND'),
       this.perResident(m, branchId, period),
+      this.honours.publicStars(m, names.townshipId, branchId, month),
+      this.shop.monthFigures(branchId, range.start, range.end),
     ]);
     return {
       township: names.township,
@@ -77,6 +99,11 @@ export class PublicStatementService {
       activities: activities.map((a) => ({ title: a.title, date: a.date, attendees: a.people, points: a.points })),
       courses: courses.map((c) => ({ title: c.title, date: c.date, seatsTaken: c.people, points: c.points })),
       residents,
+      stars,
+      shop: {
+        donations: shop.donations.map(({ donorName, ...d }) => ({ ...d, donor: d.donorKind === 'PERSON' ? maskName(donorName) : donorName })),
+        goods: shop.goods,
+      },
       seal,
       previousMonth: seal.previousSeal === GENESIS_SEAL.toString('hex') ? null : addMonths(month, -1),
     };

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { HonoursModule } from '../honours/honours.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
 import { SettlementProcessor } from './settlement.processor';
@@ -6,7 +7,7 @@ import { SettlementResolver } from './settlement.resolver';
 import { SettlementService } from './settlement.service';
 
 @Module({
-  imports: [LedgerModule, OrganisationModule],
+  imports: [LedgerModule, OrganisationModule, HonoursModule],
   providers: [SettlementService, SettlementResolver, SettlementProcessor],
   exports: [SettlementService],
 })

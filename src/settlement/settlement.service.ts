@@ -14,6 +14,7 @@ import { OrganisationRepository } from '../organisation/organisation.repository'
 import { LedgerService, ReconciliationReport } from '../ledger/ledger.service';
 import { BranchFigures, MonthlyStatement, Settlement, SettlementStatus, TrialBalance } from './dto/settlement.models';
 import { AuditService } from '../audit/audit.service';
+import { HonoursService } from '../honours/honours.service';
 import { SETTLEMENT_QUEUE, SettlementJob, SettlementJobData, settleStepJobId, settleTownshipJobId } from './settlement.jobs';
 
 /** Thrown by the township step when the books do not balance or a seal no longer matches: retrying cannot help. */
@@ -39,8 +40,9 @@ export class SettlementCheckFailed extends Error {
  *    sealed month recomputed: a broken earlier seal stops it here) and, if all is clean,
  *    seals the closed months up to this one that are not sealed yet.
  * 4. The township step writes every account's closing snapshot, checks the trial
- *    balance, the reconciliation and the seal, and marks the settlement SUCCEEDED, in
- *    one transaction.
+ *    balance, the reconciliation and the seal, has the honours module record the month's
+ *    文明之星 (once per township and month), and marks the settlement SUCCEEDED, in one
+ *    transaction.
  *
  * Every step reads only closed months and writes with ON CONFLICT DO NOTHING, so a
  * retried, duplicated or killed-and-resumed job ends with the same rows; a settled
@@ -58,6 +60,7 @@ export class SettlementService {
     private readonly seals: LedgerSealService,
     private readonly queues: JobQueues,
     private readonly audit: AuditService,
+    private readonly honours: HonoursService,
   ) {
     // The flows add to it by name; asking for it here puts it on the dashboard and the depth gauge.
     queues.queue(SETTLEMENT_QUEUE);
@@ -194,6 +197,8 @@ export class SettlementService {
         if (!(await this.seals.seal(m, townshipId, month))) problems.push(`${month} 未能封存`);
         // Rolls the snapshots back: a failed settlement leaves nothing half-done.
         if (problems.length) throw new SettlementCheckFailed('RECONCILIATION_FAILED', problems.join('；'));
+        // Honours own their tables; recorded here so that they exist exactly when the month is settled.
+        await this.honours.recordMonth(m, townshipId, month);
         await m.query(
           `UPDATE settlement SET status = 'SUCCEEDED', finished_at = now(), trial_balance = $4, reconciliation = $5
            WHERE township_id = $1 AND month = $2 AND run = $3 AND status = 'RUNNING'`,

@@ -45,7 +45,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** Paths the API owns; the app never answers them (`/public/…`: the printable statements). */
-const API_PATHS = /^\/(graphql|health|metrics|admin\/queues|public)(\/|$|\?)/;
+const API_PATHS = /^\/(graphql|health|metrics|admin\/queues|public|deeds)(\/|$|\?)/;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

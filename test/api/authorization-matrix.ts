@@ -4,6 +4,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
 import { OrganisationService } from '../../src/organisation/organisation.service';
 import { createActivity, HOUR, MINUTE, publishedTheme, setNow } from '../support/activity-fixture';
+import { deedInput, photoId } from '../support/deed-fixture';
 import { nextMobile } from '../support/factories';
 import { waitFor } from '../support/wait-for';
 import { devLogin, GqlResponse, TestApp } from '../support/test-app';
@@ -102,6 +103,44 @@ export const TABLE: Record<string, string> = {
   monthlyStatement:        'UN   OK    OK    NO    OK    NO   OK    NO    NO',
   // ---- sealed months: an entry's proof for the resident it paid, their branch's managers and the admins
   entryProof:              'UN   OK    NO    OK    NO    OK   NO    NO    NO',
+  // ---- honours: the township reads the stars (names masked but for the branch) and the ladder; a resident their own level; the admins set
+  monthlyStars:            'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  myStarLevel:             'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  honourSettings:          'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  setStarLevels:           'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  setStarsPerBranch:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  // ---- households (户): resA1 heads household A1 (with famA1 and the dependent depA1); mgrA2,
+  // a resident of A1, is in another household; a branch's managers and the admins manage them
+  myHousehold:             'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  household:               'UN   OK    NO    OK    NO    OK   NO    NO    NO',
+  branchHouseholds:        'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  householdMemberPassbook: 'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  createHousehold:         'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  addHouseholdMember:      'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeHouseholdMember:   'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  addHouseholdDependent:   'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeHouseholdDependent:'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  signUpForFamily:         'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  cancelSignupForFamily:   'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  checkInDependent:        'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  markDependentAttendance: 'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  enrolDependentInCourse:  'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  cancelDependentEnrolment:'UN   OK    NO    NO    NO    NO   NO    NO    NO',
+  // ---- good deeds (issue 16): the admin sets the table, the manager the scoring group (mgrA2, who lives in A1);
+  //      residents report for themselves, managers for their branch; the group reviews; the branch's residents see the notice and ask for rechecks
+  deedSettings:            'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  saveDeedKind:            'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  setDeedNoticeDays:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  scoringGroup:            'UN   OK    NO    OK    OK    OK   NO    NO    NO',
+  appointScorer:           'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  removeScorer:            'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  reportDeed:              'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  reviewDeedReport:        'UN   NO    NO    NO    OK    NO   NO    NO    NO',
+  requestDeedRecheck:      'UN   OK    NO    NO    OK    NO   NO    NO    NO',
+  myDeedReports:           'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  branchDeedReports:       'UN   NO    NO    OK    OK    OK   NO    NO    NO',
+  deedReport:              'UN   OK    NO    OK    OK    OK   NO    NO    NO',
+  deedNotice:              'UN   OK    NO    OK    OK    OK   NO    NO    NO',
   // ---- service hours (issue 16): residents check out and read their own hours; managers record check-outs
   checkOut:                'UN   OK    OK    NO    OK    NO   NO    NO    NO',
   recordCheckOut:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
@@ -172,6 +211,18 @@ export interface World {
   courseToLeave: string;
   /** resA1 is enrolled (and is refunded when it is cancelled). */
   courseToCancel: string;
+  /** Households (户): resA1 heads householdA1 with famA1 (a resident of A1 without a token) and the dependent depA1. */
+  householdA1: string;
+  famA1: string;
+  dependentA1: string;
+  /** mgrA2 (a resident of A1) and another resident of A1. */
+  householdOther: string;
+  /** A deed kind of township A (5 points). */
+  deedKindA: string;
+  /** A resident of A1 who is no actor: appointed to and removed from the scoring group. */
+  extraResidentA1: string;
+  /** Reported by resA1 for themselves, pending. */
+  deedReportA1: string;
 }
 
 export interface Ctx {
@@ -351,11 +402,13 @@ export const OPERATIONS: Record<string, Operation> = {
     check: (d, w) => expect(d.activity.id).toBe(w.activityA1),
   },
   activitySignups: {
-    query: `query($activityId: ID!) { activitySignups(activityId: $activityId, first: 100) { edges { node { activityId residentId } } } }`,
+    query: `query($activityId: ID!) { activitySignups(activityId: $activityId, first: 100) { edges { node { activityId residentId dependentId } } } }`,
     variables: (w) => ({ activityId: w.activityRunning }),
     check: (d, w) => {
       const nodes = d.activitySignups.edges.map((e: any) => e.node);
-      expect(nodes.map((n: any) => n.residentId).sort()).toEqual([w.residentOf.resA1, w.residentOf.resA2, w.residentOf.mgrA2].sort());
+      expect(nodes.filter((n: any) => !n.dependentId).map((n: any) => n.residentId).sort()).toEqual([w.residentOf.resA1, w.residentOf.resA2, w.residentOf.mgrA2].sort());
+      // resA1 signed up the household's dependent too.
+      expect(nodes.filter((n: any) => n.dependentId)).toEqual([{ activityId: w.activityRunning, residentId: w.residentOf.resA1, dependentId: w.dependentA1 }]);
       for (const n of nodes) expect(n.activityId).toBe(w.activityRunning);
     },
   },
@@ -571,6 +624,271 @@ export const OPERATIONS: Record<string, Operation> = {
     check: (d, w) => expect(d.entryProof).toEqual({ entryId: w.sealedEntryA1, month: w.lastMonth, valid: true, leafCount: 1 }),
   },
 
+  // ---- honours
+  monthlyStars: {
+    query: `query($branchId: ID!, $month: String!) { monthlyStars(branchId: $branchId, month: $month) { branchId month namesMasked stars { rank name points isMe residentId } } }`,
+    variables: (w) => ({ branchId: w.branchA1, month: w.lastMonth }),
+    // Resident A1 is A1's star of last month: by name for A1's manager and the admin, masked (居*) for the others.
+    check: (d, w, actor) => {
+      const full = actor === 'mgrA1' || actor === 'admA';
+      expect(d.monthlyStars).toEqual({
+        branchId: w.branchA1,
+        month: w.lastMonth,
+        namesMasked: !full,
+        stars: [{ rank: 1, name: full ? '居民' : '居*', points: SEALED_POINTS, isMe: actor === 'resA1', residentId: full ? w.residentOf.resA1 : null }],
+      });
+    },
+  },
+  myStarLevel: {
+    query: `{ myStarLevel { basis lifetime level nextThreshold } }`,
+    variables: () => ({}),
+    // Lifetime points earned: resident A1's sealed mint (and the attendance reward if completeActivity ran first); adjustments are not earning.
+    check: (d, w, actor) => {
+      expect(d.myStarLevel).toMatchObject({ basis: 'POINTS', level: 0, nextThreshold: 20 });
+      if (actor === 'resA1') expect(d.myStarLevel.lifetime).toBeGreaterThanOrEqual(SEALED_POINTS);
+      else expect(d.myStarLevel.lifetime).toBe(0);
+    },
+  },
+  honourSettings: {
+    query: `query($townshipId: ID!) { honourSettings(townshipId: $townshipId) { townshipId starsPerBranch levels { level threshold } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => expect(d.honourSettings).toMatchObject({ townshipId: w.townshipA, levels: expect.arrayContaining([expect.objectContaining({ level: 1 })]) }),
+  },
+  setStarLevels: {
+    query: `mutation($input: SetStarLevelsInput!) { setStarLevels(input: $input) { townshipId isDefaultLadder levels { name threshold } } }`,
+    // The default ladder, set explicitly: the other rows' checks (nextThreshold 20) still hold.
+    variables: (w) => ({
+      input: {
+        townshipId: w.townshipA,
+        levels: [20, 60, 150, 300, 600].map((threshold, i) => ({ name: `${'一二三四五'[i]}星`, threshold })),
+      },
+    }),
+    check: (d, w) => expect(d.setStarLevels).toMatchObject({ townshipId: w.townshipA, isDefaultLadder: false, levels: expect.arrayContaining([{ name: '一星', threshold: 20 }]) }),
+  },
+  setStarsPerBranch: {
+    query: `mutation($input: SetStarsPerBranchInput!) { setStarsPerBranch(input: $input) { townshipId starsPerBranch } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, count: 10 } }),
+    check: (d, w) => expect(d.setStarsPerBranch).toEqual({ townshipId: w.townshipA, starsPerBranch: 10 }),
+  },
+  // ---- good deeds
+  deedSettings: {
+    query: `query($townshipId: ID!) { deedSettings(townshipId: $townshipId) { townshipId noticeDays kinds { id } } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => expect(d.deedSettings.kinds.map((k: any) => k.id)).toContain(w.deedKindA),
+  },
+  saveDeedKind: {
+    query: `mutation($input: SaveDeedKindInput!) { saveDeedKind(input: $input) { id townshipId name points active } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, name: `见义勇为${fresh()}`, points: 10 } }),
+    check: (d, w) => expect(d.saveDeedKind).toMatchObject({ townshipId: w.townshipA, points: 10, active: true }),
+  },
+  setDeedNoticeDays: {
+    query: `mutation($townshipId: ID!, $days: Int!) { setDeedNoticeDays(townshipId: $townshipId, days: $days) { noticeDays } }`,
+    variables: (w) => ({ townshipId: w.townshipA, days: 3 }),
+    check: (d) => expect(d.setDeedNoticeDays.noticeDays).toBe(3),
+  },
+  scoringGroup: {
+    query: `query($branchId: ID!) { scoringGroup(branchId: $branchId) { residentId } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => expect(d.scoringGroup.map((s: any) => s.residentId)).toContain(w.residentOf.mgrA2),
+  },
+  appointScorer: {
+    query: `mutation($branchId: ID!, $residentId: ID!) { appointScorer(branchId: $branchId, residentId: $residentId) { residentId } }`,
+    variables: (w) => ({ branchId: w.branchA1, residentId: w.extraResidentA1 }),
+    check: (d, w) => expect(d.appointScorer.map((s: any) => s.residentId)).toContain(w.extraResidentA1),
+  },
+  removeScorer: {
+    query: `mutation($branchId: ID!, $residentId: ID!) { removeScorer(branchId: $branchId, residentId: $residentId) { residentId } }`,
+    variables: (w) => ({ branchId: w.branchA1, residentId: w.extraResidentA1 }),
+    check: (d, w) => expect(d.removeScorer.map((s: any) => s.residentId)).not.toContain(w.extraResidentA1),
+  },
+  reportDeed: {
+    query: `mutation($input: ReportDeedInput!) { reportDeed(input: $input) { id status residentId branchId } }`,
+    // Each request its own photo, uploaded by the actor (a photo serves one report).
+    variables: async (w, actor, ctx) => {
+      const photo = ctx.tokens[actor] ? await photoId(ctx.t, ctx.tokens[actor]!) : randomUUID();
+      const forOther = actor === 'mgrA1' || actor === 'admA' || actor === 'mgrB1' || actor === 'admB';
+      return { input: { ...deedInput(w.deedKindA, photo, 2), ...(forOther ? { residentId: w.residentA1.id } : {}) } };
+    },
+    check: (d, w, actor) => expect(d.reportDeed).toMatchObject({ status: 'PENDING', residentId: actor === 'mgrA1' || actor === 'admA' ? w.residentA1.id : w.residentOf[actor] }),
+  },
+  reviewDeedReport: {
+    query: `mutation($input: ReviewDeedInput!) { reviewDeedReport(input: $input) { id status } }`,
+    variables: async (w, _actor, ctx) => ({ input: { reportId: await newDeedReport(w, ctx), approve: true, reason: '情况属实' } }),
+    check: (d) => expect(d.reviewDeedReport.status).toBe('ON_NOTICE'),
+  },
+  requestDeedRecheck: {
+    query: `mutation($input: DeedRecheckInput!) { requestDeedRecheck(input: $input) { id status } }`,
+    variables: async (w, _actor, ctx) => {
+      const reportId = await newDeedReport(w, ctx);
+      await ctx.as('mgrA2', OPERATIONS.reviewDeedReport.query, { input: { reportId, approve: true, reason: '情况属实' } });
+      return { input: { reportId, reason: '当天没有看到' } };
+    },
+    check: (d) => expect(d.requestDeedRecheck.status).toBe('RECHECK'),
+  },
+  myDeedReports: {
+    query: `{ myDeedReports(first: 100) { edges { node { id residentId reportedBy } } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      if (actor === 'resA1') expect(d.myDeedReports.edges.map((e: any) => e.node.id)).toContain(w.deedReportA1);
+      if (actor === 'resB1') expect(d.myDeedReports.edges).toEqual([]);
+    },
+  },
+  branchDeedReports: {
+    query: `query($branchId: ID!) { branchDeedReports(branchId: $branchId, first: 100) { edges { node { id branchId } } } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      expect(d.branchDeedReports.edges.map((e: any) => e.node.id)).toContain(w.deedReportA1);
+      for (const e of d.branchDeedReports.edges) expect(e.node.branchId).toBe(w.branchA1);
+    },
+  },
+  deedReport: {
+    query: `query($id: ID!) { deedReport(id: $id) { id status } }`,
+    variables: (w) => ({ id: w.deedReportA1 }),
+    check: (d, w) => expect(d.deedReport.id).toBe(w.deedReportA1),
+  },
+  deedNotice: {
+    query: `query($branchId: ID!) { deedNotice(branchId: $branchId) { id branchId residentName } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      for (const item of d.deedNotice) {
+        expect(item.branchId).toBe(w.branchA1);
+        expect(item.residentName).toContain('*');
+      }
+    },
+  },
+};
+
+/** A pending report of resident A1, made by the A1 manager (so mgrA2 of the scoring group may review it). */
+async function newDeedReport(w: World, ctx: Ctx): Promise<string> {
+  const input = { ...deedInput(w.deedKindA, await photoId(ctx.t, ctx.tokens.mgrA1!), 2), residentId: w.residentA1.id };
+  const res = await ctx.as('mgrA1', OPERATIONS.reportDeed.query, { input });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return res.data.reportDeed.id;
+}
+
+
+/** A resident of A1 in no household, registered by the A1 manager for one request. */
+async function freshResidentA1(w: World, ctx: Ctx): Promise<string> {
+  const res = await ctx.as('mgrA1', `mutation($input: RegisterResidentInput!) { registerResident(input: $input) { id } }`, {
+    input: { branchId: w.branchA1, name: '新居民', mobile: nextMobile() },
+  });
+  return res.data.registerResident.id;
+}
+
+const HOUSEHOLD = `id branchId headResidentId members { residentId isHead } dependents { id name }`;
+const FAMILY_SIGNUP = `residentId dependentId actedBy status attendance`;
+
+Object.assign(OPERATIONS, {
+  myHousehold: {
+    query: `{ myHousehold { id members { residentId balance } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      const expected = actor === 'resA1' ? w.householdA1 : actor === 'mgrA2' ? w.householdOther : null;
+      expect(d.myHousehold?.id ?? null).toBe(expected);
+      if (d.myHousehold) expect(d.myHousehold.members.map((m: any) => m.residentId)).toContain(w.residentOf[actor]);
+    },
+  },
+  household: {
+    query: `query($id: ID!) { household(id: $id) { ${HOUSEHOLD} } }`,
+    variables: (w) => ({ id: w.householdA1 }),
+    check: (d, w) => {
+      expect(d.household).toMatchObject({ id: w.householdA1, branchId: w.branchA1, headResidentId: w.residentOf.resA1 });
+      expect(d.household.members.map((m: any) => m.residentId)).toEqual(expect.arrayContaining([w.residentOf.resA1, w.famA1]));
+    },
+  },
+  branchHouseholds: {
+    query: `query($branchId: ID!) { branchHouseholds(branchId: $branchId, first: 100) { edges { node { id branchId } } } }`,
+    variables: (w) => ({ branchId: w.branchA1 }),
+    check: (d, w) => {
+      const nodes = d.branchHouseholds.edges.map((e: any) => e.node);
+      expect(nodes.map((n: any) => n.id)).toEqual(expect.arrayContaining([w.householdA1, w.householdOther]));
+      for (const n of nodes) expect(n.branchId).toBe(w.branchA1);
+    },
+  },
+  householdMemberPassbook: {
+    query: `query($residentId: ID!) { householdMemberPassbook(residentId: $residentId) { edges { node { month closing } } } }`,
+    variables: (w) => ({ residentId: w.famA1 }),
+    check: (d, w) => expect(d.householdMemberPassbook.edges.map((e: any) => e.node)).toEqual([{ month: w.thisMonth, closing: 0 }]),
+  },
+  createHousehold: {
+    query: `mutation($input: CreateHouseholdInput!) { createHousehold(input: $input) { ${HOUSEHOLD} } }`,
+    variables: async (w, _actor, ctx) => ({ input: { branchId: w.branchA1, headResidentId: await freshResidentA1(w, ctx) } }),
+    check: (d, w) => expect(d.createHousehold).toMatchObject({ branchId: w.branchA1, members: [{ isHead: true }], dependents: [] }),
+  },
+  addHouseholdMember: {
+    query: `mutation($input: HouseholdMemberInput!) { addHouseholdMember(input: $input) { ${HOUSEHOLD} } }`,
+    variables: async (w, _actor, ctx) => ({ input: { householdId: w.householdA1, residentId: await freshResidentA1(w, ctx) } }),
+    check: (d, w) => expect(d.addHouseholdMember.id).toBe(w.householdA1),
+  },
+  removeHouseholdMember: {
+    query: `mutation($input: RemoveHouseholdMemberInput!) { removeHouseholdMember(input: $input) { ${HOUSEHOLD} } }`,
+    // A member of its own for each actor to remove.
+    variables: async (w, _actor, ctx) => {
+      const residentId = await freshResidentA1(w, ctx);
+      await ctx.as('mgrA1', OPERATIONS.addHouseholdMember.query, { input: { householdId: w.householdA1, residentId } });
+      return { input: { householdId: w.householdA1, residentId } };
+    },
+    check: (d, w) => {
+      expect(d.removeHouseholdMember).toMatchObject({ id: w.householdA1, headResidentId: w.residentOf.resA1 });
+      expect(d.removeHouseholdMember.members.map((m: any) => m.residentId)).toContain(w.famA1);
+    },
+  },
+  addHouseholdDependent: {
+    query: `mutation($input: AddHouseholdDependentInput!) { addHouseholdDependent(input: $input) { ${HOUSEHOLD} } }`,
+    variables: (w) => ({ input: { householdId: w.householdA1, name: `小宝${fresh()}`, birthYear: 2016 } }),
+    check: (d, w) => expect(d.addHouseholdDependent.dependents.map((x: any) => x.id)).toContain(w.dependentA1),
+  },
+  removeHouseholdDependent: {
+    query: `mutation($dependentId: ID!) { removeHouseholdDependent(dependentId: $dependentId) { ${HOUSEHOLD} } }`,
+    variables: async (w, _actor, ctx) => {
+      const name = `待移出${fresh()}`;
+      const res = await ctx.as('mgrA1', OPERATIONS.addHouseholdDependent.query, { input: { householdId: w.householdA1, name, birthYear: 1940 } });
+      return { dependentId: res.data.addHouseholdDependent.dependents.find((x: any) => x.name === name).id };
+    },
+    check: (d, w) => expect(d.removeHouseholdDependent.dependents.map((x: any) => x.id)).toContain(w.dependentA1),
+  },
+  signUpForFamily: {
+    query: `mutation($input: FamilySignupInput!) { signUpForFamily(input: $input) { ${FAMILY_SIGNUP} } }`,
+    variables: (w) => ({ input: { activityId: w.activityToJoin, dependentId: w.dependentA1 } }),
+    check: (d, w) =>
+      expect(d.signUpForFamily).toEqual({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, actedBy: w.residentA1.personId, status: 'CONFIRMED', attendance: null }),
+  },
+  cancelSignupForFamily: {
+    query: `mutation($input: FamilySignupInput!) { cancelSignupForFamily(input: $input) { ${FAMILY_SIGNUP} } }`,
+    variables: (w) => ({ input: { activityId: w.activityToLeave, dependentId: w.dependentA1 } }),
+    check: (d, w) => expect(d.cancelSignupForFamily).toMatchObject({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, status: 'CANCELLED' }),
+  },
+  checkInDependent: {
+    query: `mutation($input: DependentCheckInInput!) { checkInDependent(input: $input) { ${FAMILY_SIGNUP} } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, _actor, ctx) => {
+      const res = await ctx.as('mgrA1', OPERATIONS.activityCheckinCode.query, { activityId: w.activityRunning });
+      return { input: { activityId: w.activityRunning, dependentId: w.dependentA1, code: res.data.activityCheckinCode.code } };
+    },
+    check: (d, w) => expect(d.checkInDependent).toMatchObject({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, attendance: 'PRESENT' }),
+  },
+  markDependentAttendance: {
+    query: `mutation($input: MarkDependentAttendanceInput!) { markDependentAttendance(input: $input) { dependentId attendance } }`,
+    at: (w) => w.attendanceAt,
+    variables: (w) => ({ input: { activityId: w.activityRunning, dependentIds: [w.dependentA1], attendance: 'PRESENT' } }),
+    check: (d, w) => expect(d.markDependentAttendance).toEqual([{ dependentId: w.dependentA1, attendance: 'PRESENT' }]),
+  },
+  enrolDependentInCourse: {
+    query: `mutation($input: DependentCourseInput!) { enrolDependentInCourse(input: $input) { residentId dependentId actedBy status } }`,
+    variables: (w) => ({ input: { courseId: w.courseA1, dependentId: w.dependentA1 } }),
+    check: (d, w) =>
+      expect(d.enrolDependentInCourse).toEqual({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, actedBy: w.residentA1.personId, status: 'ENROLLED' }),
+  },
+  cancelDependentEnrolment: {
+    query: `mutation($input: DependentCourseInput!) { cancelDependentEnrolment(input: $input) { residentId dependentId status refundEntryId } }`,
+    variables: (w) => ({ input: { courseId: w.courseToLeave, dependentId: w.dependentA1 } }),
+    check: (d, w) =>
+      expect(d.cancelDependentEnrolment).toEqual({ residentId: w.residentOf.resA1, dependentId: w.dependentA1, status: 'CANCELLED', refundEntryId: expect.any(String) }),
+  },
+} satisfies Record<string, Operation>);
+
+// Issue 16: service hours, certificates and the township policy.
+Object.assign(OPERATIONS, {
   // ---- service hours
   checkOut: {
     query: `mutation($input: CheckInInput!) { checkOut(input: $input) { residentId attendance checkedOutAt } }`,
@@ -652,9 +970,9 @@ export const OPERATIONS: Record<string, Operation> = {
     query: `{ myPointsExpiry { cutoffDate points } }`,
     variables: () => ({}),
     // No reset in township A (nor B): nothing to tell.
-    check: (d) => expect(d.myPointsExpiry).toBeNull(),
+    check: (d: any) => expect(d.myPointsExpiry).toBeNull(),
   },
-};
+} satisfies Record<string, Operation>);
 
 /** Completes activityToComplete (resA1 was marked present: two hours served), if not yet: resA1 then has service hours. */
 async function hoursForResA1(w: World, ctx: Ctx): Promise<void> {
@@ -759,6 +1077,18 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
   // One person can be a resident and a manager: the A2 manager lives in A1.
   residentOf.mgrA2 = (await register('mgrA1', branchA1, mobiles.mgrA2)).id;
 
+  // Households: resA1 heads one with famA1 and a child; mgrA2 (a resident of A1) is in another.
+  const famA1 = (await register('mgrA1', branchA1, nextMobile())).id;
+  const householdA1 = (await ok('mgrA1', OPERATIONS.createHousehold.query, { input: { branchId: branchA1, headResidentId: residentOf.resA1, memberResidentIds: [famA1] } }))
+    .createHousehold.id as string;
+  const dependentA1 = (await ok('mgrA1', OPERATIONS.addHouseholdDependent.query, { input: { householdId: householdA1, name: '小明', birthYear: 2017 } }))
+    .addHouseholdDependent.dependents[0].id as string;
+  const householdOther = (
+    await ok('mgrA1', OPERATIONS.createHousehold.query, {
+      input: { branchId: branchA1, headResidentId: residentOf.mgrA2, memberResidentIds: [(await register('mgrA1', branchA1, nextMobile())).id] },
+    })
+  ).createHousehold.id as string;
+
   const accountOf = async (residentId: string) =>
     (await t.db.dataSource.query(`SELECT id FROM account WHERE resident_id = $1`, [residentId]))[0].id as string;
   const adjust = async (accountId: string, key: string, amount: number) =>
@@ -822,6 +1152,8 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
     await ok(actor, signUp, { activityId: activityToLeave });
     await ok(actor, signUp, { activityId: activityRunning });
   }
+  const familySignUp = `mutation($input: FamilySignupInput!) { signUpForFamily(input: $input) { status } }`;
+  for (const activityId of [activityToLeave, activityRunning]) await ok('resA1', familySignUp, { input: { activityId, dependentId: dependentA1 } });
   await ok('resA1', signUp, { activityId: activityToComplete });
   await ok('resA1', signUp, { activityId: activityToCancel });
   const attendanceAt = new Date(now.getTime() + 2 * HOUR + 10 * MINUTE);
@@ -839,6 +1171,15 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
   const courseToCancel = await course();
   for (const actor of ['resA1', 'resA2', 'mgrA2'] as const) await ok(actor, enrol, { courseId: courseToLeave });
   await ok('resA1', enrol, { courseId: courseToCancel });
+  await ok('resA1', `mutation($input: DependentCourseInput!) { enrolDependentInCourse(input: $input) { status } }`, {
+    input: { courseId: courseToLeave, dependentId: dependentA1 },
+  });
+
+  // Good deeds: a kind, the A1 scoring group (mgrA2, a resident of A1), a report of resA1's.
+  const deedKindA = (await ok('admA', OPERATIONS.saveDeedKind.query, { input: { townshipId: townshipA, name: '扶老助残', points: 5 } })).saveDeedKind.id;
+  await ok('mgrA1', OPERATIONS.appointScorer.query, { branchId: branchA1, residentId: residentOf.mgrA2 });
+  const extraResidentA1 = (await register('mgrA1', branchA1, nextMobile())).id;
+  const deedReportA1 = (await ok('resA1', OPERATIONS.reportDeed.query, { input: deedInput(deedKindA, await photoId(t, tokens.resA1!), 2) })).reportDeed.id;
 
   return {
     ctx,
@@ -870,6 +1211,13 @@ export async function buildWorld(t: TestApp): Promise<{ world: World; ctx: Ctx }
       courseA1,
       courseToLeave,
       courseToCancel,
+      householdA1,
+      famA1,
+      dependentA1,
+      householdOther,
+      deedKindA,
+      extraResidentA1,
+      deedReportA1,
     },
   };
 }

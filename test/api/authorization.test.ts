@@ -3,7 +3,8 @@ import { setNow } from '../support/activity-fixture';
 import { dbFingerprint } from '../support/db-fingerprint';
 import { nextMobile } from '../support/factories';
 import { devLogin, errorCode, GqlResponse, startTestApp, TestApp } from '../support/test-app';
-import { Actor, ACTORS, buildWorld, Ctx, expectedOutcome, OPERATIONS, TABLE, World } from './authorization-matrix';
+import { Actor, ACTORS, Ctx, expectedOutcome, OPERATIONS, TABLE } from './authorization-matrix';
+import { buildWorldWithShop, expectedOutcome as shopOutcome, SHOP_ACTORS, SHOP_OPERATIONS, SHOP_TABLE, WorldWithShop } from './shop-matrix';
 
 /**
  * Runs every query and mutation of the schema as each actor and compares the outcome
@@ -11,7 +12,7 @@ import { Actor, ACTORS, buildWorld, Ctx, expectedOutcome, OPERATIONS, TABLE, Wor
  */
 describe('authorization across branches and townships', () => {
   let t: TestApp;
-  let w: World;
+  let w: WorldWithShop;
   let ctx: Ctx;
 
   const gql = (query: string, variables: Record<string, unknown>, token?: string) => t.gql(query, variables, token);
@@ -24,7 +25,7 @@ describe('authorization across branches and townships', () => {
   beforeAll(async () => {
     // No WeChat mini-program configured: loginWithWechat is WECHAT_UNAVAILABLE for everyone.
     t = await startTestApp();
-    ({ world: w, ctx } = await buildWorld(t));
+    ({ world: w, ctx } = await buildWorldWithShop(t));
   });
   afterAll(() => t?.close());
   afterEach(() => setNow(t, null));
@@ -32,15 +33,24 @@ describe('authorization across branches and townships', () => {
   it('has a row for every query and mutation of the schema', () => {
     const schema = t.app.get(GraphQLSchemaHost).schema;
     const operations = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())];
-    expect(operations.sort()).toEqual(Object.keys(TABLE).sort());
+    expect(operations.sort()).toEqual([...Object.keys(TABLE), ...Object.keys(SHOP_TABLE)].sort());
     expect(Object.keys(OPERATIONS).sort()).toEqual(Object.keys(TABLE).sort());
+    expect(Object.keys(SHOP_OPERATIONS).sort()).toEqual(Object.keys(SHOP_TABLE).sort());
     for (const row of Object.values(TABLE)) expect([1, ACTORS.length]).toContain(row.split(/\s+/).length);
+    for (const row of Object.values(SHOP_TABLE)) expect([1, SHOP_ACTORS.length]).toContain(row.split(/\s+/).length);
   });
 
-  it.each(Object.keys(TABLE))('%s: every actor gets what the table says; refusals change nothing', async (operation) => {
-    const op = OPERATIONS[operation];
+  it.each(Object.keys(TABLE))('%s: every actor gets what the table says; refusals change nothing', (operation) =>
+    checkRow(operation, OPERATIONS[operation] as any, ACTORS.map((actor) => ({ actor, expected: expectedOutcome(operation, actor) }))),
+  );
+
+  // The points shop's table (./shop-matrix.ts), with the shopkeeper as one more actor.
+  it.each(Object.keys(SHOP_TABLE))('shop: %s: every actor gets what the table says; refusals change nothing', (operation) =>
+    checkRow(operation, SHOP_OPERATIONS[operation], SHOP_ACTORS.map((actor) => ({ actor, expected: shopOutcome(operation, actor) }))),
+  );
+
+  async function checkRow(operation: string, op: (typeof SHOP_OPERATIONS)[string], outcomes: { actor: any; expected: string }[]) {
     if (op.at) setNow(t, op.at(w));
-    const outcomes = ACTORS.map((actor) => ({ actor, expected: expectedOutcome(operation, actor) }));
     // Refusals first, while the things they target are still there to be harmed; their
     // requests are prepared before the fingerprint (preparing may create things).
     const refused = [];
@@ -64,7 +74,7 @@ describe('authorization across branches and townships', () => {
       expect({ operation, actor, errors: res.errors }).toEqual({ operation, actor, errors: undefined });
       await op.check?.(res.data, w, actor, ctx);
     }
-  });
+  }
 
   it('takes a revoked role away at once, even from a token issued before', async () => {
     const mobile = nextMobile();

@@ -6,7 +6,11 @@ import { setNow } from '../support/activity-fixture';
 import { dbFingerprint } from '../support/db-fingerprint';
 import { refusalProblem } from '../support/refusal';
 import { startTestApp, TestApp } from '../support/test-app';
-import { Actor, allowedActor, buildWorld, Ctx, OPERATIONS, World } from './authorization-matrix';
+import { Actor, Ctx } from './authorization-matrix';
+import { ALL_OPERATIONS as OPERATIONS, allowedActor as allowedShopActor, buildWorldWithShop, WorldWithShop as World } from './shop-matrix';
+
+/** Every query's first allowed actor is one of the main matrix's (the shopkeeper is never first). */
+const allowedActor = (operation: string) => allowedShopActor(operation) as Actor;
 
 /**
  * Every page cursor (`after`) and month argument of the schema's queries, at the root and
@@ -16,7 +20,7 @@ import { Actor, allowedActor, buildWorld, Ctx, OPERATIONS, World } from './autho
  */
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 /** Connections ordered by a name: any printable text is a valid first key there. */
-const NAME_KEYED = new Set(['branches', 'branchResidents']);
+const NAME_KEYED = new Set(['branches', 'branchResidents', 'shopItems']);
 /** Cursors well-formed for a name-keyed connection (a name, then an id). */
 const NAME_KEY_LOOKALIKES = new Set(['["not-a-date",<uuid>]', '["2024-02-30T00:00:00.000Z",<uuid>]', '["2024-01-01",<uuid>]']);
 const CURSORS: [string, string][] = [
@@ -113,7 +117,7 @@ describe('cursors and months of every query, generated from the schema', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    ({ world: w, ctx } = await buildWorld(t));
+    ({ world: w, ctx } = await buildWorldWithShop(t));
     schema = t.app.get(GraphQLSchemaHost).schema;
     errorLogs = jest.spyOn(Logger.prototype, 'error');
   }, 60_000);

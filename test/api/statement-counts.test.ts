@@ -21,6 +21,10 @@ const RECORDED = {
   'write: check in': 6,
   'write: enrol': 10,
   'write: cancel enrolment': 10,
+  // Acting for a household dependent (户): the household check (one statement, rows locked
+  // FOR SHARE), the audit record, and the dependent's name in the answer.
+  'write: sign up a dependent': 8,
+  'write: enrol a dependent': 13,
 };
 
 const ACTIVITY_PAGE = `query($t: ID!, $b: ID, $n: Int) { activities(townshipId: $t, branchId: $b, first: $n) {
@@ -156,5 +160,27 @@ describe('statements per operation', () => {
     const unenrol = await statementsOf(() => t.gql(`mutation($c: ID!) { cancelEnrolment(courseId: $c) { status } }`, { c: courseId }, resident));
     expect(ok(unenrol.result).cancelEnrolment.status).toBe('CANCELLED');
     expectAtMostRecorded('write: cancel enrolment', unenrol.count);
+  });
+
+  it('writes for a household dependent cost the household check and the audit record more', async () => {
+    const [head, member] = w.township.branches[0].residents;
+    const household = ok(
+      await t.gql(`mutation($i: CreateHouseholdInput!) { createHousehold(input: $i) { id } }`, { i: { branchId, headResidentId: head.id, memberResidentIds: [member.id] } }, w.managerTokens[0]),
+    ).createHousehold;
+    const { dependents } = ok(
+      await t.gql(`mutation($i: AddHouseholdDependentInput!) { addHouseholdDependent(input: $i) { dependents { id } } }`, { i: { householdId: household.id, name: '小明', birthYear: 2018 } }, w.managerTokens[0]),
+    ).addHouseholdDependent;
+    const { activities } = ok(await t.gql(ACTIVITY_PAGE, { t: townshipId, b: branchId, n: 20 }, resident));
+    const forChild = await statementsOf(() =>
+      t.gql(`mutation($i: FamilySignupInput!) { signUpForFamily(input: $i) { status dependentName } }`, { i: { activityId: activities.edges[8].node.id, dependentId: dependents[0].id } }, resident),
+    );
+    expect(ok(forChild.result).signUpForFamily).toEqual({ status: 'CONFIRMED', dependentName: '小明' });
+    expectAtMostRecorded('write: sign up a dependent', forChild.count);
+    const { courses } = ok(await t.gql(COURSE_PAGE, { t: townshipId, n: 20 }, resident));
+    const enrolChild = await statementsOf(() =>
+      t.gql(`mutation($i: DependentCourseInput!) { enrolDependentInCourse(input: $i) { status dependentName } }`, { i: { courseId: courses.edges[12].node.id, dependentId: dependents[0].id } }, resident),
+    );
+    expect(ok(enrolChild.result).enrolDependentInCourse).toEqual({ status: 'ENROLLED', dependentName: '小明' });
+    expectAtMostRecorded('write: enrol a dependent', enrolChild.count);
   });
 });

@@ -20,6 +20,10 @@ const TABLE_OWNERS: Record<string, string[]> = {
   courses: ['course', 'course_enrolment'],
   themes: ['theme', 'theme_publication', 'theme_publication_item'],
   settlement: ['settlement', 'settlement_branch'],
+  honours: ['honour_setting', 'star_level', 'honour_month', 'honour_earning', 'monthly_star'],
+  households: ['household', 'household_member', 'household_dependent'],
+  shop: ['shop', 'shop_item', 'shop_stock_receipt', 'shop_redemption'],
+  deeds: ['deed_setting', 'deed_kind', 'deed_scorer', 'deed_photo', 'deed_report', 'deed_recheck'],
   policy: ['township_policy', 'points_expiry_run'],
   certificates: ['service_certificate'],
 };

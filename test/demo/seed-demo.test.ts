@@ -73,6 +73,16 @@ describe('demo seed', () => {
     expect(held).toBe(3);
     const [{ courses }] = await q(`SELECT count(*)::int AS courses FROM course WHERE title = $1`, [DEMO_COURSE]);
     expect(courses).toBe(3);
+    // A household per village: residents 21 (head) and 22, and the child 小宝.
+    const households = await q(
+      `SELECT (SELECT count(*)::int FROM household_member m WHERE m.household_id = h.id) AS members,
+              (SELECT string_agg(d.name, ',') FROM household_dependent d WHERE d.household_id = h.id) AS dependents
+       FROM household h`,
+    );
+    expect(households).toEqual(Array(3).fill({ members: 2, dependents: '小宝' }));
+    // The good-deed table and a scoring group of two in every village.
+    const [{ kinds, scorers }] = await q(`SELECT (SELECT count(*) FROM deed_kind)::int AS kinds, (SELECT count(*) FROM deed_scorer)::int AS scorers`);
+    expect({ kinds, scorers }).toEqual({ kinds: 5, scorers: 3 * 2 });
     const report = await db.dataSource.transaction((m) => new LedgerService().reconcile(m, first.townshipId));
     expect(report.ok).toBe(true);
 

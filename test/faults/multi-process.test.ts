@@ -37,14 +37,15 @@ describe('two API processes and two worker processes', () => {
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, JWT_SECRET: secret, LOG_LEVEL: 'silent' };
     const apiEnv = { ...env, WORKERS_IN_PROCESS: 'false', RUN_MIGRATIONS: 'false', RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000' };
-    const started = await Promise.all([
-      spawnService('src/main.ts', apiEnv),
-      spawnService('src/main.ts', apiEnv),
-      startWorkerProcess({ ...env, WORKER_CONCURRENCY: '2' }),
-      startWorkerProcess({ ...env, WORKER_CONCURRENCY: '2' }),
+    // Whatever started is stopped in afterAll, even if another process failed to start (a
+    // process left running would keep Jest's worker from exiting).
+    const started = await Promise.allSettled([
+      spawnService('src/main.ts', apiEnv).then((api) => (apis[0] = api)),
+      spawnService('src/main.ts', apiEnv).then((api) => (apis[1] = api)),
+      startWorkerProcess({ ...env, WORKER_CONCURRENCY: '2' }).then((worker) => (workers[0] = worker)),
+      startWorkerProcess({ ...env, WORKER_CONCURRENCY: '2' }).then((worker) => (workers[1] = worker)),
     ]);
-    apis.push(started[0] as ServiceProcess, started[1] as ServiceProcess);
-    workers.push(started[2] as WorkerProcess, started[3] as WorkerProcess);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
 
     town = await seedTownship(db.dataSource, { branches: 6, residentsPerBranch: 10 });
     tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: secret }));
@@ -62,9 +63,9 @@ describe('two API processes and two worker processes', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.kill9().catch(() => undefined)));
-    for (const api of apis) if (api.child.exitCode === null) api.child.kill('SIGKILL');
-    await Promise.all(apis.map((a) => a.exited));
+    await Promise.all(workers.map((w) => w?.kill9().catch(() => undefined)));
+    for (const api of apis) if (api && api.child.exitCode === null) api.child.kill('SIGKILL');
+    await Promise.all(apis.map((a) => a?.exited));
     await removeQueueKeys(prefix);
     await db?.drop();
   });

@@ -40,10 +40,12 @@ describe('Redis restarted while theme lists are being published', () => {
     [db, redis] = await Promise.all([createTestDatabase(), startThrowawayRedis({ appendOnly: true })]);
     const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' };
     // One job at a time, so a second request waits in the queue behind the first.
-    [api, worker] = await Promise.all([
-      spawnService('src/main.ts', { ...env, WORKERS_IN_PROCESS: 'false', RUN_MIGRATIONS: 'false', DEV_LOGIN_ENABLED: 'true' }),
-      startWorkerProcess({ ...env, WORKER_CONCURRENCY: '1' }),
+    // Each kept as soon as it is up, so afterAll stops it even if the other fails to start.
+    const started = await Promise.allSettled([
+      spawnService('src/main.ts', { ...env, WORKERS_IN_PROCESS: 'false', RUN_MIGRATIONS: 'false', DEV_LOGIN_ENABLED: 'true' }).then((s) => (api = s)),
+      startWorkerProcess({ ...env, WORKER_CONCURRENCY: '1' }).then((w) => (worker = w)),
     ]);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
     // The test's own view of the queue (it reconnects across the restarts as well).
     queue = QueueConnection.fromConfig(loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, QUEUE_PREFIX: prefix }), db.url).queue(THEMES_QUEUE);
   }, 90_000);

@@ -58,10 +58,12 @@ describe('deployment start-up sequence', () => {
     expect((missing as { code: number }).code).toBe(1);
     expect((missing as { stderr: string }).stderr).toMatch(/JWT_SECRET: is required when NODE_ENV=production/);
 
-    [api, worker] = await Promise.all([
-      spawnService('src/main.ts', { ...env, WORKERS_IN_PROCESS: 'false' }),
-      startWorkerProcess({ ...env, WORKER_HEALTH_PORT: '0' }),
+    // Each kept as soon as it is up, so afterAll stops it even if the other fails to start.
+    await Promise.all([
+      spawnService('src/main.ts', { ...env, WORKERS_IN_PROCESS: 'false' }).then((started) => (api = started)),
+      startWorkerProcess({ ...env, WORKER_HEALTH_PORT: '0' }).then((started) => (worker = started)),
     ]);
+    if (!api || !worker) throw new Error('unreachable: both started');
     expect((await fetch(`${api.baseUrl}/health/ready`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${worker.port}/health/ready`)).status).toBe(200);
     // Development login is refused in production.

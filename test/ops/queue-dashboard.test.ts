@@ -56,7 +56,7 @@ describe.each<[string, Record<string, string>]>([
     const api = await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie: cookie.split(';')[0] } });
     expect(api.status).toBe(200);
     const body = (await api.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['settlement', 'themes']);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['deeds', 'settlement', 'themes']);
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
   });
 });

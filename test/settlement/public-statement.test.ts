@@ -91,7 +91,53 @@ describe('public monthly statement', () => {
     // Branch 1's points are not branch 0's business.
     await book('MINT', 0, 9, { type: 'ACTIVITY', id: randomUUID() }, month, 1);
     await book('MINT', 5, 1, { type: 'ACTIVITY', id: activities[0].id }, nextMonth);
+
+    // The village's points shop in `month`: rice donated by a local firm and by a resident,
+    // some bought, and two bags redeemed by resident 5 (刘桂英) for 4 points; next month one more.
+    const [{ id: rice }] = await t.db.dataSource.query(
+      `INSERT INTO shop_item (township_id, branch_id, name, unit, price_points, created_at) VALUES ($1, $2, '东北大米', '袋', 2, $3) RETURNING id`,
+      [town.id, b.id, at(month)],
+    );
+    const receive = (source: string, donorKind: string | null, donorName: string | null, quantity: number, m: string) =>
+      t.db.dataSource.query(
+        `INSERT INTO shop_stock_receipt (township_id, branch_id, item_id, source, donor_kind, donor_name, quantity, unit_points, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 2, $8)`,
+        [town.id, b.id, rice, source, donorKind, donorName, quantity, at(m)],
+      );
+    await receive('DONATION', 'ORGANISATION', '潞城镇粮油公司', 10, month);
+    await receive('DONATION', 'PERSON', '张建国', 3, month);
+    await receive('PURCHASE', null, null, 5, month);
+    await receive('DONATION', 'ORGANISATION', '下月捐赠单位', 4, nextMonth);
+    const redeem = async (quantity: number, m: string, code: string) => {
+      const id = randomUUID();
+      const charge = await book('SPEND', 5, 2 * quantity, { type: 'SHOP_REDEMPTION', id }, m);
+      await t.db.dataSource.query(
+        `INSERT INTO shop_redemption (id, township_id, branch_id, item_id, resident_id, quantity, unit_points, code, charge_entry_id, redeemed_at, pickup_deadline)
+         VALUES ($1, $2, $3, $4, $5, $6, 2, $7, $8, $9, $9::timestamptz + interval '14 days')`,
+        [id, town.id, b.id, rice, b.residents[5].id, quantity, code, charge.id, at(m)],
+      );
+    };
+    await grantPoints(5, 10);
+    await redeem(2, month, 'ABCDEFGH');
+    await redeem(1, nextMonth, 'HGFEDCBA');
   });
+
+  /** Points for a resident to spend: an adjustment, so not the branch's points on its statement. */
+  async function grantPoints(resident: number, points: number) {
+    await backdating.run((mgr) =>
+      ledger.post(mgr, {
+        townshipId: town.id,
+        idempotencyKey: randomUUID(),
+        kind: EntryKind.ADJUSTMENT,
+        memo: '期初',
+        lines: [
+          { accountId: town.branches[0].residents[resident].accountId, amount: points },
+          { accountId: town.adjustmentAccountId, amount: -points },
+        ],
+        bookedAt: at(month),
+      }),
+    );
+  }
   afterAll(() => t?.close());
 
   const url = (branchId: string, m: string, suffix = '') => `${t.url.replace(/\/graphql$/, '')}/public/statements/${branchId}/${m}${suffix}`;
@@ -134,7 +180,7 @@ describe('public monthly statement', () => {
       month,
       settledAt: expect.any(String),
       pointsMinted: 14,
-      pointsSpent: 4,
+      pointsSpent: 8,
       activities: [
         { title: '平安有我 消防安全宣传', date: day(3), attendees: 4, points: 8 },
         { title: '文明交通劝导', date: day(12), attendees: 2, points: 6 },
@@ -147,12 +193,33 @@ describe('public monthly statement', () => {
         { name: '王*', earned: 2, spent: 2 },
         expect.objectContaining({ earned: 2, spent: 0 }),
         expect.objectContaining({ earned: 2, spent: 0 }),
+        { name: '刘*英', earned: 0, spent: 4 },
       ],
+      // The village's 文明之星 (its residents' points earned anywhere; here all at branch 0):
+      // most points first, ties by the earlier first earning (residents 1, 2, 3 were paid in that order).
+      stars: [
+        { rank: 1, name: '马*珍', points: 5 },
+        { rank: 2, name: '张*国', points: 3 },
+        { rank: 3, name: '王*', points: 2 },
+        { rank: 4, name: '欧**娜', points: 2 },
+        { rank: 5, name: '*', points: 2 },
+      ],
+      // Donations of the month (a person's name masked, a firm's in full); the rice redeemed and what was left at the month's end.
+      shop: {
+        donations: [
+          { date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), donorKind: 'ORGANISATION', donor: '潞城镇粮油公司', item: '东北大米', unit: '袋', quantity: 10, points: 20 },
+          { date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), donorKind: 'PERSON', donor: '张*国', item: '东北大米', unit: '袋', quantity: 3, points: 6 },
+        ],
+        goods: [{ item: '东北大米', unit: '袋', redeemed: 2, points: 4, stockLeft: 16 }],
+      },
       seal: { month, ...settled.seal, sealedAt: expect.any(String) },
       previousMonth: null,
       url: `${BASE}/public/statements/${town.branches[0].id}/${month}`,
     });
-    expect(statement.residents.slice(3).map((r: any) => r.name).sort()).toEqual(['*', '欧**娜'].sort());
+    expect(statement.residents.slice(3, 5).map((r: any) => r.name).sort()).toEqual(['*', '欧**娜'].sort());
+    expect(statement.shop.donations.map((d: any) => d.date.slice(0, 7))).toEqual([month, month]);
+    // The shop's points are among the points spent: courses and goods add up to the total.
+    expect(statement.courses[0].points + statement.shop.goods[0].points).toBe(statement.pointsSpent);
     expect(statement.seal.previousSeal).toBe('0'.repeat(64));
     // The residents' points add up to the branch's totals.
     expect(statement.residents.reduce((s: number, r: any) => s + r.earned, 0)).toBe(statement.pointsMinted);
@@ -183,7 +250,10 @@ describe('public monthly statement', () => {
     expect(html).toContain('<link rel="stylesheet" href="/public/statement.css">');
     // The QR code is its own page's address.
     expect(html).toContain(await QRCode.toString(statement.url, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' }));
-    for (const expected of ['马*珍', '欧**娜', '平安有我 消防安全宣传', '小记者团非遗体验课程', '怎样核对账本没有被改过', statement.seal.seal.replace(/(.{4})(?=.)/g, '$1 ')]) {
+    expect(html).toContain('<h2>文明之星</h2>');
+    expect(html).toContain('<li><span class="rank">1</span><span>马*珍</span><span>5 分</span></li>');
+    expect(html).toContain('<li><span class="rank">2</span><span>张*国</span><span>3 分</span></li>');
+    for (const expected of ['马*珍', '欧**娜', '平安有我 消防安全宣传', '小记者团非遗体验课程', '积分超市 · 本月收到的捐赠', '潞城镇粮油公司', '<td>16袋</td>', '怎样核对账本没有被改过', statement.seal.seal.replace(/(.{4})(?=.)/g, '$1 ')]) {
       expect(html).toContain(expected);
     }
     const css = await fetch(`${t.url.replace(/\/graphql$/, '')}/public/statement.css`);
@@ -206,6 +276,16 @@ describe('public monthly statement', () => {
       expect(info).toMatch(/^Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)/m);
       const printed = (await run('pdftotext', ['-layout', pdf, '-'])).stdout;
       expect(printed).toContain('马*珍');
+      // The 文明之星 section printed, in rank order, before the activities.
+      const starsAt = printed.indexOf('文明之星');
+      expect(starsAt).toBeGreaterThan(-1);
+      expect(starsAt).toBeLessThan(printed.indexOf('志愿服务活动'));
+      const starLines = printed.slice(starsAt, printed.indexOf('志愿服务活动')).replace(/\s+/g, ' ');
+      expect(starLines.replace(/ 分/g, '分')).toContain('1 马*珍 5分 2 张*国 3分 3 王* 2分 4 欧**娜 2分 5 * 2分');
+      // The shop's lines: the firm's donation, the rice redeemed and the stock left.
+      expect(printed).toMatch(/潞城镇粮油公司\s+东北大米\s+10袋\s+20/);
+      expect(printed).toMatch(/东北大米\s+2袋\s+4\s+16袋/);
+      expect(printed).not.toContain('下月捐赠单位');
       expect(printed.replace(/\s/g, '')).toContain(statement.seal.seal);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -221,7 +301,14 @@ describe('public monthly statement', () => {
       month: nextMonth,
       pointsMinted: 1,
       activities: [{ title: '平安有我 消防安全宣传', attendees: 1, points: 1 }],
-      residents: [{ name: '刘*英', earned: 1, spent: 0 }],
+      pointsSpent: 2,
+      residents: [{ name: '刘*英', earned: 1, spent: 2 }],
+      stars: [{ rank: 1, name: '刘*英', points: 1 }],
+      // The next month's donation and redemption, and the stock carried over: 16 + 4 - 1.
+      shop: {
+        donations: [expect.objectContaining({ donor: '下月捐赠单位', quantity: 4 })],
+        goods: [{ item: '东北大米', unit: '袋', redeemed: 1, points: 2, stockLeft: 19 }],
+      },
       previousMonth: month,
       seal: { previousSeal: first.seal, seal: settled.seal.seal },
     });

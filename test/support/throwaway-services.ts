@@ -122,3 +122,72 @@ export async function startThrowawayRedis({ appendOnly = false }: { appendOnly?:
   await service.start();
   return service;
 }
+
+export interface ThrowawayRedisCluster {
+  /** `redis+cluster://…` naming every node, as REDIS_URL. */
+  url: string;
+  ports: number[];
+  /** Runs a redis-cli command against one node (its output). */
+  cli(port: number, ...args: string[]): string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of the test's own: `nodes` masters (no replicas) on their own ports, each
+ * with its cluster config in a temporary directory, joined by `redis-cli --cluster create`.
+ * Nothing is persisted; destroy() kills the nodes and removes the directory.
+ */
+export async function startThrowawayRedisCluster(nodes = 3): Promise<ThrowawayRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-redis-cluster-'));
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  const taken = new Set<number>();
+  const newPort = async (): Promise<number> => {
+    const port = await freePort();
+    if (taken.has(port)) return newPort();
+    taken.add(port);
+    return port;
+  };
+  const cli = (port: number, ...args: string[]) => execFileSync('redis-cli', ['-p', String(port), ...args], { stdio: 'pipe' }).toString();
+  const destroy = async () => {
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < nodes; i++) {
+      // The cluster bus gets a port of its own (the default, port + 10000, may be taken or out of range).
+      const [port, busPort] = [await newPort(), await newPort()];
+      ports.push(port);
+      const child = spawn(
+        'redis-server',
+        ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+          '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
+      children.push(child);
+    }
+    for (const port of ports) {
+      await waitFor(`Redis cluster node on port ${port}`, async () => {
+        try {
+          return cli(port, 'ping').trim() === 'PONG';
+        } catch {
+          return false;
+        }
+      });
+    }
+    execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'pipe' });
+    // Every node must agree that all slots are served before clients can use it.
+    for (const port of ports) await waitFor(`cluster state ok on port ${port}`, async () => /cluster_state:ok/.test(cli(port, 'cluster', 'info')), 20_000, 100);
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, ports, cli, destroy };
+}

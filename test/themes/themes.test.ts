@@ -147,11 +147,14 @@ describe('monthly theme lists', () => {
       const schedulers = await t.app.get(JobQueues).queue(THEMES_QUEUE).getJobSchedulers();
       expect(schedulers).toHaveLength(1);
       expect(schedulers[0]).toMatchObject({ key: THEME_PUBLISH_SCHEDULER_ID, pattern: '30 6 1 * *', tz: 'Asia/Shanghai' });
-      // One next run queued, on the 1st of next month at 06:30 in Shanghai.
+      // One next run queued, at the next 1st-of-the-month 06:30 in Shanghai: this month's
+      // when the run starts before 06:30 on the 1st (Shanghai), else next month's.
       const delayed = await t.app.get(JobQueues).queue(THEMES_QUEUE).getDelayed();
       expect(delayed).toHaveLength(1);
       const due = new Date(delayed[0].timestamp + delayed[0].opts.delay!);
-      expect(due.toISOString()).toBe(new Date(`${next}-01T06:30:00+08:00`).toISOString());
+      const thisMonths = new Date(`${month}-01T06:30:00+08:00`);
+      const expected = thisMonths.getTime() > Date.now() ? thisMonths : new Date(`${next}-01T06:30:00+08:00`);
+      expect(due.toISOString()).toBe(expected.toISOString());
     } finally {
       await third.app.close();
       await third.db.drop();

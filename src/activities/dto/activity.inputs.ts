@@ -164,3 +164,45 @@ export class SignupStatusArgs {
   @IsEnum(SignupStatus)
   status?: SignupStatus;
 }
+
+/** Acting for someone in the caller's household (户): exactly one of residentId and dependentId. */
+@InputType()
+export class FamilySignupInput {
+  @Field(() => ID)
+  @IsUUID()
+  activityId: string;
+
+  @Field(() => ID, { nullable: true, description: "Another member of the caller's household." })
+  @IsOptional()
+  @IsUUID()
+  residentId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "A dependent (家属) of the caller's household." })
+  @IsOptional()
+  @IsUUID()
+  dependentId?: string | null;
+}
+
+@InputType()
+export class DependentCheckInInput extends CheckInInput {
+  @Field(() => ID, { description: "A dependent of the caller's household, signed up with a confirmed place." })
+  @IsUUID()
+  dependentId: string;
+}
+
+@InputType()
+export class MarkDependentAttendanceInput {
+  @Field(() => ID)
+  @IsUUID()
+  activityId: string;
+
+  @Field(() => [ID], { description: `Dependents with a confirmed sign-up, 1-${MAX_ATTENDANCE_BATCH} at a time.` })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ATTENDANCE_BATCH)
+  @IsUUID('all', { each: true })
+  dependentIds: string[];
+
+  @Field(() => Attendance)
+  @IsEnum(Attendance)
+  attendance: Attendance;
+}

@@ -31,7 +31,7 @@ export const ERROR_MESSAGES = {
   IDEMPOTENCY_CONFLICT: '该业务编号已用于另一笔不同的记账',
   ALREADY_REVERSED: '该笔记账已冲正，不能重复冲正',
   NOT_REVERSIBLE: '冲正记录不能再次冲正',
-  ENTRY_BELONGS_TO_RECORD: '该笔记账属于课程报名或活动奖励，请通过对应业务办理',
+  ENTRY_BELONGS_TO_RECORD: '该笔记账属于课程报名、活动奖励或积分超市兑换，请通过对应业务办理',
   UNKNOWN_ACCOUNT: '积分账户不存在',
   LEDGER_INVARIANT_VIOLATED: '账务校验失败，操作已取消',
   LEDGER_SEAL_BROKEN: '账本封存校验失败：已封存月份的记账与封存时不符',
@@ -60,6 +60,14 @@ export const ERROR_MESSAGES = {
   ALREADY_ENROLLED: '您已报名该课程',
   NOT_ENROLLED: '您没有该课程的有效报名',
   CANCEL_DEADLINE_PASSED: '已过取消截止时间，不能取消报名',
+  // Points shop (积分超市)
+  OUT_OF_STOCK: '该商品已兑完，库存不足',
+  SHOP_ITEM_UNAVAILABLE: '该商品已下架，暂不能兑换',
+  PICKUP_CODE_INVALID: '兑换码不正确，请核对后重新输入',
+  PICKUP_CODE_OTHER_BRANCH: '该兑换码属于其他村（社区）的积分超市，请到兑换时的超市领取',
+  PICKUP_ALREADY_CONFIRMED: '该兑换码已核销，物品已领取',
+  REDEMPTION_CANCELLED: '该兑换已取消，积分已退还',
+  PICKUP_DEADLINE_NOT_PASSED: '尚未过领取期限，居民仍可领取，暂不能取消',
   // Themes and settlement
   THEME_NOT_PUBLISHED: '该主题不在本村（社区）当月已发布的主题清单中',
   THEMES_ALREADY_PUBLISHED: '该月主题清单已发布，不能再修改',
@@ -68,6 +76,19 @@ export const ERROR_MESSAGES = {
   MONTH_NOT_ENDED: '该月份尚未结束，暂不能结算',
   MONTH_NOT_SETTLED: '该月份尚未完成结算',
   SETTLEMENT_FAILED: '结算未能完成，请稍后重新发起结算',
+  // Households (户)
+  ALREADY_IN_HOUSEHOLD: '该居民已属于一个家庭（户），请先将其移出原家庭',
+  NOT_IN_HOUSEHOLD: '该居民不在此家庭（户）中',
+  HOUSEHOLD_HEAD_REQUIRED: '户主不能直接移出：请同时指定新的户主（须为本户成员）',
+  // Good deeds (申报 → 评议 → 公示 → 复核)
+  PHOTO_TOO_LARGE: '照片不能超过5MB，请压缩后重新上传',
+  PHOTO_TYPE_NOT_ALLOWED: '只能上传JPEG、PNG或WebP格式的照片',
+  PHOTO_NOT_AVAILABLE: '照片不存在、已用于其他申报或不是您上传的，请重新上传',
+  DEED_KIND_INACTIVE: '该类好人好事已停用，请选择其他类别',
+  DEED_POINTS_OVER_LIMIT: '申报积分超过该类好人好事的分值',
+  DEED_OWN_REPORT: '不能评议自己申报的或与自己有关的好人好事',
+  DEED_NOT_PENDING: '该申报当前不在待评议状态',
+  DEED_NOT_ON_NOTICE: '该申报不在公示期内，不能申请复核',
   // Service hours and certificates
   NO_SERVICE_HOURS: '暂无已完成的志愿服务时长记录，不能开具证明',
   CERTIFICATE_NOT_FOUND: '未找到该证明编号，请核对后重试',

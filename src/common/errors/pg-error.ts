@@ -22,6 +22,9 @@ const LEDGER_SQLSTATE: Record<string, DomainError['code']> = {
 const CONSTRAINTS: Record<string, DomainError['code']> = {
   account_balance_not_negative: 'INSUFFICIENT_POINTS',
   journal_entry_reverses_entry_id_key: 'ALREADY_REVERSED',
+  // Good deeds: two reports racing for one photo, two kinds renamed to one name at once.
+  deed_report_photo_id_key: 'PHOTO_NOT_AVAILABLE',
+  deed_kind_township_id_name_key: 'ALREADY_EXISTS',
 };
 
 /** Lost or refused connections: nothing committed that was not already committed; try again. */

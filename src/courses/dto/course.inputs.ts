@@ -99,3 +99,15 @@ export class CourseFilterArgs {
   @IsBoolean()
   includePast: boolean = false;
 }
+
+/** A dependent (家属) of the caller's household and a course. */
+@InputType()
+export class DependentCourseInput {
+  @Field(() => ID)
+  @IsUUID()
+  courseId: string;
+
+  @Field(() => ID)
+  @IsUUID()
+  dependentId: string;
+}

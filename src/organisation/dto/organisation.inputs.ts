@@ -60,6 +60,14 @@ export class AppointBranchManagerInput extends PersonInput {
   branchId: string;
 }
 
+/** A shopkeeper (SHOPKEEPER) of the branch's points shop, appointed by its managers or the township's admins. */
+@InputType()
+export class AppointShopkeeperInput extends PersonInput {
+  @Field(() => ID)
+  @IsUUID()
+  branchId: string;
+}
+
 @InputType()
 export class AppointTownshipAdminInput extends PersonInput {
   @Field(() => ID)

@@ -56,8 +56,14 @@ export const ActivityDetailQuery = graphql(`
   query ActivityDetail($id: ID!) {
     activity(id: $id) { id title place description startsAt endsAt signupDeadline capacity confirmedCount remainingPlaces waitlistCount rewardPoints status cancelReason themeId }
     activitySignups(activityId: $id, first: 100) {
-      edges { node { id residentId residentName status waitlistPosition attendance checkedInAt checkedOutAt minutesServed rewardEntryId signedUpAt } }
+      edges { node { id residentId residentName dependentId dependentName status waitlistPosition attendance checkedInAt checkedOutAt minutesServed rewardEntryId signedUpAt } }
     }
+  }
+`);
+
+export const MarkDependentAttendanceMutation = graphql(`
+  mutation MarkDependentAttendance($input: MarkDependentAttendanceInput!) {
+    markDependentAttendance(input: $input) { id attendance }
   }
 `);
 
@@ -109,7 +115,7 @@ export const CourseDetailQuery = graphql(`
   query CourseDetail($id: ID!) {
     course(id: $id) { id title place startsAt endsAt enrolDeadline cancelDeadline status cancelReason enrolledCount capacity pricePoints }
     courseEnrolments(courseId: $id, first: 100) {
-      edges { node { id residentName status pricePoints enrolledAt } }
+      edges { node { id residentName dependentName status pricePoints enrolledAt } }
     }
   }
 `);

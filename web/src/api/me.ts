@@ -27,13 +27,16 @@ export function rolesOf(me: Me): ActiveRole[] {
   for (const r of me.roles) {
     if (r.role === 'BRANCH_MANAGER') roles.push({ kind: 'manager', townshipId: r.townshipId, branchId: r.branchId ?? null, label: '分行行长' });
   }
+  for (const r of me.roles) {
+    if (r.role === 'SHOPKEEPER') roles.push({ kind: 'shopkeeper', townshipId: r.townshipId, branchId: r.branchId ?? null, label: '积分超市管理员' });
+  }
   if (me.resident) {
     roles.push({ kind: 'resident', townshipId: me.resident.townshipId, branchId: me.resident.branchId, label: `居民 · ${me.resident.branchName}` });
   }
   return roles;
 }
 
-export const HOME_OF: Record<RoleKind, string> = { resident: '/r/home', manager: '/m/month', admin: '/a/themes' };
+export const HOME_OF: Record<RoleKind, string> = { resident: '/r/home', manager: '/m/month', admin: '/a/themes', shopkeeper: '/k/pickup' };
 
 /** Makes sure a role is chosen, preferring `wanted`; returns it (undefined for a person with no role). */
 export async function ensureRole(wanted?: RoleKind): Promise<ActiveRole | undefined> {

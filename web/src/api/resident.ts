@@ -3,6 +3,7 @@ import { graphql } from '../gql';
 export const ResidentHomeQuery = graphql(`
   query ResidentHome($townshipId: ID!, $branchId: ID!, $month: String!) {
     me { name balance resident { branchName townshipName } }
+    myStarLevel { lifetime levelName }
     myPointsExpiry { cutoffDate daysLeft points }
     publishedThemes(branchId: $branchId, month: $month) { themes { id title description suggestedPoints } }
     activities(townshipId: $townshipId, branchId: $branchId, first: 30) {
@@ -31,8 +32,14 @@ export const CancelSignupMutation = graphql(`
 export const MySignupsQuery = graphql(`
   query MySignups {
     mySignups(first: 20) {
-      edges { node { id status attendance activity { id title place startsAt endsAt status } } }
+      edges { node { id status attendance dependentId dependentName activity { id title place startsAt endsAt status } } }
     }
+  }
+`);
+
+export const CheckInDependentMutation = graphql(`
+  mutation CheckInDependent($input: DependentCheckInInput!) {
+    checkInDependent(input: $input) { id status attendance checkedInAt dependentName activity { title rewardPoints } }
   }
 `);
 

@@ -7,13 +7,13 @@ import { reactive } from 'vue';
  */
 const KEY = 'cb.session';
 
-export type RoleKind = 'resident' | 'manager' | 'admin';
+export type RoleKind = 'resident' | 'manager' | 'admin' | 'shopkeeper';
 
 /** The role a screen acts in: a person may be a resident, a manager and an admin at once. */
 export interface ActiveRole {
   kind: RoleKind;
   townshipId: string;
-  /** The resident's branch, or the managed branch; null for admins. */
+  /** The resident's branch, the managed branch or the kept shop's; null for admins. */
   branchId: string | null;
   /** Shown in the header, e.g. 武兴庄村 or 潞城镇. */
   label: string;

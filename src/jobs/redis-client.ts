@@ -1,0 +1,118 @@
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+
+/** A connection to one Redis server or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * What REDIS_URL names: one server (`redis://`, `rediss://` with TLS), or a Redis Cluster
+ * (`redis+cluster://`, `rediss+cluster://`) by one or more of its nodes, comma-separated:
+ * `redis+cluster://[user:password@]host:port[,host:port…]`. The client finds the other
+ * nodes and the slot map from any of them.
+ */
+export interface RedisTarget {
+  cluster: boolean;
+  nodes: { host: string; port: number }[];
+  /** Per-connection options (credentials, database, TLS), for the server or for every cluster node. */
+  options: RedisOptions;
+}
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^@/?#]*)@)?([^/?#]+)\/?$/;
+
+/** Parses REDIS_URL; throws an Error saying what is wrong (no credentials in the message). */
+export function parseRedisUrl(url: string): RedisTarget {
+  const cluster = CLUSTER_URL.exec(url);
+  if (cluster) {
+    const [, scheme, userinfo, hosts] = cluster;
+    const nodes = hosts.split(',').map((hostPort) => {
+      const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hostPort.trim());
+      const port = Number(m?.[2] ?? 6379);
+      if (!m || port < 1 || port > 65535) throw new Error('a cluster node must be host:port');
+      return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+    });
+    const [username, password] = userinfo ? splitUserinfo(userinfo) : [undefined, undefined];
+    return { cluster: true, nodes, options: credentials(username, password, scheme === 'rediss') };
+  }
+  if (/^rediss?\+/.test(url)) throw new Error('a cluster URL is redis+cluster://host:port[,host:port…] (no database number: a cluster has only database 0)');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error('not a valid URL');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('must be a redis:// connection string');
+  return {
+    cluster: false,
+    nodes: [{ host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) }],
+    options: {
+      ...credentials(u.username ? decodeURIComponent(u.username) : undefined, u.password ? decodeURIComponent(u.password) : undefined, u.protocol === 'rediss:'),
+      ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    },
+  };
+}
+
+function splitUserinfo(userinfo: string): [string | undefined, string | undefined] {
+  const colon = userinfo.indexOf(':');
+  const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+  const password = colon < 0 ? undefined : userinfo.slice(colon + 1);
+  return [user ? decodeURIComponent(user) : undefined, password ? decodeURIComponent(password) : undefined];
+}
+
+function credentials(username: string | undefined, password: string | undefined, tls: boolean): RedisOptions {
+  return { ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls: {} } : {}) };
+}
+
+/** Reconnect at most 2 s apart (ioredis would back off to 20 s), so workers resume soon after Redis comes back. */
+const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
+
+/**
+ * How long ioredis waits, after disconnect(), for a socket to close before destroying it.
+ * Its timer is armed even for a socket that has already closed (a connection disconnected
+ * while it waits to reconnect), and then runs out in full, keeping the process alive: 2 s by
+ * default, longer than Jest waits for a worker to exit.
+ */
+const DISCONNECT_TIMEOUT_MS = 200;
+
+/** ioredis options for one server named by a redis:// URL (what BullMQ gets for a single server). */
+export function redisOptions(url: string): RedisOptions {
+  const { nodes, options } = parseRedisUrl(url);
+  return { ...nodes[0], ...options, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+}
+
+/**
+ * A client for REDIS_URL: a `Redis` for one server, a `Cluster` for a cluster. `options` are
+ * per-connection options (applied to every node of a cluster); `keyPrefix` and
+ * `enableOfflineQueue` apply to the client as a whole.
+ */
+export function createRedisClient(url: string, options: RedisOptions = {}): RedisClient {
+  const target = parseRedisUrl(url);
+  if (!target.cluster) return new Redis({ ...redisOptions(url), ...options });
+  const { keyPrefix, enableOfflineQueue, lazyConnect, retryStrategy: clusterRetry, ...perNode } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: { ...target.options, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...perNode },
+    clusterRetryStrategy: clusterRetry ?? retryStrategy,
+    ...(keyPrefix !== undefined ? { keyPrefix } : {}),
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+  };
+  return new Cluster(target.nodes, clusterOptions);
+}
+
+/**
+ * Closes a Redis or Cluster connection for good and resolves once its sockets have closed.
+ * QUIT has Redis close them at once; a bare disconnect() only half-closes a socket and leaves
+ * ioredis a ref'd 2 s timer that outlives the application (it kept Jest's workers from
+ * exiting). Closing twice is harmless: a closed connection is left alone (a disconnect()
+ * of one would arm that timer on its already-closed socket).
+ */
+export async function closeRedis(redis: RedisClient): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    // Not connected (e.g. reconnecting while Redis is down): no socket will close, so no
+    // 'end' to wait for (ioredis's timer for it lasts DISCONNECT_TIMEOUT_MS).
+    redis.disconnect();
+    return;
+  }
+  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
+  await redis.quit().catch(() => redis.disconnect());
+  await ended;
+}
