@@ -231,7 +231,7 @@ export class SignupRepository {
   ): Promise<{ id: string; status: SignupStatus; attendance: Attendance | null; checkedOut: boolean; failures: number } | undefined> {
     const [row] = await m.query(
       `SELECT id, status, attendance, checked_out_at IS NOT NULL AS "checkedOut", checkin_failures AS failures FROM activity_signup
-       WHERE activity_id = $1 AND resident_id = $2 FOR UPDATE`,
+       WHERE activity_id = $1 AND resident_id = $2 AND dependent_id IS NULL FOR UPDATE`,
       [activityId, residentId],
     );
     return row;
@@ -250,7 +250,7 @@ export class SignupRepository {
   async recordCheckOut(m: EntityManager, activityId: string, residentIds: string[]): Promise<{ id: string; residentId: string }[]> {
     const [rows] = await m.query(
       `UPDATE activity_signup SET checked_out_at = coalesce(checked_out_at, now())
-       WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND status = 'CONFIRMED' AND attendance = 'PRESENT'
+       WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND dependent_id IS NULL AND status = 'CONFIRMED' AND attendance = 'PRESENT'
        RETURNING id, resident_id AS "residentId"`,
       [activityId, residentIds],
     );
