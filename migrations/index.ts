@@ -14,6 +14,7 @@ import { Honours1765800000000 } from './1765800000000-honours';
 import { PostingAccountCovering1765800000001 } from './1765800000001-posting-account-covering';
 import { PointsShop1765900000000 } from './1765900000000-points-shop';
 import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
+import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   PostingAccountCovering1765800000001,
   PointsShop1765900000000,
   GoodDeeds1766000000000,
+  HoursExpiry1766100000000,
 ];

@@ -5,6 +5,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ActivitiesModule } from './activities/activities.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { CertificatesModule } from './certificates/certificates.module';
 import { PassthroughExceptionFilter } from './common/graphql/passthrough-exception.filter';
 import { createValidationPipe } from './common/graphql/validation';
 import { ClockModule } from './common/time/clock';
@@ -27,6 +28,7 @@ import { MeModule } from './me/me.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationModule } from './organisation/organisation.module';
+import { PolicyModule } from './policy/policy.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { PublicStatementModule } from './settlement/public-statement.module';
 import { SettlementModule } from './settlement/settlement.module';
@@ -69,6 +71,8 @@ export class AppModule {
         NotificationsModule,
         DeedsModule,
         DeedPhotosModule,
+        PolicyModule,
+        CertificatesModule,
         // Production runs the workers in their own process (`npm run start:worker`).
         ...(config.WORKERS_IN_PROCESS ? [JobWorkersModule] : []),
       ],

@@ -1,5 +1,6 @@
 import { ActivityResolver, ActivitySignupResolver } from './activities/activity.resolver';
 import { AuthResolver } from './auth/auth.resolver';
+import { ServiceCertificateResolver } from './certificates/service-certificate.resolver';
 import { CourseEnrolmentResolver, CourseResolver } from './courses/course.resolver';
 import { HonoursResolver } from './honours/honours.resolver';
 import { HouseholdResolver } from './households/household.resolver';
@@ -8,6 +9,7 @@ import { LedgerResolver } from './ledger/ledger.resolver';
 import { MeResolver, PassbookMonthResolver } from './me/me.resolver';
 import { MeNotificationsResolver, NotificationResolver } from './notifications/notification.resolver';
 import { OrganisationResolver } from './organisation/organisation.resolver';
+import { TownshipPolicyResolver } from './policy/township-policy.resolver';
 import { SettlementResolver } from './settlement/settlement.resolver';
 import { ShopResolver } from './shop/shop.resolver';
 import { ThemeResolver } from './themes/theme.resolver';
@@ -35,4 +37,6 @@ export const resolvers: Function[] = [
   HouseholdResolver,
   ShopResolver,
   DeedResolver,
+  TownshipPolicyResolver,
+  ServiceCertificateResolver,
 ];

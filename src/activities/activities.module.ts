@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { HouseholdsModule } from '../households/households.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { OrganisationModule } from '../organisation/organisation.module';
+import { PolicyModule } from '../policy/policy.module';
 import { ThemesModule } from '../themes/themes.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { ActivityRemindersModule } from './activity-reminders.module';
@@ -11,12 +12,14 @@ import { Activity, ActivitySignup } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { ActivityService } from './activity.service';
 import { AttendanceService } from './attendance.service';
+import { ServiceHoursRepository } from './service-hours.repository';
+import { ServiceHoursService } from './service-hours.service';
 import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, NotificationsModule, ActivityRemindersModule],
-  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ActivityResolver, ActivitySignupResolver],
-  exports: [ActivityService, SignupService, AttendanceService, ActivityRepository],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, PolicyModule, NotificationsModule, ActivityRemindersModule],
+  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursRepository, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
+  exports: [ActivityService, SignupService, AttendanceService, ActivityRepository, ServiceHoursService],
 })
 export class ActivitiesModule {}

@@ -158,6 +158,21 @@ export class ActivitySignup {
   @Column({ name: 'checked_in_at', type: 'timestamptz', nullable: true })
   checkedInAt: Date | null;
 
+  @Field(() => Date, { nullable: true, description: 'When the resident checked out (with the code, or recorded by a manager); null: not checked out.' })
+  @Column({ name: 'checked_out_at', type: 'timestamptz', nullable: true })
+  checkedOutAt: Date | null;
+
+  /** Checked in with the code (service counts from then), not marked by a manager (from the start). */
+  @Column({ name: 'checked_in_by_code', type: 'boolean' })
+  checkedInByCode: boolean;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Minutes served, fixed when the activity is completed: from check-in (or the start, when a manager marked attendance) to check-out (or the end), within the activity.',
+  })
+  @Column({ name: 'minutes_served', type: 'int', nullable: true })
+  minutesServed: number | null;
+
   @Field(() => ID, { nullable: true, description: 'The ledger entry that paid the reward, once minted.' })
   @Column({ name: 'reward_entry_id', type: 'bigint', nullable: true })
   rewardEntryId: string | null;

@@ -7,6 +7,8 @@ import { PageArgs } from '../common/pagination/connection';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { ActivityService } from './activity.service';
 import { AttendanceService } from './attendance.service';
+import { ServiceHoursService } from './service-hours.service';
+import { ServiceHours, ServiceRecordConnection } from './dto/service-hours.models';
 import { SignupService, SignupWithActivity } from './signup.service';
 import { Activity, ActivitySignup, ActivityStatus } from './activity.entity';
 import {
@@ -18,6 +20,7 @@ import {
   FamilySignupInput,
   MarkAttendanceInput,
   MarkDependentAttendanceInput,
+  RecordCheckOutInput,
   SignupStatusArgs,
   UpdateActivityInput,
 } from './dto/activity.inputs';
@@ -30,6 +33,7 @@ export class ActivityResolver {
     private readonly signupService: SignupService,
     private readonly attendanceService: AttendanceService,
     private readonly organisation: OrganisationRepository,
+    private readonly serviceHours: ServiceHoursService,
   ) {}
 
   @Query(() => ActivityConnection, { description: "A township's activities, soonest first (filter by branch, theme, month, status)." })
@@ -95,6 +99,26 @@ export class ActivityResolver {
   @Mutation(() => ActivitySignup, { description: 'Checks the caller in with the code shown at the activity.' })
   checkIn(@CurrentPrincipal() actor: Principal, @Args('input') input: CheckInInput) {
     return this.attendanceService.checkIn(actor, input);
+  }
+
+  @Mutation(() => ActivitySignup, { description: 'Checks the caller out with the code shown at the activity: their service time ends now.' })
+  checkOut(@CurrentPrincipal() actor: Principal, @Args('input') input: CheckInInput) {
+    return this.attendanceService.checkOut(actor, input);
+  }
+
+  @Mutation(() => [ActivitySignup], { description: 'Records that present residents left now (managers); all or nothing.' })
+  recordCheckOut(@CurrentPrincipal() actor: Principal, @Args('input') input: RecordCheckOutInput) {
+    return this.attendanceService.recordCheckOut(actor, input);
+  }
+
+  @Query(() => ServiceHours, { description: "The caller's service hours (志愿服务时长) at completed activities (residents)." })
+  myServiceHours(@CurrentPrincipal() actor: Principal) {
+    return this.serviceHours.myHours(actor);
+  }
+
+  @Query(() => ServiceRecordConnection, { description: "The caller's service records, one per completed activity, newest first (residents)." })
+  myServiceRecords(@CurrentPrincipal() actor: Principal, @Args() page: PageArgs) {
+    return this.serviceHours.myRecords(actor, page);
   }
 
   @Mutation(() => [ActivitySignup], { description: 'Marks confirmed residents present or absent (managers); all or nothing.' })

@@ -12,7 +12,8 @@ import { AccountKind, EntryKind } from '../ledger/ledger.types';
 import { Activity, ActivitySignup, ActivityStatus, Attendance, SignupStatus } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { checkinCode, checkinWindow, CHECKIN_GRACE_MS, CHECKIN_WINDOW_SECONDS, isCheckinOpen, isValidCheckinCode, MAX_CHECKIN_FAILURES } from './checkin-code';
-import { CheckInInput, DependentCheckInInput, MarkAttendanceInput, MarkDependentAttendanceInput } from './dto/activity.inputs';
+import { TownshipPolicyRepository } from '../policy/township-policy.repository';
+import { CheckInInput, DependentCheckInInput, MarkAttendanceInput, MarkDependentAttendanceInput, RecordCheckOutInput } from './dto/activity.inputs';
 import { ActivityCompletion, CheckinCode } from './dto/activity.models';
 import { SignupRepository } from './signup.repository';
 import { NotificationOutbox } from '../notifications/notification-outbox';
@@ -30,6 +31,7 @@ export class AttendanceService {
     private readonly audit: AuditService,
     private readonly households: HouseholdService,
     private readonly clock: Clock,
+    private readonly policies: TownshipPolicyRepository,
     private readonly outbox: NotificationOutbox,
   ) {}
 
@@ -97,6 +99,49 @@ export class AttendanceService {
     return named;
   }
 
+  /**
+   * A checked-in resident checks out with the code on the manager's screen (the same code
+   * and window as check-in): their service ends now. Checking out again changes nothing.
+   */
+  async checkOut(actor: Principal, input: CheckInInput): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const outcome = await this.tx.run(async (m) => {
+      const { activity, secret } = await this.activities.getWithSecret(m, input.activityId, 'FOR SHARE');
+      requireResident(actor, activity);
+      assertAttendanceOpen(activity, now, true);
+      const signup = await this.signups.forCheckOut(m, input.activityId, resident.id);
+      if (!signup || signup.status !== SignupStatus.CONFIRMED) throw new DomainError('NOT_SIGNED_UP');
+      if (signup.attendance !== Attendance.PRESENT) throw new DomainError('NOT_CHECKED_IN');
+      if (signup.checkedOut) return { checkedOut: await this.signups.byId(m, signup.id) };
+      if (signup.failures >= MAX_CHECKIN_FAILURES) throw new DomainError('CHECKIN_LOCKED');
+      if (!isValidCheckinCode(secret, input.code, now)) {
+        await this.signups.countCheckinFailure(m, signup.id);
+        return { checkedOut: null };
+      }
+      const [named] = await this.signups.named(m, [await this.signups.checkOut(m, signup.id)]);
+      return { checkedOut: named };
+    });
+    if (!outcome.checkedOut) throw new DomainError('CHECKIN_CODE_INVALID');
+    return outcome.checkedOut;
+  }
+
+  /** The manager records that present residents left now (those who cannot check out themselves); all or nothing. */
+  async recordCheckOut(actor: Principal, input: RecordCheckOutInput): Promise<ActivitySignup[]> {
+    const residentIds = [...new Set(input.residentIds)];
+    return this.tx.run(async (m) => {
+      const activity = await this.activities.get(m, input.activityId, 'FOR SHARE');
+      requireCapability(actor, Capability.MANAGE, activity);
+      assertAttendanceOpen(activity, this.clock.now(), false);
+      const rows = await this.signups.recordCheckOut(m, input.activityId, residentIds);
+      if (rows.length !== residentIds.length) {
+        const present = new Set(rows.map((r) => r.residentId));
+        throw new DomainError('NOT_CHECKED_IN', '以下居民尚未签到或未登记出勤，本次签退未生效', { residentIds: residentIds.filter((r) => !present.has(r)) });
+      }
+      return this.signups.byIdsInArrivalOrder(m, rows.map((r) => r.id));
+    });
+  }
+
   /** The manager marks confirmed residents present or absent; all or nothing. */
   async markAttendance(actor: Principal, input: MarkAttendanceInput): Promise<ActivitySignup[]> {
     const residentIds = [...new Set(input.residentIds)];
@@ -147,9 +192,13 @@ export class AttendanceService {
       if (activity.startsAt.getTime() > this.clock.now().getTime()) throw new DomainError('ACTIVITY_NOT_STARTED');
       if (activity.status === ActivityStatus.PUBLISHED) {
         await this.activities.markCompleted(m, activityId);
-        await this.signups.markUnmarkedAbsent(m, activityId);
+        await this.signups.closeAttendance(m, activityId);
       }
-      const attendees = await this.signups.unpaidAttendees(m, activityId);
+      // The township's minimum share of the activity's length that earns the points.
+      const { minAttendancePercent } = await this.policies.get(m, activity.townshipId);
+      const minMinutes = Math.ceil((minAttendancePercent / 100) * Math.floor((activity.endsAt.getTime() - activity.startsAt.getTime()) / 60_000));
+      const unpaid = await this.signups.unpaidAttendees(m, activityId, minMinutes);
+      const attendees = unpaid.filter((a) => a.qualifies);
       let newlyRewarded = 0;
       if (attendees.length) {
         const accounts = await this.ledgerReads.residentAccounts(m, attendees.map((a) => a.residentId));
@@ -195,7 +244,14 @@ export class AttendanceService {
         });
       }
       const totals = await this.ledgerReads.creditedTotals(m, await this.signups.rewardEntryIds(m, activityId));
-      return { activity: await this.activities.get(m, activityId), newlyRewarded, attendeesRewarded: totals.entries, pointsMinted: totals.points };
+      return {
+        activity: await this.activities.get(m, activityId),
+        newlyRewarded,
+        attendeesRewarded: totals.entries,
+        pointsMinted: totals.points,
+        belowMinimum: unpaid.length - attendees.length,
+        minMinutes,
+      };
     });
   }
 }

@@ -87,7 +87,8 @@ export class SignupRepository {
        ON CONFLICT ${conflict} DO UPDATE
          SET status = EXCLUDED.status, arrival = nextval('activity_signup_arrival_seq'), signed_up_at = now(),
              promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
-             attendance_by = NULL, resident_id = EXCLUDED.resident_id, acted_by = EXCLUDED.acted_by
+             attendance_by = NULL, checked_out_at = NULL, checked_in_by_code = false, minutes_served = NULL,
+             resident_id = EXCLUDED.resident_id, acted_by = EXCLUDED.acted_by
          WHERE s.status = 'CANCELLED'
        RETURNING ${SIGNUP_RETURNING}`,
       [activityId, signup.residentId, now, signup.dependentId, signup.actedBy],
@@ -186,7 +187,8 @@ export class SignupRepository {
   /** Marks the sign-up present; returns it (without the name). */
   async checkIn(m: EntityManager, id: string, by: string): Promise<ActivitySignup> {
     const [[row]] = await m.query(
-      `UPDATE activity_signup s SET attendance = 'PRESENT', checked_in_at = now(), attendance_by = $2 WHERE s.id = $1 RETURNING ${SIGNUP_COLUMNS}`,
+      `UPDATE activity_signup s SET attendance = 'PRESENT', checked_in_at = now(), checked_in_by_code = true, attendance_by = $2
+       WHERE s.id = $1 RETURNING ${SIGNUP_COLUMNS}`,
       [id, by],
     );
     return row;
@@ -202,7 +204,9 @@ export class SignupRepository {
   ): Promise<{ id: string; residentId: string }[]> {
     const [rows] = await m.query(
       `UPDATE activity_signup SET attendance = $3, attendance_by = $4,
-              checked_in_at = CASE WHEN $3 = 'PRESENT' THEN coalesce(checked_in_at, now()) END
+              checked_in_at = CASE WHEN $3 = 'PRESENT' THEN coalesce(checked_in_at, now()) END,
+              checked_in_by_code = $3 = 'PRESENT' AND checked_in_by_code,
+              checked_out_at = CASE WHEN $3 = 'PRESENT' THEN checked_out_at END
        WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND dependent_id IS NULL AND status = 'CONFIRMED'
        RETURNING id, resident_id AS "residentId"`,
       [activityId, residentIds, attendance, by],
@@ -228,20 +232,75 @@ export class SignupRepository {
     return rows;
   }
 
-  /** Whoever was neither checked in nor marked did not come. */
-  async markUnmarkedAbsent(m: EntityManager, activityId: string): Promise<void> {
-    await m.query(`UPDATE activity_signup SET attendance = 'ABSENT' WHERE activity_id = $1 AND status = 'CONFIRMED' AND attendance IS NULL`, [
-      activityId,
-    ]);
+  /** The resident's sign-up as check-out needs it, locked. */
+  async forCheckOut(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+  ): Promise<{ id: string; status: SignupStatus; attendance: Attendance | null; checkedOut: boolean; failures: number } | undefined> {
+    const [row] = await m.query(
+      `SELECT id, status, attendance, checked_out_at IS NOT NULL AS "checkedOut", checkin_failures AS failures FROM activity_signup
+       WHERE activity_id = $1 AND resident_id = $2 AND dependent_id IS NULL FOR UPDATE`,
+      [activityId, residentId],
+    );
+    return row;
   }
 
-  /** Attendees not yet paid, in arrival order: a dependent's attendance pays the member who registered them (`residentId`). */
-  async unpaidAttendees(m: EntityManager, activityId: string): Promise<{ signupId: string; residentId: string; dependentId: string | null }[]> {
+  /** Checks the sign-up out now (a second check-out keeps the first); returns it (without the name). */
+  async checkOut(m: EntityManager, id: string): Promise<ActivitySignup> {
+    const [[row]] = await m.query(
+      `UPDATE activity_signup s SET checked_out_at = coalesce(checked_out_at, now()) WHERE s.id = $1 RETURNING ${SIGNUP_COLUMNS}`,
+      [id],
+    );
+    return row;
+  }
+
+  /** Checks out these residents' present sign-ups now (keeping earlier check-outs); returns those present. */
+  async recordCheckOut(m: EntityManager, activityId: string, residentIds: string[]): Promise<{ id: string; residentId: string }[]> {
+    const [rows] = await m.query(
+      `UPDATE activity_signup SET checked_out_at = coalesce(checked_out_at, now())
+       WHERE activity_id = $1 AND resident_id = ANY($2::uuid[]) AND dependent_id IS NULL AND status = 'CONFIRMED' AND attendance = 'PRESENT'
+       RETURNING id, resident_id AS "residentId"`,
+      [activityId, residentIds],
+    );
+    return rows;
+  }
+
+  /**
+   * Closes attendance: whoever was neither checked in nor marked did not come, and every
+   * attendee's minutes served are fixed, from the check-in by code (or the start, when a
+   * manager marked them) to the check-out (or the end, when they never checked out),
+   * within the activity's own start and end.
+   */
+  async closeAttendance(m: EntityManager, activityId: string): Promise<void> {
+    await m.query(
+      `UPDATE activity_signup s SET
+         attendance = coalesce(s.attendance, 'ABSENT'),
+         minutes_served = CASE WHEN s.attendance = 'PRESENT' THEN greatest(0, floor(extract(epoch FROM
+           least(a.ends_at, coalesce(s.checked_out_at, a.ends_at))
+           - CASE WHEN s.checked_in_by_code THEN greatest(a.starts_at, s.checked_in_at) ELSE a.starts_at END) / 60))::int END
+       FROM activity a
+       WHERE a.id = s.activity_id AND s.activity_id = $1 AND s.status = 'CONFIRMED'`,
+      [activityId],
+    );
+  }
+
+  /**
+   * Attendees not yet paid, in arrival order, with whether they served the minimum for
+   * points (`minMinutes`; attendance closed before hours were recorded counts in full). A
+   * dependent's attendance pays the member who registered them (`residentId`).
+   */
+  async unpaidAttendees(
+    m: EntityManager,
+    activityId: string,
+    minMinutes: number,
+  ): Promise<{ signupId: string; residentId: string; dependentId: string | null; qualifies: boolean }[]> {
     return m.query(
-      `SELECT s.id AS "signupId", s.resident_id AS "residentId", s.dependent_id AS "dependentId" FROM activity_signup s
+      `SELECT s.id AS "signupId", s.resident_id AS "residentId", s.dependent_id AS "dependentId",
+              coalesce(s.minutes_served >= $2, true) AS qualifies FROM activity_signup s
        WHERE s.activity_id = $1 AND s.status = 'CONFIRMED' AND s.attendance = 'PRESENT' AND s.reward_entry_id IS NULL
        ORDER BY s.arrival`,
-      [activityId],
+      [activityId, minMinutes],
     );
   }
 

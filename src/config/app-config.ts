@@ -319,6 +319,14 @@ export class AppConfig {
   PUBLIC_BASE_URL?: string;
 
   /**
+   * The Chinese font embedded (subset) in every 志愿服务记录证明 PDF, so it reads the same
+   * on any machine: a .ttf/.otf file, or Debian's `fonts-wqy-microhei` collection (.ttc,
+   * its WenQuanYiMicroHei face), the font the printed statement uses.
+   */
+  @IsString()
+  CERTIFICATE_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+
+  /**
    * Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe for the client address
    * (login rate limits are per address). E.g. `1` (one proxy in front), `loopback`, a CIDR.
    * Unset: the socket's address.

@@ -24,6 +24,7 @@ export const APPEND_ONLY_TABLES = [
   'honour_earning',
   'monthly_star',
   'shop_stock_receipt',
+  'service_certificate', // what a certificate number verifies never changes
 ] as const;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

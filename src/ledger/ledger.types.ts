@@ -18,6 +18,8 @@ export enum EntryKind {
   ADJUSTMENT = 'ADJUSTMENT',
   /** Undoes another entry exactly (refunds are reversals of the charge). */
   REVERSAL = 'REVERSAL',
+  /** A township's yearly reset: a resident's unspent points earned before the cut-off, to the township expiry account. */
+  EXPIRY = 'EXPIRY',
 }
 registerEnumType(EntryKind, { name: 'EntryKind' });
 

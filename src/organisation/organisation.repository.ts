@@ -152,6 +152,20 @@ export class OrganisationRepository {
     return row;
   }
 
+  /** A resident's name with their branch and township, as a certificate names them. */
+  async residentCard(
+    m: EntityManager,
+    residentId: string,
+  ): Promise<{ name: string; townshipId: string; townshipName: string; branchId: string; branchName: string } | undefined> {
+    const [row] = await m.query(
+      `SELECT p.name, r.township_id AS "townshipId", t.name AS "townshipName", r.branch_id AS "branchId", b.name AS "branchName"
+       FROM resident r JOIN person p ON p.id = r.person_id JOIN township t ON t.id = r.township_id JOIN branch b ON b.id = r.branch_id
+       WHERE r.id = $1`,
+      [residentId],
+    );
+    return row;
+  }
+
   async townshipExists(m: EntityManager, townshipId: string): Promise<boolean> {
     return (await m.query(`SELECT 1 FROM township WHERE id = $1`, [townshipId])).length > 0;
   }

@@ -11,6 +11,7 @@ import { PublicStatement, PublicStatementService } from './public-statement.serv
 const STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: HttpStatus.NOT_FOUND,
   MONTH_NOT_SETTLED: HttpStatus.NOT_FOUND,
+  CERTIFICATE_NOT_FOUND: HttpStatus.NOT_FOUND,
   BAD_USER_INPUT: HttpStatus.BAD_REQUEST,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
 };

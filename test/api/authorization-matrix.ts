@@ -141,6 +141,19 @@ export const TABLE: Record<string, string> = {
   branchDeedReports:       'UN   NO    NO    OK    OK    OK   NO    NO    NO',
   deedReport:              'UN   OK    NO    OK    OK    OK   NO    NO    NO',
   deedNotice:              'UN   OK    NO    OK    OK    OK   NO    NO    NO',
+  // ---- service hours (issue 16): residents check out and read their own hours; managers record check-outs
+  checkOut:                'UN   OK    OK    NO    OK    NO   NO    NO    NO',
+  recordCheckOut:          'UN   NO    NO    OK    NO    OK   NO    NO    NO',
+  myServiceHours:          'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  myServiceRecords:        'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  // ---- certificates: a resident with hours asks for one; it is read by its resident, their branch's managers, the admins
+  requestServiceCertificate: 'UN  OK    NO_SERVICE_HOURS NO NO_SERVICE_HOURS NO NO_SERVICE_HOURS NO NO',
+  myServiceCertificates:   'UN   OK    OK    NO    OK    NO   OK    NO    NO',
+  serviceCertificate:      'UN   OK    NO    OK    NO    OK   NO    NO    NO',
+  // ---- township policy: the township reads it, its admins set it; residents get their own expiry notice
+  townshipPolicy:          'UN   OK    OK    OK    OK    OK   NO    NO    NO',
+  updateTownshipPolicy:    'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  myPointsExpiry:          'UN   OK    OK    NO    OK    NO   OK    NO    NO',
   // ---- notifications: everyone has their own inbox and settings, and reaches nobody else's
   notifications:             'UN   OK    OK    OK    OK    OK   OK    OK    OK',
   notificationSettings:      'UN   OK    OK    OK    OK    OK   OK    OK    OK',
@@ -915,6 +928,107 @@ Object.assign(OPERATIONS, {
     check: (d) => expect(d.acceptWechatTemplates.kinds.find((k: any) => k.kind === 'POINTS_MINTED').wechatAccepted).toBe(true),
   },
 } satisfies Record<string, Operation>);
+
+// Issue 16: service hours, certificates and the township policy.
+Object.assign(OPERATIONS, {
+  // ---- service hours
+  checkOut: {
+    query: `mutation($input: CheckInInput!) { checkOut(input: $input) { residentId attendance checkedOutAt } }`,
+    at: (w) => w.attendanceAt,
+    // The actor checks in first (refused for whoever may not), then out with the same code.
+    variables: async (w, actor, ctx) => {
+      const res = await ctx.as('mgrA1', OPERATIONS.activityCheckinCode.query, { activityId: w.activityRunning });
+      const input = { activityId: w.activityRunning, code: res.data.activityCheckinCode.code };
+      await ctx.as(actor, OPERATIONS.checkIn.query, { input });
+      return { input };
+    },
+    check: (d, w, actor) => expect(d.checkOut).toEqual({ residentId: w.residentOf[actor], attendance: 'PRESENT', checkedOutAt: expect.any(String) }),
+  },
+  recordCheckOut: {
+    query: `mutation($input: RecordCheckOutInput!) { recordCheckOut(input: $input) { residentId checkedOutAt } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, _actor, ctx) => {
+      await ctx.as('mgrA1', OPERATIONS.markAttendance.query, { input: { activityId: w.activityRunning, residentIds: [w.residentOf.resA1], attendance: 'PRESENT' } });
+      return { input: { activityId: w.activityRunning, residentIds: [w.residentOf.resA1] } };
+    },
+    check: (d, w) => expect(d.recordCheckOut).toEqual([{ residentId: w.residentOf.resA1, checkedOutAt: expect.any(String) }]),
+  },
+  myServiceHours: {
+    query: `{ myServiceHours { totalMinutes activityCount } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, actor, ctx) => {
+      if (actor === 'resA1') await hoursForResA1(w, ctx);
+      return {};
+    },
+    check: (d, _w, actor) => expect(d.myServiceHours).toEqual(actor === 'resA1' ? { totalMinutes: 120, activityCount: 1 } : { totalMinutes: 0, activityCount: 0 }),
+  },
+  myServiceRecords: {
+    query: `{ myServiceRecords(first: 10) { edges { node { activityId minutesServed } } } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, actor, ctx) => {
+      if (actor === 'resA1') await hoursForResA1(w, ctx);
+      return {};
+    },
+    check: (d, w, actor) =>
+      expect(d.myServiceRecords.edges.map((e: any) => e.node)).toEqual(actor === 'resA1' ? [{ activityId: w.activityToComplete, minutesServed: 120 }] : []),
+  },
+
+  // ---- certificates
+  requestServiceCertificate: {
+    query: `mutation { requestServiceCertificate { residentId totalMinutes } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, actor, ctx) => {
+      if (actor === 'resA1') await hoursForResA1(w, ctx);
+      return {};
+    },
+    check: (d, w) => expect(d.requestServiceCertificate).toEqual({ residentId: w.residentOf.resA1, totalMinutes: 120 }),
+  },
+  myServiceCertificates: {
+    query: `{ myServiceCertificates(first: 10) { edges { node { residentId } } } }`,
+    variables: () => ({}),
+    check: (d, w, actor) => {
+      for (const e of d.myServiceCertificates.edges) expect(e.node.residentId).toBe(w.residentOf[actor]);
+    },
+  },
+  serviceCertificate: {
+    query: `query($number: String!) { serviceCertificate(number: $number) { number residentId } }`,
+    at: (w) => w.attendanceAt,
+    variables: async (w, _actor, ctx) => ({ number: await certificateOfResA1(w, ctx) }),
+    check: (d, w) => expect(d.serviceCertificate.residentId).toBe(w.residentOf.resA1),
+  },
+
+  // ---- township policy
+  townshipPolicy: {
+    query: `query($townshipId: ID!) { townshipPolicy(townshipId: $townshipId) { townshipId expiryMode } }`,
+    variables: (w) => ({ townshipId: w.townshipA }),
+    check: (d, w) => expect(d.townshipPolicy).toEqual({ townshipId: w.townshipA, expiryMode: 'NONE' }),
+  },
+  updateTownshipPolicy: {
+    query: `mutation($input: UpdateTownshipPolicyInput!) { updateTownshipPolicy(input: $input) { townshipId minAttendancePercent } }`,
+    variables: (w) => ({ input: { townshipId: w.townshipA, minAttendancePercent: 0 } }),
+    check: (d, w) => expect(d.updateTownshipPolicy).toEqual({ townshipId: w.townshipA, minAttendancePercent: 0 }),
+  },
+  myPointsExpiry: {
+    query: `{ myPointsExpiry { cutoffDate points } }`,
+    variables: () => ({}),
+    // No reset in township A (nor B): nothing to tell.
+    check: (d: any) => expect(d.myPointsExpiry).toBeNull(),
+  },
+} satisfies Record<string, Operation>);
+
+/** Completes activityToComplete (resA1 was marked present: two hours served), if not yet: resA1 then has service hours. */
+async function hoursForResA1(w: World, ctx: Ctx): Promise<void> {
+  const res = await ctx.as('mgrA1', OPERATIONS.completeActivity.query, { id: w.activityToComplete });
+  if (res.errors) throw new Error(`completing for hours: ${JSON.stringify(res.errors)}`);
+}
+
+/** A certificate of resA1's (issued for the asking actor's turn). */
+async function certificateOfResA1(w: World, ctx: Ctx): Promise<string> {
+  await hoursForResA1(w, ctx);
+  const res = await ctx.as('resA1', `mutation { requestServiceCertificate { number } }`);
+  if (res.errors) throw new Error(`certificate: ${JSON.stringify(res.errors)}`);
+  return res.data.requestServiceCertificate.number;
+}
 
 /** A notification in resident A1's inbox (written directly: delivery is tested in test/notifications). */
 async function notificationOfResidentA1(w: World, ctx: Ctx): Promise<string> {

@@ -67,6 +67,7 @@ const FUZZ: Record<string, FuzzSetup> = {
   cancelEnrolment: {},
   cancelSignup: {},
   checkIn: {},
+  checkOut: {},
   completeActivity: {},
   createActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   createBranch: { text: NAME },
@@ -81,6 +82,8 @@ const FUZZ: Record<string, FuzzSetup> = {
   postAdjustment: { text: { 'input.reason': 'required' }, validInts: { 'input.amount': [-1] } },
   publishActivity: {},
   publishThemes: {},
+  recordCheckOut: {},
+  requestServiceCertificate: {},
   registerResident: { text: NAME },
   issueBindingCode: {},
   removeTheme: {},
@@ -132,6 +135,10 @@ const FUZZ: Record<string, FuzzSetup> = {
   reportDeed: { text: { 'input.title': 'required', 'input.description': 'optional' } },
   reviewDeedReport: { text: { 'input.reason': 'required' } },
   requestDeedRecheck: { text: { 'input.reason': 'required' } },
+  // Optional fields: each given alone changes only itself; a month or day alone with the mode NONE is ignored.
+  updateTownshipPolicy: {
+    validInts: { 'input.minAttendancePercent': [0, 1, 100], 'input.expiryMonth': [1, 12], 'input.expiryDay': [1, 31], 'input.expiryNoticeDays': [1, 180] },
+  },
   // ---- notifications
   markNotificationRead: {},
   markAllNotificationsRead: {},

@@ -245,6 +245,7 @@ describe('configuration', () => {
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '30',
         RATE_LIMIT_PUBLIC_PER_MINUTE: '20',
         PUBLIC_BASE_URL: 'https://bank.example.cn',
+        CERTIFICATE_FONT: '/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf',
         METRICS_TOKEN: 'metrics-token-0123456789',
         WORKER_CONCURRENCY: '2',
         WORKER_HEALTH_PORT: '3101',

@@ -24,6 +24,8 @@ const TABLE_OWNERS: Record<string, string[]> = {
   households: ['household', 'household_member', 'household_dependent'],
   shop: ['shop', 'shop_item', 'shop_stock_receipt', 'shop_redemption'],
   deeds: ['deed_setting', 'deed_kind', 'deed_scorer', 'deed_photo', 'deed_report', 'deed_recheck'],
+  policy: ['township_policy', 'points_expiry_run'],
+  certificates: ['service_certificate'],
   notifications: ['notification_event', 'notification', 'notification_setting'],
 };
 

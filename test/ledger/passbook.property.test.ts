@@ -27,6 +27,17 @@ describe('the passbook (me.passbook)', () => {
   const current = monthOf(new Date());
   const months = [addMonths(current, -3), addMonths(current, -2), addMonths(current, -1), current];
 
+  /**
+   * The n-th booking of a month, in booking order: an hour into a past month; in the
+   * current month, halfway between its start and now (in its first hour, an hour in would
+   * be in the future), the refunds and reversals booked after them at the present time.
+   */
+  const bookingTime = (month: string, n: number) => {
+    const start = monthRange(month).start.getTime();
+    const offset = month === current ? Math.min(3_600_000, (Date.now() - start) / 2) : 3_600_000;
+    return new Date(start + offset + n * (month === current ? 1 : 1000));
+  };
+
   beforeAll(async () => {
     t = await startTestApp();
     tx = new TransactionRunner(t.db.dataSource);
@@ -74,7 +85,7 @@ describe('the passbook (me.passbook)', () => {
                 { accountId: counter, amount: -amount },
               ],
               reference: o.kind === 'SPEND' ? { type: 'COURSE', id: randomUUID() } : undefined,
-              bookedAt: new Date(monthRange(month).start.getTime() + 3_600_000 + ++second * 1000),
+              bookedAt: bookingTime(month, ++second),
             }),
           );
           lines.push({ month, amount, entryId: posted.id, kind: o.kind === 'ADJUST' ? 'ADJUSTMENT' : o.kind });

@@ -113,6 +113,19 @@ export class MarkAttendanceInput {
   attendance: Attendance;
 }
 
+@InputType()
+export class RecordCheckOutInput {
+  @Field(() => ID)
+  @IsUUID()
+  activityId: string;
+
+  @Field(() => [ID], { description: `Residents present at the activity, 1-${MAX_ATTENDANCE_BATCH} at a time.` })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ATTENDANCE_BATCH)
+  @IsUUID('all', { each: true })
+  residentIds: string[];
+}
+
 @ArgsType()
 export class ActivityFilterArgs {
   @Field(() => ID)

@@ -36,4 +36,10 @@ export class ActivityCompletion {
 
   @Field(() => Int, { description: 'Points minted for this activity so far.' })
   pointsMinted: number;
+
+  @Field(() => Int, { description: "Attendees not paid: they served less than the township's minimum share of the activity (their hours still count)." })
+  belowMinimum: number;
+
+  @Field(() => Int, { description: 'Minutes an attendee had to serve to earn the points (the township policy share of the length).' })
+  minMinutes: number;
 }

@@ -52,6 +52,7 @@ export const ERROR_MESSAGES = {
   CHECKIN_NOT_OPEN: '当前不在活动签到时间内',
   CHECKIN_CODE_INVALID: '签到码错误或已过期',
   CHECKIN_LOCKED: '签到码错误次数过多，请联系活动负责人登记出勤',
+  NOT_CHECKED_IN: '尚未签到，不能签退',
   COURSE_NOT_EDITABLE: '课程已开始或已取消，不能再修改',
   COURSE_CANCELLED: '该课程已取消',
   COURSE_FULL: '课程名额已满',
@@ -88,6 +89,9 @@ export const ERROR_MESSAGES = {
   DEED_OWN_REPORT: '不能评议自己申报的或与自己有关的好人好事',
   DEED_NOT_PENDING: '该申报当前不在待评议状态',
   DEED_NOT_ON_NOTICE: '该申报不在公示期内，不能申请复核',
+  // Service hours and certificates
+  NO_SERVICE_HOURS: '暂无已完成的志愿服务时长记录，不能开具证明',
+  CERTIFICATE_NOT_FOUND: '未找到该证明编号，请核对后重试',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_MESSAGES;

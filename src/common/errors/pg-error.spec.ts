@@ -12,6 +12,7 @@ describe('database errors as clients see them', () => {
     ['CB006', 'an entry cannot be booked in the future', 'BAD_USER_INPUT'],
     ['CB007', "only the ledger's owner may date an entry", 'LEDGER_INVARIANT_VIOLATED'],
     ['CB008', 'seal of 2026-11 does not follow the seal of 2026-09', 'LEDGER_SEAL_BROKEN'],
+    ['CBH01', 'star levels of 9a2e… must be 1..n with ascending thresholds', 'BAD_USER_INPUT'],
   ])('%s: code %s and our message, never the database text', (sqlstate, text, code) => {
     const error = domainErrorFromDatabase({ code: sqlstate, message: text });
     expect(error?.code).toBe(code);

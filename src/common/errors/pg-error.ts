@@ -6,8 +6,8 @@ interface PgError {
   message?: string;
 }
 
-/** SQLSTATEs raised by the ledger's own triggers (see the foundation migration). */
-const LEDGER_SQLSTATE: Record<string, DomainError['code']> = {
+/** SQLSTATEs raised by our own triggers: the ledger's (see the foundation migration), then others'. */
+const OWN_SQLSTATE: Record<string, DomainError['code']> = {
   CB001: 'PERIOD_CLOSED',
   CB002: 'LEDGER_INVARIANT_VIOLATED',
   CB003: 'LEDGER_INVARIANT_VIOLATED',
@@ -16,6 +16,8 @@ const LEDGER_SQLSTATE: Record<string, DomainError['code']> = {
   CB006: 'BAD_USER_INPUT',
   CB007: 'LEDGER_INVARIANT_VIOLATED',
   CB008: 'LEDGER_SEAL_BROKEN',
+  // A township's star ladder that does not ascend (the honours migration re-checks it at commit).
+  CBH01: 'BAD_USER_INPUT',
 };
 
 /** Constraint names whose violation is an expected, user-facing outcome. */
@@ -42,7 +44,7 @@ export function domainErrorFromDatabase(error: unknown): DomainError | undefined
   const e = (error as { driverError?: PgError }).driverError ?? (error as PgError);
   if (!e || typeof e !== 'object') return undefined;
   // The database's own text stays in the logs: a client gets the code and our message.
-  if (e.code && LEDGER_SQLSTATE[e.code]) return new DomainError(LEDGER_SQLSTATE[e.code]);
+  if (e.code && OWN_SQLSTATE[e.code]) return new DomainError(OWN_SQLSTATE[e.code]);
   if (e.constraint && CONSTRAINTS[e.constraint]) return new DomainError(CONSTRAINTS[e.constraint]);
   if ((e.code && (CONNECTION_SQLSTATES.has(e.code) || RETRYABLE_SQLSTATES.has(e.code))) || CONNECTION_MESSAGES.test(e.message ?? '')) {
     return new DomainError('TEMPORARILY_UNAVAILABLE', undefined, { retryable: true });

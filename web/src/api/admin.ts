@@ -129,3 +129,18 @@ export const ReverseEntryMutation = graphql(`
     reverseEntry(input: $input) { id created }
   }
 `);
+
+export const TownshipPolicyQuery = graphql(`
+  query TownshipPolicy($townshipId: ID!) {
+    townshipPolicy(townshipId: $townshipId) {
+      townshipId minAttendancePercent expiryMode expiryMonth expiryDay expiryNoticeDays expirySetAt nextExpiryDate
+      expiryRuns { cutoffDate status residents points finishedAt }
+    }
+  }
+`);
+
+export const UpdateTownshipPolicyMutation = graphql(`
+  mutation UpdateTownshipPolicy($input: UpdateTownshipPolicyInput!) {
+    updateTownshipPolicy(input: $input) { townshipId minAttendancePercent expiryMode expiryMonth expiryDay expiryNoticeDays nextExpiryDate }
+  }
+`);

@@ -56,7 +56,7 @@ export const ActivityDetailQuery = graphql(`
   query ActivityDetail($id: ID!) {
     activity(id: $id) { id title place description startsAt endsAt signupDeadline capacity confirmedCount remainingPlaces waitlistCount rewardPoints status cancelReason themeId }
     activitySignups(activityId: $id, first: 100) {
-      edges { node { id residentId residentName dependentId dependentName status waitlistPosition attendance checkedInAt rewardEntryId signedUpAt } }
+      edges { node { id residentId residentName dependentId dependentName status waitlistPosition attendance checkedInAt checkedOutAt minutesServed rewardEntryId signedUpAt } }
     }
   }
 `);
@@ -75,7 +75,13 @@ export const MarkAttendanceMutation = graphql(`
 
 export const CompleteActivityMutation = graphql(`
   mutation CompleteActivity($id: ID!) {
-    completeActivity(id: $id) { newlyRewarded attendeesRewarded pointsMinted activity { id status } }
+    completeActivity(id: $id) { newlyRewarded attendeesRewarded pointsMinted belowMinimum minMinutes activity { id status } }
+  }
+`);
+
+export const RecordCheckOutMutation = graphql(`
+  mutation RecordCheckOut($input: RecordCheckOutInput!) {
+    recordCheckOut(input: $input) { id checkedOutAt }
   }
 `);
 

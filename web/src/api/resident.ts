@@ -4,6 +4,7 @@ export const ResidentHomeQuery = graphql(`
   query ResidentHome($townshipId: ID!, $branchId: ID!, $month: String!) {
     me { name balance resident { branchName townshipName } }
     myStarLevel { lifetime levelName }
+    myPointsExpiry { cutoffDate daysLeft points }
     publishedThemes(branchId: $branchId, month: $month) { themes { id title description suggestedPoints } }
     activities(townshipId: $townshipId, branchId: $branchId, first: 30) {
       edges {
@@ -117,5 +118,37 @@ export const PassbookMonthLinesQuery = graphql(`
 export const EntryProofQuery = graphql(`
   query EntryProof($entryId: ID!) {
     entryProof(entryId: $entryId) { entryId month canonicalEntry leafIndex leafCount path { side hash } merkleRoot previousSeal seal valid }
+  }
+`);
+
+export const CheckOutMutation = graphql(`
+  mutation CheckOut($input: CheckInInput!) {
+    checkOut(input: $input) { id attendance checkedOutAt activity { title } }
+  }
+`);
+
+export const MyHoursQuery = graphql(`
+  query MyHours {
+    myServiceHours { totalMinutes totalHours activityCount }
+    myServiceRecords(first: 50) { edges { node { id title startsAt minutesServed hours pointsEarned } } }
+    myServiceCertificates(first: 20) { edges { node { number issuedAt totalHours verifyUrl lines { title } } } }
+  }
+`);
+
+export const RequestCertificateMutation = graphql(`
+  mutation RequestCertificate {
+    requestServiceCertificate { number issuedAt totalHours verifyUrl lines { title } }
+  }
+`);
+
+export const CertificatePdfQuery = graphql(`
+  query CertificatePdf($number: String!) {
+    serviceCertificate(number: $number) { number pdfBase64 }
+  }
+`);
+
+export const ExpiryNoticeQuery = graphql(`
+  query ExpiryNotice {
+    myPointsExpiry { cutoffDate daysLeft points }
   }
 `);

@@ -10,7 +10,7 @@ export const ACCOUNT_KIND: Record<string, string> = {
   TOWNSHIP_ADJUSTMENT: '总行调整',
   TOWNSHIP_EXPIRY: '总行过期',
 };
-export const ENTRY_KIND: Record<string, string> = { MINT: '活动积分', SPEND: '课程消费', REVERSAL: '冲正', ADJUSTMENT: '调整' };
+export const ENTRY_KIND: Record<string, string> = { MINT: '活动积分', SPEND: '课程消费', REVERSAL: '冲正', ADJUSTMENT: '调整', EXPIRY: '积分到期' };
 export const ENTRY_PROBLEM: Record<string, string> = {
   CONTENT_CHANGED: '内容与记账时不符',
   CHANGED_AFTER_SEAL: '封存后被改动',
