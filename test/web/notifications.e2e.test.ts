@@ -94,7 +94,8 @@ describe('the web app: notifications', () => {
       const [row] = await t.db.dataSource.query(`SELECT muted_kinds AS muted FROM notification_setting WHERE person_id = $1`, [resident.personId]);
       return row?.muted?.includes('POINTS_SPENT');
     });
-    expect(await page.getByTestId('toggle-POINTS_SPENT').getAttribute('aria-checked')).toBe('false');
+    // The switch follows the saved settings the mutation answers with (which arrive after the commit).
+    await page.locator('[data-test="toggle-POINTS_SPENT"][aria-checked="false"]').waitFor();
     await screenshot(page, 'resident-notification-settings');
     expect(await phone.problems()).toEqual([]);
     await phone.context.close();
