@@ -45,6 +45,8 @@ export async function ensureTestRoles(): Promise<void> {
 
 /** Creates a database owned by the owner role, runs the real migrations as that role and grants the app role. */
 export async function createMigratedDatabase(name: string): Promise<void> {
+  // Jest's global setup makes the roles too, but a benchmark on a fresh machine has none.
+  await ensureTestRoles();
   await adminQuery(`CREATE DATABASE "${name}" OWNER ${OWNER_ROLE}`);
   await runMigrations(databaseUrl(name, OWNER_ROLE), APP_ROLE);
 }
