@@ -24,6 +24,7 @@ import {
   UpdateShopItemInput,
 } from './dto/shop.inputs';
 import { newPickupCode, normalisePickupCode } from './pickup-code';
+import { currentOrNextPickup, describePickupWindow, isPickupOpen } from './pickup-schedule';
 import { RedemptionStatus, Shop, ShopItem, ShopRedemption, ShopStockReceipt, StockSource } from './shop.entity';
 import { ShopRepository } from './shop.repository';
 
@@ -59,7 +60,9 @@ export class ShopService {
     const scope = await this.organisation.scopeOfBranch(branchId);
     requireCapability(actor, Capability.READ, scope);
     const shop = await this.tx.read((m) => this.repository.shop(m, branchId));
-    return shop ?? { branchId, townshipId: scope.townshipId, pickupWeekdays: [], opensAt: null, closesAt: null, place: '', note: '', pickupDays: DEFAULT_PICKUP_DAYS };
+    return this.withNextPickup(
+      shop ?? { branchId, townshipId: scope.townshipId, pickupWeekdays: [], opensAt: null, closesAt: null, place: '', note: '', pickupDays: DEFAULT_PICKUP_DAYS },
+    );
   }
 
   async updateShop(actor: Principal, input: UpdateShopInput): Promise<Shop> {
@@ -68,7 +71,7 @@ export class ShopService {
     if (input.opensAt && input.closesAt && input.opensAt >= input.closesAt) {
       throw new DomainError('BAD_USER_INPUT', '关门时间应晚于开门时间', { field: 'closesAt' });
     }
-    return this.tx.run((m) =>
+    const shop = await this.tx.run((m) =>
       this.repository.upsertShop(m, {
         branchId: input.branchId,
         townshipId: scope.townshipId,
@@ -80,6 +83,7 @@ export class ShopService {
         pickupDays: input.pickupDays,
       }),
     );
+    return this.withNextPickup(shop);
   }
 
   async createItem(actor: Principal, input: CreateShopItemInput): Promise<ShopItem> {
@@ -263,6 +267,7 @@ export class ShopService {
     requireCapability(actor, Capability.KEEP_SHOP, scope);
     const code = normalisePickupCode(input.code);
     const confirmed = await this.tx.run(async (m) => {
+      await this.requirePickupOpen(m, input.branchId);
       const picked = code ? await this.repository.markPickedUp(m, input.branchId, code, actor.personId) : undefined;
       if (picked) {
         await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'shop.pickup', subject: picked.id });
@@ -315,6 +320,24 @@ export class ShopService {
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
+
+  /** Goods leave the shop on its pickup days and hours only (a shop with no days set is not restricted). */
+  private async requirePickupOpen(m: EntityManager, branchId: string): Promise<void> {
+    const shop = await this.repository.shop(m, branchId);
+    const now = this.clock.now();
+    if (!shop || isPickupOpen(shop, now)) return;
+    const next = currentOrNextPickup(shop, now)!;
+    throw new DomainError('NOT_A_PICKUP_DAY', `现在不是积分超市的领取时间，下次领取时间：${describePickupWindow(next)}`, {
+      nextPickupOpensAt: next.opensAt,
+      nextPickupClosesAt: next.closesAt,
+    });
+  }
+
+  /** The shop with its current or next pickup window, reckoned by the service's clock. */
+  private withNextPickup(shop: Shop): Shop {
+    const next = currentOrNextPickup(shop, this.clock.now());
+    return { ...shop, nextPickupOpensAt: next?.opensAt ?? null, nextPickupClosesAt: next?.closesAt ?? null };
+  }
 
   private async unknownCode(m: EntityManager, scope: Scope, code: string | undefined): Promise<DomainError> {
     if (code && (await this.repository.codeInOtherBranch(m, scope.townshipId, scope.branchId!, code))) return new DomainError('PICKUP_CODE_OTHER_BRANCH');
