@@ -204,15 +204,17 @@ export class ShopRepository {
     m: EntityManager,
     branchId: string,
     status: RedemptionStatus | null,
+    deadlineBefore: Date | null,
     after: string[] | undefined,
     limit: number,
   ): Promise<ShopRedemption[]> {
     return m.query(
       `SELECT ${REDEMPTION_COLUMNS} FROM shop_redemption x JOIN shop_item i ON i.id = x.item_id
        WHERE x.branch_id = $1 AND ($2::text IS NULL OR x.status = $2)
+         AND ($6::timestamptz IS NULL OR x.pickup_deadline < $6)
          AND ($3::timestamptz IS NULL OR (x.redeemed_at, x.id) < ($3::timestamptz, $4::uuid))
        ORDER BY x.redeemed_at DESC, x.id DESC LIMIT $5`,
-      [branchId, status, after ? new Date(after[0]) : null, after?.[1] ?? null, limit],
+      [branchId, status, after ? new Date(after[0]) : null, after?.[1] ?? null, limit, deadlineBefore],
     );
   }
 

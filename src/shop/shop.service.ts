@@ -187,7 +187,12 @@ export class ShopService {
     requireCapability(actor, Capability.KEEP_SHOP, scope);
     return keysetPage(page, byTimeThenId<ShopRedemption>((x) => x.redeemedAt), (after, limit) =>
       this.tx.read(async (m) =>
-        this.people.attachResidentNames(m, await this.repository.branchRedemptions(m, args.branchId, args.status ?? null, after, limit)),
+        this.people.attachResidentNames(
+          m,
+          args.overdue
+            ? await this.repository.branchRedemptions(m, args.branchId, RedemptionStatus.RESERVED, this.clock.now(), after, limit)
+            : await this.repository.branchRedemptions(m, args.branchId, args.status ?? null, null, after, limit),
+        ),
       ),
     );
   }

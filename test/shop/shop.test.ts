@@ -216,11 +216,18 @@ describe('points shop (积分超市)', () => {
     expect(errorCode(await t.gql(`mutation($i: ReverseEntryInput!) { reverseEntry(input: $i) { id } }`, { i: { entryId: two.chargeEntryId, reason: '误操作' } }, w.adminToken)))
       .toBe('ENTRY_BELONGS_TO_RECORD');
     expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+    const overdue = async () =>
+      ok(await t.gql(`query($b: ID!) { shopRedemptions(branchId: $b, overdue: true, first: 100) { edges { node { id } } } }`, { b: branch(0).id }, w.managerTokens[0]))
+        .shopRedemptions.edges.map((e: any) => e.node.id);
+    expect(await overdue()).not.toContain(two.id);
     setNow(t, new Date(new Date(two.pickupDeadline).getTime() + 1000));
+    // The manager's list of what may be cancelled now.
+    expect(await overdue()).toContain(two.id);
     const expired = ok(await t.gql(CANCEL, { i: { id: two.id, reason: '超过14天未领取' } }, w.managerTokens[0])).cancelShopRedemption;
     expect(expired).toMatchObject({ status: 'CANCELLED', refundEntryId: expect.any(String) });
     expect(await balanceOf(r.accountId)).toBe(9);
     expect(await stockOf(flour)).toBe(4);
+    expect(await overdue()).not.toContain(two.id);
     const [{ count }] = await t.db.dataSource.query(`SELECT count(*)::int FROM audit_log WHERE action = 'shop.cancel' AND subject = $1`, [two.id]);
     expect(count).toBe(1);
     expect(new Date(two.pickupDeadline).getTime() - Date.now()).toBeGreaterThan(13.9 * DAY);
