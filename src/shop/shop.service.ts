@@ -28,7 +28,11 @@ import { currentOrNextPickup, describePickupWindow, isPickupOpen } from './picku
 import { RedemptionStatus, Shop, ShopItem, ShopRedemption, ShopStockReceipt, StockSource } from './shop.entity';
 import { ShopRepository } from './shop.repository';
 
-/** The ledger's reference type of a redemption's charge (its reversal is the refund). */
+/**
+ * The ledger's reference type of a redemption's charge (its reversal is the refund).
+ * Rows are stamped by the database's clock, except while the demo seed writes last month's
+ * history (`Clock.bookingTime`), so the shop's figures fall in the month its entries do.
+ */
 export const SHOP_REDEMPTION_REFERENCE = 'SHOP_REDEMPTION';
 const DAY_MS = 86_400_000;
 const DEFAULT_PICKUP_DAYS = 14;
@@ -90,7 +94,7 @@ export class ShopService {
     const scope = await this.organisation.scopeOfBranch(input.branchId);
     requireCapability(actor, Capability.MANAGE, scope);
     return this.tx.run(async (m) => {
-      const item = await this.repository.insertItem(m, { ...input, townshipId: scope.townshipId, createdBy: actor.personId });
+      const item = await this.repository.insertItem(m, { ...input, townshipId: scope.townshipId, createdBy: actor.personId, at: this.clock.bookingTime() });
       if (!item) throw new DomainError('ALREADY_EXISTS', `本村（社区）积分超市已有“${input.name}”`);
       return item;
     });
@@ -136,6 +140,7 @@ export class ShopService {
         unitPoints: input.unitPoints ?? item.pricePoints,
         note: input.note,
         recordedBy: actor.personId,
+        at: this.clock.bookingTime(),
       });
       await this.audit.record(m, {
         townshipId: item.townshipId,
@@ -259,6 +264,7 @@ export class ShopService {
           code: newPickupCode(),
           chargeEntryId: charge.id,
           pickupDeadline,
+          at: this.clock.bookingTime(),
         });
         if (inserted) return inserted;
       }
@@ -273,7 +279,7 @@ export class ShopService {
     const code = normalisePickupCode(input.code);
     const confirmed = await this.tx.run(async (m) => {
       await this.requirePickupOpen(m, input.branchId);
-      const picked = code ? await this.repository.markPickedUp(m, input.branchId, code, actor.personId) : undefined;
+      const picked = code ? await this.repository.markPickedUp(m, input.branchId, code, actor.personId, this.clock.bookingTime()) : undefined;
       if (picked) {
         await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'shop.pickup', subject: picked.id });
         return picked;
