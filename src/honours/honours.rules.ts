@@ -4,8 +4,8 @@
  *
  * 文明之星 of a month. A resident's points earned in a month are the MINT credits booked
  * to them in the month minus the reversals of mints booked in the month (a reversal
- * counts in the month it is booked in, as in the settlement's figures); spending, refunds
- * and adjustments are not earning. Each branch (village) ranks its residents (by the
+ * counts in the month it is booked in, as in the settlement's figures); spending, refunds,
+ * adjustments and the yearly reset's expiry are not earning. Each branch (village) ranks its residents (by the
  * branch they belong to when the month is recorded, wherever they earned) who earned more
  * than zero:
  *   1. more points first;

@@ -192,7 +192,7 @@ export class LedgerReadsRepository {
   /**
    * What each resident earned in a (closed) month ($2, a period date): the MINT credits
    * booked in it minus the reversals of mints booked in it, whichever month the mint was
-   * in (so it can be negative); spending and adjustments are not earning. `firstEarnedAt`
+   * in (so it can be negative); spending, adjustments and expiry are not earning. `firstEarnedAt`
    * is the booking time of the resident's first mint of the month that no reversal in the
    * month undid (null when there is none). One pass over the month's entries.
    */
