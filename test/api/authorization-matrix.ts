@@ -733,7 +733,8 @@ export const OPERATIONS: Record<string, Operation> = {
   requestDeedRecheck: {
     query: `mutation($input: DeedRecheckInput!) { requestDeedRecheck(input: $input) { id status } }`,
     variables: async (w, _actor, ctx) => {
-      const reportId = await newDeedReport(w, ctx);
+      // About a neighbour: resA1 may not ask for a recheck of a report about themselves (DEED_OWN_RECHECK).
+      const reportId = await newDeedReport(w, ctx, await freshResidentA1(w, ctx));
       await ctx.as('mgrA2', OPERATIONS.reviewDeedReport.query, { input: { reportId, approve: true, reason: '情况属实' } });
       return { input: { reportId, reason: '当天没有看到' } };
     },
@@ -773,8 +774,8 @@ export const OPERATIONS: Record<string, Operation> = {
 };
 
 /** A pending report of resident A1, made by the A1 manager (so mgrA2 of the scoring group may review it). */
-async function newDeedReport(w: World, ctx: Ctx): Promise<string> {
-  const input = { ...deedInput(w.deedKindA, await photoId(ctx.t, ctx.tokens.mgrA1!), 2), residentId: w.residentA1.id };
+async function newDeedReport(w: World, ctx: Ctx, residentId = w.residentA1.id): Promise<string> {
+  const input = { ...deedInput(w.deedKindA, await photoId(ctx.t, ctx.tokens.mgrA1!), 2), residentId };
   const res = await ctx.as('mgrA1', OPERATIONS.reportDeed.query, { input });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
   return res.data.reportDeed.id;

@@ -67,7 +67,7 @@ export const SHOP_OPERATIONS: Record<string, ShopOperation> = {
   shop: {
     query: `query($branchId: ID!) { shop(branchId: $branchId) { branchId pickupWeekdays } }`,
     variables: (w) => ({ branchId: w.branchA1 }),
-    check: (d, w) => expect(d.shop).toEqual({ branchId: w.branchA1, pickupWeekdays: [6] }),
+    check: (d, w) => expect(d.shop).toEqual({ branchId: w.branchA1, pickupWeekdays: [1, 2, 3, 4, 5, 6, 7] }),
   },
   shopItems: {
     query: `query($branchId: ID!) { shopItems(branchId: $branchId, first: 100) { edges { node { id branchId active } } } }`,
