@@ -28,11 +28,7 @@ import { currentOrNextPickup, describePickupWindow, isPickupOpen } from './picku
 import { RedemptionStatus, Shop, ShopItem, ShopRedemption, ShopStockReceipt, StockSource } from './shop.entity';
 import { ShopRepository } from './shop.repository';
 
-/**
- * The ledger's reference type of a redemption's charge (its reversal is the refund).
- * Rows are stamped by the database's clock, except while the demo seed writes last month's
- * history (`Clock.bookingTime`), so the shop's figures fall in the month its entries do.
- */
+/** The ledger's reference type of a redemption's charge (its reversal is the refund). */
 export const SHOP_REDEMPTION_REFERENCE = 'SHOP_REDEMPTION';
 const DAY_MS = 86_400_000;
 const DEFAULT_PICKUP_DAYS = 14;
@@ -43,7 +39,10 @@ const DEFAULT_PICKUP_DAYS = 14;
  * account under `shop-redemption:<id>`) in one transaction: no stock, no charge; no
  * points, no stock. The resident gets a pickup code; a shopkeeper confirms it once.
  * Until then the resident may cancel, and after the pickup deadline the branch's managers
- * may: the charge is reversed and the stock returned.
+ * may: the charge is reversed and the stock returned. Goods are handed over on the shop's
+ * pickup days and hours only. Rows are stamped by the database's clock, except while the
+ * demo seed writes last month's history (`Clock.bookingTime`), so that the shop's figures
+ * fall in the same month as its ledger entries.
  */
 @Injectable()
 export class ShopService {
