@@ -311,6 +311,16 @@ describe('good-deed reports', () => {
       expect(errorCode(refused)).toBe('DEED_OWN_RECHECK');
       expect(refused.errors![0].message).toMatch(/不能对自己/);
       expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+      // The notice tells each viewer which are theirs (the app shows them no 申请复核 button).
+      const mine = async (token: string) =>
+        Object.fromEntries(
+          ok(await t.gql(`query($b: ID!) { deedNotice(branchId: $b) { id mine } }`, { b: notice.id }, token))
+            .deedNotice.filter((n: any) => n.id === forOther.id || n.id === own.id)
+            .map((n: any) => [n.id === own.id ? 'own' : 'forOther', n.mine]),
+        );
+      expect(await mine(res[0])).toEqual({ own: true, forOther: true });
+      expect(await mine(cadre)).toEqual({ own: false, forOther: true });
+      expect(await mine(res[3])).toEqual({ own: false, forOther: false });
       // Anyone else of the branch still may.
       expect(ok(await ask(res[3], forOther.id)).requestDeedRecheck.status).toBe('RECHECK');
       expect(ok(await ask(cadre, own.id)).requestDeedRecheck.status).toBe('RECHECK');
