@@ -15,7 +15,7 @@ const RECORDED = {
   'read: history page': 2,
   'read: activity list (20 rows)': 5,
   'read: course list (20 rows)': 4,
-  'read: theme list': 3,
+  'read: theme list': 1,
   'write: sign up': 5,
   'write: cancel sign-up': 11,
   'write: check in': 6,
