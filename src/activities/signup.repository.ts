@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { selectColumns } from '../database/select-columns';
 import { HouseholdService } from '../households/household.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
-import { ActivitySignup, Attendance, SignupStatus } from './activity.entity';
+import { Activity, ActivitySignup, Attendance, SignupStatus } from './activity.entity';
 
 /**
  * Whose sign-up: a resident's own (`residentId`), or a household dependent's
@@ -32,6 +32,9 @@ function signupColumns(position: 'selected' | 'returning'): string {
 }
 const SIGNUP_COLUMNS = signupColumns('selected');
 const SIGNUP_RETURNING = signupColumns('returning');
+const SIGN_UP_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
+  ${selectColumns(ActivitySignup, '(r.signup)')}, r.waitlist_position AS "waitlistPosition"
+  FROM activity_sign_up($1, $2, $3, $4) r`;
 
 /** The `activity_signup` table, and the places (`activity.confirmed_count`) sign-ups take. */
 @Injectable()
@@ -94,6 +97,30 @@ export class SignupRepository {
       [activityId, signup.residentId, now, signup.dependentId, signup.actedBy],
     );
     return row;
+  }
+
+  /**
+   * The resident's own sign-up in ONE call of `activity_sign_up` (migration 1766200000200),
+   * made outside a transaction so that it commits by itself: the shared lock, the activity
+   * read after it, the checks and the write of `signUp` above, in one round trip. Returns
+   * the activity as the function read it (undefined if there is none) and the sign-up if
+   * it wrote one (nothing is written unless the activity is in `townshipId`, PUBLISHED and
+   * before its deadline at `now`). A live sign-up already there is refused by the database
+   * (CBA01, ALREADY_SIGNED_UP). Without the resident's name (the caller knows it).
+   */
+  async signUpOwn(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+    townshipId: string,
+    now: Date,
+  ): Promise<{ activity?: Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'>; signup?: ActivitySignup }> {
+    const [row] = await m.query(SIGN_UP_OWN, [activityId, residentId, townshipId, now]);
+    const { activityTownshipId, activityStatus, activityDeadline, ...signup } = row;
+    return {
+      activity: activityTownshipId ? { townshipId: activityTownshipId, status: activityStatus, signupDeadline: activityDeadline } : undefined,
+      signup: signup.id ? (signup as ActivitySignup) : undefined,
+    };
   }
 
   async hasLive(m: EntityManager, activityId: string, owner: SignupOwner): Promise<boolean> {

@@ -49,22 +49,36 @@ export class SignupService {
     private readonly outbox: NotificationOutbox,
   ) {}
 
-  /** Takes a confirmed place if one is free, else a waitlist position in arrival order. */
-  signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
-    return this.take(actor, activityId, null);
+  /**
+   * Takes a confirmed place if one is free, else a waitlist position in arrival order: one
+   * call of `activity_sign_up` that commits by itself (see SignupRepository.signUpOwn), the
+   * refusals mapped from what it read under the lock. The name in the answer is the
+   * caller's own, so nothing is read again.
+   */
+  async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const { activity, signup } = await this.tx.single((m) => this.signups.signUpOwn(m, activityId, resident.id, resident.townshipId, now));
+    if (!activity) throw notFound('该活动');
+    requireResident(actor, activity);
+    assertCanSignUp(activity, now);
+    // The checks above are the function's own: it wrote the sign-up when they pass.
+    if (!signup) throw new Error(`activity_sign_up wrote nothing for activity ${activityId} that passes its checks`);
+    return { ...signup, residentName: actor.name, dependentName: null };
   }
 
   /**
    * The same for another member of the caller's household (the place is theirs, and so is
    * the reward for attending) or for one of its dependents (the place is the dependent's;
    * the caller registered them and is paid for their attendance). `acted_by` and the audit
-   * log record who acted.
+   * log record who acted. A transaction of its own (not `activity_sign_up`): the household
+   * check, the sign-up and the audit record commit together.
    */
   signUpForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
-    return this.take(actor, input.activityId, input);
+    return this.takeForFamily(actor, input.activityId, input);
   }
 
-  private async take(actor: Principal, activityId: string, target: ActForTarget | null): Promise<ActivitySignup> {
+  private async takeForFamily(actor: Principal, activityId: string, target: ActForTarget): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const signup = await this.tx.run(async (m) => {
@@ -74,18 +88,15 @@ export class SignupService {
       if (!activity) throw notFound('该活动');
       requireResident(actor, activity);
       assertCanSignUp(activity, now);
-      let owner = { residentId: resident.id, dependentId: null as string | null, actedBy: null as string | null };
-      if (target) {
-        const link = await this.households.link(m, actor, target);
-        owner = link.dependent
-          ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
-          : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
-      }
+      const link = await this.households.link(m, actor, target);
+      const owner = link.dependent
+        ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
+        : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
       const row = await this.signups.signUp(m, activityId, owner, now);
       // Nothing written: already signed up (a duplicate racing us, or a stale read); the
       // rollback returns any place the statement took.
-      if (!row) throw new DomainError('ALREADY_SIGNED_UP', target ? '该家人已报名该活动' : undefined);
-      if (target) await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, row);
+      if (!row) throw new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动');
+      await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, row);
       return row;
     });
     const [named] = await this.tx.read((m) => this.signups.named(m, [signup]));
