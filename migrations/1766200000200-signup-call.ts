@@ -77,9 +77,80 @@ export class SignupCall1766200000200 implements MigrationInterface {
         END IF;
       END $$;
     `);
+
+    // The resident's own cancellation, the same way, but inside the caller's transaction:
+    // the notice to whoever is promoted (the notifications module's outbox) is written in it
+    // too. Returns the activity as read (under the lock once there is a live sign-up), the
+    // cancelled sign-up with what it was, and the residents promoted into the freed place.
+    await q.query(`
+      CREATE FUNCTION activity_cancel_signup(p_activity uuid, p_resident uuid, p_township uuid, p_now timestamptz, p_reason text,
+        OUT activity_township uuid, OUT activity_status text, OUT activity_starts_at timestamptz, OUT activity_title text,
+        OUT signup activity_signup, OUT previous_status text, OUT promoted uuid[])
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        act record;
+        signup_id uuid;
+        free int;
+      BEGIN
+        promoted := '{}';
+        -- Checked before the exclusive lock, so that only a resident with a live sign-up can
+        -- make the activity's sign-ups wait; checked again under it.
+        FOR pass IN 1..2 LOOP
+          IF pass = 2 THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended('activity:' || p_activity, 0));
+          END IF;
+          SELECT a.township_id, a.status, a.starts_at, a.title INTO act FROM activity a WHERE a.id = p_activity;
+          IF NOT FOUND THEN
+            RETURN;
+          END IF;
+          activity_township := act.township_id;
+          activity_status := act.status;
+          activity_starts_at := act.starts_at;
+          activity_title := act.title;
+          IF act.township_id <> p_township OR act.status <> 'PUBLISHED' OR act.starts_at <= p_now THEN
+            RETURN;
+          END IF;
+          IF pass = 1 THEN
+            -- No row lock before the activity's lock (a cancellation of the activity holds
+            -- that and then locks every live sign-up).
+            PERFORM FROM activity_signup e
+            WHERE e.activity_id = p_activity AND e.resident_id = p_resident AND e.dependent_id IS NULL AND e.status IN ('CONFIRMED', 'WAITLISTED');
+          ELSE
+            SELECT e.id, e.status INTO signup_id, previous_status FROM activity_signup e
+            WHERE e.activity_id = p_activity AND e.resident_id = p_resident AND e.dependent_id IS NULL AND e.status IN ('CONFIRMED', 'WAITLISTED')
+            FOR UPDATE;
+          END IF;
+          IF NOT FOUND THEN
+            RETURN;
+          END IF;
+        END LOOP;
+
+        UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = p_reason
+        WHERE s.id = signup_id RETURNING s.* INTO signup;
+        IF previous_status = 'CONFIRMED' THEN
+          -- The freed place goes to the first waitlisted (SignupRepository.fillPlaces).
+          UPDATE activity a SET confirmed_count = a.confirmed_count - 1 WHERE a.id = p_activity
+          RETURNING a.capacity - a.confirmed_count INTO free;
+          IF free > 0 THEN
+            WITH next AS (
+              SELECT w.id FROM activity_signup w WHERE w.activity_id = p_activity AND w.status = 'WAITLISTED'
+              ORDER BY w.arrival LIMIT free FOR UPDATE
+            ), moved AS (
+              UPDATE activity_signup s SET status = 'CONFIRMED', promoted_at = now() FROM next WHERE s.id = next.id
+              RETURNING s.resident_id
+            )
+            SELECT coalesce(array_agg(moved.resident_id), '{}') INTO promoted FROM moved;
+            IF cardinality(promoted) > 0 THEN
+              UPDATE activity a SET confirmed_count = a.confirmed_count + cardinality(promoted) WHERE a.id = p_activity;
+            END IF;
+          END IF;
+        END IF;
+      END $$;
+    `);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION activity_cancel_signup(uuid, uuid, uuid, timestamptz, text)`);
     await q.query(`DROP FUNCTION activity_sign_up(uuid, uuid, uuid, timestamptz)`);
   }
 }

@@ -35,6 +35,9 @@ const SIGNUP_RETURNING = signupColumns('returning');
 const SIGN_UP_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
   ${selectColumns(ActivitySignup, '(r.signup)')}, r.waitlist_position AS "waitlistPosition"
   FROM activity_sign_up($1, $2, $3, $4) r`;
+const CANCEL_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_starts_at AS "activityStartsAt",
+  r.activity_title AS "activityTitle", ${selectColumns(ActivitySignup, '(r.signup)')}, NULL::int AS "waitlistPosition", r.promoted::text[] AS promoted
+  FROM activity_cancel_signup($1, $2, $3, $4, $5) r`;
 
 /** The `activity_signup` table, and the places (`activity.confirmed_count`) sign-ups take. */
 @Injectable()
@@ -150,6 +153,33 @@ export class SignupRepository {
     if (!row) return undefined;
     const { previousStatus, ...signup } = row;
     return { signup, previousStatus };
+  }
+
+  /**
+   * The resident's own cancellation in one call of `activity_cancel_signup` (migration
+   * 1766200000200), in the caller's transaction: the exclusive lock once a live sign-up is
+   * seen, the activity read after it, the cancellation, the freed place given to the first
+   * waitlisted. Returns the activity as read (undefined if none; nothing is written unless
+   * it is in `townshipId`, PUBLISHED and not yet started at `now`), the cancelled sign-up
+   * (undefined if none was live) and the residents promoted. Without the resident's name.
+   */
+  async cancelOwnSignup(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+    townshipId: string,
+    now: Date,
+    reason: string,
+  ): Promise<{ activity?: Pick<Activity, 'id' | 'townshipId' | 'status' | 'startsAt' | 'title'>; signup?: ActivitySignup; promoted: string[] }> {
+    const [row] = await m.query(CANCEL_OWN, [activityId, residentId, townshipId, now, reason]);
+    const { activityTownshipId, activityStatus, activityStartsAt, activityTitle, promoted, ...signup } = row;
+    return {
+      activity: activityTownshipId
+        ? { id: activityId, townshipId: activityTownshipId, status: activityStatus, startsAt: activityStartsAt, title: activityTitle }
+        : undefined,
+      signup: signup.id ? (signup as ActivitySignup) : undefined,
+      promoted,
+    };
   }
 
   /** Gives back a confirmed place (a confirmed sign-up was cancelled). */

@@ -103,48 +103,51 @@ export class SignupService {
     return named;
   }
 
-  /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
-  cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
-    return this.cancel(actor, activityId, null);
+  /**
+   * The resident cancels their own sign-up before the start; a freed place goes to the first
+   * waitlisted. One call of `activity_cancel_signup` and the notice to whoever was promoted,
+   * in one transaction; the name in the answer is the caller's own.
+   */
+  async cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const cancelled = await this.tx.run(async (m) => {
+      const { activity, signup, promoted } = await this.signups.cancelOwnSignup(m, activityId, resident.id, resident.townshipId, now, '本人取消报名');
+      if (!activity) throw notFound('该活动');
+      assertCancellable(actor, activity, now);
+      if (!signup) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      if (promoted.length) await notifyPromoted(this.outbox, m, activity, promoted);
+      return signup;
+    });
+    return { ...cancelled, residentName: actor.name, dependentName: null };
   }
 
   /** Cancels a household member's or dependent's sign-up for them (see signUpForFamily). */
   cancelSignupForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
-    return this.cancel(actor, input.activityId, input);
+    return this.cancelForFamily(actor, input.activityId, input);
   }
 
-  private async cancel(actor: Principal, activityId: string, target: ActForTarget | null): Promise<ActivitySignup> {
-    const resident = requireResident(actor);
-    const assertCancellable = (activity: Activity) => {
-      requireResident(actor, activity);
-      if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
-      if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= this.clock.now().getTime()) {
-        throw new DomainError('SIGNUP_CANCEL_CLOSED');
-      }
-    };
+  private async cancelForFamily(actor: Principal, activityId: string, target: ActForTarget): Promise<ActivitySignup> {
     const cancelled = await this.tx.run(async (m) => {
       // Checked before taking the exclusive lock, so only a resident with a live sign-up
       // can make the activity's sign-ups wait; checked again under the lock.
       const activity = await this.activities.get(m, activityId);
-      assertCancellable(activity);
-      let owner: SignupOwner = { residentId: resident.id };
-      if (target) {
-        const link = await this.households.link(m, actor, target);
-        owner = link.dependent ? { dependentId: link.dependent.id } : { residentId: target.residentId! };
-      }
-      const notSignedUp = () => new DomainError('NOT_SIGNED_UP', target ? '该家人没有该活动的有效报名' : '您没有该活动的有效报名');
+      assertCancellable(actor, activity, this.clock.now());
+      const link = await this.households.link(m, actor, target);
+      const owner: SignupOwner = link.dependent ? { dependentId: link.dependent.id } : { residentId: target.residentId! };
+      const notSignedUp = () => new DomainError('NOT_SIGNED_UP', '该家人没有该活动的有效报名');
       if (!(await this.signups.hasLive(m, activityId, owner))) throw notSignedUp();
       await this.activities.lockExclusive(m, activityId);
       const locked = await this.activities.get(m, activityId);
-      assertCancellable(locked);
-      const row = await this.signups.cancelOwn(m, activityId, owner, target ? `家人代为取消报名（${actor.name}）` : '本人取消报名');
+      assertCancellable(actor, locked, this.clock.now());
+      const row = await this.signups.cancelOwn(m, activityId, owner, `家人代为取消报名（${actor.name}）`);
       if (!row) throw notSignedUp();
       if (row.previousStatus === SignupStatus.CONFIRMED) {
         await this.signups.releasePlace(m, activityId);
         const promoted = await this.signups.fillPlaces(m, activityId);
         if (promoted.length) await notifyPromoted(this.outbox, m, locked, promoted);
       }
-      if (target) await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, row.signup);
+      await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, row.signup);
       return row.signup;
     });
     const [named] = await this.tx.read((m) => this.signups.named(m, [cancelled]));
@@ -209,4 +212,13 @@ function assertCanSignUp(activity: { status: ActivityStatus; signupDeadline: Dat
       throw new DomainError('SIGNUP_CLOSED');
   }
   if (activity.signupDeadline.getTime() <= now.getTime()) throw new DomainError('SIGNUP_CLOSED');
+}
+
+/** Cancelling is for the caller's township's published activities, before they start. */
+function assertCancellable(actor: Principal, activity: Pick<Activity, 'townshipId' | 'status' | 'startsAt'>, now: Date): void {
+  requireResident(actor, activity);
+  if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
+  if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= now.getTime()) {
+    throw new DomainError('SIGNUP_CANCEL_CLOSED');
+  }
 }

@@ -19,7 +19,9 @@ const RECORDED = {
   // One call of activity_sign_up committing by itself (was BEGIN, the shared lock and read,
   // the sign-up, COMMIT and a second read for the name: 5).
   'write: sign up': 1,
-  'write: cancel sign-up': 11,
+  // BEGIN, one call of activity_cancel_signup (the checks, the exclusive lock, the
+  // cancellation, the freed place filled), COMMIT; the name is the caller's own (was 11).
+  'write: cancel sign-up': 3,
   'write: check in': 6,
   // +1 each: the notification outbox INSERT (POINTS_SPENT, POINTS_REFUNDED) in the same transaction.
   'write: enrol': 11,
