@@ -36,6 +36,14 @@ export type SignupWithActivity = ActivitySignup & { activity?: Activity };
  * shared; whatever frees places or changes the activity takes it exclusively, so it
  * waits for in-flight sign-ups to commit, and sign-ups after it see its result. Shared
  * holders never wait for each other, so the storm itself is not serialised.
+ *
+ * One round trip. A resident's own sign-up is one call of the PL/pgSQL function
+ * `activity_sign_up` outside a transaction (lock, read of the activity after it, checks
+ * and write, committed by itself); their own cancellation one call of
+ * `activity_cancel_signup` in a transaction that also writes the promotion notice
+ * (migration 1766200000200). Acting for a household member or dependent keeps the
+ * statement-by-statement transaction: the household check and the audit record are other
+ * modules' and commit with it.
  */
 @Injectable()
 export class SignupService {
