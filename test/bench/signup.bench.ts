@@ -196,26 +196,44 @@ async function main() {
  * CPU spent from now on by the service process and by the PostgreSQL backends serving
  * the bench database (all but this script's own connections): for a burst, whose
  * requests/s move with the neighbours on a shared machine far more than its CPU does.
- * Backends that start during the burst count from zero.
+ * The pool closes connections idle for 10 s and opens new ones, so the backends are
+ * sampled every 100 ms: one that starts counts from zero, one that exits loses at most its
+ * last 100 ms.
  */
 async function cpuMeter(ds: DataSource, servicePid: number) {
-  const backends = async (): Promise<number[]> =>
-    (
-      await ds.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench-signup' AND backend_type = 'client backend'`)
-    ).map((r: { pid: number }) => r.pid);
   const cpuOf = (pid: number) => {
     try {
       return cpuSeconds(pid);
     } catch {
-      return 0; // gone
+      return undefined; // gone
     }
   };
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = async () => {
+    const rows: { pid: number }[] = await ds.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench-signup' AND backend_type = 'client backend'`,
+    );
+    for (const { pid } of rows) {
+      const cpu = cpuOf(pid);
+      if (cpu === undefined) continue;
+      if (!first.has(pid)) first.set(pid, started ? 0 : cpu);
+      last.set(pid, cpu);
+    }
+  };
+  let started = false;
   const nodeBefore = cpuSeconds(servicePid);
-  const pgBefore = new Map((await backends()).map((pid) => [pid, cpuOf(pid)]));
+  await sample();
+  started = true;
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => (sampling = sampling.then(sample)), 100);
   return {
     async perRequest(requests: number): Promise<{ node: number; postgres: number }> {
+      clearInterval(timer);
+      await sampling;
+      await sample();
       const node = cpuSeconds(servicePid) - nodeBefore;
-      const postgres = (await backends()).reduce((sum, pid) => sum + cpuOf(pid) - (pgBefore.get(pid) ?? 0), 0);
+      const postgres = [...last].reduce((sum, [pid, cpu]) => sum + cpu - first.get(pid)!, 0);
       return { node: (node * 1000) / requests, postgres: (postgres * 1000) / requests };
     },
   };
