@@ -108,6 +108,7 @@ export const TABLE: Record<string, string> = {
   myStarLevel:             'UN   OK    OK    NO    OK    NO   OK    NO    NO',
   honourSettings:          'UN   OK    OK    OK    OK    OK   NO    NO    NO',
   setStarLevels:           'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  setStarBasis:            'UN   NO    NO    NO    NO    OK   NO    NO    NO',
   setStarsPerBranch:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
   // ---- households (户): resA1 heads household A1 (with famA1 and the dependent depA1); mgrA2,
   // a resident of A1, is in another household; a branch's managers and the admins manage them
@@ -671,6 +672,12 @@ export const OPERATIONS: Record<string, Operation> = {
       },
     }),
     check: (d, w) => expect(d.setStarLevels).toMatchObject({ townshipId: w.townshipA, isDefaultLadder: false, levels: expect.arrayContaining([{ name: '一星', threshold: 20 }]) }),
+  },
+  setStarBasis: {
+    query: `mutation($input: SetStarBasisInput!) { setStarBasis(input: $input) { townshipId activeBasis basis } }`,
+    // POINTS, as it was: the other rows' checks (a POINTS level, nextThreshold 20) still hold.
+    variables: (w) => ({ input: { townshipId: w.townshipA, basis: 'POINTS' } }),
+    check: (d, w) => expect(d.setStarBasis).toEqual({ townshipId: w.townshipA, activeBasis: 'POINTS', basis: 'POINTS' }),
   },
   setStarsPerBranch: {
     query: `mutation($input: SetStarsPerBranchInput!) { setStarsPerBranch(input: $input) { townshipId starsPerBranch } }`,
