@@ -17,6 +17,7 @@ import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
 import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
 import { StarHours1766200000000 } from './1766200000000-star-hours';
 import { ExpiryLine1766200000001 } from './1766200000001-expiry-line';
+import { SignupCall1766200000200 } from './1766200000200-signup-call';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   HoursExpiry1766100000000,
   StarHours1766200000000,
   ExpiryLine1766200000001,
+  SignupCall1766200000200,
 ];

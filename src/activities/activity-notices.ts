@@ -9,7 +9,12 @@ import { Activity } from './activity.entity';
  * transaction that promoted them. The key only has to be unique: the event is written by
  * the promotion itself, so nothing replays it.
  */
-export function notifyPromoted(outbox: NotificationOutbox, m: EntityManager, activity: Activity, residents: string[]): Promise<void> {
+export function notifyPromoted(
+  outbox: NotificationOutbox,
+  m: EntityManager,
+  activity: Pick<Activity, 'id' | 'townshipId' | 'title' | 'startsAt'>,
+  residents: string[],
+): Promise<void> {
   return outbox.emit(m, {
     townshipId: activity.townshipId,
     to: { residents },

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { selectColumns } from '../database/select-columns';
 import { HouseholdService } from '../households/household.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
-import { ActivitySignup, Attendance, SignupStatus } from './activity.entity';
+import { Activity, ActivitySignup, Attendance, SignupStatus } from './activity.entity';
 
 /**
  * Whose sign-up: a resident's own (`residentId`), or a household dependent's
@@ -32,6 +32,12 @@ function signupColumns(position: 'selected' | 'returning'): string {
 }
 const SIGNUP_COLUMNS = signupColumns('selected');
 const SIGNUP_RETURNING = signupColumns('returning');
+const SIGN_UP_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
+  ${selectColumns(ActivitySignup, '(r.signup)')}, r.waitlist_position AS "waitlistPosition"
+  FROM activity_sign_up($1, $2, $3, $4) r`;
+const CANCEL_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_starts_at AS "activityStartsAt",
+  r.activity_title AS "activityTitle", ${selectColumns(ActivitySignup, '(r.signup)')}, NULL::int AS "waitlistPosition", r.promoted::text[] AS promoted
+  FROM activity_cancel_signup($1, $2, $3, $4, $5) r`;
 
 /** The `activity_signup` table, and the places (`activity.confirmed_count`) sign-ups take. */
 @Injectable()
@@ -96,6 +102,30 @@ export class SignupRepository {
     return row;
   }
 
+  /**
+   * The resident's own sign-up in ONE call of `activity_sign_up` (migration 1766200000200),
+   * made outside a transaction so that it commits by itself: the shared lock, the activity
+   * read after it, the checks and the write of `signUp` above, in one round trip. Returns
+   * the activity as the function read it (undefined if there is none) and the sign-up if
+   * it wrote one (nothing is written unless the activity is in `townshipId`, PUBLISHED and
+   * before its deadline at `now`). A live sign-up already there is refused by the database
+   * (CBA01, ALREADY_SIGNED_UP). Without the resident's name (the caller knows it).
+   */
+  async signUpOwn(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+    townshipId: string,
+    now: Date,
+  ): Promise<{ activity?: Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'>; signup?: ActivitySignup }> {
+    const [row] = await m.query(SIGN_UP_OWN, [activityId, residentId, townshipId, now]);
+    const { activityTownshipId, activityStatus, activityDeadline, ...signup } = row;
+    return {
+      activity: activityTownshipId ? { townshipId: activityTownshipId, status: activityStatus, signupDeadline: activityDeadline } : undefined,
+      signup: signup.id ? (signup as ActivitySignup) : undefined,
+    };
+  }
+
   async hasLive(m: EntityManager, activityId: string, owner: SignupOwner): Promise<boolean> {
     const rows = await m.query(
       `SELECT 1 FROM activity_signup WHERE activity_id = $1 AND ${ownerIs(owner, 2)} AND status IN ('CONFIRMED', 'WAITLISTED')`,
@@ -123,6 +153,33 @@ export class SignupRepository {
     if (!row) return undefined;
     const { previousStatus, ...signup } = row;
     return { signup, previousStatus };
+  }
+
+  /**
+   * The resident's own cancellation in one call of `activity_cancel_signup` (migration
+   * 1766200000200), in the caller's transaction: the exclusive lock once a live sign-up is
+   * seen, the activity read after it, the cancellation, the freed place given to the first
+   * waitlisted. Returns the activity as read (undefined if none; nothing is written unless
+   * it is in `townshipId`, PUBLISHED and not yet started at `now`), the cancelled sign-up
+   * (undefined if none was live) and the residents promoted. Without the resident's name.
+   */
+  async cancelOwnSignup(
+    m: EntityManager,
+    activityId: string,
+    residentId: string,
+    townshipId: string,
+    now: Date,
+    reason: string,
+  ): Promise<{ activity?: Pick<Activity, 'id' | 'townshipId' | 'status' | 'startsAt' | 'title'>; signup?: ActivitySignup; promoted: string[] }> {
+    const [row] = await m.query(CANCEL_OWN, [activityId, residentId, townshipId, now, reason]);
+    const { activityTownshipId, activityStatus, activityStartsAt, activityTitle, promoted, ...signup } = row;
+    return {
+      activity: activityTownshipId
+        ? { id: activityId, townshipId: activityTownshipId, status: activityStatus, startsAt: activityStartsAt, title: activityTitle }
+        : undefined,
+      signup: signup.id ? (signup as ActivitySignup) : undefined,
+      promoted,
+    };
   }
 
   /** Gives back a confirmed place (a confirmed sign-up was cancelled). */

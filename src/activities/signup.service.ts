@@ -36,6 +36,14 @@ export type SignupWithActivity = ActivitySignup & { activity?: Activity };
  * shared; whatever frees places or changes the activity takes it exclusively, so it
  * waits for in-flight sign-ups to commit, and sign-ups after it see its result. Shared
  * holders never wait for each other, so the storm itself is not serialised.
+ *
+ * One round trip. A resident's own sign-up is one call of the PL/pgSQL function
+ * `activity_sign_up` outside a transaction (lock, read of the activity after it, checks
+ * and write, committed by itself); their own cancellation one call of
+ * `activity_cancel_signup` in a transaction that also writes the promotion notice
+ * (migration 1766200000200). Acting for a household member or dependent keeps the
+ * statement-by-statement transaction: the household check and the audit record are other
+ * modules' and commit with it.
  */
 @Injectable()
 export class SignupService {
@@ -49,22 +57,36 @@ export class SignupService {
     private readonly outbox: NotificationOutbox,
   ) {}
 
-  /** Takes a confirmed place if one is free, else a waitlist position in arrival order. */
-  signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
-    return this.take(actor, activityId, null);
+  /**
+   * Takes a confirmed place if one is free, else a waitlist position in arrival order: one
+   * call of `activity_sign_up` that commits by itself (see SignupRepository.signUpOwn), the
+   * refusals mapped from what it read under the lock. The name in the answer is the
+   * caller's own, so nothing is read again.
+   */
+  async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const { activity, signup } = await this.tx.single((m) => this.signups.signUpOwn(m, activityId, resident.id, resident.townshipId, now));
+    if (!activity) throw notFound('该活动');
+    requireResident(actor, activity);
+    assertCanSignUp(activity, now);
+    // The checks above are the function's own: it wrote the sign-up when they pass.
+    if (!signup) throw new Error(`activity_sign_up wrote nothing for activity ${activityId} that passes its checks`);
+    return { ...signup, residentName: actor.name, dependentName: null };
   }
 
   /**
    * The same for another member of the caller's household (the place is theirs, and so is
    * the reward for attending) or for one of its dependents (the place is the dependent's;
    * the caller registered them and is paid for their attendance). `acted_by` and the audit
-   * log record who acted.
+   * log record who acted. A transaction of its own (not `activity_sign_up`): the household
+   * check, the sign-up and the audit record commit together.
    */
   signUpForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
-    return this.take(actor, input.activityId, input);
+    return this.takeForFamily(actor, input.activityId, input);
   }
 
-  private async take(actor: Principal, activityId: string, target: ActForTarget | null): Promise<ActivitySignup> {
+  private async takeForFamily(actor: Principal, activityId: string, target: ActForTarget): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const signup = await this.tx.run(async (m) => {
@@ -74,66 +96,66 @@ export class SignupService {
       if (!activity) throw notFound('该活动');
       requireResident(actor, activity);
       assertCanSignUp(activity, now);
-      let owner = { residentId: resident.id, dependentId: null as string | null, actedBy: null as string | null };
-      if (target) {
-        const link = await this.households.link(m, actor, target);
-        owner = link.dependent
-          ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
-          : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
-      }
+      const link = await this.households.link(m, actor, target);
+      const owner = link.dependent
+        ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
+        : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
       const row = await this.signups.signUp(m, activityId, owner, now);
       // Nothing written: already signed up (a duplicate racing us, or a stale read); the
       // rollback returns any place the statement took.
-      if (!row) throw new DomainError('ALREADY_SIGNED_UP', target ? '该家人已报名该活动' : undefined);
-      if (target) await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, row);
+      if (!row) throw new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动');
+      await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, row);
       return row;
     });
     const [named] = await this.tx.read((m) => this.signups.named(m, [signup]));
     return named;
   }
 
-  /** The resident cancels their own sign-up before the start; a freed place goes to the first waitlisted. */
-  cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
-    return this.cancel(actor, activityId, null);
+  /**
+   * The resident cancels their own sign-up before the start; a freed place goes to the first
+   * waitlisted. One call of `activity_cancel_signup` and the notice to whoever was promoted,
+   * in one transaction; the name in the answer is the caller's own.
+   */
+  async cancelSignup(actor: Principal, activityId: string): Promise<ActivitySignup> {
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    const cancelled = await this.tx.run(async (m) => {
+      const { activity, signup, promoted } = await this.signups.cancelOwnSignup(m, activityId, resident.id, resident.townshipId, now, '本人取消报名');
+      if (!activity) throw notFound('该活动');
+      assertCancellable(actor, activity, now);
+      if (!signup) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
+      if (promoted.length) await notifyPromoted(this.outbox, m, activity, promoted);
+      return signup;
+    });
+    return { ...cancelled, residentName: actor.name, dependentName: null };
   }
 
   /** Cancels a household member's or dependent's sign-up for them (see signUpForFamily). */
   cancelSignupForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
-    return this.cancel(actor, input.activityId, input);
+    return this.cancelForFamily(actor, input.activityId, input);
   }
 
-  private async cancel(actor: Principal, activityId: string, target: ActForTarget | null): Promise<ActivitySignup> {
-    const resident = requireResident(actor);
-    const assertCancellable = (activity: Activity) => {
-      requireResident(actor, activity);
-      if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
-      if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= this.clock.now().getTime()) {
-        throw new DomainError('SIGNUP_CANCEL_CLOSED');
-      }
-    };
+  private async cancelForFamily(actor: Principal, activityId: string, target: ActForTarget): Promise<ActivitySignup> {
     const cancelled = await this.tx.run(async (m) => {
       // Checked before taking the exclusive lock, so only a resident with a live sign-up
       // can make the activity's sign-ups wait; checked again under the lock.
       const activity = await this.activities.get(m, activityId);
-      assertCancellable(activity);
-      let owner: SignupOwner = { residentId: resident.id };
-      if (target) {
-        const link = await this.households.link(m, actor, target);
-        owner = link.dependent ? { dependentId: link.dependent.id } : { residentId: target.residentId! };
-      }
-      const notSignedUp = () => new DomainError('NOT_SIGNED_UP', target ? '该家人没有该活动的有效报名' : '您没有该活动的有效报名');
+      assertCancellable(actor, activity, this.clock.now());
+      const link = await this.households.link(m, actor, target);
+      const owner: SignupOwner = link.dependent ? { dependentId: link.dependent.id } : { residentId: target.residentId! };
+      const notSignedUp = () => new DomainError('NOT_SIGNED_UP', '该家人没有该活动的有效报名');
       if (!(await this.signups.hasLive(m, activityId, owner))) throw notSignedUp();
       await this.activities.lockExclusive(m, activityId);
       const locked = await this.activities.get(m, activityId);
-      assertCancellable(locked);
-      const row = await this.signups.cancelOwn(m, activityId, owner, target ? `家人代为取消报名（${actor.name}）` : '本人取消报名');
+      assertCancellable(actor, locked, this.clock.now());
+      const row = await this.signups.cancelOwn(m, activityId, owner, `家人代为取消报名（${actor.name}）`);
       if (!row) throw notSignedUp();
       if (row.previousStatus === SignupStatus.CONFIRMED) {
         await this.signups.releasePlace(m, activityId);
         const promoted = await this.signups.fillPlaces(m, activityId);
         if (promoted.length) await notifyPromoted(this.outbox, m, locked, promoted);
       }
-      if (target) await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, row.signup);
+      await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, row.signup);
       return row.signup;
     });
     const [named] = await this.tx.read((m) => this.signups.named(m, [cancelled]));
@@ -198,4 +220,13 @@ function assertCanSignUp(activity: { status: ActivityStatus; signupDeadline: Dat
       throw new DomainError('SIGNUP_CLOSED');
   }
   if (activity.signupDeadline.getTime() <= now.getTime()) throw new DomainError('SIGNUP_CLOSED');
+}
+
+/** Cancelling is for the caller's township's published activities, before they start. */
+function assertCancellable(actor: Principal, activity: Pick<Activity, 'townshipId' | 'status' | 'startsAt'>, now: Date): void {
+  requireResident(actor, activity);
+  if (activity.status === ActivityStatus.CANCELLED) throw new DomainError('ACTIVITY_CANCELLED');
+  if (activity.status !== ActivityStatus.PUBLISHED || activity.startsAt.getTime() <= now.getTime()) {
+    throw new DomainError('SIGNUP_CANCEL_CLOSED');
+  }
 }

@@ -42,28 +42,44 @@ export class TransactionRunner {
   }
 
   async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // No explicit isolation level: READ COMMITTED is PostgreSQL's default, and TypeORM
-        // would spend a round trip on SET TRANSACTION. The ledger triggers refuse anything else.
-        const hooks: (() => void)[] = [];
-        const result = await this.dataSource.transaction((manager) => {
-          afterCommitHooks.set(manager, hooks);
-          return work(manager);
-        });
-        for (const hook of hooks) {
-          try {
-            hook();
-          } catch (error) {
-            this.logger.error(`after-commit hook failed: ${String(error)}`);
-          }
+    return this.retrying(async () => {
+      // No explicit isolation level: READ COMMITTED is PostgreSQL's default, and TypeORM
+      // would spend a round trip on SET TRANSACTION. The ledger triggers refuse anything else.
+      const hooks: (() => void)[] = [];
+      const result = await this.dataSource.transaction((manager) => {
+        afterCommitHooks.set(manager, hooks);
+        return work(manager);
+      });
+      for (const hook of hooks) {
+        try {
+          hook();
+        } catch (error) {
+          this.logger.error(`after-commit hook failed: ${String(error)}`);
         }
-        return result;
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Runs a write that is ONE statement committing by itself (a PL/pgSQL function that does
+   * the whole write, e.g. `activity_sign_up`): one round trip, no BEGIN/COMMIT, retried and
+   * translated as `run` is. `work` must send exactly one statement: a second would commit
+   * separately.
+   */
+  async single<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.retrying(() => work(this.dataSource.manager));
+  }
+
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
       } catch (error) {
         const code = sqlState(error);
-        if (code && RETRYABLE_SQLSTATES.has(code) && attempt < MAX_ATTEMPTS) {
-          this.logger.debug(`retrying transaction after ${code} (attempt ${attempt})`);
-          await sleep(Math.random() * 10 * 2 ** attempt);
+        if (code && RETRYABLE_SQLSTATES.has(code) && n < MAX_ATTEMPTS) {
+          this.logger.debug(`retrying transaction after ${code} (attempt ${n})`);
+          await sleep(Math.random() * 10 * 2 ** n);
           continue;
         }
         throw domainErrorFromDatabase(error) ?? error;

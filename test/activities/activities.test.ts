@@ -296,43 +296,49 @@ describe('activities', () => {
   });
 
   it('a place freed while a sign-up is in flight goes to that sign-up, not to nobody', async () => {
-    // Holds one sign-up's transaction open after its write, like a slow commit, while a
-    // confirmed resident cancels. The cancellation must wait for it and promote it.
+    // Holds one sign-up in flight after it took the activity's shared lock, like a slow
+    // commit, while a confirmed resident cancels. The cancellation must wait for it and
+    // promote it. The sign-up is one statement committing by itself (activity_sign_up), so
+    // it is held inside that statement: the resident's earlier, cancelled sign-up row is
+    // locked here, and its write waits for that row.
     const activityId = await createActivity(t, w.managerTokens[0], branch(0), { capacity: 1 });
     const confirmed = resident(1, 4);
     const inFlight = resident(1, 5);
+    ok(await t.gql(SIGN_UP, { a: activityId }, inFlight.token));
+    ok(await t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, inFlight.token));
     ok(await t.gql(SIGN_UP, { a: activityId }, confirmed.token));
 
-    const runner = t.app.get(TransactionRunner);
-    const original = runner.run.bind(runner);
-    let reached!: () => void;
-    const written = new Promise<void>((r) => (reached = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    jest.spyOn(runner, 'run').mockImplementationOnce((work) =>
-      original(async (m) => {
-        const result = await work(m);
-        reached();
-        await gate;
-        return result;
-      }),
-    );
-    const signingUp = t.gql(SIGN_UP, { a: activityId }, inFlight.token);
-    await written;
-    const cancelling = t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, confirmed.token);
-    // Either the cancellation finishes on its own (it did not wait, so it could not see the
-    // sign-up: wrong) or it is seen waiting on a lock the sign-up holds.
-    const waiting = (async () => {
-      for (;;) {
-        const [row] = await t.db.dataSource.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        if (row.n > 0) return 'waiting';
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const first = await Promise.race([cancelling.then(() => 'finished'), waiting]);
-    release();
+    /** How many backends of this database wait for a lock of this kind. */
+    const waitingFor = async (locktype: string) => {
+      const [row] = await t.db.dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database OR l.database IS NULL
+         WHERE NOT l.granted AND l.locktype = $1 AND d.datname = current_database()`,
+        [locktype],
+      );
+      return row.n as number;
+    };
+    const until = async (check: () => Promise<boolean>) => {
+      while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+    };
+    const holder = t.db.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    let signingUp: Promise<any> | undefined;
+    let cancelling: Promise<any> | undefined;
+    let first = '';
+    try {
+      await holder.query(`SELECT 1 FROM activity_signup WHERE activity_id = $1 AND resident_id = $2 FOR UPDATE`, [activityId, inFlight.id]);
+      signingUp = t.gql(SIGN_UP, { a: activityId }, inFlight.token);
+      await until(async () => (await waitingFor('transactionid')) > 0);
+      cancelling = t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, confirmed.token);
+      // Either the cancellation finishes on its own (it did not wait, so it could not see the
+      // sign-up: wrong) or it is seen waiting on the activity's lock the sign-up holds shared.
+      const waiting = until(async () => (await waitingFor('advisory')) > 0).then(() => 'waiting');
+      first = await Promise.race([cancelling.then(() => 'finished'), waiting]);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
     const [signed, cancelled] = await Promise.all([signingUp, cancelling]);
     expect(first).toBe('waiting');
     expect(signed.data.signUpForActivity.status).toBe('WAITLISTED');

@@ -106,6 +106,62 @@ describe('sign-up storm over HTTP', () => {
     expect(state).toEqual({ capacity: 20, counter: 20, confirmed: 20, waitlisted: 190 });
   });
 
+  it('a sign-up racing the activity\'s cancellation never leaves a live sign-up on the cancelled activity', async () => {
+    const manager = w.managerTokens[0];
+    const CANCEL = `mutation($a: ID!) { cancelActivity(input: { id: $a, reason: "下雨取消" }) { status } }`;
+    const liveSignups = async (activityId: string) =>
+      (await t.db.dataSource.query(`SELECT count(*)::int AS n FROM activity_signup WHERE activity_id = $1 AND status IN ('CONFIRMED', 'WAITLISTED')`, [activityId]))[0].n;
+    const waitingOnAdvisory = async () =>
+      (await t.db.dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+         WHERE NOT l.granted AND l.locktype = 'advisory' AND d.datname = current_database()`,
+      ))[0].n as number;
+    const until = async (check: () => Promise<boolean>) => {
+      while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+    };
+
+    // Exactly interleaved: the cancellation is queued on the activity's lock, then a sign-up
+    // behind it; when the lock is let go the cancellation commits first. The sign-up, already
+    // sent, must read the activity after its lock (CANCELLED), not as it was when it arrived.
+    const activityId = await createActivity(t, manager, w.township.branches[0].id, { capacity: 5 });
+    const holder = t.db.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    let cancelling: Promise<any> | undefined;
+    let signingUp: Promise<any> | undefined;
+    try {
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended('activity:' || $1::uuid, 0))`, [activityId]);
+      cancelling = t.gql(CANCEL, { a: activityId }, manager);
+      await until(async () => (await waitingOnAdvisory()) === 1);
+      signingUp = t.gql(SIGN_UP, { a: activityId }, w.residentTokens[1][10]);
+      await until(async () => (await waitingOnAdvisory()) === 2);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    const [cancelled, signed] = await Promise.all([cancelling, signingUp]);
+    expect(ok(cancelled).cancelActivity.status).toBe('CANCELLED');
+    expect(errorCode(signed)).toBe('ACTIVITY_CANCELLED');
+    expect(await liveSignups(activityId)).toBe(0);
+
+    // And as a storm: 150 sign-ups with the cancellation sent among them. Each sign-up either
+    // committed before it (and was cancelled with the activity) or was refused.
+    const stormed = await createActivity(t, manager, w.township.branches[0].id, { capacity: 20 });
+    const tokens = w.residentTokens.flat().slice(100, 250);
+    const requests = tokens.map((token, i) => (i === 50 ? t.gql(CANCEL, { a: stormed }, manager) : t.gql(SIGN_UP, { a: stormed }, token)));
+    const results = await Promise.all(requests);
+    expect(ok(results[50]).cancelActivity.status).toBe('CANCELLED');
+    const signups = results.filter((_, i) => i !== 50);
+    const refused = signups.filter((r) => r.errors);
+    expect(refused.map(errorCode)).toEqual(Array(refused.length).fill('ACTIVITY_CANCELLED'));
+    const [{ n: cancelledWithIt }] = await t.db.dataSource.query(
+      `SELECT count(*)::int AS n FROM activity_signup WHERE activity_id = $1 AND status = 'ACTIVITY_CANCELLED'`,
+      [stormed],
+    );
+    expect(cancelledWithIt).toBe(signups.length - refused.length);
+    expect(await liveSignups(stormed)).toBe(0);
+  });
+
   it('concurrent duplicate sign-ups of one resident take one place', async () => {
     const activityId = await createActivity(t, w.managerTokens[0], w.township.branches[0].id, { capacity: 5 });
     const token = w.residentTokens[1][0];

@@ -16,8 +16,12 @@ const RECORDED = {
   'read: activity list (20 rows)': 5,
   'read: course list (20 rows)': 4,
   'read: theme list': 1,
-  'write: sign up': 5,
-  'write: cancel sign-up': 11,
+  // One call of activity_sign_up committing by itself (was BEGIN, the shared lock and read,
+  // the sign-up, COMMIT and a second read for the name: 5).
+  'write: sign up': 1,
+  // BEGIN, one call of activity_cancel_signup (the checks, the exclusive lock, the
+  // cancellation, the freed place filled), COMMIT; the name is the caller's own (was 11).
+  'write: cancel sign-up': 3,
   'write: check in': 6,
   // +2 each: the notice to the resident (POINTS_SPENT, POINTS_REFUNDED) in the same transaction:
   // its recipients, then the event and its inbox row in one statement (no expansion job after).

@@ -29,7 +29,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { removeQueueKeys, TEST_REDIS_URL } from '../support/redis';
-import { benchDatabase, fmt, runFor, summarise } from './bench-util';
+import { benchDatabase, cpuSeconds, fmt, runFor, summarise } from './bench-util';
 import { BareReference, BENCH_SECRETS, freePort, post, printRatio, resends, startBareHello, startService, stopService, typenameRate } from './service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -118,6 +118,7 @@ async function main() {
     console.log(`\n${RESIDENTS} concurrent sign-ups for ${PLACES} places…`);
     const latencies: number[] = [];
     const outcomes = new Map<string, number>();
+    const stormCpu = await cpuMeter(ds, service.pid!);
     const started = performance.now();
     await Promise.all(
       residentTokens.map(async (token) => {
@@ -129,10 +130,12 @@ async function main() {
       }),
     );
     const signups = summarise(latencies, (performance.now() - started) / 1000);
+    const signupCpu = await stormCpu.perRequest(RESIDENTS);
 
     // The same burst shape with the cheapest authenticated query, to tell what the burst
     // itself costs (2,000 connections at once) from what a sign-up costs.
     const burstLatencies: number[] = [];
+    const burstCpu = await cpuMeter(ds, service.pid!);
     const burstStarted = performance.now();
     await Promise.all(
       residentTokens.map(async (token) => {
@@ -143,6 +146,7 @@ async function main() {
       }),
     );
     const meBurst = summarise(burstLatencies, (performance.now() - burstStarted) / 1000);
+    const meBurstCpu = await burstCpu.perRequest(RESIDENTS);
     storm.destroy();
     const [{ confirmed, waitlisted, counter }] = await ds.query(
       `SELECT count(*) FILTER (WHERE s.status = 'CONFIRMED')::int AS confirmed, count(*) FILTER (WHERE s.status = 'WAITLISTED')::int AS waitlisted,
@@ -164,7 +168,9 @@ async function main() {
     console.log(`sign-ups             ${fmt(signups)}`);
     console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after a connection reset: ${resends.count}`);
     console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
+    console.log(`  CPU per sign-up: service ${signupCpu.node.toFixed(2)} ms, PostgreSQL ${signupCpu.postgres.toFixed(2)} ms`);
     console.log(`same burst of me { balance } ${fmt(meBurst)}   (for comparison)`);
+    console.log(`  CPU per me in the burst: service ${meBurstCpu.node.toFixed(2)} ms, PostgreSQL ${meBurstCpu.postgres.toFixed(2)} ms`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
     console.log(`me { balance }       ${fmt(meStats)}`);
     console.log(`own { __typename }   ${fmt(ownTypename)}`);
@@ -184,6 +190,53 @@ async function main() {
     await db.drop();
     await removeQueueKeys(QUEUE_PREFIX);
   }
+}
+
+/**
+ * CPU spent from now on by the service process and by the PostgreSQL backends serving
+ * the bench database (all but this script's own connections): for a burst, whose
+ * requests/s move with the neighbours on a shared machine far more than its CPU does.
+ * The pool closes connections idle for 10 s and opens new ones, so the backends are
+ * sampled every 100 ms: one that starts counts from zero, one that exits loses at most its
+ * last 100 ms.
+ */
+async function cpuMeter(ds: DataSource, servicePid: number) {
+  const cpuOf = (pid: number) => {
+    try {
+      return cpuSeconds(pid);
+    } catch {
+      return undefined; // gone
+    }
+  };
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = async () => {
+    const rows: { pid: number }[] = await ds.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench-signup' AND backend_type = 'client backend'`,
+    );
+    for (const { pid } of rows) {
+      const cpu = cpuOf(pid);
+      if (cpu === undefined) continue;
+      if (!first.has(pid)) first.set(pid, started ? 0 : cpu);
+      last.set(pid, cpu);
+    }
+  };
+  let started = false;
+  const nodeBefore = cpuSeconds(servicePid);
+  await sample();
+  started = true;
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => (sampling = sampling.then(sample)), 100);
+  return {
+    async perRequest(requests: number): Promise<{ node: number; postgres: number }> {
+      clearInterval(timer);
+      await sampling;
+      await sample();
+      const node = cpuSeconds(servicePid) - nodeBefore;
+      const postgres = [...last].reduce((sum, [pid, cpu]) => sum + cpu - first.get(pid)!, 0);
+      return { node: (node * 1000) / requests, postgres: (postgres * 1000) / requests };
+    },
+  };
 }
 
 main().catch((e) => {
