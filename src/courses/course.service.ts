@@ -193,7 +193,7 @@ export class CourseService {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const enrolmentId = randomUUID();
-    const enrolment = await this.tx.run(async (m) => {
+    return this.tx.run(async (m) => {
       const course = await this.repository.find(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
@@ -254,9 +254,9 @@ export class CourseService {
         if (current.enrolledCount >= current.capacity) throw new DomainError('COURSE_FULL');
         throw new PriceChanged();
       }
-      return inserted;
+      // The names are known: the payer is the caller, the dependent was just read.
+      return { ...inserted, residentName: actor.name, dependentName: dependent?.name ?? null };
     });
-    return this.named(enrolment);
   }
 
   /** The resident cancels before the cancel deadline and gets the charge reversed. */
@@ -308,7 +308,8 @@ export class CourseService {
       await this.repository.releaseSeat(m, courseId);
       return row;
     });
-    return this.named(cancelled);
+    // One's own: the name is the caller's. For a dependent the payer may be another member.
+    return dependentId ? this.named(cancelled) : { ...cancelled, residentName: actor.name, dependentName: null };
   }
 
   // ---- reading --------------------------------------------------------------------

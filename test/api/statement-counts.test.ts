@@ -23,15 +23,16 @@ const RECORDED = {
   // cancellation, the freed place filled), COMMIT; the name is the caller's own (was 11).
   'write: cancel sign-up': 3,
   'write: check in': 6,
-  // +2 each: the notice to the resident (POINTS_SPENT, POINTS_REFUNDED) in the same transaction:
-  // its recipients, then the event and its inbox row in one statement (no expansion job after).
-  'write: enrol': 12,
-  'write: cancel enrolment': 12,
+  // The notice to the resident (POINTS_SPENT, POINTS_REFUNDED) in the same transaction costs
+  // two (its recipients, then the event and its inbox row in one statement; no expansion job
+  // after); the answer's name is the caller's own, not read again.
+  'write: enrol': 11,
+  'write: cancel enrolment': 11,
   // Acting for a household dependent (户): the household check (one statement, rows locked
   // FOR SHARE), the audit record, and the dependent's name in the answer.
   'write: sign up a dependent': 8,
-  // +2: the notice (POINTS_SPENT to the member who paid), as for enrol.
-  'write: enrol a dependent': 15,
+  // The notice (POINTS_SPENT to the member who paid) as for enrol; the names are known.
+  'write: enrol a dependent': 14,
 };
 
 const ACTIVITY_PAGE = `query($t: ID!, $b: ID, $n: Int) { activities(townshipId: $t, branchId: $b, first: $n) {
