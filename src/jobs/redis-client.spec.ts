@@ -89,3 +89,20 @@ describe('closing a connection while Redis is unreachable', () => {
     expect(timers()).toBe(before);
   });
 });
+
+describe('disconnect() of a connection waiting to reconnect', () => {
+  it("ends it at once, failing what was queued (BullMQ's worker.close() waits for that 'end')", async () => {
+    const redis = new Redis(redisOptions('redis://127.0.0.1:1'));
+    redis.on('error', () => undefined);
+    await new Promise((resolve) => redis.once('reconnecting', resolve));
+    const queued = redis.ping().then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    const ended = new Promise((resolve) => redis.once('end', () => resolve('end')));
+    redis.disconnect();
+    expect(redis.status).toBe('end');
+    expect(await ended).toBe('end');
+    expect(await queued).toBe('Connection is closed.');
+  });
+});

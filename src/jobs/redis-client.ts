@@ -1,5 +1,6 @@
 import Redis, { Cluster, ClusterOptions, RedisOptions, StandaloneConnectionOptions } from 'ioredis';
 import StandaloneConnector from 'ioredis/built/connectors/StandaloneConnector';
+import { closeHandler } from 'ioredis/built/redis/event_handler';
 
 /** A connection to one Redis server or to a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -95,6 +96,22 @@ class ClosingConnector extends StandaloneConnector {
     super.disconnect();
   }
 }
+
+/**
+ * disconnect() of a connection that waits to reconnect (Redis is down) cancels the retry but
+ * never finishes: ioredis ends a connection when its socket closes, and that socket closed
+ * long ago. It stayed 'reconnecting' for good, without 'end', its offline queue never
+ * flushed, so a BullMQ worker's close() (which waits for its blocking connection to end)
+ * never returned, and neither did app.close() or a SIGTERM'd process. This ends it the way
+ * ioredis ends a connection that was never opened (the fix proposed upstream,
+ * redis/ioredis#2169). Patched on the class: BullMQ makes its own clients of it.
+ */
+const disconnect = Redis.prototype.disconnect;
+Redis.prototype.disconnect = function (this: Redis, reconnect = false) {
+  const waiting = !reconnect && this.status === 'reconnecting';
+  disconnect.call(this, reconnect);
+  if (waiting && this.status === 'reconnecting') closeHandler(this)();
+};
 
 /** ioredis options for one server named by a redis:// URL (what BullMQ gets for a single server). */
 export function redisOptions(url: string): RedisOptions {
