@@ -50,3 +50,59 @@ describe('REDIS_URL', () => {
     await Promise.all([closeRedis(cluster), closeRedis(single)]);
   });
 });
+
+describe('closing a connection while Redis is unreachable', () => {
+  // Nothing listens on port 1: every attempt fails at once, and the client waits to retry.
+  const UNREACHABLE = 'redis://127.0.0.1:1';
+  /** Timers that keep this process alive (counted right before and after a close: nothing else runs in between). */
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const next = (redis: Redis, event: string) => new Promise<void>((resolve) => redis.once(event, () => resolve()));
+
+  it.each([
+    ['closeRedis', () => createRedisClient(UNREACHABLE) as Redis, closeRedis],
+    // BullMQ closes the connections it makes from redisOptions() with a bare disconnect().
+    ["BullMQ's disconnect()", () => new Redis(redisOptions(UNREACHABLE)), (r: Redis) => r.disconnect()],
+  ])('%s, while it waits to reconnect, cancels the retry and arms no timer', async (_, connect, close) => {
+    const redis = connect();
+    redis.on('error', () => undefined);
+    await next(redis, 'reconnecting');
+    const before = timers();
+    await close(redis);
+    // The retry's timer is gone, and none took its place (ioredis used to arm its disconnect
+    // timer on the socket that had already closed, and hold the process until it ran out).
+    expect(timers()).toBe(before - 1);
+  });
+
+  it('closeRedis, as the next attempt starts, arms no timer', async () => {
+    const redis = createRedisClient(UNREACHABLE) as Redis;
+    redis.on('error', () => undefined);
+    await next(redis, 'reconnecting');
+    // 'connecting' comes before the new socket exists: the connector still holds the closed one.
+    const before = await new Promise<number>((resolve) =>
+      redis.once('connecting', () => {
+        const count = timers();
+        void closeRedis(redis);
+        resolve(count);
+      }),
+    );
+    await next(redis, 'end'); // the attempt gave up
+    expect(timers()).toBe(before);
+  });
+});
+
+describe('disconnect() of a connection waiting to reconnect', () => {
+  it("ends it at once, failing what was queued (BullMQ's worker.close() waits for that 'end')", async () => {
+    const redis = new Redis(redisOptions('redis://127.0.0.1:1'));
+    redis.on('error', () => undefined);
+    await new Promise((resolve) => redis.once('reconnecting', resolve));
+    const queued = redis.ping().then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    const ended = new Promise((resolve) => redis.once('end', () => resolve('end')));
+    redis.disconnect();
+    expect(redis.status).toBe('end');
+    expect(await ended).toBe('end');
+    expect(await queued).toBe('Connection is closed.');
+  });
+});

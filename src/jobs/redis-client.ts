@@ -1,4 +1,6 @@
-import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions, StandaloneConnectionOptions } from 'ioredis';
+import StandaloneConnector from 'ioredis/built/connectors/StandaloneConnector';
+import { closeHandler } from 'ioredis/built/redis/event_handler';
 
 /** A connection to one Redis server or to a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -65,17 +67,56 @@ function credentials(username: string | undefined, password: string | undefined,
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
 
 /**
- * How long ioredis waits, after disconnect(), for a socket to close before destroying it.
- * Its timer is armed even for a socket that has already closed (a connection disconnected
- * while it waits to reconnect), and then runs out in full, keeping the process alive: 2 s by
- * default, longer than Jest waits for a worker to exit.
+ * How long ioredis waits, after disconnect(), for a socket to close before destroying it
+ * (a half-open socket whose peer is gone never closes by itself). Its timer is ref'd, so it
+ * also holds the process that long: 2 s by default, longer than Jest waits for a worker to exit.
  */
 const DISCONNECT_TIMEOUT_MS = 200;
+
+/**
+ * ioredis's own connector, except that disconnecting leaves nothing behind when the socket
+ * has already closed. ioredis arms its disconnect timer on the connector's last socket even
+ * when that socket is long gone (a connection waiting to reconnect while Redis is down, or
+ * just starting its next attempt), and no 'close' will ever clear it: the timer ran out in
+ * full and held the process (Jest force-exited its worker). Every client made from
+ * `redisOptions`/`createRedisClient` uses it, BullMQ's own connections included.
+ */
+class ClosingConnector extends StandaloneConnector {
+  // ioredis passes a client's whole options (ConnectorConstructor takes `unknown`).
+  constructor(options: unknown) {
+    super(options as StandaloneConnectionOptions);
+  }
+
+  override disconnect(): void {
+    if (this.stream?.destroyed) {
+      // What the base class does besides the timer: a pending attempt gives up.
+      this.connecting = false;
+      return;
+    }
+    super.disconnect();
+  }
+}
+
+/**
+ * disconnect() of a connection that waits to reconnect (Redis is down) cancels the retry but
+ * never finishes: ioredis ends a connection when its socket closes, and that socket closed
+ * long ago. It stayed 'reconnecting' for good, without 'end', its offline queue never
+ * flushed, so a BullMQ worker's close() (which waits for its blocking connection to end)
+ * never returned, and neither did app.close() or a SIGTERM'd process. This ends it the way
+ * ioredis ends a connection that was never opened (the fix proposed upstream,
+ * redis/ioredis#2169). Patched on the class: BullMQ makes its own clients of it.
+ */
+const disconnect = Redis.prototype.disconnect;
+Redis.prototype.disconnect = function (this: Redis, reconnect = false) {
+  const waiting = !reconnect && this.status === 'reconnecting';
+  disconnect.call(this, reconnect);
+  if (waiting && this.status === 'reconnecting') closeHandler(this)();
+};
 
 /** ioredis options for one server named by a redis:// URL (what BullMQ gets for a single server). */
 export function redisOptions(url: string): RedisOptions {
   const { nodes, options } = parseRedisUrl(url);
-  return { ...nodes[0], ...options, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+  return { ...nodes[0], ...options, retryStrategy, disconnectTimeout: DISCONNECT_TIMEOUT_MS, Connector: ClosingConnector };
 }
 
 /**
@@ -88,7 +129,7 @@ export function createRedisClient(url: string, options: RedisOptions = {}): Redi
   if (!target.cluster) return new Redis({ ...redisOptions(url), ...options });
   const { keyPrefix, enableOfflineQueue, lazyConnect, retryStrategy: clusterRetry, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
-    redisOptions: { ...target.options, disconnectTimeout: DISCONNECT_TIMEOUT_MS, ...perNode },
+    redisOptions: { ...target.options, disconnectTimeout: DISCONNECT_TIMEOUT_MS, Connector: ClosingConnector, ...perNode },
     clusterRetryStrategy: clusterRetry ?? retryStrategy,
     ...(keyPrefix !== undefined ? { keyPrefix } : {}),
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
@@ -99,16 +140,14 @@ export function createRedisClient(url: string, options: RedisOptions = {}): Redi
 
 /**
  * Closes a Redis or Cluster connection for good and resolves once its sockets have closed.
- * QUIT has Redis close them at once; a bare disconnect() only half-closes a socket and leaves
- * ioredis a ref'd 2 s timer that outlives the application (it kept Jest's workers from
- * exiting). Closing twice is harmless: a closed connection is left alone (a disconnect()
- * of one would arm that timer on its already-closed socket).
+ * QUIT has Redis close them at once; a bare disconnect() only half-closes a socket and arms
+ * ioredis's disconnect timer until it closes. Closing twice is harmless.
  */
 export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
-    // Not connected (e.g. reconnecting while Redis is down): no socket will close, so no
-    // 'end' to wait for (ioredis's timer for it lasts DISCONNECT_TIMEOUT_MS).
+    // Not connected (e.g. waiting to reconnect while Redis is down): nothing to QUIT, and
+    // no 'end' to wait for; this cancels the next attempt (and one just starting).
     redis.disconnect();
     return;
   }

@@ -58,7 +58,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
     return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
-  /** Idempotent: closing an already closed connection would leave ioredis a 2 s timer. */
+  /** Idempotent: a test or a second shutdown hook may close it again. */
   onApplicationShutdown(): Promise<void> {
     return (this.closing ??= (async () => {
       this.local.onApplicationShutdown();

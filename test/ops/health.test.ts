@@ -44,24 +44,32 @@ describe('health endpoints', () => {
 
   it('reports PostgreSQL down while it is stopped, and up once it is back', async () => {
     await postgres.stop();
-    const down = await get('/health/ready');
-    expect(down.status).toBe(503);
-    expect(down.body.details.database.status).toBe('down');
-    expect(down.body.details.queue.status).toBe('up');
-    expect((await get('/health/live')).status).toBe(200);
-
-    await postgres.start();
+    try {
+      const down = await get('/health/ready');
+      expect(down.status).toBe(503);
+      expect(down.body.details.database.status).toBe('down');
+      expect(down.body.details.queue.status).toBe('up');
+      expect((await get('/health/live')).status).toBe(200);
+    } finally {
+      // Back even when an expectation failed, so the next test and afterAll find it up.
+      await postgres.start();
+    }
     await waitFor('readiness to come back', async () => (await get('/health/ready')).status === 200);
   });
 
   it('reports Redis down while it is stopped, and up once it is back', async () => {
     await redis.stop();
-    const down = await get('/health/ready');
-    expect(down.status).toBe(503);
-    expect(down.body.details.queue.status).toBe('down');
-    expect(down.body.details.database.status).toBe('up');
-
-    await redis.start();
+    try {
+      const down = await get('/health/ready');
+      expect(down.status).toBe(503);
+      expect(down.body.details.queue.status).toBe('down');
+      expect(down.body.details.database.status).toBe('up');
+    } finally {
+      // Back even when an expectation failed: app.close() in afterAll never ends while Redis
+      // is down (a BullMQ worker waits for its blocking connection to end), and its
+      // reconnecting clients kept Jest's worker alive.
+      await redis.start();
+    }
     await waitFor('readiness to come back', async () => (await get('/health/ready')).status === 200);
   });
 });

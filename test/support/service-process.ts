@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { trackChildProcess } from './child-processes';
 import { freePort } from './throwaway-services';
 import { waitFor } from './wait-for';
 
@@ -31,11 +32,13 @@ export async function spawnService(
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
   const fromSource = entry.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...fromSource, resolve(REPO_ROOT, entry)], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: String(port), WORKER_HEALTH_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = trackChildProcess(
+    spawn(process.execPath, [...(options.nodeArgs ?? []), ...fromSource, resolve(REPO_ROOT, entry)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: String(port), WORKER_HEALTH_PORT: String(port), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -1,5 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { trackChildProcess } from './child-processes';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -18,11 +19,13 @@ export interface WorkerProcess {
  */
 export async function startWorkerProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<WorkerProcess> {
   let output = '';
-  const child = fork(join(__dirname, '../../src/worker.ts'), [], {
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: { ...process.env, NODE_ENV: 'test', RUN_MIGRATIONS: 'false', WORKER_HEALTH_PORT: '0', TS_NODE_PROJECT: 'tsconfig.json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = trackChildProcess(
+    fork(join(__dirname, '../../src/worker.ts'), [], {
+      execArgv: ['-r', 'ts-node/register/transpile-only'],
+      env: { ...process.env, NODE_ENV: 'test', RUN_MIGRATIONS: 'false', WORKER_HEALTH_PORT: '0', TS_NODE_PROJECT: 'tsconfig.json', ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
+  );
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
