@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { QueueDepthSource, queueDepthSources } from '../observability/metrics';
 import { FlowProducer, Queue } from 'bullmq';
 import { QueueConnection } from './queue-connection';
@@ -10,8 +10,11 @@ import { QueueConnection } from './queue-connection';
  */
 @Injectable()
 export class JobQueues implements OnApplicationShutdown {
+  private readonly logger = new Logger(JobQueues.name);
   private readonly queues = new Map<string, Queue>();
   readonly flows: FlowProducer;
+  /** When a connection error was last logged: one line a minute during an outage, not one per retry. */
+  private lastErrorLogged = 0;
 
   /** Counts jobs by state for the `cb_queue_jobs` gauge, read when Prometheus scrapes. */
   private readonly depth: QueueDepthSource = async () => {
@@ -25,14 +28,26 @@ export class JobQueues implements OnApplicationShutdown {
 
   constructor(readonly connection: QueueConnection) {
     this.flows = connection.flowProducer();
+    // Without a listener BullMQ prints every connection error with console.error (a flood on
+    // stderr while Redis is down); readiness reports the outage, this notes it once a minute.
+    this.flows.on('error', this.connectionError);
     queueDepthSources.add(this.depth);
   }
 
   queue(name: string): Queue {
     let queue = this.queues.get(name);
-    if (!queue) this.queues.set(name, (queue = this.connection.queue(name)));
+    if (!queue) {
+      this.queues.set(name, (queue = this.connection.queue(name)));
+      queue.on('error', this.connectionError);
+    }
     return queue;
   }
+
+  private readonly connectionError = (error: Error) => {
+    if (Date.now() - this.lastErrorLogged < 60_000) return;
+    this.lastErrorLogged = Date.now();
+    this.logger.warn(`queue connection: ${error.message} (/health/ready reports it; logged once a minute)`);
+  };
 
   /** Every queue a feature of this process has asked for, by name. */
   all(): Queue[] {
