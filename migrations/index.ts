@@ -15,6 +15,7 @@ import { PostingAccountCovering1765800000001 } from './1765800000001-posting-acc
 import { PointsShop1765900000000 } from './1765900000000-points-shop';
 import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
 import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
+import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   PointsShop1765900000000,
   GoodDeeds1766000000000,
   HoursExpiry1766100000000,
+  LedgerPostCpu1766200000300,
 ];
