@@ -10,11 +10,12 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * - ledger_post plans its statements once per connection (plan_cache_mode =
  *   force_generic_plan). The earlier attempt at this kept, per connection, a plan made
- *   while the journal was small: a hash join that read the whole journal once it grew.
- *   The two lookups by idempotency key are now LATERAL subqueries with OFFSET 0 (a nested
- *   loop over the keys, never a join that reads the journal), and enable_seqscan is off
- *   inside the function so no plan made on a nearly empty table scans it: every table the
- *   function reads is read through a unique index.
+ *   while the journal was small: a join that read the whole journal once it grew. The two
+ *   lookups by idempotency key are now LATERAL subqueries with OFFSET 0, a nested loop of
+ *   one probe per key whatever the table's size. A plan made on an empty journal may
+ *   probe another index of township_id; PostgreSQL makes the plans again when the table
+ *   is analysed (autovacuum does after its first 50 rows), and from then on they probe
+ *   the key's unique index (test/ledger/ledger-post.test.ts shows both).
  * - A fresh batch (no key booked before, the usual case) is answered from what the insert
  *   returned instead of reading the entries back by key.
  * - The posting trigger moves a resident's balance (one shard, bounded) with one UPDATE by
@@ -82,10 +83,8 @@ export class LedgerPostCpu1766200000300 implements MigrationInterface {
       RETURNS TABLE (ordinal int, entry_id bigint, created boolean, entry_booked_at timestamptz, entry_period date, entry_hash text)
       LANGUAGE plpgsql SECURITY DEFINER
       SET search_path = pg_catalog, public, pg_temp
-      -- Plan once per connection; enable_seqscan off so that a plan made on a nearly empty
-      -- table still reads it through its index once it has grown (see the migration).
+      -- Plan once per connection, not on every call (see the migration).
       SET plan_cache_mode = force_generic_plan
-      SET enable_seqscan = off
       AS $$
       DECLARE
         n int := coalesce(cardinality(p_keys), 0);
@@ -194,6 +193,6 @@ export class LedgerPostCpu1766200000300 implements MigrationInterface {
 
   /** The reshaped statements book the same; down only gives back per-call planning. */
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER FUNCTION ledger_post RESET plan_cache_mode; ALTER FUNCTION ledger_post RESET enable_seqscan;`);
+    await q.query(`ALTER FUNCTION ledger_post RESET plan_cache_mode`);
   }
 }
