@@ -15,6 +15,8 @@ import { PostingAccountCovering1765800000001 } from './1765800000001-posting-acc
 import { PointsShop1765900000000 } from './1765900000000-points-shop';
 import { GoodDeeds1766000000000 } from './1766000000000-good-deeds';
 import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
+import { StarHours1766200000000 } from './1766200000000-star-hours';
+import { ExpiryLine1766200000001 } from './1766200000001-expiry-line';
 import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
@@ -36,5 +38,7 @@ export const migrations = [
   PointsShop1765900000000,
   GoodDeeds1766000000000,
   HoursExpiry1766100000000,
+  StarHours1766200000000,
+  ExpiryLine1766200000001,
   LedgerPostCpu1766200000300,
 ];

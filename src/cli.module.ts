@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { OrganisationModule } from './organisation/organisation.module';
+import { ShopModule } from './shop/shop.module';
 import { ThemesModule } from './themes/themes.module';
 
 /** What the command-line tasks need: the domain services without the HTTP server. */
@@ -32,6 +33,7 @@ export class CliModule {
         ActivitiesModule,
         CoursesModule,
         DeedsModule,
+        ShopModule,
       ],
     };
   }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { CliModule } from './cli.module';
-import { seedDemo } from './demo/demo-seed';
+import { DEMO_SHOP_VILLAGES, seedDemo, shopkeeperMobile } from './demo/demo-seed';
 import { ConfigError, loadConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { resolveDatabaseUrl, runMigrations } from './database/database-url';
@@ -107,6 +107,7 @@ async function main(argv: string[]) {
             `  township admin        ${result.adminMobile}`,
             `  manager of ${first.name}   ${first.managerMobile}   (village n: 1380010 + n as 4 digits)`,
             `  resident of ${first.name}  ${first.residentMobiles[0]}   (village n, resident r: 139 + n as 2 digits + r as 6 digits)`,
+            `  shopkeeper of ${first.name} ${shopkeeperMobile(0)}   (villages 1-${DEMO_SHOP_VILLAGES} have a points shop: 1380020 + n as 4 digits)`,
           ].join('\n'),
         );
       } finally {

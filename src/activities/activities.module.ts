@@ -12,14 +12,14 @@ import { Activity, ActivitySignup } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { ActivityService } from './activity.service';
 import { AttendanceService } from './attendance.service';
-import { ServiceHoursRepository } from './service-hours.repository';
+import { ServiceHoursRepositoryModule } from './service-hours-repository.module';
 import { ServiceHoursService } from './service-hours.service';
 import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, PolicyModule, NotificationsModule, ActivityRemindersModule],
-  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursRepository, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
+  imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, PolicyModule, NotificationsModule, ActivityRemindersModule, ServiceHoursRepositoryModule],
+  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
   exports: [ActivityService, SignupService, AttendanceService, ActivityRepository, ServiceHoursService],
 })
 export class ActivitiesModule {}

@@ -95,17 +95,16 @@ export class CourseRepository {
   }
 
   /**
-   * Takes a seat of an open course whose enrolment is still open at `now`: its title and
-   * price, or undefined when there is none (then it matches nothing and locks nothing).
+   * Takes a seat of an open course whose enrolment is still open at `now`, at the price the
+   * caller charged: false when there is none (then it matches nothing and locks nothing).
    */
-  async takeSeat(m: EntityManager, id: string, now: Date): Promise<{ title: string; pricePoints: number } | undefined> {
-    const [[seat]] = await m.query(
+  async takeSeat(m: EntityManager, id: string, now: Date, pricePoints: number): Promise<boolean> {
+    const [, taken] = await m.query(
       `UPDATE course SET enrolled_count = enrolled_count + 1
-       WHERE id = $1 AND status = 'OPEN' AND enrol_deadline > $2 AND enrolled_count < capacity
-       RETURNING title, price_points AS "pricePoints"`,
-      [id, now],
+       WHERE id = $1 AND status = 'OPEN' AND enrol_deadline > $2 AND enrolled_count < capacity AND price_points = $3`,
+      [id, now, pricePoints],
     );
-    return seat;
+    return taken === 1;
   }
 
   async releaseSeat(m: EntityManager, id: string): Promise<void> {

@@ -172,7 +172,24 @@ export class CourseService {
     return this.takeSeat(actor, input.courseId, input.dependentId);
   }
 
+  /**
+   * The seat is taken last, just before COMMIT: its UPDATE locks the course row until the
+   * transaction ends, and every enrolment in the course queues on that lock, so nothing
+   * else (the charge, the enrolment row, the notice) runs while it is held. No seat rolls
+   * the charge back with it. The charge uses the price read first; the seat is taken only
+   * at that price, and a price changed in between runs the whole enrolment again.
+   */
   private async takeSeat(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.takeSeatAtReadPrice(actor, courseId, dependentId);
+      } catch (error) {
+        if (!(error instanceof PriceChanged) || attempt === 3) throw error instanceof PriceChanged ? new DomainError('TEMPORARILY_UNAVAILABLE') : error;
+      }
+    }
+  }
+
+  private async takeSeatAtReadPrice(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const enrolmentId = randomUUID();
@@ -180,28 +197,24 @@ export class CourseService {
       const course = await this.repository.find(m, courseId);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
+      // Full as last read: refused before charging anything (a storm on a full course costs one read each).
+      if (course.enrolledCount >= course.capacity) throw new DomainError('COURSE_FULL');
       const dependent = dependentId ? (await this.households.link(m, actor, { dependentId })).dependent! : null;
       const owner: EnrolmentOwner = dependent ? { dependentId: dependent.id } : { residentId: resident.id };
       const taken = () => new DomainError('ALREADY_ENROLLED', dependent ? '该家属已报名该课程' : undefined);
       if (await this.repository.isEnrolled(m, courseId, owner)) throw taken();
-      // The seat. Once the course is full this matches nothing and locks nothing.
-      const seat = await this.repository.takeSeat(m, courseId, now);
-      if (!seat) {
-        this.assertCanEnrol(await this.repository.find(m, courseId), now);
-        throw new DomainError('COURSE_FULL');
-      }
       const account = await this.ledger.residentAccount(m, resident.id);
       const redemption = await this.ledger.branchAccount(m, course.branchId, AccountKind.BRANCH_REDEMPTION);
-      // The charge: INSUFFICIENT_POINTS from the database rolls the seat back with it.
+      // The charge: INSUFFICIENT_POINTS from the database ends it here, before any seat.
       const charge = await this.ledger.post(m, {
         townshipId: course.townshipId,
         kind: EntryKind.SPEND,
         idempotencyKey: `enrolment:${enrolmentId}`,
         reference: { type: 'COURSE', id: courseId },
-        memo: dependent ? `${seat.title}（为家属${dependent.name}报名）` : seat.title,
+        memo: dependent ? `${course.title}（为家属${dependent.name}报名）` : course.title,
         lines: [
-          { accountId: account.id, amount: -seat.pricePoints },
-          { accountId: redemption.id, amount: seat.pricePoints },
+          { accountId: account.id, amount: -course.pricePoints },
+          { accountId: redemption.id, amount: course.pricePoints },
         ],
         createdBy: actor.personId,
         bookedAt: this.clock.bookingTime(),
@@ -212,12 +225,12 @@ export class CourseService {
         branchId: course.branchId,
         courseId,
         residentId: resident.id,
-        pricePoints: seat.pricePoints,
+        pricePoints: course.pricePoints,
         chargeEntryId: charge.id,
         dependentId: dependent?.id ?? null,
         actedBy: dependent ? actor.personId : null,
       });
-      // A concurrent request for the same person won: roll back this seat and charge.
+      // A concurrent request for the same person won: roll back this charge.
       if (!inserted) throw taken();
       if (dependent) {
         await this.audit.record(m, {
@@ -225,15 +238,22 @@ export class CourseService {
           actorId: actor.personId,
           action: 'household.act.enrol',
           subject: courseId,
-          details: { enrolmentId, forDependentId: dependent.id, paidByResidentId: resident.id, chargeEntryId: charge.id, points: seat.pricePoints },
+          details: { enrolmentId, forDependentId: dependent.id, paidByResidentId: resident.id, chargeEntryId: charge.id, points: course.pricePoints },
         });
       }
       await this.outbox.emit(m, {
         townshipId: course.townshipId,
         to: { residents: [resident.id] },
         key: `spent:${enrolmentId}`,
-        facts: { kind: NotificationKind.POINTS_SPENT, courseId, title: seat.title, points: seat.pricePoints },
+        facts: { kind: NotificationKind.POINTS_SPENT, courseId, title: course.title, points: course.pricePoints },
       });
+      // The seat, last (see above). Once the course is full this matches nothing and locks nothing.
+      if (!(await this.repository.takeSeat(m, courseId, now, course.pricePoints))) {
+        const current = await this.repository.find(m, courseId);
+        this.assertCanEnrol(current, now);
+        if (current.enrolledCount >= current.capacity) throw new DomainError('COURSE_FULL');
+        throw new PriceChanged();
+      }
       return inserted;
     });
     return this.named(enrolment);
@@ -268,7 +288,6 @@ export class CourseService {
       const row = dependentId
         ? await this.repository.markEnrolmentCancelled(m, enrolment.id, refund.id, `家人代为取消（${actor.name}）`)
         : await this.repository.markEnrolmentCancelled(m, enrolment.id, refund.id);
-      await this.repository.releaseSeat(m, courseId);
       if (dependentId) {
         await this.audit.record(m, {
           townshipId: course.townshipId,
@@ -285,6 +304,8 @@ export class CourseService {
         key: `refunded:${refund.id}`,
         facts: { kind: NotificationKind.POINTS_REFUNDED, courseId, title: course.title, points: row.pricePoints },
       });
+      // Last, so the course row's lock is held only until COMMIT (see takeSeat).
+      await this.repository.releaseSeat(m, courseId);
       return row;
     });
     return this.named(cancelled);
@@ -379,3 +400,6 @@ export class CourseService {
     if (course.enrolDeadline.getTime() <= now.getTime()) throw new DomainError('ENROL_CLOSED');
   }
 }
+
+/** The course's price changed between the read and the seat: the enrolment runs again at the new price. */
+class PriceChanged extends Error {}

@@ -157,6 +157,7 @@ export class DeedService {
     return this.tx.run(async (m) => {
       if ((await this.deeds.photosUploadedSince(m, actor.personId, 24)) >= MAX_PHOTOS_PER_DAY) throw new DomainError('RATE_LIMITED', '今天上传的照片太多了，请明天再试');
       const photoId = await this.deeds.addPhoto(m, { townshipId, uploadedBy: actor.personId, contentType, data });
+      await this.audit.record(m, { townshipId, actorId: actor.personId, action: 'deed.photo', subject: photoId, details: { size: data.length, contentType } });
       return { photoId, contentType, size: data.length };
     });
   }
@@ -259,7 +260,7 @@ export class DeedService {
     return this.tx.read(async (m) => {
       const scope = await this.branchScope(m, branchId);
       if (!livesIn(actor, scope) && !can(actor, Capability.MANAGE, scope)) throw new DomainError('FORBIDDEN', '只有本村（社区）居民可以查看本村公示');
-      return this.noticeItems(m, await this.deeds.notice(m, branchId));
+      return this.noticeItems(m, actor, await this.deeds.notice(m, branchId));
     });
   }
 
@@ -270,6 +271,8 @@ export class DeedService {
       if (!livesIn(actor, report)) {
         throw can(actor, Capability.READ, report) ? new DomainError('FORBIDDEN', '只有本村（社区）居民可以申请复核') : notFound('该申报');
       }
+      // A recheck is the village's check on the group; the report's own side has had its say (and could stall its own rejection).
+      if (ownSide(actor, report)) throw new DomainError('DEED_OWN_RECHECK');
       if (report.status !== DeedReportStatus.ON_NOTICE || !(await this.deeds.noticeOpen(m, report.id))) throw new DomainError('DEED_NOT_ON_NOTICE');
       await this.deeds.openRecheck(m, { townshipId: report.townshipId, reportId: report.id, round: report.round, requestedBy: actor.personId, reason: input.reason });
       await this.audit.record(m, {
@@ -279,7 +282,7 @@ export class DeedService {
         subject: report.id,
         details: { round: report.round, reason: input.reason },
       });
-      const [item] = await this.noticeItems(m, [(await this.deeds.report(m, report.id))!]);
+      const [item] = await this.noticeItems(m, actor, [(await this.deeds.report(m, report.id))!]);
       return item;
     });
   }
@@ -432,7 +435,7 @@ export class DeedService {
     }));
   }
 
-  private async noticeItems(m: EntityManager, rows: DeedReportRow[]): Promise<DeedNoticeItem[]> {
+  private async noticeItems(m: EntityManager, viewer: Principal, rows: DeedReportRow[]): Promise<DeedNoticeItem[]> {
     const names = await this.organisation.personNames(m, rows.map((r) => r.subjectPersonId));
     return rows.map((r) => ({
       id: r.id,
@@ -446,6 +449,12 @@ export class DeedService {
       status: r.status,
       decisionReason: r.decisionReason,
       noticeEndsAt: r.noticeEndsAt!,
+      mine: ownSide(viewer, r),
     }));
   }
+}
+
+/** The viewer made the report or it is about them. */
+function ownSide(actor: Principal, report: DeedReportRow): boolean {
+  return report.reportedBy === actor.personId || report.subjectPersonId === actor.personId;
 }

@@ -18,6 +18,8 @@ import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
 import { OrganisationService } from '../organisation/organisation.service';
+import { DonorKind, StockSource } from '../shop/shop.entity';
+import { ShopService } from '../shop/shop.service';
 import { ThemeRepository } from '../themes/theme.repository';
 import { ThemeService } from '../themes/theme.service';
 
@@ -51,6 +53,24 @@ export const DEMO_COURSE = '小记者团非遗体验课程';
 /** Last month's history, so that the month can be settled with real figures. */
 export const DEMO_LAST_MONTH_ACTIVITY = '文明交通劝导（上月）';
 export const DEMO_LAST_MONTH_COURSE = '传统剪纸体验课（上月）';
+/** The first villages have a points shop (积分超市); the rest can set one up from the app. */
+export const DEMO_SHOP_VILLAGES = 3;
+/** The shop's catalogue: name, unit, points per unit, description. */
+export const DEMO_SHOP_ITEMS: [string, string, number, string][] = [
+  ['东北大米 5kg', '袋', 15, '五常稻花香，5公斤装'],
+  ['食用油 5L', '桶', 20, '压榨花生油，5升装'],
+  ['洗衣液 2kg', '瓶', 6, '2公斤装'],
+  ['毛巾', '条', 2, '纯棉毛巾'],
+  ['香皂', '块', 1, ''],
+];
+/** Stock received last month (or at the first run when last month cannot be written): item, quantity, and the donor if donated. */
+const DEMO_SHOP_RECEIPTS: { item: string; quantity: number; donor?: [DonorKind, string, string] }[] = [
+  { item: '东北大米 5kg', quantity: 20, donor: [DonorKind.ORGANISATION, '潞城镇粮油公司', '爱心企业捐赠'] },
+  { item: '食用油 5L', quantity: 10, donor: [DonorKind.PERSON, '王德明', '退休老党员捐赠'] },
+  { item: '香皂', quantity: 40, donor: [DonorKind.ORGANISATION, '潞城镇永安日化店', '爱心商户捐赠'] },
+  { item: '洗衣液 2kg', quantity: 20 },
+  { item: '毛巾', quantity: 30 },
+];
 
 export interface DemoSeedOptions {
   villages?: number;
@@ -68,6 +88,7 @@ const DAY = 24 * HOUR;
 
 /** Mobile numbers follow a pattern so a developer can log in as anyone: see the README. */
 export const managerMobile = (village: number) => `1380010${String(village + 1).padStart(4, '0')}`;
+export const shopkeeperMobile = (village: number) => `1380020${String(village + 1).padStart(4, '0')}`;
 export const residentMobile = (village: number, n: number) => `139${String(village + 1).padStart(2, '0')}${String(n + 1).padStart(6, '0')}`;
 
 export async function seedDemo(app: INestApplicationContext, options: DemoSeedOptions = {}): Promise<DemoSeedResult> {
@@ -82,6 +103,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
   const courses = app.get(CourseService);
   const households = app.get(HouseholdService);
   const deeds = app.get(DeedService);
+  const shop = app.get(ShopService);
   const principals = app.get(PrincipalLoader);
   const tx = app.get(TransactionRunner);
   // What is there already, asked of each table's owner.
@@ -146,6 +168,7 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
       if (household) await households.addDependent(managerPrincipal, { householdId: household.id, name: '小宝', birthYear: 2017 });
     }
     if (lastMonthOpen) await seedLastMonth(branchId, managerPrincipal, residentIds);
+    if (v < DEMO_SHOP_VILLAGES && residentIds.length >= 24) await seedShop(v, branchId, managerPrincipal, residentIds);
   }
   logger.log(`潞城镇 ready: ${villages} villages, ${villages * residentsPerVillage} residents`);
   return result;
@@ -185,6 +208,80 @@ export async function seedDemo(app: INestApplicationContext, options: DemoSeedOp
     } finally {
       clock.now = realNow;
       clock.bookingTime = realBookingTime;
+    }
+  }
+
+  /**
+   * The village's points shop: open Wednesdays and Saturdays 09:00–11:30, five goods,
+   * stock donated by a local firm, a shop and a retired party member and some bought, a
+   * shopkeeper, two redemptions picked up and one waiting. The stock and the two pickups
+   * are dated last month when it can still be written (so its public statement shows
+   * donations, goods redeemed and stock left), else now; the waiting one is always now.
+   * Receipts and redemptions are append-only, so each is written only if the shop has none yet.
+   */
+  async function seedShop(v: number, branchId: string, manager: Principal, residentIds: string[]) {
+    const current = await shop.shop(manager, branchId);
+    if (!current.pickupWeekdays.length) {
+      await shop.updateShop(manager, { branchId, pickupWeekdays: [3, 6], opensAt: '09:00', closesAt: '11:30', place: `${DEMO_VILLAGES[v]}村委会一楼积分超市`, note: '请凭兑换码领取', pickupDays: 14 });
+    }
+    const keeper = await organisation.appointShopkeeper(manager, {
+      branchId,
+      name: SURNAMES[(v * 3 + 11) % SURNAMES.length] + GIVEN[(v * 5 + 2) % GIVEN.length],
+      mobile: shopkeeperMobile(v),
+    });
+    const shopkeeper = await principal(keeper.personId);
+    const residentOf = async (id: string) => principal((await personOf(id))!);
+    // Last month's volunteers (paid then) pick up last month; this month's a resident paid this month.
+    const [firstPicker, secondPicker] = lastMonthOpen ? residentIds.slice(-18).slice(5, 7) : residentIds.slice(6, 8);
+    const waiting = residentIds[5];
+    // The 12th of last month (after the volunteers were paid on the 10th), a Wednesday and a Saturday after it.
+    const base = lastMonthOpen ? new Date(monthRange(lastMonth).start.getTime() + 11 * DAY + 10 * HOUR) : undefined;
+    const nextWeekday = (from: Date, weekday: number) => {
+      const shanghaiDay = (new Date(from.getTime() + 8 * HOUR).getUTCDay() + 6) % 7 + 1;
+      return new Date(from.getTime() + ((weekday - shanghaiDay + 7) % 7) * DAY);
+    };
+    const at = (time: Date | undefined) => {
+      clock.now = time ? () => time : realNow;
+      clock.bookingTime = time ? () => time : realBookingTime;
+    };
+    try {
+      at(base);
+      for (const [name, unit, pricePoints, description] of DEMO_SHOP_ITEMS) {
+        await ignoring('ALREADY_EXISTS', () => shop.createItem(manager, { branchId, name, unit, pricePoints, description }));
+      }
+      const items = new Map((await shop.items(manager, { branchId, includeInactive: true }, { first: 100 })).edges.map((e) => [e.node.name, e.node]));
+      if (!(await shop.receipts(manager, branchId, { first: 1 })).edges.length) {
+        for (const [i, r] of DEMO_SHOP_RECEIPTS.entries()) {
+          // Ten minutes apart: the statement lists donations in the order they came.
+          if (base) at(new Date(base.getTime() + i * 10 * 60_000));
+          const item = items.get(r.item)!;
+          await shop.recordReceipt(manager, {
+            itemId: item.id,
+            source: r.donor ? StockSource.DONATION : StockSource.PURCHASE,
+            donorKind: r.donor?.[0],
+            donorName: r.donor?.[1],
+            note: r.donor?.[2] ?? '村集体采购',
+            quantity: r.quantity,
+            unitPoints: item.pricePoints,
+          });
+        }
+      }
+      if (!(await shop.branchRedemptions(manager, { branchId }, { first: 1 })).edges.length) {
+        const redeemedAt = nextWeekday(base ?? realNow(), 3);
+        at(base ? redeemedAt : undefined);
+        const towel = await shop.redeem(await residentOf(firstPicker), { itemId: items.get('毛巾')!.id, quantity: 1 });
+        const soap = await shop.redeem(await residentOf(secondPicker), { itemId: items.get('香皂')!.id, quantity: 2 });
+        // Handed over on the next pickup morning (the shop refuses other times).
+        const pickup = nextWeekday(new Date(redeemedAt.getTime() + DAY), 6);
+        const pickupMorning = new Date(pickup.getTime() - ((pickup.getTime() + 8 * HOUR) % DAY) + 10 * HOUR);
+        clock.now = () => pickupMorning;
+        if (base) clock.bookingTime = () => pickupMorning;
+        for (const r of [towel, soap]) await shop.confirmPickup(shopkeeper, { branchId, code: r.code });
+        at(undefined);
+        await shop.redeem(await residentOf(waiting), { itemId: items.get('毛巾')!.id, quantity: 1 });
+      }
+    } finally {
+      at(undefined);
     }
   }
 

@@ -25,6 +25,25 @@ export class HonoursRepository {
     );
   }
 
+  /** What the township's star levels count (POINTS until its admin chooses). */
+  async starBasis(m: EntityManager, townshipId: string): Promise<StarBasis> {
+    return (await this.setting(m, townshipId)).starBasis;
+  }
+
+  /** Both settings in one read, with their defaults for a township that has set neither. */
+  async setting(m: EntityManager, townshipId: string): Promise<{ starsPerBranch: number; starBasis: StarBasis }> {
+    const [row] = await m.query(`SELECT stars_per_branch AS n, star_basis AS basis FROM honour_setting WHERE township_id = $1`, [townshipId]);
+    return { starsPerBranch: row?.n ?? DEFAULT_STARS_PER_BRANCH, starBasis: row?.basis ?? StarBasis.POINTS };
+  }
+
+  /** Sets the basis; returns the one it replaces (locking the row, so two admins switching at once are audited in order). */
+  async saveStarBasis(m: EntityManager, townshipId: string, basis: StarBasis, actorId: string): Promise<StarBasis> {
+    await m.query(`INSERT INTO honour_setting (township_id, updated_by) VALUES ($1, $2) ON CONFLICT (township_id) DO NOTHING`, [townshipId, actorId]);
+    const [{ before }] = await m.query(`SELECT star_basis AS before FROM honour_setting WHERE township_id = $1 FOR UPDATE`, [townshipId]);
+    await m.query(`UPDATE honour_setting SET star_basis = $2, updated_by = $3, updated_at = now() WHERE township_id = $1`, [townshipId, basis, actorId]);
+    return before;
+  }
+
   /** The township's own ladder for the basis, lowest first; empty when it has set none. */
   async ladder(m: EntityManager, townshipId: string, basis: StarBasis): Promise<StarRung[]> {
     const rows: { name: string; threshold: string }[] = await m.query(

@@ -4,7 +4,7 @@ import { Principal } from '../auth/principal';
 import { uuidArg } from '../common/graphql/uuid.arg';
 import { Month } from '../common/time/shanghai-month';
 import { HonourSettings, MonthlyStars, StarLevel } from './dto/honours.models';
-import { SetStarLevelsInput, SetStarsPerBranchInput } from './dto/honours.inputs';
+import { SetStarBasisInput, SetStarLevelsInput, SetStarsPerBranchInput } from './dto/honours.inputs';
 import { HonoursService } from './honours.service';
 import { StarBasis } from './honours.rules';
 
@@ -24,19 +24,21 @@ export class HonoursResolver {
     return this.honours.monthlyStars(actor, branchId, Month.parse(month));
   }
 
-  @Query(() => StarLevel, { description: "The signed-in resident's star level from lifetime points earned, and the next level." })
+  @Query(() => StarLevel, {
+    description: "The signed-in resident's star level (lifetime points earned, or hours served, as the township chose) and the next level.",
+  })
   myStarLevel(
     @CurrentPrincipal() actor: Principal,
-    @Args('basis', { type: () => StarBasis, defaultValue: StarBasis.POINTS }) basis: StarBasis,
+    @Args('basis', { type: () => StarBasis, nullable: true, description: "Another ladder than the township's chosen one." }) basis: StarBasis | null,
   ) {
     return this.honours.myStarLevel(actor, basis);
   }
 
-  @Query(() => HonourSettings, { description: "The township's stars per branch and star ladder (anyone of the township)." })
+  @Query(() => HonourSettings, { description: "The township's stars per branch, star basis and star ladder (anyone of the township)." })
   honourSettings(
     @CurrentPrincipal() actor: Principal,
     @Args('townshipId', { type: () => ID }, uuidArg) townshipId: string,
-    @Args('basis', { type: () => StarBasis, defaultValue: StarBasis.POINTS }) basis: StarBasis,
+    @Args('basis', { type: () => StarBasis, nullable: true, description: "The ladder of this basis; default the township's chosen one." }) basis: StarBasis | null,
   ) {
     return this.honours.settings(actor, townshipId, basis);
   }
@@ -44,6 +46,13 @@ export class HonoursResolver {
   @Mutation(() => HonourSettings, { description: "Replaces the township's star ladder (admins): ascending thresholds, audited." })
   setStarLevels(@CurrentPrincipal() actor: Principal, @Args('input') input: SetStarLevelsInput) {
     return this.honours.setStarLevels(actor, input);
+  }
+
+  @Mutation(() => HonourSettings, {
+    description: "Chooses what the township's star levels count, points or service hours (admins); audited. Returns the chosen basis's ladder.",
+  })
+  setStarBasis(@CurrentPrincipal() actor: Principal, @Args('input') input: SetStarBasisInput) {
+    return this.honours.setStarBasis(actor, input);
   }
 
   @Mutation(() => HonourSettings, { description: 'Sets how many 文明之星 each branch records per month from now on (admins).' })

@@ -1,4 +1,4 @@
-import { compareEarnings, DEFAULT_LADDER, ladderProblem, MonthEarning, rankStars, standingOn } from './honours.rules';
+import { compareEarnings, DEFAULT_HOURS_LADDER, DEFAULT_LADDER, ladderProblem, MonthEarning, rankStars, standingOn, standingOnHours } from './honours.rules';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 9, 1, 0, minute));
 const e = (residentId: string, points: number, minute: number | null, branchId = 'b1'): MonthEarning => ({
@@ -45,5 +45,18 @@ describe('honours rules', () => {
     expect(ladderProblem([{ name: 'a', threshold: 5 }, { name: 'b', threshold: 5 }])).toMatch(/第2级的门槛须高于第1级/);
     expect(ladderProblem([{ name: 'a', threshold: 5 }, { name: 'a', threshold: 6 }])).toMatch(/不能重复/);
     expect(ladderProblem(Array.from({ length: 11 }, (_, i) => ({ name: `${i}`, threshold: i + 1 })))).toMatch(/1 至 10/);
+  });
+
+  it('places minutes served on an hours ladder: decided on exact minutes, what is left never shown as 0 before the level', () => {
+    const ladder = [
+      { name: '一星', threshold: 10 },
+      { name: '二星', threshold: 20 },
+    ];
+    expect(standingOnHours(ladder, 750)).toEqual({ lifetime: 12.5, level: 1, levelName: '一星', nextLevel: 2, nextLevelName: '二星', nextThreshold: 20, toNext: 7.5 });
+    // 19 h 58 min: shown as 20.0 served (rounded, as everywhere), still 0.1 to go (rounded up), not yet 二星.
+    expect(standingOnHours(ladder, 1198)).toMatchObject({ lifetime: 20, level: 1, toNext: 0.1 });
+    expect(standingOnHours(ladder, 1200)).toMatchObject({ level: 2, nextThreshold: null, toNext: null });
+    expect(standingOnHours(ladder, 0)).toMatchObject({ lifetime: 0, level: 0, toNext: 10 });
+    expect(ladderProblem(DEFAULT_HOURS_LADDER)).toBeNull();
   });
 });

@@ -4,8 +4,8 @@
  *
  * 文明之星 of a month. A resident's points earned in a month are the MINT credits booked
  * to them in the month minus the reversals of mints booked in the month (a reversal
- * counts in the month it is booked in, as in the settlement's figures); spending, refunds
- * and adjustments are not earning. Each branch (village) ranks its residents (by the
+ * counts in the month it is booked in, as in the settlement's figures); spending, refunds,
+ * adjustments and the yearly reset's expiry are not earning. Each branch (village) ranks its residents (by the
  * branch they belong to when the month is recorded, wherever they earned) who earned more
  * than zero:
  *   1. more points first;
@@ -20,12 +20,15 @@
  * over every month (never the balance: spending never lowers a level). The township's
  * ladder gives each level a name and a threshold, strictly ascending; a resident holds
  * the highest level whose threshold they have reached (level 0, none, below the first).
- * The ladder has a basis: POINTS now; service hours can come as a second basis with a
- * ladder of its own, computed from the hours instead of the points.
+ * The ladder has a basis, chosen by the township's admin: POINTS (lifetime points earned,
+ * as above) or HOURS (lifetime service hours: the minutes served at completed activities,
+ * recorded by src/activities, never reduced by spending). Each basis keeps a ladder of its
+ * own, so switching back and forth loses neither; HOURS thresholds are whole hours.
  */
 
 export enum StarBasis {
   POINTS = 'POINTS',
+  HOURS = 'HOURS',
 }
 
 export const DEFAULT_STARS_PER_BRANCH = 10;
@@ -44,6 +47,21 @@ export const DEFAULT_LADDER: readonly StarRung[] = [
   { name: '四星', threshold: 300 },
   { name: '五星', threshold: 600 },
 ];
+
+/**
+ * The default HOURS ladder: the star volunteers of the national volunteer registration rules
+ * (中国注册志愿者管理办法: 累计志愿服务 100、300、600、1000、1500 小时 → 一星至五星),
+ * the levels residents already know from the national volunteer service platform.
+ */
+export const DEFAULT_HOURS_LADDER: readonly StarRung[] = [
+  { name: '一星', threshold: 100 },
+  { name: '二星', threshold: 300 },
+  { name: '三星', threshold: 600 },
+  { name: '四星', threshold: 1000 },
+  { name: '五星', threshold: 1500 },
+];
+
+export const defaultLadder = (basis: StarBasis): readonly StarRung[] => (basis === StarBasis.HOURS ? DEFAULT_HOURS_LADDER : DEFAULT_LADDER);
 
 export interface StarRung {
   name: string;
@@ -109,6 +127,25 @@ export function standingOn(ladder: readonly StarRung[], lifetime: number): StarS
     nextLevelName: next?.name ?? null,
     nextThreshold: next?.threshold ?? null,
     toNext: next ? next.threshold - lifetime : null,
+  };
+}
+
+/**
+ * A lifetime of minutes served on an HOURS ladder (thresholds in hours). The level is
+ * decided on exact minutes; what is shown is hours with one decimal: the lifetime rounded
+ * as everywhere else hours are shown (ServiceHours, the certificate), what is left rounded
+ * up, so it never reads 0 before the level is reached.
+ */
+export function standingOnHours(ladder: readonly StarRung[], minutes: number): StarStanding & { lifetime: number } {
+  const standing = standingOn(
+    ladder.map((r) => ({ name: r.name, threshold: r.threshold * 60 })),
+    minutes,
+  );
+  return {
+    ...standing,
+    lifetime: Math.round((minutes / 60) * 10) / 10, // as hoursOf (src/activities) shows them
+    nextThreshold: standing.nextThreshold === null ? null : standing.nextThreshold / 60,
+    toNext: standing.toNext === null ? null : Math.ceil(standing.toNext / 6) / 10,
   };
 }
 

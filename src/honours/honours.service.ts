@@ -10,10 +10,11 @@ import { TransactionRunner } from '../database/transaction.runner';
 import { LedgerReadsRepository } from '../ledger/ledger-reads.repository';
 import { LedgerService } from '../ledger/ledger.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
+import { ServiceHoursRepository } from '../activities/service-hours.repository';
 import { HonourSettings, MonthlyStars, StarLevel } from './dto/honours.models';
-import { SetStarLevelsInput, SetStarsPerBranchInput } from './dto/honours.inputs';
+import { SetStarBasisInput, SetStarLevelsInput, SetStarsPerBranchInput } from './dto/honours.inputs';
 import { HonoursRepository } from './honours.repository';
-import { DEFAULT_LADDER, ladderProblem, MonthEarning, rankStars, StarBasis, StarRung, standingOn } from './honours.rules';
+import { defaultLadder, ladderProblem, MonthEarning, rankStars, StarBasis, StarRung, standingOn, standingOnHours } from './honours.rules';
 
 /**
  * Honours: the month's 文明之星 of every branch and the residents' star levels (the rules:
@@ -30,6 +31,10 @@ import { DEFAULT_LADDER, ladderProblem, MonthEarning, rankStars, StarBasis, Star
  * index-only scan per resident); the ledger adds the months not recorded yet (the open
  * month, and any closed month not settled since honours existed) from the resident's own
  * postings. No request scans the township's postings.
+ *
+ * Lifetime hours. On an HOURS ladder the level counts the resident's minutes served at
+ * completed activities, as the activities module records them (ServiceHoursRepository):
+ * hours are never reduced by spending, and a dependent's attendance is not the member's.
  */
 @Injectable()
 export class HonoursService {
@@ -39,6 +44,7 @@ export class HonoursService {
     private readonly ledgerReads: LedgerReadsRepository,
     private readonly ledger: LedgerService,
     private readonly organisation: OrganisationRepository,
+    private readonly serviceHours: ServiceHoursRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -122,16 +128,23 @@ export class HonoursService {
     return new Map(residentIds.map((id) => [id, (recorded.get(id) ?? 0) + (live.get(id) ?? 0)]));
   }
 
-  async myStarLevel(actor: Principal, basis: StarBasis): Promise<StarLevel> {
+  /** The resident's level on the township's chosen ladder, or on `basis` if asked for. */
+  async myStarLevel(actor: Principal, asked?: StarBasis | null): Promise<StarLevel> {
     const resident = requireResident(actor);
     return this.tx.read(async (m) => {
+      const basis = asked ?? (await this.honours.starBasis(m, resident.townshipId));
       const ladder = await this.ladderOf(m, resident.townshipId, basis);
+      if (basis === StarBasis.HOURS) {
+        const { totalMinutes } = await this.serviceHours.summary(m, resident.id);
+        return { basis, lifetimeMinutes: totalMinutes, ...standingOnHours(ladder.rungs, totalMinutes), ladder: withLevels(ladder.rungs) };
+      }
       const lifetime = (await this.lifetimeEarned(m, resident.townshipId, [resident.id])).get(resident.id) ?? 0;
-      return { basis, lifetime, ...standingOn(ladder.rungs, lifetime), ladder: withLevels(ladder.rungs) };
+      return { basis, lifetime, lifetimeMinutes: null, ...standingOn(ladder.rungs, lifetime), ladder: withLevels(ladder.rungs) };
     });
   }
 
-  async settings(actor: Principal, townshipId: string, basis: StarBasis = StarBasis.POINTS): Promise<HonourSettings> {
+  /** The settings with the ladder of `basis`, or of the township's chosen basis. */
+  async settings(actor: Principal, townshipId: string, basis?: StarBasis | null): Promise<HonourSettings> {
     requireCapability(actor, Capability.READ, { townshipId });
     return this.tx.read((m) => this.loadSettings(m, townshipId, basis));
   }
@@ -157,6 +170,29 @@ export class HonoursService {
     });
   }
 
+  /**
+   * Chooses what the township's star levels count. The other basis's ladder is kept (and
+   * the chosen one is the default ladder of its basis until the admin sets one), so a
+   * resident's level follows the switch at once and switching back restores the old ladder.
+   */
+  async setStarBasis(actor: Principal, input: SetStarBasisInput): Promise<HonourSettings> {
+    requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
+    return this.tx.run(async (m) => {
+      if (!(await this.organisation.townshipExists(m, input.townshipId))) throw notFound('该镇');
+      const before = await this.honours.saveStarBasis(m, input.townshipId, input.basis, actor.personId);
+      if (before !== input.basis) {
+        await this.audit.record(m, {
+          townshipId: input.townshipId,
+          actorId: actor.personId,
+          action: 'honours.set-star-basis',
+          subject: input.basis,
+          details: { from: before, to: input.basis },
+        });
+      }
+      return this.loadSettings(m, input.townshipId, input.basis);
+    });
+  }
+
   async setStarsPerBranch(actor: Principal, input: SetStarsPerBranchInput): Promise<HonourSettings> {
     requireCapability(actor, Capability.ADMINISTER, { townshipId: input.townshipId });
     return this.tx.run(async (m) => {
@@ -168,18 +204,20 @@ export class HonoursService {
         action: 'honours.set-stars-per-branch',
         details: { count: input.count },
       });
-      return this.loadSettings(m, input.townshipId, StarBasis.POINTS);
+      return this.loadSettings(m, input.townshipId);
     });
   }
 
-  private async loadSettings(m: EntityManager, townshipId: string, basis: StarBasis): Promise<HonourSettings> {
-    const [starsPerBranch, ladder] = [await this.honours.starsPerBranch(m, townshipId), await this.ladderOf(m, townshipId, basis)];
-    return { townshipId, starsPerBranch, basis, levels: withLevels(ladder.rungs), isDefaultLadder: ladder.isDefault };
+  private async loadSettings(m: EntityManager, townshipId: string, asked?: StarBasis | null): Promise<HonourSettings> {
+    const { starsPerBranch, starBasis: activeBasis } = await this.honours.setting(m, townshipId);
+    const basis = asked ?? activeBasis;
+    const ladder = await this.ladderOf(m, townshipId, basis);
+    return { townshipId, starsPerBranch, activeBasis, basis, levels: withLevels(ladder.rungs), isDefaultLadder: ladder.isDefault };
   }
 
   private async ladderOf(m: EntityManager, townshipId: string, basis: StarBasis): Promise<{ rungs: readonly StarRung[]; isDefault: boolean }> {
     const own = await this.honours.ladder(m, townshipId, basis);
-    return own.length ? { rungs: own, isDefault: false } : { rungs: DEFAULT_LADDER, isDefault: true };
+    return own.length ? { rungs: own, isDefault: false } : { rungs: defaultLadder(basis), isDefault: true };
   }
 }
 

@@ -10,8 +10,10 @@ export interface PassbookMonthRow {
   month: string;
   /** The closing balance of the month before: the sum of every earlier posting. */
   opening: number;
+  /** Credits and debits other than expiry; the yearly reset's EXPIRY entries (and reversals of them) are `pointsExpired`. */
   pointsIn: number;
   pointsOut: number;
+  pointsExpired: number;
   closing: number;
   seal: StoredSeal | null;
 }
@@ -45,18 +47,24 @@ export class LedgerPassbookService {
    * `before` (a month) if given.
    */
   async months(manager: EntityManager, accountId: string, limit: number, before?: string): Promise<PassbookMonthRow[]> {
-    const rows: { townshipId: string; month: string; opening: string; pointsIn: string; pointsOut: string; closing: string }[] = await manager.query(
-      `WITH movement AS (
-         SELECT period, sum(amount) AS net, coalesce(sum(amount) FILTER (WHERE amount > 0), 0) AS points_in,
-                coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS points_out
-         FROM posting WHERE account_id = $1 GROUP BY period
+    const rows: { townshipId: string; month: string; opening: string; pointsIn: string; pointsOut: string; pointsExpired: string; closing: string }[] = await manager.query(
+      `WITH line AS (
+         SELECT p.period, p.amount, coalesce(o.kind, e.kind) = 'EXPIRY' AS expiry
+         FROM posting p JOIN journal_entry e ON e.id = p.entry_id LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+         WHERE p.account_id = $1
+       ), movement AS (
+         SELECT period, sum(amount) AS net, coalesce(sum(amount) FILTER (WHERE amount > 0 AND NOT expiry), 0) AS points_in,
+                coalesce(-sum(amount) FILTER (WHERE amount < 0 AND NOT expiry), 0) AS points_out,
+                coalesce(-sum(amount) FILTER (WHERE expiry), 0) AS points_expired
+         FROM line GROUP BY period
          UNION ALL
-         SELECT $2::date, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM posting WHERE account_id = $1 AND period = $2::date)
+         SELECT $2::date, 0, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM posting WHERE account_id = $1 AND period = $2::date)
        ), running AS (
-         SELECT period, net, points_in, points_out, sum(net) OVER (ORDER BY period) AS closing FROM movement
+         SELECT period, net, points_in, points_out, points_expired, sum(net) OVER (ORDER BY period) AS closing FROM movement
        )
        SELECT (SELECT township_id FROM account WHERE id = $1) AS "townshipId", to_char(period, 'YYYY-MM') AS month,
-              (closing - net)::int8 AS opening, points_in::int8 AS "pointsIn", points_out::int8 AS "pointsOut", closing::int8 AS closing
+              (closing - net)::int8 AS opening, points_in::int8 AS "pointsIn", points_out::int8 AS "pointsOut",
+              points_expired::int8 AS "pointsExpired", closing::int8 AS closing
        FROM running WHERE $3::date IS NULL OR period < $3::date
        ORDER BY period DESC LIMIT $4`,
       [accountId, monthToPeriodDate(monthOf(new Date())), before ? monthToPeriodDate(before) : null, limit],
@@ -70,6 +78,7 @@ export class LedgerPassbookService {
       opening: Number(r.opening),
       pointsIn: Number(r.pointsIn),
       pointsOut: Number(r.pointsOut),
+      pointsExpired: Number(r.pointsExpired),
       closing: Number(r.closing),
       seal: seals.get(r.month) ?? null,
     }));

@@ -139,9 +139,9 @@ export class LedgerReadsRepository {
     m: EntityManager,
     residentId: string,
     period: string,
-  ): Promise<{ opening: string; earned: string; spent: string; closing: string } | undefined> {
+  ): Promise<{ opening: string; earned: string; spent: string; expired: string; closing: string } | undefined> {
     const [row] = await m.query(
-      `SELECT s.opening, s.earned, s.spent, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
+      `SELECT s.opening, s.earned, s.spent, s.expired, s.closing FROM account_period_balance s JOIN account a ON a.id = s.account_id
        WHERE a.resident_id = $1 AND s.period = $2`,
       [residentId, period],
     );
@@ -149,6 +149,26 @@ export class LedgerReadsRepository {
   }
 
   // ---- a branch's month, line by line (the public statement) ---------------------
+
+  /**
+   * What the township's yearly reset took from each resident in a month: their postings of
+   * EXPIRY entries booked in it, net of reversals of one booked in it. Expiry goes through
+   * no branch account (resident → township expiry account), so the caller places residents
+   * in branches. Residents with nothing expired are absent.
+   */
+  async expiredByResident(m: EntityManager, townshipId: string, period: string): Promise<{ residentId: string; points: number }[]> {
+    const rows: { residentId: string; points: string }[] = await m.query(
+      `SELECT a.resident_id AS "residentId", -sum(p.amount)::int8 AS points
+       FROM journal_entry e
+       LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+       JOIN posting p ON p.entry_id = e.id
+       JOIN account a ON a.id = p.account_id AND a.kind = 'RESIDENT'
+       WHERE e.township_id = $1 AND e.period = $2 AND coalesce(o.kind, e.kind) = 'EXPIRY'
+       GROUP BY a.resident_id HAVING sum(p.amount) <> 0`,
+      [townshipId, period],
+    );
+    return rows.map((r) => ({ residentId: r.residentId, points: Number(r.points) }));
+  }
 
   /**
    * Per activity (MINT) or course (SPEND) of the branch's month: how many residents still
@@ -172,7 +192,7 @@ export class LedgerReadsRepository {
   /**
    * What each resident earned in a (closed) month ($2, a period date): the MINT credits
    * booked in it minus the reversals of mints booked in it, whichever month the mint was
-   * in (so it can be negative); spending and adjustments are not earning. `firstEarnedAt`
+   * in (so it can be negative); spending, adjustments and expiry are not earning. `firstEarnedAt`
    * is the booking time of the resident's first mint of the month that no reversal in the
    * month undid (null when there is none). One pass over the month's entries.
    */

@@ -114,7 +114,10 @@ export class LedgerRepository {
 
   /**
    * Every account's opening, movement and closing for a closed month, once (ON CONFLICT DO
-   * NOTHING). 'spent' is what spend entries and their refunds moved; 'earned' all the rest.
+   * NOTHING). Each entry of the month is classified by its kind (a reversal by the kind it
+   * undoes): 'spent' is what SPEND entries and their refunds moved, 'expired' what EXPIRY
+   * entries (the yearly reset) and their reversals moved, 'earned' all the rest (MINT,
+   * ADJUSTMENT and their reversals). opening + earned - spent - expired = closing.
    */
   async snapshotPeriod(manager: EntityManager, townshipId: string, period: string): Promise<void> {
     await manager.query(SNAPSHOT_SQL, [townshipId, period]);
@@ -126,22 +129,23 @@ const SNAPSHOT_SQL = `
   WITH opening AS (
     SELECT account_id, sum(amount) AS amount FROM posting WHERE township_id = $1 AND period < $2 GROUP BY account_id
   ),
-  spend_entry AS (   -- the month's course charges and their refunds
-    SELECT e.id FROM journal_entry e
-    WHERE e.township_id = $1 AND e.period = $2
-      AND (e.kind = 'SPEND' OR (e.kind = 'REVERSAL' AND (SELECT o.kind FROM journal_entry o WHERE o.id = e.reverses_entry_id) = 'SPEND'))
+  flow_entry AS (   -- the month's entries that are not earning, by the kind of entry they are or undo
+    SELECT e.id, coalesce(o.kind, e.kind) AS flow
+    FROM journal_entry e LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+    WHERE e.township_id = $1 AND e.period = $2 AND coalesce(o.kind, e.kind) IN ('SPEND', 'EXPIRY')
   ),
   movement AS (
     SELECT p.account_id,
-           coalesce(sum(p.amount) FILTER (WHERE s.id IS NULL), 0) AS earned,
-           coalesce(-sum(p.amount) FILTER (WHERE s.id IS NOT NULL), 0) AS spent
-    FROM posting p LEFT JOIN spend_entry s ON s.id = p.entry_id
+           coalesce(sum(p.amount) FILTER (WHERE f.id IS NULL), 0) AS earned,
+           coalesce(-sum(p.amount) FILTER (WHERE f.flow = 'SPEND'), 0) AS spent,
+           coalesce(-sum(p.amount) FILTER (WHERE f.flow = 'EXPIRY'), 0) AS expired
+    FROM posting p LEFT JOIN flow_entry f ON f.id = p.entry_id
     WHERE p.township_id = $1 AND p.period = $2
     GROUP BY p.account_id
   )
-  INSERT INTO account_period_balance (account_id, period, township_id, opening, earned, spent, closing)
-  SELECT a.id, $2::date, $1::uuid, coalesce(o.amount, 0), coalesce(mv.earned, 0), coalesce(mv.spent, 0),
-         coalesce(o.amount, 0) + coalesce(mv.earned, 0) - coalesce(mv.spent, 0)
+  INSERT INTO account_period_balance (account_id, period, township_id, opening, earned, spent, expired, closing)
+  SELECT a.id, $2::date, $1::uuid, coalesce(o.amount, 0), coalesce(mv.earned, 0), coalesce(mv.spent, 0), coalesce(mv.expired, 0),
+         coalesce(o.amount, 0) + coalesce(mv.earned, 0) - coalesce(mv.spent, 0) - coalesce(mv.expired, 0)
   FROM account a
   LEFT JOIN opening o ON o.account_id = a.id
   LEFT JOIN movement mv ON mv.account_id = a.id

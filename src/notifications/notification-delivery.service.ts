@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
-import { TransactionRunner } from '../database/transaction.runner';
+import { EntityManager } from 'typeorm';
+import { afterCommit, TransactionRunner } from '../database/transaction.runner';
 import { JobQueues } from '../jobs/job-queues';
 import { OrganisationRepository } from '../organisation/organisation.repository';
-import { Audience, NOTIFICATION_KINDS, NotificationKind, TEMPLATE_VARIABLE } from './notification.kinds';
-import { NOTIFICATIONS_WECHAT_QUEUE, NotificationJob, WECHAT_BATCH, WechatJobData, wechatJobId } from './notification.jobs';
+import { Audience, NOTIFICATION_KINDS, NotificationKind, RenderedMessage, TEMPLATE_VARIABLE } from './notification.kinds';
+import { ExpandJobData, expandJobId, NOTIFICATIONS_QUEUE, NOTIFICATIONS_WECHAT_QUEUE, NotificationJob, WECHAT_BATCH, WechatJobData, wechatJobId } from './notification.jobs';
 import { DueWechatRow, NotificationRepository } from './notification.repository';
-import { NotificationOutbox } from './notification-outbox';
+import { RETRIED_JOB_OPTIONS } from '../jobs/job-handler';
 import { quietUntil } from './quiet-hours';
 import { WechatSubscribeClient } from './wechat-subscribe.client';
 
@@ -42,17 +43,62 @@ export class NotificationDelivery {
   private readonly logger = new Logger(NotificationDelivery.name);
   /** The WeChat queue. */
   private readonly queue: Queue;
+  /** The expansion jobs' queue. */
+  private readonly expansions: Queue;
 
   constructor(
     private readonly tx: TransactionRunner,
     private readonly repository: NotificationRepository,
     private readonly organisation: OrganisationRepository,
-    private readonly outbox: NotificationOutbox,
     private readonly wechat: WechatSubscribeClient,
     private readonly config: AppConfig,
     queues: JobQueues,
   ) {
     this.queue = queues.queue(NOTIFICATIONS_WECHAT_QUEUE);
+    this.expansions = queues.queue(NOTIFICATIONS_QUEUE);
+  }
+
+  /**
+   * An event for an audience named in full (a few residents or persons: points minted,
+   * spent, refunded, a promotion), written and expanded in the feature's own transaction:
+   * its inbox rows commit with the change they tell of, and no expansion job runs (most
+   * events are these; a job each cost more than the change itself). Its WeChat messages,
+   * if any, are queued after commit; if that is lost, the sweep finds them pending.
+   */
+  async expandWithin(
+    m: EntityManager,
+    event: { townshipId: string; kind: NotificationKind; key: string; audience: Audience; message: RenderedMessage; urgent: boolean },
+  ): Promise<void> {
+    const recipients = await this.organisation.notificationRecipients(m, event.townshipId, audienceQuery(event.audience));
+    if (!recipients.length) return;
+    const { templateConfigured, after } = this.wechatPlan(event.kind, event.urgent, new Date());
+    const { eventId, pending } = await this.repository.insertExpandedEvent(m, event, recipients, { templateConfigured, after });
+    if (eventId && pending.length) {
+      const ids = pending.map((id) => BigInt(id)).sort((a, b) => (a < b ? -1 : 1));
+      afterCommit(m, () => void this.queueWechat(eventId, ids, event.urgent, after.getTime()).catch((error: Error) => this.notQueued(eventId, error)));
+    }
+  }
+
+  /** Queues an event's expansion; a failure is only logged: the sweep queues it again. */
+  async queueExpansion(eventId: string, round?: number): Promise<void> {
+    const data: ExpandJobData = { eventId };
+    try {
+      await this.expansions.add(NotificationJob.EXPAND, data, { ...RETRIED_JOB_OPTIONS, jobId: expandJobId(eventId, round) });
+    } catch (error) {
+      this.notQueued(eventId, error as Error);
+    }
+  }
+
+  private notQueued(eventId: string, error: Error): void {
+    this.logger.warn(`notification ${eventId} not queued (the sweep will): ${error.message}`);
+  }
+
+  /** Whether a kind's WeChat message may be sent at all, and from when (quiet hours hold back all but urgent ones). */
+  private wechatPlan(kind: NotificationKind, urgent: boolean, now: Date): { templateConfigured: boolean; after: Date } {
+    return {
+      templateConfigured: this.wechat.configured && !!this.templateOf(kind),
+      after: (!urgent && quietUntil(now, this.config.NOTIFY_QUIET_HOURS)) || now,
+    };
   }
 
   /** The template id configured for a kind, if any. */
@@ -72,8 +118,7 @@ export class NotificationDelivery {
       const event = await this.repository.lockEvent(m, eventId);
       if (!event || event.expanded) return undefined;
       const recipients = await this.organisation.notificationRecipients(m, event.townshipId, audienceQuery(event.audience));
-      const after = (!event.urgent && quietUntil(now, this.config.NOTIFY_QUIET_HOURS)) || now;
-      const templateConfigured = this.wechat.configured && !!this.templateOf(event.kind);
+      const { templateConfigured, after } = this.wechatPlan(event.kind, event.urgent, now);
       const pending = await this.repository.expand(m, event, recipients, { templateConfigured, after });
       return { event, recipients: recipients.length, pending, after };
     });
@@ -179,7 +224,7 @@ export class NotificationDelivery {
     const overdueMs = Math.max(2000, 2 * everyMs);
     const round = Math.floor(Date.now() / everyMs);
     const events = await this.tx.read((m) => this.repository.unexpandedEvents(m, overdueMs, 1000));
-    for (const eventId of events) await this.outbox.queueExpansion(eventId, round);
+    for (const eventId of events) await this.queueExpansion(eventId, round);
     const ranges = await this.tx.read((m) => this.repository.overdueWechatRanges(m, overdueMs, WECHAT_BATCH, 20_000));
     if (ranges.length) await this.queue.addBulk(ranges.map((r) => this.wechatJob(r, round * everyMs)));
     const abandoned = await this.tx.read((m) => this.repository.abandonStaleClaims(m, STALE_CLAIM_MS));

@@ -58,6 +58,51 @@ export class NotificationRepository {
     return row?.id ?? null;
   }
 
+  /**
+   * The outbox insert and its expansion in one statement, for an audience named in full
+   * (see NotificationDelivery.expandWithin): the event, already marked expanded, and one
+   * inbox row per recipient as `expand` writes them. Nothing when the key was used.
+   * Returns the event id and the ids whose WeChat message is pending.
+   */
+  async insertExpandedEvent(
+    m: EntityManager,
+    e: { townshipId: string; kind: NotificationKind; key: string; audience: Audience; message: RenderedMessage; urgent: boolean },
+    recipients: { personId: string; bound: boolean }[],
+    wechat: { templateConfigured: boolean; after: Date },
+  ): Promise<{ eventId: string | null; pending: string[] }> {
+    const rows: { eventId: string; id: string | null; pending: boolean }[] = await m.query(
+      `WITH e AS (
+         INSERT INTO notification_event (township_id, kind, event_key, audience, title, body, data, urgent, expanded_at, recipients)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), cardinality($9::uuid[]))
+         ON CONFLICT (township_id, kind, event_key) DO NOTHING RETURNING id
+       ), r AS (
+         SELECT r.person_id, r.bound, coalesce($2 = ANY(s.muted_kinds), false) AS muted, coalesce($2 = ANY(s.wechat_kinds), false) AS accepted
+         FROM unnest($9::uuid[], $10::bool[]) AS r(person_id, bound) LEFT JOIN notification_setting s ON s.person_id = r.person_id
+       ), n AS (
+         INSERT INTO notification (event_id, township_id, person_id, kind, muted, wechat_status, wechat_after)
+         SELECT e.id, $1, r.person_id, $2, r.muted, CASE WHEN $11 AND r.bound AND r.accepted AND NOT r.muted THEN 'PENDING' ELSE 'NONE' END, $12
+         FROM e CROSS JOIN r ORDER BY r.person_id
+         RETURNING id, wechat_status = 'PENDING' AS pending
+       )
+       SELECT e.id::text AS "eventId", n.id::text AS id, n.pending FROM e LEFT JOIN n ON true`,
+      [
+        e.townshipId,
+        e.kind,
+        e.key,
+        JSON.stringify(e.audience),
+        e.message.title,
+        e.message.body,
+        JSON.stringify(e.message.data),
+        e.urgent,
+        recipients.map((r) => r.personId),
+        recipients.map((r) => r.bound),
+        wechat.templateConfigured,
+        wechat.after,
+      ],
+    );
+    return { eventId: rows[0]?.eventId ?? null, pending: rows.filter((r) => r.pending).map((r) => r.id!) };
+  }
+
   /** The event, locked for its expansion (concurrent expansions of one event queue here). */
   async lockEvent(m: EntityManager, id: string): Promise<NotificationEventRow | undefined> {
     const [row] = await m.query(

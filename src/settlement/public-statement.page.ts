@@ -46,6 +46,7 @@ ${items.length ? items.map((item) => `<tr>${cells(item).map((c) => `<td>${escape
   <div><span>发放积分</span><strong>${s.pointsMinted}</strong></div>
   <div><span>兑换积分</span><strong>${s.pointsSpent}</strong></div>
   <div><span>净发放</span><strong>${s.pointsMinted - s.pointsSpent}</strong></div>
+  <div><span>过期清零</span><strong>${s.pointsExpired}</strong></div>
   <div><span>获得积分的居民</span><strong>${residents} 人</strong></div>
 </section>
 
@@ -70,7 +71,7 @@ ${table('积分超市 · 兑换与库存', ['物品', '本月兑换', '兑换积
   <ol class="residents">
 ${s.residents.length ? s.residents.map((r) => `<li><span>${escape(r.name)}</span><span>${r.earned} / ${r.spent}</span></li>`).join('\n') : '<li class="empty">本月没有居民积分变动</li>'}
   </ol>
-  <p class="note">姓名只显示首尾字（两个字的只显示姓），不公开手机号、身份证号和账户。居民的获得、兑换合计等于上面的发放、兑换积分。</p>
+  <p class="note">姓名只显示首尾字（两个字的只显示姓），不公开手机号、身份证号和账户。居民的获得、兑换合计等于上面的发放、兑换积分；过期清零是全镇每年到期清零时本村（社区）居民被清零的积分，不计入发放、兑换和明细。</p>
 </section>
 
 <section class="seal">

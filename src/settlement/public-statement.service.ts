@@ -28,6 +28,12 @@ export interface PublicStatement {
   settledAt: Date;
   pointsMinted: number;
   pointsSpent: number;
+  /**
+   * Points of the branch's residents (by the branch they belong to now) that the township's
+   * yearly reset expired in the month (过期清零), net of reversals: not a branch flow, so
+   * neither in pointsMinted/pointsSpent nor in the residents' lines below.
+   */
+  pointsExpired: number;
   activities: { title: string; date: string; attendees: number; points: number }[];
   courses: { title: string; date: string; seatsTaken: number; points: number }[];
   residents: { name: string; earned: number; spent: number }[];
@@ -81,12 +87,13 @@ export class PublicStatementService {
     const seal = settled?.status === 'SUCCEEDED' ? await this.seals.seal(m, names.townshipId, month) : null;
     if (!seal) throw new DomainError('MONTH_NOT_SETTLED');
     const range = monthRange(month);
-    const [activities, courses, residents, stars, shop] = await Promise.all([
+    const [activities, courses, residents, stars, shop, pointsExpired] = await Promise.all([
       this.perReference(m, branchId, period, 'MINT'),
       this.perReference(m, branchId, period, 'SPEND'),
       this.perResident(m, branchId, period),
       this.honours.publicStars(m, names.townshipId, branchId, month),
       this.shop.monthFigures(branchId, range.start, range.end),
+      this.expired(m, names.townshipId, branchId, period),
     ]);
     return {
       township: names.township,
@@ -96,6 +103,7 @@ export class PublicStatementService {
       settledAt: settled.settledAt,
       pointsMinted: Number(settled.pointsMinted ?? 0),
       pointsSpent: Number(settled.pointsSpent ?? 0),
+      pointsExpired,
       activities: activities.map((a) => ({ title: a.title, date: a.date, attendees: a.people, points: a.points })),
       courses: courses.map((c) => ({ title: c.title, date: c.date, seatsTaken: c.people, points: c.points })),
       residents,
@@ -120,6 +128,13 @@ export class PublicStatementService {
     return totals
       .map((t) => ({ title: days.get(t.referenceId)?.title ?? t.memo, date: days.get(t.referenceId)?.date ?? '', people: Number(t.people), points: Number(t.points) }))
       .sort((a, b) => compareText(a.date, b.date) || compareText(a.title, b.title));
+  }
+
+  /** The month's expiry of the branch's residents (see PublicStatement.pointsExpired). */
+  private async expired(m: EntityManager, townshipId: string, branchId: string, period: string): Promise<number> {
+    const expired = await this.ledgerReads.expiredByResident(m, townshipId, period);
+    const branchOf = await this.organisation.residentBranches(m, townshipId, expired.map((e) => e.residentId));
+    return expired.reduce((sum, e) => sum + (branchOf.get(e.residentId) === branchId ? e.points : 0), 0);
   }
 
   /** Every resident who earned or spent at the branch in the month, by masked name, biggest first. */

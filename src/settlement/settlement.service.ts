@@ -293,6 +293,7 @@ export class SettlementService {
         opening: Number(row?.opening ?? 0),
         earned: Number(row?.earned ?? 0),
         spent: Number(row?.spent ?? 0),
+        expired: Number(row?.expired ?? 0),
         closing: Number(row?.closing ?? 0),
       };
     });

@@ -58,6 +58,15 @@ export class Shop {
   @Field(() => Int, { description: 'Days a redemption waits for pickup; after that its managers may cancel and refund it.' })
   @Column({ name: 'pickup_days', type: 'int' })
   pickupDays: number;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Start of the pickup window open now, or else of the next one (null while the shop has no pickup days). Pickups are confirmed inside a window only.',
+  })
+  nextPickupOpensAt?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'End of that window.' })
+  nextPickupClosesAt?: Date | null;
 }
 
 @ObjectType({ description: '积分超市商品' })

@@ -49,12 +49,13 @@ export class ShopRepository {
   /** A new item, or undefined when the branch already has one of that name. */
   async insertItem(
     m: EntityManager,
-    v: { townshipId: string; branchId: string; name: string; description: string; unit: string; pricePoints: number; createdBy: string },
+    v: { townshipId: string; branchId: string; name: string; description: string; unit: string; pricePoints: number; createdBy: string; at?: Date },
   ): Promise<ShopItem | undefined> {
     const [row] = await m.query(
-      `INSERT INTO shop_item AS i (township_id, branch_id, name, description, unit, price_points, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (branch_id, name) DO NOTHING RETURNING ${ITEM_COLUMNS}`,
-      [v.townshipId, v.branchId, v.name, v.description, v.unit, v.pricePoints, v.createdBy],
+      `INSERT INTO shop_item AS i (township_id, branch_id, name, description, unit, price_points, created_by, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), coalesce($8::timestamptz, now()))
+       ON CONFLICT (branch_id, name) DO NOTHING RETURNING ${ITEM_COLUMNS}`,
+      [v.townshipId, v.branchId, v.name, v.description, v.unit, v.pricePoints, v.createdBy, v.at ?? null],
     );
     return row;
   }
@@ -102,15 +103,15 @@ export class ShopRepository {
 
   async insertReceipt(
     m: EntityManager,
-    v: Omit<ShopStockReceipt, 'id' | 'receivedAt' | 'itemName'> & { recordedBy: string },
+    v: Omit<ShopStockReceipt, 'id' | 'receivedAt' | 'itemName'> & { recordedBy: string; at?: Date },
   ): Promise<ShopStockReceipt> {
     const [row] = await m.query(
       `WITH r AS (
-         INSERT INTO shop_stock_receipt (township_id, branch_id, item_id, source, donor_kind, donor_name, quantity, unit_points, note, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *
+         INSERT INTO shop_stock_receipt (township_id, branch_id, item_id, source, donor_kind, donor_name, quantity, unit_points, note, recorded_by, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())) RETURNING *
        )
        SELECT ${RECEIPT_COLUMNS} FROM r JOIN shop_item i ON i.id = r.item_id`,
-      [v.townshipId, v.branchId, v.itemId, v.source, v.donorKind, v.donorName, v.quantity, v.unitPoints, v.note, v.recordedBy],
+      [v.townshipId, v.branchId, v.itemId, v.source, v.donorKind, v.donorName, v.quantity, v.unitPoints, v.note, v.recordedBy, v.at ?? null],
     );
     await this.returnStock(m, v.itemId, v.quantity);
     return row;
@@ -130,15 +131,17 @@ export class ShopRepository {
   /** The redemption, or undefined when its code is already taken in the branch (draw another). */
   async insertRedemption(
     m: EntityManager,
-    v: Pick<ShopRedemption, 'id' | 'townshipId' | 'branchId' | 'itemId' | 'residentId' | 'quantity' | 'unitPoints' | 'code' | 'chargeEntryId' | 'pickupDeadline'>,
+    v: Pick<ShopRedemption, 'id' | 'townshipId' | 'branchId' | 'itemId' | 'residentId' | 'quantity' | 'unitPoints' | 'code' | 'chargeEntryId' | 'pickupDeadline'> & {
+      at?: Date;
+    },
   ): Promise<ShopRedemption | undefined> {
     const [row] = await m.query(
       `WITH x AS (
-         INSERT INTO shop_redemption (id, township_id, branch_id, item_id, resident_id, quantity, unit_points, code, charge_entry_id, pickup_deadline)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (branch_id, code) DO NOTHING RETURNING *
+         INSERT INTO shop_redemption (id, township_id, branch_id, item_id, resident_id, quantity, unit_points, code, charge_entry_id, pickup_deadline, redeemed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())) ON CONFLICT (branch_id, code) DO NOTHING RETURNING *
        )
        SELECT ${REDEMPTION_COLUMNS} FROM x JOIN shop_item i ON i.id = x.item_id`,
-      [v.id, v.townshipId, v.branchId, v.itemId, v.residentId, v.quantity, v.unitPoints, v.code, v.chargeEntryId, v.pickupDeadline],
+      [v.id, v.townshipId, v.branchId, v.itemId, v.residentId, v.quantity, v.unitPoints, v.code, v.chargeEntryId, v.pickupDeadline, v.at ?? null],
     );
     return row;
   }
@@ -167,14 +170,14 @@ export class ShopRepository {
   }
 
   /** Marks a reserved redemption picked up: once only (a second confirmation, even concurrent, matches nothing). */
-  async markPickedUp(m: EntityManager, branchId: string, code: string, by: string): Promise<ShopRedemption | undefined> {
+  async markPickedUp(m: EntityManager, branchId: string, code: string, by: string, at?: Date): Promise<ShopRedemption | undefined> {
     const [row] = await m.query(
       `WITH x AS (
-         UPDATE shop_redemption SET status = 'PICKED_UP', picked_up_at = now(), picked_up_by = $3
+         UPDATE shop_redemption SET status = 'PICKED_UP', picked_up_at = coalesce($4::timestamptz, now()), picked_up_by = $3
          WHERE branch_id = $1 AND code = $2 AND status = 'RESERVED' RETURNING *
        )
        SELECT ${REDEMPTION_COLUMNS} FROM x JOIN shop_item i ON i.id = x.item_id`,
-      [branchId, code, by],
+      [branchId, code, by, at ?? null],
     );
     return row;
   }
@@ -204,15 +207,17 @@ export class ShopRepository {
     m: EntityManager,
     branchId: string,
     status: RedemptionStatus | null,
+    deadlineBefore: Date | null,
     after: string[] | undefined,
     limit: number,
   ): Promise<ShopRedemption[]> {
     return m.query(
       `SELECT ${REDEMPTION_COLUMNS} FROM shop_redemption x JOIN shop_item i ON i.id = x.item_id
        WHERE x.branch_id = $1 AND ($2::text IS NULL OR x.status = $2)
+         AND ($6::timestamptz IS NULL OR x.pickup_deadline < $6)
          AND ($3::timestamptz IS NULL OR (x.redeemed_at, x.id) < ($3::timestamptz, $4::uuid))
        ORDER BY x.redeemed_at DESC, x.id DESC LIMIT $5`,
-      [branchId, status, after ? new Date(after[0]) : null, after?.[1] ?? null, limit],
+      [branchId, status, after ? new Date(after[0]) : null, after?.[1] ?? null, limit, deadlineBefore],
     );
   }
 

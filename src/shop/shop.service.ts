@@ -24,6 +24,7 @@ import {
   UpdateShopItemInput,
 } from './dto/shop.inputs';
 import { newPickupCode, normalisePickupCode } from './pickup-code';
+import { currentOrNextPickup, describePickupWindow, isPickupOpen } from './pickup-schedule';
 import { RedemptionStatus, Shop, ShopItem, ShopRedemption, ShopStockReceipt, StockSource } from './shop.entity';
 import { ShopRepository } from './shop.repository';
 
@@ -38,7 +39,10 @@ const DEFAULT_PICKUP_DAYS = 14;
  * account under `shop-redemption:<id>`) in one transaction: no stock, no charge; no
  * points, no stock. The resident gets a pickup code; a shopkeeper confirms it once.
  * Until then the resident may cancel, and after the pickup deadline the branch's managers
- * may: the charge is reversed and the stock returned.
+ * may: the charge is reversed and the stock returned. Goods are handed over on the shop's
+ * pickup days and hours only. Rows are stamped by the database's clock, except while the
+ * demo seed writes last month's history (`Clock.bookingTime`), so that the shop's figures
+ * fall in the same month as its ledger entries.
  */
 @Injectable()
 export class ShopService {
@@ -59,7 +63,9 @@ export class ShopService {
     const scope = await this.organisation.scopeOfBranch(branchId);
     requireCapability(actor, Capability.READ, scope);
     const shop = await this.tx.read((m) => this.repository.shop(m, branchId));
-    return shop ?? { branchId, townshipId: scope.townshipId, pickupWeekdays: [], opensAt: null, closesAt: null, place: '', note: '', pickupDays: DEFAULT_PICKUP_DAYS };
+    return this.withNextPickup(
+      shop ?? { branchId, townshipId: scope.townshipId, pickupWeekdays: [], opensAt: null, closesAt: null, place: '', note: '', pickupDays: DEFAULT_PICKUP_DAYS },
+    );
   }
 
   async updateShop(actor: Principal, input: UpdateShopInput): Promise<Shop> {
@@ -68,7 +74,7 @@ export class ShopService {
     if (input.opensAt && input.closesAt && input.opensAt >= input.closesAt) {
       throw new DomainError('BAD_USER_INPUT', '关门时间应晚于开门时间', { field: 'closesAt' });
     }
-    return this.tx.run((m) =>
+    const shop = await this.tx.run((m) =>
       this.repository.upsertShop(m, {
         branchId: input.branchId,
         townshipId: scope.townshipId,
@@ -80,13 +86,14 @@ export class ShopService {
         pickupDays: input.pickupDays,
       }),
     );
+    return this.withNextPickup(shop);
   }
 
   async createItem(actor: Principal, input: CreateShopItemInput): Promise<ShopItem> {
     const scope = await this.organisation.scopeOfBranch(input.branchId);
     requireCapability(actor, Capability.MANAGE, scope);
     return this.tx.run(async (m) => {
-      const item = await this.repository.insertItem(m, { ...input, townshipId: scope.townshipId, createdBy: actor.personId });
+      const item = await this.repository.insertItem(m, { ...input, townshipId: scope.townshipId, createdBy: actor.personId, at: this.clock.bookingTime() });
       if (!item) throw new DomainError('ALREADY_EXISTS', `本村（社区）积分超市已有“${input.name}”`);
       return item;
     });
@@ -132,6 +139,7 @@ export class ShopService {
         unitPoints: input.unitPoints ?? item.pricePoints,
         note: input.note,
         recordedBy: actor.personId,
+        at: this.clock.bookingTime(),
       });
       await this.audit.record(m, {
         townshipId: item.townshipId,
@@ -183,7 +191,12 @@ export class ShopService {
     requireCapability(actor, Capability.KEEP_SHOP, scope);
     return keysetPage(page, byTimeThenId<ShopRedemption>((x) => x.redeemedAt), (after, limit) =>
       this.tx.read(async (m) =>
-        this.people.attachResidentNames(m, await this.repository.branchRedemptions(m, args.branchId, args.status ?? null, after, limit)),
+        this.people.attachResidentNames(
+          m,
+          args.overdue
+            ? await this.repository.branchRedemptions(m, args.branchId, RedemptionStatus.RESERVED, this.clock.now(), after, limit)
+            : await this.repository.branchRedemptions(m, args.branchId, args.status ?? null, null, after, limit),
+        ),
       ),
     );
   }
@@ -250,6 +263,7 @@ export class ShopService {
           code: newPickupCode(),
           chargeEntryId: charge.id,
           pickupDeadline,
+          at: this.clock.bookingTime(),
         });
         if (inserted) return inserted;
       }
@@ -263,7 +277,8 @@ export class ShopService {
     requireCapability(actor, Capability.KEEP_SHOP, scope);
     const code = normalisePickupCode(input.code);
     const confirmed = await this.tx.run(async (m) => {
-      const picked = code ? await this.repository.markPickedUp(m, input.branchId, code, actor.personId) : undefined;
+      await this.requirePickupOpen(m, input.branchId);
+      const picked = code ? await this.repository.markPickedUp(m, input.branchId, code, actor.personId, this.clock.bookingTime()) : undefined;
       if (picked) {
         await this.audit.record(m, { townshipId: scope.townshipId, actorId: actor.personId, action: 'shop.pickup', subject: picked.id });
         return picked;
@@ -315,6 +330,24 @@ export class ShopService {
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
+
+  /** Goods leave the shop on its pickup days and hours only (a shop with no days set is not restricted). */
+  private async requirePickupOpen(m: EntityManager, branchId: string): Promise<void> {
+    const shop = await this.repository.shop(m, branchId);
+    const now = this.clock.now();
+    if (!shop || isPickupOpen(shop, now)) return;
+    const next = currentOrNextPickup(shop, now)!;
+    throw new DomainError('NOT_A_PICKUP_DAY', `现在不是积分超市的领取时间，下次领取时间：${describePickupWindow(next)}`, {
+      nextPickupOpensAt: next.opensAt,
+      nextPickupClosesAt: next.closesAt,
+    });
+  }
+
+  /** The shop with its current or next pickup window, reckoned by the service's clock. */
+  private withNextPickup(shop: Shop): Shop {
+    const next = currentOrNextPickup(shop, this.clock.now());
+    return { ...shop, nextPickupOpensAt: next?.opensAt ?? null, nextPickupClosesAt: next?.closesAt ?? null };
+  }
 
   private async unknownCode(m: EntityManager, scope: Scope, code: string | undefined): Promise<DomainError> {
     if (code && (await this.repository.codeInOtherBranch(m, scope.townshipId, scope.branchId!, code))) return new DomainError('PICKUP_CODE_OTHER_BRANCH');

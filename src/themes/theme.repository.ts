@@ -75,22 +75,24 @@ export class ThemeRepository {
     );
   }
 
-  /** When the branch's list of the month was published; undefined while it is not. */
-  async publishedAt(m: EntityManager, branchId: string, period: string): Promise<Date | undefined> {
-    const [publication] = await m.query(`SELECT published_at AS "publishedAt" FROM theme_publication WHERE branch_id = $1 AND month = $2`, [
-      branchId,
-      period,
-    ]);
-    return publication?.publishedAt;
-  }
-
-  /** The themes of the branch's published list of the month, in their published order. */
-  publishedThemes(m: EntityManager, branchId: string, period: string): Promise<Theme[]> {
-    return m.query(
-      `${SELECT_THEME} JOIN theme_publication_item i ON i.theme_id = t.id
-       WHERE i.branch_id = $1 AND i.month = $2 ORDER BY i.position`,
+  /**
+   * The branch's published list of the month in one statement: its township, when it was
+   * published and its themes in published order; undefined while it is not published.
+   */
+  async publishedList(m: EntityManager, branchId: string, period: string): Promise<{ townshipId: string; publishedAt: Date; themes: Theme[] } | undefined> {
+    const rows: (Theme & { listTownshipId: string; publishedAt: Date })[] = await m.query(
+      `SELECT p.township_id AS "listTownshipId", p.published_at AS "publishedAt",
+              t.id, t.township_id AS "townshipId", t.branch_id AS "branchId", to_char(t.month, 'YYYY-MM') AS month,
+              t.title, t.description, t.suggested_points AS "suggestedPoints"
+       FROM theme_publication p
+       LEFT JOIN theme_publication_item i ON i.branch_id = p.branch_id AND i.month = p.month
+       LEFT JOIN theme t ON t.id = i.theme_id
+       WHERE p.branch_id = $1 AND p.month = $2 ORDER BY i.position`,
       [branchId, period],
     );
+    if (!rows.length) return undefined;
+    const themes = rows.filter((r) => r.id).map(({ listTownshipId: _t, publishedAt: _p, ...theme }) => theme as Theme);
+    return { townshipId: rows[0].listTownshipId, publishedAt: rows[0].publishedAt, themes };
   }
 
   /** Is the theme in the branch's published list of the month? */

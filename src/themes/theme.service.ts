@@ -110,13 +110,13 @@ export class ThemeService {
   /** A branch's published list for a month, or null while it is unpublished. Anyone of the township may read it. */
   async publishedList(actor: Principal, branchId: string, month: Month): Promise<PublishedThemeList | null> {
     return this.tx.read(async (m) => {
-      const townshipId = await this.organisation.townshipOfBranch(m, branchId);
+      // One statement for a published list (the common case); only an unpublished one asks
+      // whose branch it is, to tell "not yet published" from "not yours" or "no such branch".
+      const list = await this.repository.publishedList(m, branchId, month.period);
+      const townshipId = list?.townshipId ?? (await this.organisation.townshipOfBranch(m, branchId));
       if (!townshipId) throw notFound('该村（社区）');
       requireCapability(actor, Capability.READ, { townshipId });
-      const publishedAt = await this.repository.publishedAt(m, branchId, month.period);
-      if (!publishedAt) return null;
-      const themes = await this.repository.publishedThemes(m, branchId, month.period);
-      return { branchId, month: month.text, publishedAt, themes };
+      return list ? { branchId, month: month.text, publishedAt: list.publishedAt, themes: list.themes } : null;
     });
   }
 

@@ -108,6 +108,7 @@ export const TABLE: Record<string, string> = {
   myStarLevel:             'UN   OK    OK    NO    OK    NO   OK    NO    NO',
   honourSettings:          'UN   OK    OK    OK    OK    OK   NO    NO    NO',
   setStarLevels:           'UN   NO    NO    NO    NO    OK   NO    NO    NO',
+  setStarBasis:            'UN   NO    NO    NO    NO    OK   NO    NO    NO',
   setStarsPerBranch:       'UN   NO    NO    NO    NO    OK   NO    NO    NO',
   // ---- households (户): resA1 heads household A1 (with famA1 and the dependent depA1); mgrA2,
   // a resident of A1, is in another household; a branch's managers and the admins manage them
@@ -672,6 +673,12 @@ export const OPERATIONS: Record<string, Operation> = {
     }),
     check: (d, w) => expect(d.setStarLevels).toMatchObject({ townshipId: w.townshipA, isDefaultLadder: false, levels: expect.arrayContaining([{ name: '一星', threshold: 20 }]) }),
   },
+  setStarBasis: {
+    query: `mutation($input: SetStarBasisInput!) { setStarBasis(input: $input) { townshipId activeBasis basis } }`,
+    // POINTS, as it was: the other rows' checks (a POINTS level, nextThreshold 20) still hold.
+    variables: (w) => ({ input: { townshipId: w.townshipA, basis: 'POINTS' } }),
+    check: (d, w) => expect(d.setStarBasis).toEqual({ townshipId: w.townshipA, activeBasis: 'POINTS', basis: 'POINTS' }),
+  },
   setStarsPerBranch: {
     query: `mutation($input: SetStarsPerBranchInput!) { setStarsPerBranch(input: $input) { townshipId starsPerBranch } }`,
     variables: (w) => ({ input: { townshipId: w.townshipA, count: 10 } }),
@@ -726,7 +733,8 @@ export const OPERATIONS: Record<string, Operation> = {
   requestDeedRecheck: {
     query: `mutation($input: DeedRecheckInput!) { requestDeedRecheck(input: $input) { id status } }`,
     variables: async (w, _actor, ctx) => {
-      const reportId = await newDeedReport(w, ctx);
+      // About a neighbour: resA1 may not ask for a recheck of a report about themselves (DEED_OWN_RECHECK).
+      const reportId = await newDeedReport(w, ctx, await freshResidentA1(w, ctx));
       await ctx.as('mgrA2', OPERATIONS.reviewDeedReport.query, { input: { reportId, approve: true, reason: '情况属实' } });
       return { input: { reportId, reason: '当天没有看到' } };
     },
@@ -766,8 +774,8 @@ export const OPERATIONS: Record<string, Operation> = {
 };
 
 /** A pending report of resident A1, made by the A1 manager (so mgrA2 of the scoring group may review it). */
-async function newDeedReport(w: World, ctx: Ctx): Promise<string> {
-  const input = { ...deedInput(w.deedKindA, await photoId(ctx.t, ctx.tokens.mgrA1!), 2), residentId: w.residentA1.id };
+async function newDeedReport(w: World, ctx: Ctx, residentId = w.residentA1.id): Promise<string> {
+  const input = { ...deedInput(w.deedKindA, await photoId(ctx.t, ctx.tokens.mgrA1!), 2), residentId };
   const res = await ctx.as('mgrA1', OPERATIONS.reportDeed.query, { input });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
   return res.data.reportDeed.id;

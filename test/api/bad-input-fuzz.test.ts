@@ -102,6 +102,7 @@ const FUZZ: Record<string, FuzzSetup> = {
   signUpForActivity: {},
   setStarLevels: { text: { 'input.levels.0.name': 'required' }, validInts: { 'input.levels.0.threshold': [100_001] } },
   setStarsPerBranch: {},
+  setStarBasis: {},
   startSettlement: {},
   updateActivity: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },
   updateCourse: { text: { 'input.title': 'required', 'input.place': 'required', 'input.description': 'optional' } },

@@ -15,18 +15,19 @@ const RECORDED = {
   'read: history page': 2,
   'read: activity list (20 rows)': 5,
   'read: course list (20 rows)': 4,
-  'read: theme list': 3,
+  'read: theme list': 1,
   'write: sign up': 5,
   'write: cancel sign-up': 11,
   'write: check in': 6,
-  // +1 each: the notification outbox INSERT (POINTS_SPENT, POINTS_REFUNDED) in the same transaction.
-  'write: enrol': 11,
-  'write: cancel enrolment': 11,
+  // +2 each: the notice to the resident (POINTS_SPENT, POINTS_REFUNDED) in the same transaction:
+  // its recipients, then the event and its inbox row in one statement (no expansion job after).
+  'write: enrol': 12,
+  'write: cancel enrolment': 12,
   // Acting for a household dependent (户): the household check (one statement, rows locked
   // FOR SHARE), the audit record, and the dependent's name in the answer.
   'write: sign up a dependent': 8,
-  // +1: the notification outbox INSERT (POINTS_SPENT to the member who paid).
-  'write: enrol a dependent': 14,
+  // +2: the notice (POINTS_SPENT to the member who paid), as for enrol.
+  'write: enrol a dependent': 15,
 };
 
 const ACTIVITY_PAGE = `query($t: ID!, $b: ID, $n: Int) { activities(townshipId: $t, branchId: $b, first: $n) {

@@ -215,6 +215,35 @@ describe('courses', () => {
     });
   });
 
+  it('a price changed while residents enrol: each pays the price their seat was taken at, and the counts agree', async () => {
+    // The seat is taken last, at the price read first; a price changed in between runs the enrolment again.
+    const branchId = w.township.branches[1].id;
+    const courseId = await createCourse(w.managerTokens[1], branchId, { capacity: 100, pricePoints: 2 });
+    const enrolling = residents().slice(246, 260);
+    await grantPoints(t, w.township.id, enrolling.map((r) => r.accountId), 10);
+    const reprice = (pricePoints: number) =>
+      t.gql(`mutation($i: UpdateCourseInput!) { updateCourse(input: $i) { pricePoints } }`, { i: { id: courseId, pricePoints } }, w.managerTokens[1]);
+    const results = await Promise.all([
+      ...enrolling.slice(0, 7).map((r) => t.gql(ENROL, { c: courseId }, r.token)),
+      reprice(3),
+      ...enrolling.slice(7).map((r) => t.gql(ENROL, { c: courseId }, r.token)),
+      reprice(4),
+    ]);
+    const enrolments = [...results.slice(0, 7), ...results.slice(8, 15)].map((r) => ok(r).enrolInCourse);
+    expect(enrolments).toHaveLength(14);
+    for (const [i, e] of enrolments.entries()) {
+      expect([2, 3, 4]).toContain(e.pricePoints);
+      expect(await balanceOf(enrolling[i].accountId)).toBe(10 - e.pricePoints);
+      const [{ amount }] = await t.db.dataSource.query(
+        `SELECT -p.amount AS amount FROM posting p WHERE p.entry_id = $1 AND p.account_id = $2`,
+        [e.chargeEntryId, enrolling[i].accountId],
+      );
+      expect(Number(amount)).toBe(e.pricePoints);
+    }
+    const [course] = await t.db.dataSource.query(`SELECT enrolled_count FROM course WHERE id = $1`, [courseId]);
+    expect(course.enrolled_count).toBe(14);
+  });
+
   it('validates, edits before the start, and keeps managers to their own branch', async () => {
     const branchId = w.township.branches[0].id;
     const courseId = await createCourse(w.managerTokens[0], branchId, { capacity: 3 });

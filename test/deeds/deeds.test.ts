@@ -124,6 +124,12 @@ describe('good-deed reports', () => {
     const base = baseUrlOf(t);
     const png = await uploadPhoto(base, res[0], tinyPng(), 'application/octet-stream');
     expect(png).toMatchObject({ status: 201, body: { contentType: 'image/png', size: tinyPng().length } });
+    // Audited like every other step: who, what type, how big.
+    const logged = await t.db.dataSource.query(
+      `SELECT township_id::text AS "townshipId", actor_id::text AS "actorId", details FROM audit_log WHERE action = 'deed.photo' AND subject = $1`,
+      [png.body.photoId],
+    );
+    expect(logged).toEqual([{ townshipId: town.id, actorId: town.branches[0].residents[0].personId, details: { size: tinyPng().length, contentType: 'image/png' } }]);
     // Exactly 5 MB passes; one byte more does not.
     expect((await uploadPhoto(base, res[0], jpegLike(5 * 1024 * 1024), 'image/jpeg')).body.contentType).toBe('image/jpeg');
     const before = await dbFingerprint(t.db.dataSource);
@@ -282,6 +288,45 @@ describe('good-deed reports', () => {
     const history = ok(await t.gql(`{ me { history(first: 5) { edges { node { amount memo } } } } }`, {}, res[0])).me.history.edges.map((e: any) => e.node);
     expect(history).toContainEqual({ amount: 3, memo: '好人好事：帮独居老人清扫积雪' });
     await expectLedgerRules(t.db, town.id);
+  });
+
+  it('a recheck is not for the report’s own side: neither its resident nor its reporter may ask (DEED_OWN_RECHECK); changes nothing', async () => {
+    const notice = town.branches[0];
+    // Resident 1 is also a manager of the branch (a village cadre living there), and reports a deed of resident 0.
+    await t.db.dataSource.query(`INSERT INTO role_assignment (person_id, role, township_id, branch_id) VALUES ($1, 'BRANCH_MANAGER', $2, $3)`, [
+      notice.residents[1].personId,
+      town.id,
+      notice.id,
+    ]);
+    try {
+      const cadre = await devLogin(t, await mobileOf(t.db.dataSource, notice.residents[1].personId));
+      const forOther = ok(await t.gql(REPORT_DEED, { input: deedInput(kindId, await photoId(t, cadre), 2, { residentId: notice.residents[0].id }) }, cadre)).reportDeed;
+      const own = await report(res[0], {}, 1);
+      for (const r of [forOther, own]) ok(await review(res[2], r.id, true));
+      const before = await dbFingerprint(t.db.dataSource);
+      const ask = (token: string, reportId: string) => t.gql(REQUEST_RECHECK, { input: { reportId, reason: '我觉得分数不对' } }, token);
+      expect(errorCode(await ask(cadre, forOther.id))).toBe('DEED_OWN_RECHECK');
+      expect(errorCode(await ask(res[0], forOther.id))).toBe('DEED_OWN_RECHECK');
+      const refused = await ask(res[0], own.id);
+      expect(errorCode(refused)).toBe('DEED_OWN_RECHECK');
+      expect(refused.errors![0].message).toMatch(/不能对自己/);
+      expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+      // The notice tells each viewer which are theirs (the app shows them no 申请复核 button).
+      const mine = async (token: string) =>
+        Object.fromEntries(
+          ok(await t.gql(`query($b: ID!) { deedNotice(branchId: $b) { id mine } }`, { b: notice.id }, token))
+            .deedNotice.filter((n: any) => n.id === forOther.id || n.id === own.id)
+            .map((n: any) => [n.id === own.id ? 'own' : 'forOther', n.mine]),
+        );
+      expect(await mine(res[0])).toEqual({ own: true, forOther: true });
+      expect(await mine(cadre)).toEqual({ own: false, forOther: true });
+      expect(await mine(res[3])).toEqual({ own: false, forOther: false });
+      // Anyone else of the branch still may.
+      expect(ok(await ask(res[3], forOther.id)).requestDeedRecheck.status).toBe('RECHECK');
+      expect(ok(await ask(cadre, own.id)).requestDeedRecheck.status).toBe('RECHECK');
+    } finally {
+      await t.db.dataSource.query(`DELETE FROM role_assignment WHERE person_id = $1 AND role = 'BRANCH_MANAGER'`, [notice.residents[1].personId]);
+    }
   });
 
   it('two members deciding at once: one decision, one window', async () => {

@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { CliModule } from '../../src/cli.module';
 import { loadConfig } from '../../src/config/app-config';
 import { addMonths, monthOf } from '../../src/common/time/shanghai-month';
-import { DEMO_COURSE, DEMO_LAST_MONTH_ACTIVITY, DEMO_TEAMS, seedDemo } from '../../src/demo/demo-seed';
+import { monthRange } from '../../src/common/time/shanghai-month';
+import { DEMO_COURSE, DEMO_LAST_MONTH_ACTIVITY, DEMO_TEAMS, seedDemo, shopkeeperMobile } from '../../src/demo/demo-seed';
+import { ShopRepository } from '../../src/shop/shop.repository';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { dbFingerprint } from '../support/db-fingerprint';
 import { removeQueueKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/redis';
@@ -47,16 +49,17 @@ describe('demo seed', () => {
       { status: 'COMPLETED', n: 3 * 2 },
       { status: 'PUBLISHED', n: 6 },
     ]);
-    // This month and last month each: 16 attendees paid per village, 5 of them spend on a course.
+    // This month and last month each: 16 attendees paid per village, 5 of them spend on a course;
+    // at the shop two redeem last month (both picked up) and one this month (waiting).
     const month = monthOf(new Date());
     const booked = await q(
       `SELECT to_char(period, 'YYYY-MM') AS month, kind, count(*)::int AS n FROM journal_entry GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     expect(booked).toEqual([
       { month: addMonths(month, -1), kind: 'MINT', n: 3 * 16 },
-      { month: addMonths(month, -1), kind: 'SPEND', n: 3 * 5 },
+      { month: addMonths(month, -1), kind: 'SPEND', n: 3 * (5 + 2) },
       { month, kind: 'MINT', n: 3 * 16 },
-      { month, kind: 'SPEND', n: 3 * 5 },
+      { month, kind: 'SPEND', n: 3 * (5 + 1) },
     ]);
     // Every village has last month's figures to settle: minted and spent, not zero.
     const lastMonthByBranch = await q(
@@ -67,7 +70,7 @@ describe('demo seed', () => {
       [`${addMonths(month, -1)}-01`],
     );
     expect(lastMonthByBranch.sort((x: { name: string }, y: { name: string }) => x.name.localeCompare(y.name))).toEqual(
-      ['武兴庄村', '大东各庄村', '西营村'].sort((x, y) => x.localeCompare(y)).map((name) => ({ name, minted: 16 * 2, spent: 5 * 2 })),
+      ['武兴庄村', '大东各庄村', '西营村'].sort((x, y) => x.localeCompare(y)).map((name) => ({ name, minted: 16 * 2, spent: 5 * 2 + 2 + 2 })),
     );
     const [{ held }] = await q(`SELECT count(*)::int AS held FROM activity WHERE title = $1 AND status = 'COMPLETED'`, [DEMO_LAST_MONTH_ACTIVITY]);
     expect(held).toBe(3);
@@ -83,6 +86,36 @@ describe('demo seed', () => {
     // The good-deed table and a scoring group of two in every village.
     const [{ kinds, scorers }] = await q(`SELECT (SELECT count(*) FROM deed_kind)::int AS kinds, (SELECT count(*) FROM deed_scorer)::int AS scorers`);
     expect({ kinds, scorers }).toEqual({ kinds: 5, scorers: 3 * 2 });
+    // The points shop: pickup days, five goods, a shopkeeper who can log in, donations by a firm and a person.
+    const shops = await q(`SELECT pickup_weekdays AS days, opens_at AS opens, closes_at AS closes FROM shop`);
+    expect(shops).toEqual(Array(3).fill({ days: [3, 6], opens: '09:00', closes: '11:30' }));
+    const keepers = await q(
+      `SELECT p.mobile, r.branch_id::text AS branch FROM role_assignment r JOIN person p ON p.id = r.person_id WHERE r.role = 'SHOPKEEPER' ORDER BY p.mobile`,
+    );
+    expect(keepers).toEqual(first.villages.map((v, i) => ({ mobile: shopkeeperMobile(i), branch: v.branchId })));
+    const redemptions = await q(
+      `SELECT status, to_char(redeemed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, count(*)::int AS n FROM shop_redemption GROUP BY 1, 2 ORDER BY 1`,
+    );
+    expect(redemptions).toEqual([
+      { status: 'PICKED_UP', month: addMonths(month, -1), n: 3 * 2 },
+      { status: 'RESERVED', month, n: 3 },
+    ]);
+    // What last month's public statement of a village shows (once settled).
+    const { start, end } = monthRange(addMonths(month, -1));
+    const figures = await app.get(ShopRepository).monthFigures(first.villages[0].branchId, start, end);
+    expect(figures.donations.map((d) => [d.donorKind, d.donorName, d.item, d.quantity, d.points])).toEqual([
+      ['ORGANISATION', '潞城镇粮油公司', '东北大米 5kg', 20, 300],
+      ['PERSON', '王德明', '食用油 5L', 10, 200],
+      ['ORGANISATION', '潞城镇永安日化店', '香皂', 40, 40],
+    ]);
+    const byItem = (a: { item: string }, b: { item: string }) => a.item.localeCompare(b.item);
+    expect([...figures.goods].sort(byItem)).toEqual([
+      { item: '东北大米 5kg', unit: '袋', redeemed: 0, points: 0, stockLeft: 20 },
+      { item: '毛巾', unit: '条', redeemed: 1, points: 2, stockLeft: 29 },
+      { item: '洗衣液 2kg', unit: '瓶', redeemed: 0, points: 0, stockLeft: 20 },
+      { item: '食用油 5L', unit: '桶', redeemed: 0, points: 0, stockLeft: 10 },
+      { item: '香皂', unit: '块', redeemed: 2, points: 2, stockLeft: 38 },
+    ].sort(byItem));
     const report = await db.dataSource.transaction((m) => new LedgerService().reconcile(m, first.townshipId));
     expect(report.ok).toBe(true);
 

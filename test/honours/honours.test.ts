@@ -8,6 +8,7 @@ import { SeededTownship, seedTownship } from '../support/factories';
 import { grantAdmin, grantManager, mobileOf } from '../support/roles';
 import { devLogin, errorCode, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
+import { createActivity, MINUTE, ok } from '../support/activity-fixture';
 
 /**
  * Honours through the API against a model: the month's 文明之星 and the star levels are
@@ -16,6 +17,8 @@ import { waitFor } from '../support/wait-for';
  * the month, an earlier month's mint reversed in it, points earned at another village,
  * spending and an adjustment (neither is earning). Then: once per (township, month) under
  * a race and a re-run, masking by viewer, the admin's settings and their validation.
+ * Last, star levels by service hours: the minutes served at activities the test runs
+ * itself, against a model of those minutes, the basis switched and switched back.
  */
 describe('honours: 文明之星 and star levels', () => {
   let t: TestApp;
@@ -319,5 +322,125 @@ describe('honours: 文明之星 and star levels', () => {
     expect(Object.fromEntries(lifetimes)).toEqual(Object.fromEntries(all.map((id) => [id, modelLifetime(id)])));
     // Staff who are not residents have no level.
     expect(errorCode(await t.gql(LEVEL, {}, managerB0))).toBe('FORBIDDEN');
+  });
+
+  it('counts service hours instead where the admin chooses: the level from the minutes served, its own ladder, never lowered by spending', async () => {
+    const HOURS_LEVEL = `{ myStarLevel { basis lifetime lifetimeMinutes level levelName nextLevel nextLevelName nextThreshold toNext ladder { level name threshold } } }`;
+    const SETTINGS = `query($t: ID!, $b: StarBasis) { honourSettings(townshipId: $t, basis: $b) { activeBasis basis isDefaultLadder levels { name threshold } } }`;
+    const SET_BASIS = `mutation($i: SetStarBasisInput!) { setStarBasis(input: $i) { activeBasis basis isDefaultLadder levels { name threshold } } }`;
+    const SET_LEVELS = `mutation($i: SetStarLevelsInput!) { setStarLevels(input: $i) { basis isDefaultLadder levels { name threshold } } }`;
+    const pointsLadder = [
+      { name: '铜星', threshold: 3 },
+      { name: '银星', threshold: 8 },
+      { name: '金星', threshold: 12 },
+    ];
+
+    // The model: the minutes each resident serves at the activities below, and the points they pay.
+    const minutesOf = new Map<string, number>();
+    let rewarded = 0;
+    async function serve(minutes: number, who: [number, number][]) {
+      const activityId = await createActivity(t, managerB0, town.branches[0].id, { title: `服务${minutes}分钟`, rewardPoints: 1 });
+      for (const [b, r] of who) ok(await t.gql(`mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: activityId }, residentToken[`${b}-${r}`]));
+      // It ran in the past for `minutes`; marked present by the manager, a resident served all of it.
+      const startsAt = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - (minutes + 10) * MINUTE);
+      await t.db.dataSource.query(`UPDATE activity SET starts_at = $2, ends_at = $3, signup_deadline = $2 WHERE id = $1`, [
+        activityId,
+        startsAt,
+        new Date(startsAt.getTime() + minutes * MINUTE),
+      ]);
+      const residentIds = who.map(([b, r]) => resident(b, r).id);
+      ok(await t.gql(`mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { attendance } }`, { i: { activityId, residentIds, attendance: 'PRESENT' } }, managerB0));
+      ok(await t.gql(`mutation($a: ID!) { completeActivity(id: $a) { pointsMinted } }`, { a: activityId }, managerB0));
+      for (const id of residentIds) minutesOf.set(id, (minutesOf.get(id) ?? 0) + minutes);
+      rewarded += who.filter(([b, r]) => b === 0 && r === 0).length;
+    }
+    await serve(150, [[0, 0], [0, 1]]); // 马秀珍 and 王芳
+    await serve(90, [[0, 0]]);
+    await serve(37, [[0, 0]]); // 马秀珍: 277 minutes; 王芳: 150
+    const hoursStanding = (residentId: string, ladder: { name: string; threshold: number }[]) => {
+      const minutes = minutesOf.get(residentId) ?? 0;
+      const level = ladder.filter((l) => minutes >= l.threshold * 60).length;
+      const next = ladder[level];
+      return {
+        basis: 'HOURS',
+        lifetime: Number((minutes / 60).toFixed(1)),
+        lifetimeMinutes: minutes,
+        level,
+        levelName: level ? ladder[level - 1].name : null,
+        nextLevel: next ? level + 1 : null,
+        nextLevelName: next?.name ?? null,
+        nextThreshold: next?.threshold ?? null,
+        toNext: next ? Math.ceil(((next.threshold * 60 - minutes) / 60) * 10 - 1e-9) / 10 : null,
+        ladder: ladder.map((l, i) => ({ level: i + 1, ...l })),
+      };
+    };
+
+    // Until the admin chooses, the levels count points (the township's ladder set above).
+    expect(ok(await t.gql(SETTINGS, { t: town.id }, admin)).honourSettings).toMatchObject({ activeBasis: 'POINTS', basis: 'POINTS', levels: pointsLadder });
+    expect(ok(await t.gql(HOURS_LEVEL, {}, residentToken['0-0'])).myStarLevel).toMatchObject({ basis: 'POINTS', lifetime: 8 + rewarded, lifetimeMinutes: null });
+
+    // Only the admin chooses; a manager's attempt changes nothing and is not audited.
+    expect(errorCode(await t.gql(SET_BASIS, { i: { townshipId: town.id, basis: 'HOURS' } }, managerB0))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(SET_BASIS, { i: { townshipId: town.id, basis: 'DAYS' } }, admin))).toBe('BAD_USER_INPUT');
+    expect(ok(await t.gql(SETTINGS, { t: town.id }, admin)).honourSettings.activeBasis).toBe('POINTS');
+
+    // Switched to HOURS: the default hours ladder (100 … 1500 hours) until one is set.
+    const defaultHours = [100, 300, 600, 1000, 1500].map((threshold, i) => ({ name: `${'一二三四五'[i]}星`, threshold }));
+    expect(ok(await t.gql(SET_BASIS, { i: { townshipId: town.id, basis: 'HOURS' } }, admin)).setStarBasis).toEqual({
+      activeBasis: 'HOURS',
+      basis: 'HOURS',
+      isDefaultLadder: true,
+      levels: defaultHours,
+    });
+    expect(ok(await t.gql(HOURS_LEVEL, {}, residentToken['0-0'])).myStarLevel).toEqual(hoursStanding(resident(0, 0).id, defaultHours));
+
+    // The hours ladder is validated as the points one, and leaves the points ladder alone.
+    const refused = await t.gql(SET_LEVELS, { i: { townshipId: town.id, basis: 'HOURS', levels: [{ name: '铜星', threshold: 5 }, { name: '银星', threshold: 5 }] } }, admin);
+    expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    const hoursLadder = [
+      { name: '铜星', threshold: 2 },
+      { name: '银星', threshold: 5 },
+      { name: '金星', threshold: 10 },
+    ];
+    expect(ok(await t.gql(SET_LEVELS, { i: { townshipId: town.id, basis: 'HOURS', levels: hoursLadder } }, admin)).setStarLevels).toEqual({
+      basis: 'HOURS',
+      isDefaultLadder: false,
+      levels: hoursLadder,
+    });
+    expect(ok(await t.gql(SETTINGS, { t: town.id, b: 'POINTS' }, admin)).honourSettings).toEqual({ activeBasis: 'HOURS', basis: 'POINTS', isDefaultLadder: false, levels: pointsLadder });
+
+    // Each resident's level from their minutes: 马秀珍 277 min = 4.6 h, 铜星, 0.4 h (23 min) to 银星;
+    // 王芳 150 min = 2.5 h, 铜星; 赵丽 served none.
+    const expected = {
+      '0-0': hoursStanding(resident(0, 0).id, hoursLadder),
+      '0-1': hoursStanding(resident(0, 1).id, hoursLadder),
+      '1-0': hoursStanding(resident(1, 0).id, hoursLadder),
+    };
+    expect(expected['0-0']).toMatchObject({ lifetime: 4.6, lifetimeMinutes: 277, level: 1, nextLevelName: '银星', nextThreshold: 5, toNext: 0.4 });
+    expect(expected['0-1']).toMatchObject({ lifetime: 2.5, level: 1, toNext: 2.5 });
+    expect(expected['1-0']).toMatchObject({ lifetime: 0, level: 0, toNext: 2 });
+    for (const [key, standing] of Object.entries(expected)) expect(ok(await t.gql(HOURS_LEVEL, {}, residentToken[key])).myStarLevel).toEqual(standing);
+
+    // Spending every point leaves the hours, and so the level, as they were.
+    const balance = ok(await t.gql(`{ me { balance } }`, {}, residentToken['0-0'])).me.balance;
+    await book('SPEND', [0, 0], balance, undefined);
+    expect(ok(await t.gql(`{ me { balance } }`, {}, residentToken['0-0'])).me.balance).toBe(0);
+    expect(ok(await t.gql(HOURS_LEVEL, {}, residentToken['0-0'])).myStarLevel).toEqual(expected['0-0']);
+    // The points ladder can still be asked for by name.
+    expect(ok(await t.gql(`{ myStarLevel(basis: POINTS) { basis lifetime level } }`, {}, residentToken['0-0'])).myStarLevel).toEqual({ basis: 'POINTS', lifetime: 8 + rewarded, level: 2 });
+
+    // Switched back: points as before, the hours ladder kept for next time; each switch audited once.
+    ok(await t.gql(SET_BASIS, { i: { townshipId: town.id, basis: 'POINTS' } }, admin));
+    ok(await t.gql(SET_BASIS, { i: { townshipId: town.id, basis: 'POINTS' } }, admin)); // no change, no audit
+    expect(ok(await t.gql(LEVEL, {}, residentToken['0-0'])).myStarLevel).toMatchObject({ basis: 'POINTS', lifetime: 8 + rewarded, level: 2, levelName: '银星', toNext: 12 - 8 - rewarded });
+    expect(ok(await t.gql(SETTINGS, { t: town.id, b: 'HOURS' }, residentToken['0-1'])).honourSettings).toEqual({ activeBasis: 'POINTS', basis: 'HOURS', isDefaultLadder: false, levels: hoursLadder });
+    const audit = await t.db.dataSource.query(
+      `SELECT action, subject, details FROM audit_log WHERE township_id = $1 AND action = 'honours.set-star-basis' ORDER BY id`,
+      [town.id],
+    );
+    expect(audit.map((a: any) => [a.subject, a.details])).toEqual([
+      ['HOURS', { from: 'POINTS', to: 'HOURS' }],
+      ['POINTS', { from: 'HOURS', to: 'POINTS' }],
+    ]);
   });
 });

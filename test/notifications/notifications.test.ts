@@ -262,8 +262,10 @@ describe('notifications: the outbox, the inbox and WeChat subscription messages'
     const r = residents[4];
     const openid = await bind(r);
     const outbox = t.app.get(NotificationOutbox);
-    // A plain transaction runs no after-commit hooks: the event commits and no job is queued,
-    // exactly what a process killed between the two leaves.
+    // A plain transaction runs no after-commit hooks: the event and its inbox row commit (a
+    // named resident's event is expanded in the transaction) and no WeChat job is queued,
+    // exactly what a process killed between the two leaves. (Events no job expanded: the
+    // faults test's village-wide events.)
     await t.db.dataSource.transaction((m) =>
       outbox.emit(m, {
         townshipId,

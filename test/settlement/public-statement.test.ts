@@ -181,6 +181,7 @@ describe('public monthly statement', () => {
       settledAt: expect.any(String),
       pointsMinted: 14,
       pointsSpent: 8,
+      pointsExpired: 0,
       activities: [
         { title: '平安有我 消防安全宣传', date: day(3), attendees: 4, points: 8 },
         { title: '文明交通劝导', date: day(12), attendees: 2, points: 6 },

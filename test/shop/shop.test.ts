@@ -216,11 +216,18 @@ describe('points shop (积分超市)', () => {
     expect(errorCode(await t.gql(`mutation($i: ReverseEntryInput!) { reverseEntry(input: $i) { id } }`, { i: { entryId: two.chargeEntryId, reason: '误操作' } }, w.adminToken)))
       .toBe('ENTRY_BELONGS_TO_RECORD');
     expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+    const overdue = async () =>
+      ok(await t.gql(`query($b: ID!) { shopRedemptions(branchId: $b, overdue: true, first: 100) { edges { node { id } } } }`, { b: branch(0).id }, w.managerTokens[0]))
+        .shopRedemptions.edges.map((e: any) => e.node.id);
+    expect(await overdue()).not.toContain(two.id);
     setNow(t, new Date(new Date(two.pickupDeadline).getTime() + 1000));
+    // The manager's list of what may be cancelled now.
+    expect(await overdue()).toContain(two.id);
     const expired = ok(await t.gql(CANCEL, { i: { id: two.id, reason: '超过14天未领取' } }, w.managerTokens[0])).cancelShopRedemption;
     expect(expired).toMatchObject({ status: 'CANCELLED', refundEntryId: expect.any(String) });
     expect(await balanceOf(r.accountId)).toBe(9);
     expect(await stockOf(flour)).toBe(4);
+    expect(await overdue()).not.toContain(two.id);
     const [{ count }] = await t.db.dataSource.query(`SELECT count(*)::int FROM audit_log WHERE action = 'shop.cancel' AND subject = $1`, [two.id]);
     expect(count).toBe(1);
     expect(new Date(two.pickupDeadline).getTime() - Date.now()).toBeGreaterThan(13.9 * DAY);
@@ -254,5 +261,47 @@ describe('points shop (积分超市)', () => {
     await expect(t.db.dataSource.query(`DELETE FROM shop_stock_receipt`)).rejects.toThrow(/permission denied|append-only/);
     const receipts = ok(await t.gql(`query($b: ID!) { shopStockReceipts(branchId: $b, first: 100) { edges { node { itemName source donorName } } } }`, { b: branch(0).id }, w.managerTokens[0]));
     expect(receipts.shopStockReceipts.edges.map((e: any) => e.node)).toContainEqual({ itemName: '东北大米 5kg', source: 'DONATION', donorName: '潞城镇粮油公司' });
+  });
+
+  it('the shopkeeper hands goods over on the shop’s pickup days and hours only: NOT_A_PICKUP_DAY names the next one; the resident sees it', async () => {
+    const shop0 = branch(0).id;
+    // Saturdays 09:00–11:30 (Asia/Shanghai). 2026-12-02 is a Wednesday, 2026-12-05 a Saturday.
+    ok(await t.gql(`mutation($i: UpdateShopInput!) { updateShop(input: $i) { pickupWeekdays } }`, {
+      i: { branchId: shop0, pickupWeekdays: [6], opensAt: '09:00', closesAt: '11:30', place: '村委会一楼积分超市', note: '', pickupDays: 14 },
+    }, w.managerTokens[0]));
+    const sh = (iso: string) => new Date(`${iso}+08:00`);
+    const tea = await item(0, '茶叶', 1, 2);
+    const [r] = residents().filter((x) => x.branch === 0).slice(205, 206);
+    await grantPoints(t, w.township.id, [r.accountId], 1);
+    const x = ok(await t.gql(REDEEM, { i: { itemId: tea } }, r.token)).redeemShopItem;
+    const nextOf = async () =>
+      ok(await t.gql(`query($b: ID!) { shop(branchId: $b) { nextPickupOpensAt nextPickupClosesAt } }`, { b: shop0 }, r.token)).shop;
+
+    const before = await dbFingerprint(t.db.dataSource);
+    for (const [now, next] of [
+      ['2026-12-02T10:00:00', '12月5日（星期六）09:00–11:30'], // a Wednesday
+      ['2026-12-05T08:59:59', '12月5日（星期六）09:00–11:30'], // Saturday, before opening
+      ['2026-12-05T11:30:00', '12月12日（星期六）09:00–11:30'], // Saturday, closed
+    ]) {
+      setNow(t, sh(now));
+      const refused = await t.gql(CONFIRM, { i: { branchId: shop0, code: x.code } }, shopkeeper);
+      expect(errorCode(refused)).toBe('NOT_A_PICKUP_DAY');
+      expect(refused.errors![0].message).toBe(`现在不是积分超市的领取时间，下次领取时间：${next}`);
+    }
+    // The manager at the shop is held to the same hours.
+    expect(errorCode(await t.gql(CONFIRM, { i: { branchId: shop0, code: x.code } }, w.managerTokens[0]))).toBe('NOT_A_PICKUP_DAY');
+    expect(await dbFingerprint(t.db.dataSource)).toEqual(before);
+    // What the resident's code screen shows.
+    setNow(t, sh('2026-12-02T10:00:00'));
+    expect(await nextOf()).toEqual({ nextPickupOpensAt: sh('2026-12-05T09:00:00').toISOString(), nextPickupClosesAt: sh('2026-12-05T11:30:00').toISOString() });
+    // The code can still be looked up while closed; it is handed over once the shop opens.
+    expect(ok(await t.gql(BY_CODE, { i: { branchId: shop0, code: x.code } }, shopkeeper)).shopRedemptionByCode.status).toBe('RESERVED');
+    setNow(t, sh('2026-12-05T09:00:00'));
+    expect(ok(await t.gql(CONFIRM, { i: { branchId: shop0, code: x.code } }, shopkeeper)).confirmShopPickup.status).toBe('PICKED_UP');
+    // During the window the resident is told it is open now (the window's own times).
+    setNow(t, sh('2026-12-05T10:00:00'));
+    expect((await nextOf()).nextPickupOpensAt).toBe(sh('2026-12-05T09:00:00').toISOString());
+    // A shop with no pickup days set does not restrict pickups (and names no window).
+    expect(ok(await t.gql(`query($b: ID!) { shop(branchId: $b) { nextPickupOpensAt } }`, { b: branch(1).id }, w.residentTokens[1][0])).shop).toEqual({ nextPickupOpensAt: null });
   });
 });

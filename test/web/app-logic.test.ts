@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import * as server from '../../src/ledger/ledger-seal';
 import { checkinLink, readCheckinLink } from '../../web/src/lib/checkin-link';
 import { auditSides, groupHex, proofProblem, readCanonicalEntry, SealProof } from '../../web/src/lib/seal-proof';
+import { pickupWindow } from '../../web/src/lib/shop';
 import { addMonths, fromLocalInput, monthOf, toLocalInput } from '../../web/src/lib/time';
 
 /** The app's own logic that has no screen: the proof check, the QR link, Asia/Shanghai times. */
@@ -143,5 +144,13 @@ describe('times as residents read them (Asia/Shanghai, whatever the device zone)
     );
     expect(fromLocalInput('2026-12-01T09:00')).toBe('2026-12-01T01:00:00.000Z');
     expect(fromLocalInput('')).toBe('');
+  });
+});
+
+describe('the shop’s next pickup window as residents read it', () => {
+  it('is told in Asia/Shanghai whatever the phone’s zone, with 全天 for a day without hours', () => {
+    expect(pickupWindow('2026-12-05T01:00:00.000Z', '2026-12-05T03:30:00.000Z')).toBe('12月5日（周六）09:00–11:30');
+    // 23:00 UTC on the 5th is already Sunday the 6th in Shanghai.
+    expect(pickupWindow('2026-12-05T16:00:00.000Z', '2026-12-06T16:00:00.000Z')).toBe('12月6日（周日）全天');
   });
 });

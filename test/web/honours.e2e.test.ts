@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Browser, Page } from 'playwright-core';
 import { Principal } from '../../src/auth/principal';
+import { TokenService } from '../../src/auth/token.service';
 import { addMonths, Month, monthOf, monthRange } from '../../src/common/time/shanghai-month';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -22,7 +23,9 @@ const HOUR = 3600_000;
  * settled with its 文明之星; the resident sees her star level with the progress to the
  * next and her village's stars with masked names (her own line marked), the manager the
  * same list with full names, and the admin sets the ladder (a descending one refused on the
- * phone before it is sent) and sees the stars of any village. Screenshots in test-artifacts/web/.
+ * phone before it is sent) and sees the stars of any village; last, the admin switches the
+ * star levels to service hours and the resident's card counts her hours served.
+ * Screenshots in test-artifacts/web/.
  */
 describe('honours in the web app', () => {
   const logs = logSink();
@@ -56,6 +59,19 @@ describe('honours in the web app', () => {
     return phone;
   }
   const go = (page: Page, path: string) => page.goto(t.baseUrl + path);
+  /** The API as a signed-in person (what the screens under test do not cover: running an activity). */
+  async function gql(mobile: string, query: string, variables: Record<string, unknown>) {
+    const [{ id }] = await t.db.dataSource.query(`SELECT id FROM person WHERE mobile = $1`, [mobile]);
+    const token = t.app.get(TokenService).issueAccessToken(id).token;
+    const res = await fetch(`${t.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: any; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  }
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -195,5 +211,68 @@ describe('honours in the web app', () => {
     await card.getByText('铜星').waitFor();
     expect((await card.textContent())!.replace(/\s+/g, '')).toContain('再获得4分升为「银星」（10分）');
     await screenshot(r, 'resident-star-level');
+  });
+
+  it('the admin switches the star levels to service hours, and the resident sees her hours served and what is left', async () => {
+    // 李秀英 serves 12.5 hours at one activity (marked present by the manager, completed).
+    const m = people.manager.mobile;
+    const branchId = (await t.db.dataSource.query(`SELECT branch_id AS id FROM resident r JOIN person p ON p.id = r.person_id WHERE p.mobile = $1`, [people.li.mobile]))[0].id;
+    const soon = Date.now() + 2 * HOUR;
+    const input = {
+      branchId,
+      title: '护林防火巡查',
+      place: '村委会广场',
+      startsAt: new Date(soon).toISOString(),
+      endsAt: new Date(soon + 2 * HOUR).toISOString(),
+      signupDeadline: new Date(soon - HOUR).toISOString(),
+      capacity: 10,
+      rewardPoints: 1,
+    };
+    const activityId = (await gql(m, `mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }`, { i: input })).createActivity.id;
+    await gql(m, `mutation($id: ID!) { publishActivity(id: $id) { status } }`, { id: activityId });
+    await gql(people.li.mobile, `mutation($a: ID!) { signUpForActivity(activityId: $a) { status } }`, { a: activityId });
+    const startsAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 13 * HOUR);
+    await t.db.dataSource.query(`UPDATE activity SET starts_at = $2, ends_at = $3, signup_deadline = $2 WHERE id = $1`, [
+      activityId,
+      startsAt,
+      new Date(startsAt.getTime() + 12.5 * HOUR),
+    ]);
+    const [{ id: liResident }] = await t.db.dataSource.query(`SELECT r.id FROM resident r JOIN person p ON p.id = r.person_id WHERE p.mobile = $1`, [people.li.mobile]);
+    await gql(m, `mutation($i: MarkAttendanceInput!) { markAttendance(input: $i) { attendance } }`, { i: { activityId, residentIds: [liResident], attendance: 'PRESENT' } });
+    await gql(m, `mutation($a: ID!) { completeActivity(id: $a) { pointsMinted } }`, { a: activityId });
+
+    // The admin picks 志愿服务时长: the default hours ladder shows, then a ladder of 10 and 20 hours.
+    const { page: a } = await phoneOf(people.admin.openid);
+    await go(a, '/');
+    await a.waitForURL('**/a/themes');
+    await go(a, '/a/honours/settings');
+    await a.getByTestId('level').first().waitFor();
+    await a.getByTestId('star-basis').getByText('志愿服务时长').click();
+    await a.getByText('星级已改为按服务时长评定').waitFor();
+    await a.getByText('星级门槛（累计服务小时）').waitFor();
+    expect(await a.locator('input[name="levels.0.threshold"]').inputValue()).toBe('100');
+    expect(await a.getByTestId('level').count()).toBe(5);
+    for (let i = 0; i < 3; i++) await a.getByTestId('level').last().getByRole('button', { name: '删除' }).click();
+    await a.locator('input[name="levels.0.threshold"]').fill('10');
+    await a.locator('input[name="levels.1.threshold"]').fill('20');
+    await a.getByTestId('save-levels').click();
+    await a.getByText('星级已保存').waitFor();
+    await a.locator('.van-toast').waitFor({ state: 'hidden' });
+    await screenshot(a, 'admin-honour-settings-hours');
+    const audit = await t.db.dataSource.query(`SELECT details FROM audit_log WHERE action = 'honours.set-star-basis'`);
+    expect(audit.map((r: any) => r.details)).toEqual([{ from: 'POINTS', to: 'HOURS' }]);
+
+    // The resident: 12.5 hours served, 一星, 7.5 hours to 二星; the home entry says the same level.
+    const { page: r } = await phoneOf(people.li.openid);
+    await go(r, '/r/home');
+    await r.getByTestId('honours-entry').getByText('一星').waitFor();
+    await go(r, '/r/honours');
+    const card = r.getByTestId('star-level');
+    await card.getByText('一星').waitFor();
+    const text = (await card.textContent())!.replace(/\s+/g, '');
+    expect(text).toContain('12.5已服务（小时）');
+    expect(text).toContain('已服务12.5小时，距「二星」（20小时）还差7.5小时');
+    expect(text).toContain('星级按累计志愿服务时长评定');
+    await screenshot(r, 'resident-star-level-hours');
   });
 });

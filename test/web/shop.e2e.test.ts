@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Browser, Page } from 'playwright-core';
 import { Principal } from '../../src/auth/principal';
+import { Clock } from '../../src/common/time/clock';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { EntryKind } from '../../src/ledger/ledger.types';
@@ -49,6 +50,15 @@ describe('the points shop in the web app', () => {
     return phone;
   }
   const go = (page: Page, path: string) => page.goto(t.baseUrl + path);
+  /** Moves the service's clock (pickup hours, deadlines); the browser's stays real. */
+  const setNow = (at: Date) => jest.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date(at));
+  /** The coming `weekday` (1 = Monday … 7 = Sunday) after today, at HH:MM Asia/Shanghai. */
+  const coming = (weekday: number, hhmm: string) => {
+    const today = new Date(Date.now() + 8 * 3600_000);
+    const ahead = ((weekday - (((today.getUTCDay() + 6) % 7) + 1) + 6) % 7) + 1;
+    const day = new Date(today.getTime() + ahead * 86_400_000).toISOString().slice(0, 10);
+    return new Date(`${day}T${hhmm}:00+08:00`);
+  };
   const bind = (p: { mobile: string; openid: string }) => t.db.dataSource.query(`UPDATE person SET wechat_web_openid = $2 WHERE mobile = $1`, [p.mobile, p.openid]);
 
   beforeAll(async () => {
@@ -86,6 +96,7 @@ describe('the points shop in the web app', () => {
   });
 
   afterAll(async () => {
+    jest.restoreAllMocks();
     await browser?.close();
     await t?.close();
     await wechat?.close();
@@ -145,6 +156,8 @@ describe('the points shop in the web app', () => {
     await r.getByRole('button', { name: '查看兑换码' }).click();
     await r.waitForURL('**/r/shop/codes');
     await r.getByTestId('code-text').getByText(shown).waitFor();
+    // When the shop next hands goods out (its next Saturday morning).
+    await r.getByTestId('next-pickup').getByText(/^下次领取：\d+月\d+日（周六）09:00–11:30 · 村委会一楼积分超市$/).waitFor();
     const qrLink = await r.getByTestId('open-code').locator('canvas').getAttribute('data-qr');
     expect(qrLink).toBe(`${t.baseUrl}/k/pickup?code=${shown}`);
     await screenshot(r, 'shop-my-codes');
@@ -176,6 +189,14 @@ describe('the points shop in the web app', () => {
     await k.getByTestId('pickup-found').getByText(people.resident.name).waitFor();
     await k.getByTestId('pickup-found').getByText('东北大米 5kg × 1袋').waitFor();
     await screenshot(k, 'shop-keeper-found');
+    // On a Wednesday the shop is shut: refused, naming the next pickup day.
+    setNow(coming(3, '10:00'));
+    await k.getByTestId('confirm-pickup').click();
+    await k.getByTestId('pickup-error').getByText(/^现在不是积分超市的领取时间，下次领取时间：\d+月\d+日（星期六）09:00–11:30$/).waitFor();
+    await screenshot(k, 'shop-keeper-closed');
+    // Saturday morning: handed over.
+    const saturday = coming(6, '10:00');
+    setNow(saturday);
     await k.getByTestId('confirm-pickup').click();
     await k.getByTestId('pickup-done').getByText(`已核销：${people.resident.name} 领取 东北大米 5kg × 1袋`).waitFor();
     await screenshot(k, 'shop-keeper-confirmed');
@@ -202,6 +223,31 @@ describe('the points shop in the web app', () => {
     expect(await r.getByTestId('open-code').count()).toBe(0);
     expect(await r.getByTestId('past-code').filter({ hasText: '已领取' }).count()).toBe(2);
     await screenshot(r, 'shop-my-codes-picked-up');
+    await go(r, '/r/shop');
+    await r.getByTestId('shop-item').getByText('库存 8袋').waitFor();
+    expect(Number(await r.getByTestId('balance').textContent())).toBe(10);
+
+    // ---- a third bag never fetched: after its deadline the manager cancels it and the points go back
+    await r.getByTestId('shop-item').getByRole('button', { name: '兑换' }).click();
+    await r.getByRole('button', { name: '兑换（5 积分）' }).click();
+    await r.getByTestId('redeem-code').waitFor();
+    await go(m, '/m/shop');
+    await m.getByTestId('manager-item').getByText('库存 7袋').waitFor();
+    expect(await m.getByTestId('overdue-redemption').count()).toBe(0);
+    setNow(new Date(saturday.getTime() + 15 * 86_400_000));
+    await go(m, '/m/shop');
+    const late = m.getByTestId('overdue-redemption').filter({ hasText: `${people.resident.name} · 东北大米 5kg × 1袋` });
+    await late.waitFor();
+    expect(await m.getByTestId('overdue-redemption').count()).toBe(1);
+    await screenshot(m, 'shop-manager-overdue');
+    await late.getByTestId('cancel-overdue').click();
+    await m.getByText('取消后 5 积分退回其存折，物品回到库存，兑换码作废。').waitFor();
+    await screenshot(m, 'shop-manager-cancel-confirm');
+    await m.getByRole('button', { name: '取消并退还', exact: true }).click();
+    await m.getByTestId('manager-item').getByText('库存 8袋').waitFor();
+    expect(await m.getByTestId('overdue-redemption').count()).toBe(0);
+    await go(r, '/r/shop/codes');
+    await r.getByTestId('past-code').filter({ hasText: '已取消' }).getByText(/超过领取期限未领取/).waitFor();
     await go(r, '/r/shop');
     await r.getByTestId('shop-item').getByText('库存 8袋').waitFor();
     expect(Number(await r.getByTestId('balance').textContent())).toBe(10);

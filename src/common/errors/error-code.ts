@@ -68,6 +68,7 @@ export const ERROR_MESSAGES = {
   PICKUP_ALREADY_CONFIRMED: '该兑换码已核销，物品已领取',
   REDEMPTION_CANCELLED: '该兑换已取消，积分已退还',
   PICKUP_DEADLINE_NOT_PASSED: '尚未过领取期限，居民仍可领取，暂不能取消',
+  NOT_A_PICKUP_DAY: '现在不是积分超市的领取时间',
   // Themes and settlement
   THEME_NOT_PUBLISHED: '该主题不在本村（社区）当月已发布的主题清单中',
   THEMES_ALREADY_PUBLISHED: '该月主题清单已发布，不能再修改',
@@ -89,6 +90,7 @@ export const ERROR_MESSAGES = {
   DEED_OWN_REPORT: '不能评议自己申报的或与自己有关的好人好事',
   DEED_NOT_PENDING: '该申报当前不在待评议状态',
   DEED_NOT_ON_NOTICE: '该申报不在公示期内，不能申请复核',
+  DEED_OWN_RECHECK: '不能对自己申报的或与自己有关的好人好事申请复核',
   // Service hours and certificates
   NO_SERVICE_HOURS: '暂无已完成的志愿服务时长记录，不能开具证明',
   CERTIFICATE_NOT_FOUND: '未找到该证明编号，请核对后重试',

@@ -172,4 +172,7 @@ export class DeedNoticeItem {
 
   @Field(() => Date)
   noticeEndsAt: Date;
+
+  @Field({ description: 'True when the viewer made this report or it is about them: they may not ask for its recheck (DEED_OWN_RECHECK).' })
+  mine: boolean;
 }

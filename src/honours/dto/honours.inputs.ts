@@ -9,7 +9,7 @@ export class StarRungInput {
   @LineText(10, { description: '1-10 characters, e.g. 一星.' })
   name: string;
 
-  @Field(() => Int, { description: '1-100000000; higher than the rung below.' })
+  @Field(() => Int, { description: '1-100000000 (points, or whole hours on an HOURS ladder); higher than the rung below.' })
   @IsInt()
   @Min(1)
   @Max(100_000_000)
@@ -32,6 +32,17 @@ export class SetStarLevelsInput {
   @ValidateNested({ each: true })
   @Type(() => StarRungInput)
   levels: StarRungInput[];
+}
+
+@InputType()
+export class SetStarBasisInput {
+  @Field(() => ID)
+  @IsUUID()
+  townshipId: string;
+
+  @Field(() => StarBasis, { description: "What the township's star levels count from now on (each basis keeps its own ladder)." })
+  @IsEnum(StarBasis)
+  basis: StarBasis;
 }
 
 @InputType()

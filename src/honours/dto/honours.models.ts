@@ -1,9 +1,13 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { StarBasis } from '../honours.rules';
 
 registerEnumType(StarBasis, {
   name: 'StarBasis',
-  description: 'What a star ladder counts: POINTS, lifetime points earned (spending never lowers it).',
+  description: 'What a star ladder counts: POINTS, lifetime points earned; HOURS, lifetime hours of volunteer service. Spending lowers neither.',
+  valuesMap: {
+    POINTS: { description: 'Lifetime points earned (MINT credits net of their reversals; not the balance). Thresholds in points.' },
+    HOURS: { description: 'Lifetime service hours (minutes served at completed activities). Thresholds in whole hours.' },
+  },
 });
 
 @ObjectType({ description: 'A rung of a star ladder.' })
@@ -26,7 +30,10 @@ export class HonourSettings {
   @Field(() => Int, { description: 'How many 文明之星 each branch records per settled month.' })
   starsPerBranch: number;
 
-  @Field(() => StarBasis)
+  @Field(() => StarBasis, { description: "What the township's star levels count (chosen by its admin; POINTS until then)." })
+  activeBasis: StarBasis;
+
+  @Field(() => StarBasis, { description: 'The basis of the ladder below (the one asked for, else activeBasis).' })
   basis: StarBasis;
 
   @Field(() => [StarRung], { description: 'Lowest first, thresholds strictly ascending.' })
@@ -38,11 +45,16 @@ export class HonourSettings {
 
 @ObjectType({ description: 'A star level as the signed-in resident stands on the ladder.' })
 export class StarLevel {
-  @Field(() => StarBasis)
+  @Field(() => StarBasis, { description: 'The ladder this level is on: the township\'s chosen basis unless another was asked for.' })
   basis: StarBasis;
 
-  @Field(() => Int, { description: 'Lifetime points earned (MINT credits net of their reversals; not the balance).' })
+  @Field(() => Float, {
+    description: 'POINTS: lifetime points earned (MINT credits net of their reversals; not the balance). HOURS: lifetime hours served, one decimal.',
+  })
   lifetime: number;
+
+  @Field(() => Int, { nullable: true, description: 'HOURS: the exact minutes served the level is decided on; null on a POINTS ladder.' })
+  lifetimeMinutes: number | null;
 
   @Field(() => Int, { description: '0 below the first rung.' })
   level: number;
@@ -56,10 +68,10 @@ export class StarLevel {
   @Field(() => String, { nullable: true })
   nextLevelName: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'In points, or hours on an HOURS ladder.' })
   nextThreshold: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Still to earn for the next level; null at the top.' })
+  @Field(() => Float, { nullable: true, description: 'Still to earn (points) or serve (hours, one decimal, rounded up) for the next level; null at the top.' })
   toNext: number | null;
 
   @Field(() => [StarRung])

@@ -48,13 +48,16 @@ export class PassbookMonth {
   @Field(() => Int)
   opening: number;
 
-  @Field(() => Int, { description: 'Points received in the month.' })
+  @Field(() => Int, { description: 'Points received in the month (not counting a reversed expiry, which is in pointsExpired).' })
   pointsIn: number;
 
-  @Field(() => Int, { description: 'Points spent or taken back in the month.' })
+  @Field(() => Int, { description: 'Points spent or taken back in the month, other than by expiry.' })
   pointsOut: number;
 
-  @Field(() => Int, { description: 'opening + pointsIn - pointsOut.' })
+  @Field(() => Int, { description: "Points expired in the month by the township's yearly reset (过期清零), net of any reversal of it." })
+  pointsExpired: number;
+
+  @Field(() => Int, { description: 'opening + pointsIn - pointsOut - pointsExpired.' })
   closing: number;
 
   @Field({ description: 'Whether the month is settled and sealed: its lines can no longer change.' })

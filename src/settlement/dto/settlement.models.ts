@@ -124,7 +124,7 @@ export class Settlement {
   branches: BranchFigures[];
 }
 
-@ObjectType({ description: "A resident's statement for a settled month." })
+@ObjectType({ description: "A resident's statement for a settled month: opening + earned - spent - expired = closing." })
 export class MonthlyStatement {
   @Field()
   month: string;
@@ -132,11 +132,14 @@ export class MonthlyStatement {
   @Field(() => Int)
   opening: number;
 
-  @Field(() => Int, { description: 'Points received in the month (activities, corrections), net of their reversals.' })
+  @Field(() => Int, { description: 'Points received in the month (activities, corrections), net of their reversals; not expiry.' })
   earned: number;
 
   @Field(() => Int, { description: 'Points spent in the month, net of refunds.' })
   spent: number;
+
+  @Field(() => Int, { description: "Points expired in the month by the township's yearly reset (过期清零), net of any reversal." })
+  expired: number;
 
   @Field(() => Int)
   closing: number;

@@ -190,4 +190,9 @@ export class ShopRedemptionsArgs {
   @IsOptional()
   @IsEnum(RedemptionStatus)
   status?: RedemptionStatus;
+
+  @Field({ nullable: true, description: 'Only those still waiting whose pickup deadline has passed: the ones the branch\'s managers may cancel.' })
+  @IsOptional()
+  @IsBoolean()
+  overdue?: boolean;
 }

@@ -53,7 +53,7 @@ export const ReviewDeedMutation = graphql(`
 
 export const DeedNoticeQuery = graphql(`
   query DeedNotice($branchId: ID!) {
-    deedNotice(branchId: $branchId) { id residentName kindName title description occurredAt points status decisionReason noticeEndsAt }
+    deedNotice(branchId: $branchId) { id residentName kindName title description occurredAt points status decisionReason noticeEndsAt mine }
   }
 `);
 

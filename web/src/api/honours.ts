@@ -12,24 +12,30 @@ export const MonthlyStarsQuery = graphql(`
 
 export const MyStarLevelQuery = graphql(`
   query MyStarLevel {
-    myStarLevel { basis lifetime level levelName nextLevel nextLevelName nextThreshold toNext ladder { level name threshold } }
+    myStarLevel { basis lifetime lifetimeMinutes level levelName nextLevel nextLevelName nextThreshold toNext ladder { level name threshold } }
   }
 `);
 
 export const HonourSettingsQuery = graphql(`
-  query HonourSettings($townshipId: ID!) {
-    honourSettings(townshipId: $townshipId) { townshipId starsPerBranch basis isDefaultLadder levels { level name threshold } }
+  query HonourSettings($townshipId: ID!, $basis: StarBasis) {
+    honourSettings(townshipId: $townshipId, basis: $basis) { townshipId starsPerBranch activeBasis basis isDefaultLadder levels { level name threshold } }
+  }
+`);
+
+export const SetStarBasisMutation = graphql(`
+  mutation SetStarBasis($input: SetStarBasisInput!) {
+    setStarBasis(input: $input) { townshipId starsPerBranch activeBasis basis isDefaultLadder levels { level name threshold } }
   }
 `);
 
 export const SetStarLevelsMutation = graphql(`
   mutation SetStarLevels($input: SetStarLevelsInput!) {
-    setStarLevels(input: $input) { townshipId starsPerBranch basis isDefaultLadder levels { level name threshold } }
+    setStarLevels(input: $input) { townshipId starsPerBranch activeBasis basis isDefaultLadder levels { level name threshold } }
   }
 `);
 
 export const SetStarsPerBranchMutation = graphql(`
   mutation SetStarsPerBranch($input: SetStarsPerBranchInput!) {
-    setStarsPerBranch(input: $input) { townshipId starsPerBranch basis isDefaultLadder levels { level name threshold } }
+    setStarsPerBranch(input: $input) { townshipId starsPerBranch activeBasis basis isDefaultLadder levels { level name threshold } }
   }
 `);

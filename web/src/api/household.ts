@@ -17,7 +17,7 @@ export const MyHouseholdQuery = graphql(`
 export const MemberPassbookQuery = graphql(`
   query MemberPassbook($residentId: ID!) {
     householdMemberPassbook(residentId: $residentId, first: 3) {
-      edges { node { month opening pointsIn pointsOut closing entries(first: 20) { edges { node { id memo amount balanceAfter bookedAt } } } } }
+      edges { node { month opening pointsIn pointsOut pointsExpired closing entries(first: 20) { edges { node { id memo amount balanceAfter bookedAt } } } } }
     }
   }
 `);

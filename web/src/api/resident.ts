@@ -3,7 +3,7 @@ import { graphql } from '../gql';
 export const ResidentHomeQuery = graphql(`
   query ResidentHome($townshipId: ID!, $branchId: ID!, $month: String!) {
     me { name balance resident { branchName townshipName } }
-    myStarLevel { lifetime levelName }
+    myStarLevel { basis lifetime levelName }
     myPointsExpiry { cutoffDate daysLeft points }
     publishedThemes(branchId: $branchId, month: $month) { themes { id title description suggestedPoints } }
     activities(townshipId: $townshipId, branchId: $branchId, first: 30) {
@@ -93,7 +93,7 @@ export const PassbookQuery = graphql(`
         edges {
           cursor
           node {
-            month opening pointsIn pointsOut closing sealed
+            month opening pointsIn pointsOut pointsExpired closing sealed
             seal { seal entryCount }
             entries(first: 50) { edges { node { ...PassbookLine } } pageInfo { endCursor hasNextPage } }
           }

@@ -19,7 +19,8 @@ export const RedeemMutation = graphql(`
 `);
 
 export const MyCodesQuery = graphql(`
-  query MyCodes {
+  query MyCodes($branchId: ID!) {
+    shop(branchId: $branchId) { place nextPickupOpensAt nextPickupClosesAt }
     myShopRedemptions(first: 50) {
       edges { node { id code status itemName itemUnit quantity totalPoints redeemedAt pickupDeadline pickedUpAt cancelledAt cancelReason } }
     }
@@ -67,6 +68,9 @@ export const ManagerShopQuery = graphql(`
       edges { node { id itemName source donorKind donorName quantity unitPoints note receivedAt } }
     }
     branchStaff(branchId: $branchId) { personId name mobile role }
+    overdue: shopRedemptions(branchId: $branchId, overdue: true, first: 100) {
+      edges { node { id code itemName itemUnit quantity totalPoints residentName redeemedAt pickupDeadline } }
+    }
   }
 `);
 

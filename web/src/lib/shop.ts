@@ -25,4 +25,16 @@ export function pickupHours(shop: { pickupWeekdays: number[]; opensAt?: string |
   return `${days}${hours}${shop.place ? ` · ${shop.place}` : ''}`;
 }
 
+const SHANGHAI_MS = 8 * 3600 * 1000;
+
+/** 12月5日（周六）09:00–11:30, in Asia/Shanghai (the shop's time) whatever the phone's zone; 全天 for a day without hours. */
+export function pickupWindow(opensAt: string, closesAt: string): string {
+  const start = new Date(new Date(opensAt).getTime() + SHANGHAI_MS);
+  const minutesOf = (iso: string) => Math.round((new Date(iso).getTime() + SHANGHAI_MS - (start.getTime() - (start.getTime() % 86_400_000))) / 60_000);
+  const clock = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const [from, to] = [minutesOf(opensAt), minutesOf(closesAt)];
+  const day = `${start.getUTCMonth() + 1}月${start.getUTCDate()}日（${WEEKDAYS[((start.getUTCDay() + 6) % 7) + 1]}）`;
+  return from === 0 && to === 24 * 60 ? `${day}全天` : `${day}${clock(from)}–${clock(to)}`;
+}
+
 export const REDEMPTION_STATUS: Record<string, string> = { RESERVED: '待领取', PICKED_UP: '已领取', CANCELLED: '已取消' };
