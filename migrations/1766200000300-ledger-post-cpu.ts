@@ -6,7 +6,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * five-statement reference, and most of the difference was planning: PL/pgSQL re-planned
  * the function's statements on every call (custom plans). Dropping the date index, the
  * spare unique index, the foreign keys or the skipped re-check triggers each moved it by
- * less than the noise, so they stay. Two things measured:
+ * less than the noise, so they stay. What changed:
  *
  * - ledger_post plans its statements once per connection (plan_cache_mode =
  *   force_generic_plan). The earlier attempt at this kept, per connection, a plan made
