@@ -15,7 +15,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   one probe per key whatever the table's size. A plan made on an empty journal may
  *   probe another index of township_id; PostgreSQL makes the plans again when the table
  *   is analysed (autovacuum does after its first 50 rows), and from then on they probe
- *   the key's unique index (test/ledger/ledger-post.test.ts shows both).
+ *   the key's unique index (test/ledger/ledger-post.test.ts shows that, on one connection).
  * - A fresh batch (no key booked before, the usual case) is answered from what the insert
  *   returned instead of reading the entries back by key.
  * - The posting trigger moves a resident's balance (one shard, bounded) with one UPDATE by
