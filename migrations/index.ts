@@ -18,6 +18,7 @@ import { HoursExpiry1766100000000 } from './1766100000000-hours-expiry';
 import { StarHours1766200000000 } from './1766200000000-star-hours';
 import { ExpiryLine1766200000001 } from './1766200000001-expiry-line';
 import { SignupCall1766200000200 } from './1766200000200-signup-call';
+import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   StarHours1766200000000,
   ExpiryLine1766200000001,
   SignupCall1766200000200,
+  LedgerPostCpu1766200000300,
 ];

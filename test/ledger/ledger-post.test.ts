@@ -3,6 +3,7 @@
  * whole batch in one round trip, all or nothing. Round trips are counted on a real
  * QueryRunner: every statement LedgerService sends goes through its `query`.
  */
+import { Client } from 'pg';
 import { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
@@ -61,6 +62,55 @@ describe('posting in one round trip', () => {
     const byId = new Map(all.map((r: { id: string; balance: number }) => [r.id, r.balance]));
     return branch().residents.map((r) => byId.get(r.accountId) as number);
   }
+
+  // First in the file: the journal is empty, where any plan is as cheap as any other.
+  it('plans its statements once per connection and reads the journal by key once it has grown', async () => {
+    // Its own township: these entries carry a made-up content hash, which t's reconciliations would report.
+    const own = await seedTownship(db.dataSource, { branches: 1, residentsPerBranch: 1 });
+    const [issuance, resident] = [own.branches[0].issuanceAccountId, own.branches[0].residents[0].accountId];
+    // auto_explain shows the plans of the function's own statements; loading it needs the superuser.
+    const client = new Client({ connectionString: db.superuserUrl });
+    let plans: string[] = [];
+    client.on('notice', (notice) => plans.push(notice.message ?? ''));
+    await client.connect();
+    try {
+      await client.query(`LOAD 'auto_explain'`);
+      await client.query(
+        `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice`,
+      );
+      // n entries in one call, each minting `amount` to the resident.
+      const post = (keys: string[]) =>
+        client.query(
+          `SELECT created FROM ledger_post($1, NULL, NULL, $2::text[], array_fill('h'::text, ARRAY[$3::int]), array_fill('MINT'::text, ARRAY[$3::int]),
+             array_fill('志愿服务'::text, ARRAY[$3::int]), array_fill(NULL::text, ARRAY[$3::int]), array_fill(NULL::text, ARRAY[$3::int]),
+             array_fill(NULL::bigint, ARRAY[$3::int]), ARRAY(SELECT (g + 1) / 2 FROM generate_series(1, 2 * $3::int) g),
+             ARRAY(SELECT CASE WHEN g % 2 = 1 THEN $4::uuid ELSE $5::uuid END FROM generate_series(1, 2 * $3::int) g),
+             ARRAY(SELECT CASE WHEN g % 2 = 1 THEN -1 ELSE 1 END FROM generate_series(1, 2 * $3::int) g))`,
+          [own.id, keys, keys.length, issuance, resident],
+        );
+      const lookups = () => plans.filter((p) => /FROM public\.journal_entry j/.test(p));
+
+      // This connection plans the function's statements on the empty journal.
+      expect((await post(['plan:0'])).rows).toEqual([{ created: true }]);
+
+      // The journal grows and is analysed (as autovacuum does); the same connection then
+      // reads it by key with a plan kept from one call to the next.
+      await post(Array.from({ length: 300 }, (_, i) => `plan:grow:${i}`));
+      await client.query('ANALYZE journal_entry');
+      plans = [];
+      expect((await post(['plan:1'])).rows).toEqual([{ created: true }]);
+      expect((await post(['plan:1'])).rows).toEqual([{ created: false }]); // a replay reads its entry back by key
+      expect(lookups().length).toBeGreaterThanOrEqual(3); // the replay check twice, the replay's answer once
+      for (const plan of lookups()) {
+        expect(plan).toMatch(/Index Scan using journal_entry_idempotency_key on journal_entry j/);
+        // Generic: the township is a parameter of the cached plan, not planned in as a value.
+        expect(plan).not.toContain(own.id);
+      }
+      expect(plans.join('\n')).not.toMatch(/Seq Scan on (journal_entry|posting|account_balance|ledger_period)/);
+    } finally {
+      await client.end();
+    }
+  });
 
   it('books a posting with one statement, which commits by itself outside a transaction', async () => {
     const { result, statements } = await counted((m) => ledger.post(m, mint('single', 0, 3)));
