@@ -88,13 +88,13 @@ export class ShopRepository {
    * CHECK (stock >= 0) would refuse it anyway). Once the stock is gone it matches nothing
    * and locks nothing, so a storm of late redemptions never queues on the item's row.
    */
-  async takeStock(m: EntityManager, itemId: string, quantity: number): Promise<Pick<ShopItem, 'name' | 'unit' | 'pricePoints'> | undefined> {
-    const [[row]] = await m.query(
-      `UPDATE shop_item SET stock = stock - $2 WHERE id = $1 AND active AND stock >= $2
-       RETURNING name, unit, price_points AS "pricePoints"`,
-      [itemId, quantity],
+  /** Takes stock of an active item at the price the caller charged: false when there is not enough (then it locks nothing). */
+  async takeStock(m: EntityManager, itemId: string, quantity: number, pricePoints: number): Promise<boolean> {
+    const [, taken] = await m.query(
+      `UPDATE shop_item SET stock = stock - $2 WHERE id = $1 AND active AND stock >= $2 AND price_points = $3`,
+      [itemId, quantity, pricePoints],
     );
-    return row;
+    return taken === 1;
   }
 
   async returnStock(m: EntityManager, itemId: string, quantity: number): Promise<void> {

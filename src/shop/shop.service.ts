@@ -216,32 +216,46 @@ export class ShopService {
   // ---- redeeming, picking up, cancelling ----------------------------------------------------
 
   /** Takes the stock and charges the points, atomically, and gives the resident a pickup code. */
+  /**
+   * Charges the points and takes the stock in one transaction. The stock is taken last,
+   * just before COMMIT: its UPDATE locks the item's row until the transaction ends and every
+   * redemption of the item queues on that lock, so nothing else runs while it is held (as
+   * a course seat, see CourseService.takeSeat). No stock rolls the charge back with it. The
+   * stock is taken only at the price charged; a price changed in between runs it again.
+   */
   async redeem(actor: Principal, input: RedeemShopItemInput): Promise<ShopRedemption> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.redeemAtReadPrice(actor, input);
+      } catch (error) {
+        if (!(error instanceof PriceChanged) || attempt === 3) throw error instanceof PriceChanged ? new DomainError('TEMPORARILY_UNAVAILABLE') : error;
+      }
+    }
+  }
+
+  private async redeemAtReadPrice(actor: Principal, input: RedeemShopItemInput): Promise<ShopRedemption> {
     const resident = requireResident(actor);
     const id = randomUUID();
+    const noStock = (item: ShopItem) => new DomainError(item.active ? 'OUT_OF_STOCK' : 'SHOP_ITEM_UNAVAILABLE', undefined, { stock: item.stock });
     const redemption = await this.tx.run(async (m) => {
       const item = await this.itemRow(m, input.itemId);
       requireCapability(actor, Capability.READ, item);
       if (resident.branchId !== item.branchId) throw new DomainError('FORBIDDEN', '只能兑换本村（社区）积分超市的商品');
-      // The stock. Once it is gone this matches nothing and locks nothing.
-      const taken = await this.repository.takeStock(m, item.id, input.quantity);
-      if (!taken) {
-        const now = await this.itemRow(m, item.id);
-        throw new DomainError(now.active ? 'OUT_OF_STOCK' : 'SHOP_ITEM_UNAVAILABLE', undefined, { stock: now.stock });
-      }
-      const total = taken.pricePoints * input.quantity;
+      // Gone as last read: refused before charging anything.
+      if (!item.active || item.stock < input.quantity) throw noStock(item);
+      const total = item.pricePoints * input.quantity;
       const [account, redemptionAccount, shop] = [
         await this.ledger.residentAccount(m, resident.id),
         await this.ledger.branchAccount(m, item.branchId, AccountKind.BRANCH_REDEMPTION),
         await this.repository.shop(m, item.branchId),
       ];
-      // The charge: INSUFFICIENT_POINTS from the database rolls the stock back with it.
+      // The charge: INSUFFICIENT_POINTS from the database ends it here, before any stock.
       const charge = await this.ledger.post(m, {
         townshipId: item.townshipId,
         kind: EntryKind.SPEND,
         idempotencyKey: `shop-redemption:${id}`,
         reference: { type: SHOP_REDEMPTION_REFERENCE, id },
-        memo: input.quantity > 1 ? `${taken.name} ×${input.quantity}` : taken.name,
+        memo: input.quantity > 1 ? `${item.name} ×${input.quantity}` : item.name,
         lines: [
           { accountId: account.id, amount: -total },
           { accountId: redemptionAccount.id, amount: total },
@@ -251,22 +265,29 @@ export class ShopService {
       });
       const pickupDeadline = new Date(this.clock.now().getTime() + (shop?.pickupDays ?? DEFAULT_PICKUP_DAYS) * DAY_MS);
       // A fresh code until one is free in the branch (a clash is a one-in-billions event).
-      for (;;) {
-        const inserted = await this.repository.insertRedemption(m, {
+      let inserted: ShopRedemption | undefined;
+      while (!inserted) {
+        inserted = await this.repository.insertRedemption(m, {
           id,
           townshipId: item.townshipId,
           branchId: item.branchId,
           itemId: item.id,
           residentId: resident.id,
           quantity: input.quantity,
-          unitPoints: taken.pricePoints,
+          unitPoints: item.pricePoints,
           code: newPickupCode(),
           chargeEntryId: charge.id,
           pickupDeadline,
           at: this.clock.bookingTime(),
         });
-        if (inserted) return inserted;
       }
+      // The stock, last (see above). Once it is gone this matches nothing and locks nothing.
+      if (!(await this.repository.takeStock(m, item.id, input.quantity, item.pricePoints))) {
+        const current = await this.itemRow(m, item.id);
+        if (!current.active || current.stock < input.quantity) throw noStock(current);
+        throw new PriceChanged();
+      }
+      return inserted;
     });
     return this.named(redemption);
   }
@@ -366,3 +387,6 @@ export class ShopService {
     return row;
   }
 }
+
+/** The item's price changed between the read and the stock: the redemption runs again at the new price. */
+class PriceChanged extends Error {}

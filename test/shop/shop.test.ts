@@ -102,6 +102,28 @@ describe('points shop (积分超市)', () => {
     expect(report).toMatchObject({ ok: true, mismatchedAccounts: [], unbalancedEntries: [], storedTotal: 0 });
   });
 
+  it('a price changed while residents redeem: each pays the price their stock was taken at, and the stock agrees', async () => {
+    // The stock is taken last, at the price read first; a price changed in between runs the redemption again.
+    const soap = await item(1, '香皂', 2, 50, w.managerTokens[1]);
+    const buyers = residents().filter((r) => r.branch === 1).slice(10, 24);
+    await grantPoints(t, w.township.id, buyers.map((r) => r.accountId), 10);
+    const reprice = (pricePoints: number) =>
+      t.gql(`mutation($i: UpdateShopItemInput!) { updateShopItem(input: $i) { pricePoints } }`, { i: { id: soap, pricePoints } }, w.managerTokens[1]);
+    const results = await Promise.all([
+      ...buyers.slice(0, 7).map((r) => t.gql(REDEEM, { i: { itemId: soap } }, r.token)),
+      reprice(3),
+      ...buyers.slice(7).map((r) => t.gql(REDEEM, { i: { itemId: soap } }, r.token)),
+      reprice(4),
+    ]);
+    const redemptions = [...results.slice(0, 7), ...results.slice(8, 15)].map((r) => ok(r).redeemShopItem);
+    expect(redemptions).toHaveLength(14);
+    for (const [i, r] of redemptions.entries()) {
+      expect([2, 3, 4]).toContain(r.unitPoints);
+      expect(await balanceOf(buyers[i].accountId)).toBe(10 - r.unitPoints);
+    }
+    expect(await stockOf(soap)).toBe(50 - 14);
+  });
+
   it('not enough points: INSUFFICIENT_POINTS, no stock taken, nothing charged; items off the shelf and other townships refused', async () => {
     const oil = await item(0, '花生油 5L', 30, 3);
     const [poor] = residents().filter((r) => r.branch === 0).slice(200, 201);
