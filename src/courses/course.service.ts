@@ -5,6 +5,7 @@ import { Capability, requireCapability, requireResident } from '../auth/access-p
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain.error';
+import { atCurrentPrice, PriceChanged } from '../common/price-changed';
 import { byTimeThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { assertSchedule } from '../common/time/schedule';
@@ -180,13 +181,7 @@ export class CourseService {
    * at that price, and a price changed in between runs the whole enrolment again.
    */
   private async takeSeat(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.takeSeatAtReadPrice(actor, courseId, dependentId);
-      } catch (error) {
-        if (!(error instanceof PriceChanged) || attempt === 3) throw error instanceof PriceChanged ? new DomainError('TEMPORARILY_UNAVAILABLE') : error;
-      }
-    }
+    return atCurrentPrice(() => this.takeSeatAtReadPrice(actor, courseId, dependentId));
   }
 
   private async takeSeatAtReadPrice(actor: Principal, courseId: string, dependentId: string | null): Promise<CourseEnrolment> {
@@ -402,5 +397,3 @@ export class CourseService {
   }
 }
 
-/** The course's price changed between the read and the seat: the enrolment runs again at the new price. */
-class PriceChanged extends Error {}

@@ -5,6 +5,7 @@ import { Capability, requireCapability, requireResident, Scope } from '../auth/a
 import { Principal } from '../auth/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError, notFound } from '../common/errors/domain.error';
+import { atCurrentPrice, PriceChanged } from '../common/price-changed';
 import { byNameThenId, byTimeThenId, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { TransactionRunner } from '../database/transaction.runner';
@@ -224,13 +225,7 @@ export class ShopService {
    * stock is taken only at the price charged; a price changed in between runs it again.
    */
   async redeem(actor: Principal, input: RedeemShopItemInput): Promise<ShopRedemption> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.redeemAtReadPrice(actor, input);
-      } catch (error) {
-        if (!(error instanceof PriceChanged) || attempt === 3) throw error instanceof PriceChanged ? new DomainError('TEMPORARILY_UNAVAILABLE') : error;
-      }
-    }
+    return atCurrentPrice(() => this.redeemAtReadPrice(actor, input));
   }
 
   private async redeemAtReadPrice(actor: Principal, input: RedeemShopItemInput): Promise<ShopRedemption> {
@@ -388,5 +383,3 @@ export class ShopService {
   }
 }
 
-/** The item's price changed between the read and the stock: the redemption runs again at the new price. */
-class PriceChanged extends Error {}
