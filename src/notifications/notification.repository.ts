@@ -40,6 +40,41 @@ export interface SettingRow {
 
 const INBOX_COLUMNS = `n.id::text AS id, n.kind, e.title, e.body, e.data, n.created_at AS "createdAt", n.read_at AS "readAt"`;
 
+type Recipient = { personId: string; bound: boolean };
+type WechatPlan = { templateConfigured: boolean; after: Date };
+/** A row of INBOX_ROWS: the event, and one inbox row (none when nobody was written). */
+type WrittenRow = { eventId: string; id: string | null; pending: boolean | null };
+
+/**
+ * The inbox rows of the event that the statement's first CTE `e` yields: one per recipient
+ * (one statement for the whole audience), muted where the recipient turned the kind off,
+ * its WeChat message PENDING where they bound WeChat, accepted the kind's template and the
+ * template is configured. Parameters $1–$6 are `inboxParams`; the event's own follow.
+ */
+const INBOX_ROWS = `
+  r AS (
+    SELECT r.person_id, r.bound, coalesce($2 = ANY(s.muted_kinds), false) AS muted, coalesce($2 = ANY(s.wechat_kinds), false) AS accepted
+    FROM unnest($3::uuid[], $4::bool[]) AS r(person_id, bound) LEFT JOIN notification_setting s ON s.person_id = r.person_id
+  ), n AS (
+    INSERT INTO notification (event_id, township_id, person_id, kind, muted, wechat_status, wechat_after)
+    SELECT e.id, $1, r.person_id, $2, r.muted, CASE WHEN $5 AND r.bound AND r.accepted AND NOT r.muted THEN 'PENDING' ELSE 'NONE' END, $6
+    FROM e CROSS JOIN r ORDER BY r.person_id
+    ON CONFLICT (event_id, person_id) DO NOTHING
+    RETURNING id, wechat_status = 'PENDING' AS pending
+  )
+  SELECT e.id::text AS "eventId", n.id::text AS id, n.pending FROM e LEFT JOIN n ON true`;
+
+const inboxParams = (townshipId: string, kind: NotificationKind, recipients: Recipient[], wechat: WechatPlan) => [
+  townshipId,
+  kind,
+  recipients.map((r) => r.personId),
+  recipients.map((r) => r.bound),
+  wechat.templateConfigured,
+  wechat.after,
+];
+
+const pendingIds = (rows: WrittenRow[]) => rows.filter((r) => r.pending).map((r) => r.id!);
+
 /** Every statement on the notification tables (the outbox, the inbox, the settings). */
 @Injectable()
 export class NotificationRepository {
@@ -60,47 +95,33 @@ export class NotificationRepository {
 
   /**
    * The outbox insert and its expansion in one statement, for an audience named in full
-   * (see NotificationDelivery.expandWithin): the event, already marked expanded, and one
-   * inbox row per recipient as `expand` writes them. Nothing when the key was used.
-   * Returns the event id and the ids whose WeChat message is pending.
+   * (see NotificationDelivery.expandWithin): the event, already marked expanded, and its
+   * inbox rows (INBOX_ROWS). Nothing when the key was used. Returns the event id and the
+   * ids whose WeChat message is pending.
    */
   async insertExpandedEvent(
     m: EntityManager,
     e: { townshipId: string; kind: NotificationKind; key: string; audience: Audience; message: RenderedMessage; urgent: boolean },
-    recipients: { personId: string; bound: boolean }[],
-    wechat: { templateConfigured: boolean; after: Date },
+    recipients: Recipient[],
+    wechat: WechatPlan,
   ): Promise<{ eventId: string | null; pending: string[] }> {
-    const rows: { eventId: string; id: string | null; pending: boolean }[] = await m.query(
+    const rows: WrittenRow[] = await m.query(
       `WITH e AS (
          INSERT INTO notification_event (township_id, kind, event_key, audience, title, body, data, urgent, expanded_at, recipients)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), cardinality($9::uuid[]))
+         VALUES ($1, $2, $7, $8, $9, $10, $11, $12, now(), cardinality($3::uuid[]))
          ON CONFLICT (township_id, kind, event_key) DO NOTHING RETURNING id
-       ), r AS (
-         SELECT r.person_id, r.bound, coalesce($2 = ANY(s.muted_kinds), false) AS muted, coalesce($2 = ANY(s.wechat_kinds), false) AS accepted
-         FROM unnest($9::uuid[], $10::bool[]) AS r(person_id, bound) LEFT JOIN notification_setting s ON s.person_id = r.person_id
-       ), n AS (
-         INSERT INTO notification (event_id, township_id, person_id, kind, muted, wechat_status, wechat_after)
-         SELECT e.id, $1, r.person_id, $2, r.muted, CASE WHEN $11 AND r.bound AND r.accepted AND NOT r.muted THEN 'PENDING' ELSE 'NONE' END, $12
-         FROM e CROSS JOIN r ORDER BY r.person_id
-         RETURNING id, wechat_status = 'PENDING' AS pending
-       )
-       SELECT e.id::text AS "eventId", n.id::text AS id, n.pending FROM e LEFT JOIN n ON true`,
+       ), ${INBOX_ROWS}`,
       [
-        e.townshipId,
-        e.kind,
+        ...inboxParams(e.townshipId, e.kind, recipients, wechat),
         e.key,
         JSON.stringify(e.audience),
         e.message.title,
         e.message.body,
         JSON.stringify(e.message.data),
         e.urgent,
-        recipients.map((r) => r.personId),
-        recipients.map((r) => r.bound),
-        wechat.templateConfigured,
-        wechat.after,
       ],
     );
-    return { eventId: rows[0]?.eventId ?? null, pending: rows.filter((r) => r.pending).map((r) => r.id!) };
+    return { eventId: rows[0]?.eventId ?? null, pending: pendingIds(rows) };
   }
 
   /** The event, locked for its expansion (concurrent expansions of one event queue here). */
@@ -114,38 +135,15 @@ export class NotificationRepository {
   }
 
   /**
-   * One inbox row per recipient (one statement for the whole audience), muted where the
-   * recipient turned the kind off; its WeChat message PENDING where they bound WeChat,
-   * accepted the kind's template and the template is configured. Marks the event expanded.
+   * An event's inbox rows (INBOX_ROWS) and the event marked expanded, in one statement.
    * Returns the ids whose WeChat message is pending.
    */
-  async expand(
-    m: EntityManager,
-    event: NotificationEventRow,
-    recipients: { personId: string; bound: boolean }[],
-    wechat: { templateConfigured: boolean; after: Date },
-  ): Promise<string[]> {
-    const rows: { id: string; pending: boolean }[] = await m.query(
-      `WITH r AS (
-         SELECT r.person_id, r.bound, coalesce($3 = ANY(s.muted_kinds), false) AS muted, coalesce($3 = ANY(s.wechat_kinds), false) AS accepted
-         FROM unnest($4::uuid[], $5::bool[]) AS r(person_id, bound) LEFT JOIN notification_setting s ON s.person_id = r.person_id)
-       INSERT INTO notification (event_id, township_id, person_id, kind, muted, wechat_status, wechat_after)
-       SELECT $1, $2, r.person_id, $3, r.muted, CASE WHEN $6 AND r.bound AND r.accepted AND NOT r.muted THEN 'PENDING' ELSE 'NONE' END, $7
-       FROM r ORDER BY r.person_id
-       ON CONFLICT (event_id, person_id) DO NOTHING
-       RETURNING id::text AS id, wechat_status = 'PENDING' AS pending`,
-      [
-        event.id,
-        event.townshipId,
-        event.kind,
-        recipients.map((r) => r.personId),
-        recipients.map((r) => r.bound),
-        wechat.templateConfigured,
-        wechat.after,
-      ],
+  async expand(m: EntityManager, event: NotificationEventRow, recipients: Recipient[], wechat: WechatPlan): Promise<string[]> {
+    const rows: WrittenRow[] = await m.query(
+      `WITH e AS (UPDATE notification_event SET expanded_at = now(), recipients = cardinality($3::uuid[]) WHERE id = $7 RETURNING id), ${INBOX_ROWS}`,
+      [...inboxParams(event.townshipId, event.kind, recipients, wechat), event.id],
     );
-    await m.query(`UPDATE notification_event SET expanded_at = now(), recipients = $2 WHERE id = $1`, [event.id, recipients.length]);
-    return rows.filter((r) => r.pending).map((r) => r.id);
+    return pendingIds(rows);
   }
 
   /** Events no job expanded (a crash after commit, a queue that lost the job), oldest first. */
