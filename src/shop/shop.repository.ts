@@ -87,8 +87,8 @@ export class ShopRepository {
    * conditional UPDATE, so concurrent redemptions can never take more than there is (the
    * CHECK (stock >= 0) would refuse it anyway). Once the stock is gone it matches nothing
    * and locks nothing, so a storm of late redemptions never queues on the item's row.
+   * Only at the price the caller charged; false when nothing was taken.
    */
-  /** Takes stock of an active item at the price the caller charged: false when there is not enough (then it locks nothing). */
   async takeStock(m: EntityManager, itemId: string, quantity: number, pricePoints: number): Promise<boolean> {
     const [, taken] = await m.query(
       `UPDATE shop_item SET stock = stock - $2 WHERE id = $1 AND active AND stock >= $2 AND price_points = $3`,
