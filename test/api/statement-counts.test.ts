@@ -31,6 +31,13 @@ const RECORDED = {
   // Acting for a household dependent (户): the household check (one statement, rows locked
   // FOR SHARE), the audit record, and the dependent's name in the answer.
   'write: sign up a dependent': 8,
+  // The other member cancels it: the activity read, the household check, the live sign-up
+  // seen, the exclusive lock, the activity read again, the cancellation, the freed place and
+  // the (empty) waitlist, the audit record, then both names read again after commit.
+  'write: cancel for a dependent': 14,
+  // For another member of the household: as for a dependent, the member's name read again.
+  'write: sign up a member': 7,
+  'write: cancel for a member': 13,
   // The notice (POINTS_SPENT to the member who paid) as for enrol; the names are known.
   'write: enrol a dependent': 14,
 };
@@ -186,6 +193,22 @@ describe('statements per operation', () => {
     );
     expect(ok(forChild.result).signUpForFamily).toEqual({ status: 'CONFIRMED', dependentName: '小明' });
     expectAtMostRecorded('write: sign up a dependent', forChild.count);
+    // The other member cancels it (the answer names the member who registered the child).
+    const cancelChild = await statementsOf(() =>
+      t.gql(`mutation($i: FamilySignupInput!) { cancelSignupForFamily(input: $i) { status residentName dependentName } }`, { i: { activityId: activities.edges[8].node.id, dependentId: dependents[0].id } }, w.residentTokens[0][1]),
+    );
+    expect(ok(cancelChild.result).cancelSignupForFamily).toEqual({ status: 'CANCELLED', residentName: '居民0-0', dependentName: '小明' });
+    expectAtMostRecorded('write: cancel for a dependent', cancelChild.count);
+    const forMember = await statementsOf(() =>
+      t.gql(`mutation($i: FamilySignupInput!) { signUpForFamily(input: $i) { status residentName } }`, { i: { activityId: activities.edges[9].node.id, residentId: member.id } }, resident),
+    );
+    expect(ok(forMember.result).signUpForFamily).toEqual({ status: 'CONFIRMED', residentName: '居民0-1' });
+    expectAtMostRecorded('write: sign up a member', forMember.count);
+    const cancelMember = await statementsOf(() =>
+      t.gql(`mutation($i: FamilySignupInput!) { cancelSignupForFamily(input: $i) { status residentName } }`, { i: { activityId: activities.edges[9].node.id, residentId: member.id } }, resident),
+    );
+    expect(ok(cancelMember.result).cancelSignupForFamily).toEqual({ status: 'CANCELLED', residentName: '居民0-1' });
+    expectAtMostRecorded('write: cancel for a member', cancelMember.count);
     const { courses } = ok(await t.gql(COURSE_PAGE, { t: townshipId, n: 20 }, resident));
     const enrolChild = await statementsOf(() =>
       t.gql(`mutation($i: DependentCourseInput!) { enrolDependentInCourse(input: $i) { status dependentName } }`, { i: { courseId: courses.edges[12].node.id, dependentId: dependents[0].id } }, resident),
