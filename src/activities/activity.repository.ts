@@ -157,20 +157,6 @@ export class ActivityRepository {
     );
   }
 
-  /**
-   * What a sign-up checks first, taking the activity's advisory lock shared (see
-   * SignupService): undefined for an unknown activity.
-   */
-  async lockSharedForSignup(m: EntityManager, id: string): Promise<Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'> | undefined> {
-    const [row] = await m.query(
-      `SELECT a.township_id AS "townshipId", a.status, a.signup_deadline AS "signupDeadline",
-              pg_advisory_xact_lock_shared(hashtextextended('activity:' || a.id, 0)) AS locked
-       FROM activity a WHERE a.id = $1`,
-      [id],
-    );
-    return row;
-  }
-
   /** The activity's advisory lock, exclusively: waits for sign-ups in flight (see SignupService). */
   async lockExclusive(m: EntityManager, id: string): Promise<void> {
     await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('activity:' || $1::uuid, 0))`, [id]);

@@ -19,25 +19,17 @@ const ownerId = (owner: SignupOwner): string => owner.dependentId ?? owner.resid
 
 /**
  * Columns of `activity_signup s` as ActivitySignup fields, with the live waitlist
- * position (the resident's name comes from the organisation, see `named`). In an
- * INSERT's RETURNING clause the row being written is not yet visible to the subquery, hence
- * `ahead` (count those before it, plus one) rather than `<=`.
+ * position (the resident's name comes from the organisation, see `named`).
  */
-function signupColumns(position: 'selected' | 'returning'): string {
-  const cmp = position === 'selected' ? '<=' : '<';
-  const plus = position === 'selected' ? '' : ' + 1';
-  return `${selectColumns(ActivitySignup, 's')},
+const SIGNUP_COLUMNS = `${selectColumns(ActivitySignup, 's')},
   CASE WHEN s.status = 'WAITLISTED' THEN (SELECT count(*)::int FROM activity_signup w
-    WHERE w.activity_id = s.activity_id AND w.status = 'WAITLISTED' AND w.arrival ${cmp} s.arrival)${plus} END AS "waitlistPosition"`;
-}
-const SIGNUP_COLUMNS = signupColumns('selected');
-const SIGNUP_RETURNING = signupColumns('returning');
-const SIGN_UP_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
+    WHERE w.activity_id = s.activity_id AND w.status = 'WAITLISTED' AND w.arrival <= s.arrival) END AS "waitlistPosition"`;
+const SIGN_UP = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
   ${selectColumns(ActivitySignup, '(r.signup)')}, r.waitlist_position AS "waitlistPosition"
-  FROM activity_sign_up($1, $2, $3, $4) r`;
-const CANCEL_OWN = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_starts_at AS "activityStartsAt",
+  FROM activity_sign_up($1, $2, $3, $4, $5, $6) r`;
+const CANCEL = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_starts_at AS "activityStartsAt",
   r.activity_title AS "activityTitle", ${selectColumns(ActivitySignup, '(r.signup)')}, NULL::int AS "waitlistPosition", r.promoted::text[] AS promoted
-  FROM activity_cancel_signup($1, $2, $3, $4, $5) r`;
+  FROM activity_cancel_signup($1, $2, $3, $4, $5, $6) r`;
 
 /** The `activity_signup` table, and the places (`activity.confirmed_count`) sign-ups take. */
 @Injectable()
@@ -57,68 +49,25 @@ export class SignupRepository {
   }
 
   /**
-   * One statement: takes a confirmed place if `confirmed_count < capacity`, else a
-   * waitlist position; undefined when the resident already has a live sign-up or the
-   * activity is not open (nothing written). See SignupService. Without the resident's
-   * name: the caller adds it after commit (`named`), so the place's row lock is not held
-   * for one more round trip during a storm.
+   * One call of `activity_sign_up` (migrations 1766200000200, 1766200000500): the shared
+   * lock, the activity read after it, the checks, then a confirmed place if
+   * `confirmed_count < capacity`, else a waitlist position (a cancelled sign-up of the same
+   * owner comes back at the end of the queue). Outside a transaction it commits by itself
+   * (the resident's own sign-up: one round trip); inside one, it commits with it (acting
+   * for a household member or dependent). Returns the activity as the function read it
+   * (undefined if there is none) and the sign-up if it wrote one (nothing is written unless
+   * the activity is in `townshipId`, PUBLISHED and before its deadline at `now`). A live
+   * sign-up of the same owner is refused by the database (CBA01, ALREADY_SIGNED_UP).
+   * Without the names (the caller knows them or reads them in its transaction).
    */
   async signUp(
     m: EntityManager,
     activityId: string,
-    signup: { residentId: string; dependentId: string | null; actedBy: string | null },
-    now: Date,
-  ): Promise<ActivitySignup | undefined> {
-    // A dependent has one live sign-up per activity whoever registered them; a resident one for themselves.
-    const owner = signup.dependentId ? `dependent_id = $4` : `resident_id = $2 AND dependent_id IS NULL`;
-    const conflict = signup.dependentId ? `(activity_id, dependent_id) WHERE dependent_id IS NOT NULL` : `(activity_id, resident_id) WHERE dependent_id IS NULL`;
-    const [row] = await m.query(
-      `WITH act AS (
-         SELECT id, township_id, branch_id FROM activity WHERE id = $1 AND status = 'PUBLISHED' AND signup_deadline > $3
-       ), existing AS (
-         SELECT 1 FROM activity_signup WHERE activity_id = $1 AND ${owner} AND status IN ('CONFIRMED', 'WAITLISTED')
-       ), place AS (
-         UPDATE activity SET confirmed_count = confirmed_count + 1
-         WHERE id = (SELECT id FROM act) AND confirmed_count < capacity AND NOT EXISTS (SELECT 1 FROM existing)
-         RETURNING id
-       )
-       INSERT INTO activity_signup AS s (township_id, branch_id, activity_id, resident_id, dependent_id, acted_by, status)
-       SELECT act.township_id, act.branch_id, act.id, $2::uuid, $4::uuid, $5::uuid,
-              CASE WHEN EXISTS (SELECT 1 FROM place) THEN 'CONFIRMED' ELSE 'WAITLISTED' END
-       FROM act
-       -- Signing up again after cancelling: back of the queue, attendance reset. Wrong
-       -- check-in codes still count: the row is kept for that, so cancelling and signing
-       -- up again does not buy ten more guesses. A dependent signed up again by another
-       -- member now belongs to that member.
-       ON CONFLICT ${conflict} DO UPDATE
-         SET status = EXCLUDED.status, arrival = nextval('activity_signup_arrival_seq'), signed_up_at = now(),
-             promoted_at = NULL, cancelled_at = NULL, cancel_reason = NULL, attendance = NULL, checked_in_at = NULL,
-             attendance_by = NULL, checked_out_at = NULL, checked_in_by_code = false, minutes_served = NULL,
-             resident_id = EXCLUDED.resident_id, acted_by = EXCLUDED.acted_by
-         WHERE s.status = 'CANCELLED'
-       RETURNING ${SIGNUP_RETURNING}`,
-      [activityId, signup.residentId, now, signup.dependentId, signup.actedBy],
-    );
-    return row;
-  }
-
-  /**
-   * The resident's own sign-up in ONE call of `activity_sign_up` (migration 1766200000200),
-   * made outside a transaction so that it commits by itself: the shared lock, the activity
-   * read after it, the checks and the write of `signUp` above, in one round trip. Returns
-   * the activity as the function read it (undefined if there is none) and the sign-up if
-   * it wrote one (nothing is written unless the activity is in `townshipId`, PUBLISHED and
-   * before its deadline at `now`). A live sign-up already there is refused by the database
-   * (CBA01, ALREADY_SIGNED_UP). Without the resident's name (the caller knows it).
-   */
-  async signUpOwn(
-    m: EntityManager,
-    activityId: string,
-    residentId: string,
+    owner: { residentId: string; dependentId: string | null; actedBy: string | null },
     townshipId: string,
     now: Date,
   ): Promise<{ activity?: Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'>; signup?: ActivitySignup }> {
-    const [row] = await m.query(SIGN_UP_OWN, [activityId, residentId, townshipId, now]);
+    const [row] = await m.query(SIGN_UP, [activityId, owner.residentId, townshipId, now, owner.dependentId, owner.actedBy]);
     const { activityTownshipId, activityStatus, activityDeadline, ...signup } = row;
     return {
       activity: activityTownshipId ? { townshipId: activityTownshipId, status: activityStatus, signupDeadline: activityDeadline } : undefined,
@@ -126,52 +75,23 @@ export class SignupRepository {
     };
   }
 
-  async hasLive(m: EntityManager, activityId: string, owner: SignupOwner): Promise<boolean> {
-    const rows = await m.query(
-      `SELECT 1 FROM activity_signup WHERE activity_id = $1 AND ${ownerIs(owner, 2)} AND status IN ('CONFIRMED', 'WAITLISTED')`,
-      [activityId, ownerId(owner)],
-    );
-    return rows.length > 0;
-  }
-
-  /** Cancels the owner's live sign-up; the sign-up (without the name) and what it was, or undefined if none. */
-  async cancelOwn(
+  /**
+   * Cancels the owner's live sign-up in one call of `activity_cancel_signup`, in the
+   * caller's transaction: the exclusive lock once a live sign-up is seen, the activity read
+   * after it, the cancellation, the freed place given to the first waitlisted. Returns the
+   * activity as read (undefined if none; nothing is written unless it is in `townshipId`,
+   * PUBLISHED and not yet started at `now`), the cancelled sign-up (undefined if none was
+   * live) and the residents promoted. Without the names.
+   */
+  async cancel(
     m: EntityManager,
     activityId: string,
     owner: SignupOwner,
-    reason: string,
-  ): Promise<{ signup: ActivitySignup; previousStatus: SignupStatus } | undefined> {
-    // UPDATE … RETURNING comes back from TypeORM as [rows, rowCount].
-    const [[row]] = await m.query(
-      `UPDATE activity_signup s SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $3
-       FROM (SELECT id, status FROM activity_signup WHERE activity_id = $1 AND ${ownerIs(owner, 2)}
-             AND status IN ('CONFIRMED', 'WAITLISTED') FOR UPDATE) previous
-       WHERE s.id = previous.id
-       RETURNING ${SIGNUP_COLUMNS}, previous.status AS "previousStatus"`,
-      [activityId, ownerId(owner), reason],
-    );
-    if (!row) return undefined;
-    const { previousStatus, ...signup } = row;
-    return { signup, previousStatus };
-  }
-
-  /**
-   * The resident's own cancellation in one call of `activity_cancel_signup` (migration
-   * 1766200000200), in the caller's transaction: the exclusive lock once a live sign-up is
-   * seen, the activity read after it, the cancellation, the freed place given to the first
-   * waitlisted. Returns the activity as read (undefined if none; nothing is written unless
-   * it is in `townshipId`, PUBLISHED and not yet started at `now`), the cancelled sign-up
-   * (undefined if none was live) and the residents promoted. Without the resident's name.
-   */
-  async cancelOwnSignup(
-    m: EntityManager,
-    activityId: string,
-    residentId: string,
     townshipId: string,
     now: Date,
     reason: string,
   ): Promise<{ activity?: Pick<Activity, 'id' | 'townshipId' | 'status' | 'startsAt' | 'title'>; signup?: ActivitySignup; promoted: string[] }> {
-    const [row] = await m.query(CANCEL_OWN, [activityId, residentId, townshipId, now, reason]);
+    const [row] = await m.query(CANCEL, [activityId, owner.residentId ?? null, townshipId, now, reason, owner.dependentId ?? null]);
     const { activityTownshipId, activityStatus, activityStartsAt, activityTitle, promoted, ...signup } = row;
     return {
       activity: activityTownshipId
@@ -180,11 +100,6 @@ export class SignupRepository {
       signup: signup.id ? (signup as ActivitySignup) : undefined,
       promoted,
     };
-  }
-
-  /** Gives back a confirmed place (a confirmed sign-up was cancelled). */
-  async releasePlace(m: EntityManager, activityId: string): Promise<void> {
-    await m.query(`UPDATE activity SET confirmed_count = confirmed_count - 1 WHERE id = $1`, [activityId]);
   }
 
   /** The branch cancelled the activity: every live sign-up goes with it. Returns how many. */

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
+import { domainErrorFromDatabase } from '../common/errors/pg-error';
 import { byTimeThenId, Keyset, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { TransactionRunner } from '../database/transaction.runner';
@@ -13,6 +14,7 @@ import { ActivityRepository } from './activity.repository';
 import { FamilySignupInput } from './dto/activity.inputs';
 import { SignupOwner, SignupRepository } from './signup.repository';
 import { NotificationOutbox } from '../notifications/notification-outbox';
+import { OrganisationRepository } from '../organisation/organisation.repository';
 import { notifyPromoted } from './activity-notices';
 
 /** An activity's sign-ups are listed in arrival (waitlist) order. */
@@ -37,13 +39,14 @@ export type SignupWithActivity = ActivitySignup & { activity?: Activity };
  * waits for in-flight sign-ups to commit, and sign-ups after it see its result. Shared
  * holders never wait for each other, so the storm itself is not serialised.
  *
- * One round trip. A resident's own sign-up is one call of the PL/pgSQL function
- * `activity_sign_up` outside a transaction (lock, read of the activity after it, checks
- * and write, committed by itself); their own cancellation one call of
- * `activity_cancel_signup` in a transaction that also writes the promotion notice
- * (migration 1766200000200). Acting for a household member or dependent keeps the
- * statement-by-statement transaction: the household check and the audit record are other
- * modules' and commit with it.
+ * One writer. Every sign-up is one call of the PL/pgSQL function `activity_sign_up` (lock,
+ * read of the activity after it, checks and write) and every cancellation one call of
+ * `activity_cancel_signup` (migrations 1766200000200, 1766200000500). A resident's own
+ * sign-up calls it outside a transaction (committed by itself: one round trip), their own
+ * cancellation in a transaction that also writes the promotion notice. Acting for a
+ * household member or dependent calls the same functions inside a transaction with the
+ * household check before and the audit record after (other modules', committing with it),
+ * and answers with names known or read in that transaction.
  */
 @Injectable()
 export class SignupService {
@@ -55,18 +58,20 @@ export class SignupService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly outbox: NotificationOutbox,
+    private readonly people: OrganisationRepository,
   ) {}
 
   /**
    * Takes a confirmed place if one is free, else a waitlist position in arrival order: one
-   * call of `activity_sign_up` that commits by itself (see SignupRepository.signUpOwn), the
+   * call of `activity_sign_up` that commits by itself (see SignupRepository.signUp), the
    * refusals mapped from what it read under the lock. The name in the answer is the
    * caller's own, so nothing is read again.
    */
   async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
-    const { activity, signup } = await this.tx.single((m) => this.signups.signUpOwn(m, activityId, resident.id, resident.townshipId, now));
+    const owner = { residentId: resident.id, dependentId: null, actedBy: null };
+    const { activity, signup } = await this.tx.single((m) => this.signups.signUp(m, activityId, owner, resident.townshipId, now));
     if (!activity) throw notFound('该活动');
     requireResident(actor, activity);
     assertCanSignUp(activity, now);
@@ -79,8 +84,8 @@ export class SignupService {
    * The same for another member of the caller's household (the place is theirs, and so is
    * the reward for attending) or for one of its dependents (the place is the dependent's;
    * the caller registered them and is paid for their attendance). `acted_by` and the audit
-   * log record who acted. A transaction of its own (not `activity_sign_up`): the household
-   * check, the sign-up and the audit record commit together.
+   * log record who acted. One transaction: the household check, the same call of
+   * `activity_sign_up` and the audit record commit together.
    */
   signUpForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
     return this.takeForFamily(actor, input.activityId, input);
@@ -89,26 +94,23 @@ export class SignupService {
   private async takeForFamily(actor: Principal, activityId: string, target: ActForTarget): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
-    const signup = await this.tx.run(async (m) => {
-      // Checks for a clear error, and the shared lock (see the class comment). The
-      // statement below re-checks with a snapshot taken after the lock is held.
-      const activity = await this.activities.lockSharedForSignup(m, activityId);
-      if (!activity) throw notFound('该活动');
-      requireResident(actor, activity);
-      assertCanSignUp(activity, now);
+    return this.tx.run(async (m) => {
+      // The household check first: the call below takes the place, whose row lock is held
+      // until COMMIT, so nothing but the audit record runs after it.
       const link = await this.households.link(m, actor, target);
       const owner = link.dependent
         ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
         : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
-      const row = await this.signups.signUp(m, activityId, owner, now);
-      // Nothing written: already signed up (a duplicate racing us, or a stale read); the
-      // rollback returns any place the statement took.
-      if (!row) throw new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动');
-      await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, row);
-      return row;
+      const { activity, signup } = await this.signups.signUp(m, activityId, owner, resident.townshipId, now).catch((error: unknown) => {
+        throw domainErrorFromDatabase(error)?.code === 'ALREADY_SIGNED_UP' ? new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动') : error;
+      });
+      if (!activity) throw notFound('该活动');
+      requireResident(actor, activity);
+      assertCanSignUp(activity, now);
+      if (!signup) throw new Error(`activity_sign_up wrote nothing for activity ${activityId} that passes its checks`);
+      await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, signup);
+      return this.named(m, actor, link, signup);
     });
-    const [named] = await this.tx.read((m) => this.signups.named(m, [signup]));
-    return named;
   }
 
   /**
@@ -120,7 +122,7 @@ export class SignupService {
     const resident = requireResident(actor);
     const now = this.clock.now();
     const cancelled = await this.tx.run(async (m) => {
-      const { activity, signup, promoted } = await this.signups.cancelOwnSignup(m, activityId, resident.id, resident.townshipId, now, '本人取消报名');
+      const { activity, signup, promoted } = await this.signups.cancel(m, activityId, { residentId: resident.id }, resident.townshipId, now, '本人取消报名');
       if (!activity) throw notFound('该活动');
       assertCancellable(actor, activity, now);
       if (!signup) throw new DomainError('NOT_SIGNED_UP', '您没有该活动的有效报名');
@@ -136,30 +138,30 @@ export class SignupService {
   }
 
   private async cancelForFamily(actor: Principal, activityId: string, target: ActForTarget): Promise<ActivitySignup> {
-    const cancelled = await this.tx.run(async (m) => {
-      // Checked before taking the exclusive lock, so only a resident with a live sign-up
-      // can make the activity's sign-ups wait; checked again under the lock.
-      const activity = await this.activities.get(m, activityId);
-      assertCancellable(actor, activity, this.clock.now());
+    const resident = requireResident(actor);
+    const now = this.clock.now();
+    return this.tx.run(async (m) => {
       const link = await this.households.link(m, actor, target);
       const owner: SignupOwner = link.dependent ? { dependentId: link.dependent.id } : { residentId: target.residentId! };
-      const notSignedUp = () => new DomainError('NOT_SIGNED_UP', '该家人没有该活动的有效报名');
-      if (!(await this.signups.hasLive(m, activityId, owner))) throw notSignedUp();
-      await this.activities.lockExclusive(m, activityId);
-      const locked = await this.activities.get(m, activityId);
-      assertCancellable(actor, locked, this.clock.now());
-      const row = await this.signups.cancelOwn(m, activityId, owner, `家人代为取消报名（${actor.name}）`);
-      if (!row) throw notSignedUp();
-      if (row.previousStatus === SignupStatus.CONFIRMED) {
-        await this.signups.releasePlace(m, activityId);
-        const promoted = await this.signups.fillPlaces(m, activityId);
-        if (promoted.length) await notifyPromoted(this.outbox, m, locked, promoted);
-      }
-      await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, row.signup);
-      return row.signup;
+      const reason = `家人代为取消报名（${actor.name}）`;
+      const { activity, signup, promoted } = await this.signups.cancel(m, activityId, owner, resident.townshipId, now, reason);
+      if (!activity) throw notFound('该活动');
+      assertCancellable(actor, activity, now);
+      if (!signup) throw new DomainError('NOT_SIGNED_UP', '该家人没有该活动的有效报名');
+      if (promoted.length) await notifyPromoted(this.outbox, m, activity, promoted);
+      await this.recordActing(m, actor, activity.townshipId, 'household.act.cancelSignup', activityId, signup);
+      return this.named(m, actor, link, signup);
     });
-    const [named] = await this.tx.read((m) => this.signups.named(m, [cancelled]));
-    return named;
+  }
+
+  /**
+   * The answer's names, in the act's transaction: the caller's and the dependent's are
+   * known (the household check read the dependent); another member's is read (the member
+   * acted for, or whoever registered the dependent).
+   */
+  private async named(m: EntityManager, actor: Principal, link: { dependent: { name: string } | null }, signup: ActivitySignup): Promise<ActivitySignup> {
+    const known = { ...signup, residentName: actor.name, dependentName: link.dependent?.name ?? null };
+    return signup.residentId === actor.resident?.id ? known : (await this.people.attachResidentNames(m, [known]))[0];
   }
 
   /** Who acted for whom, in the audit log, in the transaction of the act. */

@@ -162,6 +162,80 @@ describe('sign-up storm over HTTP', () => {
     expect(await liveSignups(stormed)).toBe(0);
   });
 
+  it('a household member and a dependent signed up and cancelled for them during storms of own sign-ups: the counts stay exact', async () => {
+    const manager = w.managerTokens[0];
+    const branch = w.township.branches[1];
+    const [head, member] = branch.residents.slice(240, 242);
+    const headToken = w.residentTokens[1][240];
+    const { createHousehold } = ok(
+      await t.gql(`mutation($i: CreateHouseholdInput!) { createHousehold(input: $i) { id } }`, { i: { branchId: branch.id, headResidentId: head.id, memberResidentIds: [member.id] } }, w.managerTokens[1]),
+    );
+    const { addHouseholdDependent } = ok(
+      await t.gql(`mutation($i: AddHouseholdDependentInput!) { addHouseholdDependent(input: $i) { dependents { id } } }`, { i: { householdId: createHousehold.id, name: '小红', birthYear: 2017 } }, w.managerTokens[1]),
+    );
+    const dependentId = addHouseholdDependent.dependents[0].id;
+    const FAMILY = (op: 'signUpForFamily' | 'cancelSignupForFamily') =>
+      `mutation($i: FamilySignupInput!) { ${op}(input: $i) { residentId dependentId dependentName residentName actedBy status waitlistPosition } }`;
+    const forMember = { residentId: member.id };
+    const forChild = { dependentId };
+    const state = async (activityId: string) =>
+      (
+        await t.db.dataSource.query(
+          `SELECT a.confirmed_count AS counter,
+                  count(*) FILTER (WHERE s.status = 'CONFIRMED')::int AS confirmed,
+                  count(*) FILTER (WHERE s.status = 'WAITLISTED')::int AS waitlisted,
+                  count(*) FILTER (WHERE s.status = 'CANCELLED')::int AS cancelled
+           FROM activity a JOIN activity_signup s ON s.activity_id = a.id WHERE a.id = $1 GROUP BY a.id`,
+          [activityId],
+        )
+      )[0];
+
+    // 150 own sign-ups for 20 places with the two act-for sign-ups sent among them.
+    const activityId = await createActivity(t, manager, w.township.branches[0].id, { capacity: 20 });
+    const tokens = w.residentTokens[0].slice(0, 150);
+    const requests = tokens.map((token) => () => t.gql(SIGN_UP, { a: activityId }, token));
+    requests.splice(40, 0, () => t.gql(FAMILY('signUpForFamily'), { i: { activityId, ...forMember } }, headToken));
+    requests.splice(100, 0, () => t.gql(FAMILY('signUpForFamily'), { i: { activityId, ...forChild } }, headToken));
+    const results = await Promise.all(requests.map((send) => send()));
+    expect(results.filter((r) => r.errors)).toEqual([]);
+    const [memberSignup, childSignup] = [results[40].data.signUpForFamily, results[100].data.signUpForFamily];
+    expect(memberSignup).toMatchObject({ residentId: member.id, dependentId: null, residentName: '居民1-241', dependentName: null, actedBy: head.personId });
+    expect(childSignup).toMatchObject({ residentId: head.id, dependentId, residentName: '居民1-240', dependentName: '小红', actedBy: head.personId });
+    expect(await state(activityId)).toEqual({ counter: 20, confirmed: 20, waitlisted: 132, cancelled: 0 });
+    const before = await waitlist(t, manager, activityId);
+    expect(before.map((s) => s.waitlistPosition)).toEqual(Array.from({ length: 132 }, (_, i) => i + 1));
+    for (const signup of [memberSignup, childSignup]) {
+      if (signup.status === 'WAITLISTED') expect(signup.waitlistPosition).toBeGreaterThanOrEqual(1);
+      else expect(signup).toMatchObject({ status: 'CONFIRMED', waitlistPosition: null });
+    }
+
+    // The other member cancels the child's sign-up and the head the member's, while 10
+    // confirmed residents cancel their own and 100 more sign up.
+    const confirmed = results.filter((r) => r.data.signUpForActivity?.status === 'CONFIRMED').map((r) => r.data.signUpForActivity.residentId);
+    const leaving = tokens.filter((_, i) => confirmed.includes(w.township.branches[0].residents[i].id)).slice(0, 10);
+    const second = await Promise.all([
+      t.gql(FAMILY('cancelSignupForFamily'), { i: { activityId, ...forChild } }, w.residentTokens[1][241]),
+      ...w.residentTokens[0].slice(150, 200).map((token) => t.gql(SIGN_UP, { a: activityId }, token)),
+      t.gql(FAMILY('cancelSignupForFamily'), { i: { activityId, ...forMember } }, headToken),
+      ...leaving.map((token) => t.gql(`mutation($a: ID!) { cancelSignup(activityId: $a) { status } }`, { a: activityId }, token)),
+      ...w.residentTokens[0].slice(200, 250).map((token) => t.gql(SIGN_UP, { a: activityId }, token)),
+    ]);
+    expect(second.filter((r) => r.errors)).toEqual([]);
+    expect(second[0].data.cancelSignupForFamily).toMatchObject({ status: 'CANCELLED', residentId: head.id, residentName: '居民1-240', dependentName: '小红' });
+    expect(second[51].data.cancelSignupForFamily).toMatchObject({ status: 'CANCELLED', residentId: member.id, residentName: '居民1-241' });
+    // 252 sign-ups, 12 cancelled: 20 places taken, no place free beside the waitlist.
+    expect(await state(activityId)).toEqual({ counter: 20, confirmed: 20, waitlisted: 220, cancelled: 12 });
+    const after = await waitlist(t, manager, activityId);
+    expect(after.map((s) => s.waitlistPosition)).toEqual(Array.from({ length: 220 }, (_, i) => i + 1));
+    const [order] = await t.db.dataSource.query(
+      `SELECT max(arrival) FILTER (WHERE status = 'CONFIRMED' AND promoted_at IS NULL) < min(arrival) FILTER (WHERE status = 'WAITLISTED') AS ordered,
+              max(arrival) FILTER (WHERE promoted_at IS NOT NULL) < min(arrival) FILTER (WHERE status = 'WAITLISTED') AS promoted_first
+       FROM activity_signup WHERE activity_id = $1`,
+      [activityId],
+    );
+    expect(order).toEqual({ ordered: true, promoted_first: true });
+  });
+
   it('concurrent duplicate sign-ups of one resident take one place', async () => {
     const activityId = await createActivity(t, w.managerTokens[0], w.township.branches[0].id, { capacity: 5 });
     const token = w.residentTokens[1][0];

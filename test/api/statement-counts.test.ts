@@ -28,16 +28,20 @@ const RECORDED = {
   // after); the answer's name is the caller's own, not read again.
   'write: enrol': 11,
   'write: cancel enrolment': 11,
-  // Acting for a household dependent (户): the household check (one statement, rows locked
-  // FOR SHARE), the audit record, and the dependent's name in the answer.
-  'write: sign up a dependent': 8,
-  // The other member cancels it: the activity read, the household check, the live sign-up
-  // seen, the exclusive lock, the activity read again, the cancellation, the freed place and
-  // the (empty) waitlist, the audit record, then both names read again after commit.
-  'write: cancel for a dependent': 14,
-  // For another member of the household: as for a dependent, the member's name read again.
-  'write: sign up a member': 7,
-  'write: cancel for a member': 13,
+  // Acting for a household dependent (户): BEGIN, the household check (one statement, rows
+  // locked FOR SHARE), the same call of activity_sign_up as one's own, the audit record,
+  // COMMIT; the names are known (the caller's, the dependent's from the household check).
+  // Was 8: the shared lock and read, the sign-up statement, and two reads of names after.
+  'write: sign up a dependent': 5,
+  // The other member cancels it: BEGIN, the household check, one call of
+  // activity_cancel_signup, the audit record, the registering member's name, COMMIT (was 14:
+  // the activity read, the live sign-up seen, the exclusive lock, the activity read again,
+  // the cancellation, the freed place and the waitlist in three statements, two reads of
+  // names after COMMIT).
+  'write: cancel for a dependent': 6,
+  // For another member of the household: the same, with the member's name read (was 7, 13).
+  'write: sign up a member': 6,
+  'write: cancel for a member': 6,
   // The notice (POINTS_SPENT to the member who paid) as for enrol; the names are known.
   'write: enrol a dependent': 14,
 };
