@@ -1,24 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Client, ClientConfig } from 'pg';
-import { BoundedMap } from '../common/bounded-map';
 
 /** Prepared statements kept per connection by default; the least recently used is deallocated past this. */
 export const PREPARED_PER_CONNECTION = 256;
 
-/** Statement names remembered per process; past this the oldest is forgotten (and hashed again if used). */
-const NAMES_REMEMBERED = 1024;
-const names = new BoundedMap<string, string>(NAMES_REMEMBERED);
-
 /** The server-side name of a statement: the same text gets the same name on every connection. */
 export function preparedStatementName(text: string): string {
-  // Hashing the text on every query cost ~2% of the API's CPU; the texts are mostly the
-  // same few hundred constants (a Map lookup by a constant string reuses its cached hash).
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `cb_${createHash('sha1').update(text).digest('base64url')}`;
-    names.set(text, name);
-  }
-  return name;
+  return `cb_${createHash('sha1').update(text).digest('base64url')}`;
 }
 
 interface PgConnection {
