@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { BoundedMap } from '../common/bounded-map';
 import { Principal } from './principal';
 import { PrincipalLoader } from './principal.loader';
 
@@ -29,7 +30,7 @@ const RECONNECT_MS = 1_000;
 @Injectable()
 export class PrincipalCache implements OnApplicationShutdown {
   private readonly logger = new Logger(PrincipalCache.name);
-  private readonly entries = new Map<string, Principal>();
+  private readonly entries = new BoundedMap<string, Principal>(MAX_ENTRIES);
   /** Loads in flight, by person: a notice about the person deletes theirs. */
   private readonly loading = new Map<string, object>();
   private listener?: Client;
@@ -64,7 +65,6 @@ export class PrincipalCache implements OnApplicationShutdown {
     try {
       const principal = await this.loader.load(personId);
       if (principal && this.listening && this.loading.get(personId) === load) {
-        if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
         this.entries.set(personId, principal);
       }
       return principal;

@@ -1,7 +1,6 @@
 import { ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import type { ThrottlerRequest } from '@nestjs/throttler';
 import { GraphQLResolveInfo } from 'graphql';
 import { requestOf } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -35,18 +34,38 @@ export class GraphqlThrottlerGuard extends ThrottlerGuard {
     return { req, res: res ?? { header: () => undefined } };
   }
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const isPublic = request.throttler.name === 'public';
-    if (request.context.getType<string>() === 'http') {
-      const publicPage = this.reflector.getAllAndOverride<boolean>(PUBLIC_PAGE, [request.context.getHandler(), request.context.getClass()]);
-      return isPublic && publicPage ? super.handleRequest(request) : true;
+  /**
+   * One counter per request at most: the limit that applies is chosen here, and only its
+   * counter is incremented (ThrottlerGuard's own loop would look up five route options
+   * for each of the four limits on every resolver call). The limits are plain numbers
+   * (RateLimitModule); no route overrides them with @Throttle or @SkipThrottle.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const name = this.limitFor(context);
+    const throttler = name && this.throttlers.find((t) => t.name === name);
+    if (!throttler) return true;
+    const ttl = throttler.ttl as number;
+    return this.handleRequest({
+      context,
+      throttler,
+      limit: throttler.limit as number,
+      ttl,
+      blockDuration: (throttler.blockDuration as number | undefined) ?? ttl,
+      getTracker: this.commonOptions.getTracker!,
+      generateKey: this.commonOptions.generateKey!,
+    });
+  }
+
+  private limitFor(context: ExecutionContext): string | undefined {
+    if (context.getType<string>() === 'http') {
+      const publicPage = this.reflector.getAllAndOverride<boolean>(PUBLIC_PAGE, [context.getHandler(), context.getClass()]);
+      return publicPage ? 'public' : undefined;
     }
-    if (request.context.getType<string>() !== 'graphql' || isPublic) return true;
-    const info = GqlExecutionContext.create(request.context).getInfo<GraphQLResolveInfo>();
-    if (info.parentType.name === 'Query') return request.throttler.name === 'read' ? super.handleRequest(request) : true;
-    if (info.parentType.name !== 'Mutation' || info.fieldName === 'devLogin') return true;
-    const limit = LOGIN_MUTATIONS.has(info.fieldName) ? 'login' : 'mutation';
-    return request.throttler.name === limit ? super.handleRequest(request) : true;
+    if (context.getType<string>() !== 'graphql') return undefined;
+    const info = GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>();
+    if (info.parentType.name === 'Query') return 'read';
+    if (info.parentType.name !== 'Mutation' || info.fieldName === 'devLogin') return undefined;
+    return LOGIN_MUTATIONS.has(info.fieldName) ? 'login' : 'mutation';
   }
 
   protected override async getTracker(req: Record<string, any>): Promise<string> {

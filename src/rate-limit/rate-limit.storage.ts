@@ -1,5 +1,6 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
@@ -12,12 +13,16 @@ import { closeRedis, createRedisClient, RedisClient } from '../jobs/redis-client
  * while instead of refusing every request. On a Redis Cluster the counters spread over the
  * slots: each counter's two keys share a hash tag (`{key:throttler}`), so its script runs on
  * one node.
+ *
+ * The counting script and keys are @nest-lab/throttler-storage-redis's, but the script is
+ * sent once per connection and then run by its digest (EVALSHA): the library sends its
+ * whole text (EVAL) with every request, which Redis then hashes again.
  */
 export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RateLimitStorage.name);
   private readonly local = new ThrottlerStorageService();
   private readonly redis?: RedisClient;
-  private readonly shared?: ThrottlerStorageRedisService;
+  private readonly shared?: Throttling;
   private warned = false;
   private closing?: Promise<void>;
 
@@ -31,7 +36,9 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
     });
     this.redis.on('error', () => undefined); // readiness reports Redis; no log flood here
     // It takes a Redis or a Cluster (two overloads, hence the cast).
-    this.shared = new ThrottlerStorageRedisService(this.redis as Redis);
+    const lua = new ThrottlerStorageRedisService(this.redis as Redis).scriptSrc;
+    this.redis.defineCommand(THROTTLE, { numberOfKeys: 2, lua });
+    this.shared = this.redis as unknown as Throttling;
   }
 
   /** Gives Redis a moment to connect at start-up, so the first requests count in Redis too. */
@@ -47,7 +54,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
     if (this.shared && this.redis?.status === 'ready') {
       try {
-        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        const record = await countShared(this.shared, key, ttl, limit, blockDuration, throttlerName);
         this.warned = false;
         return record;
       } catch (error) {
@@ -65,4 +72,22 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
       if (this.redis) await closeRedis(this.redis);
     })());
   }
+}
+
+const THROTTLE = 'cbThrottle';
+
+/** The Redis client with the counting script defined as a command (see RateLimitStorage). */
+interface Throttling {
+  [THROTTLE](hitKey: string, blockKey: string, throttlerName: string, ttl: number, limit: number, blockDuration: number): Promise<unknown>;
+}
+
+/** What ThrottlerStorageRedisService.increment does, with the script run by its digest. */
+async function countShared(redis: Throttling, key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  const counter = `{${key}:${throttlerName}}`;
+  const result = await redis[THROTTLE](`${counter}:hits`, `${counter}:blocked`, throttlerName, ttl, limit, blockDuration);
+  if (!Array.isArray(result) || result.length !== 4 || !result.every((n) => typeof n === 'number')) {
+    throw new TypeError(`unexpected rate-limit script result: ${JSON.stringify(result)}`);
+  }
+  const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = result as number[];
+  return { totalHits, timeToExpire: Math.ceil(timeToExpire / 1000), isBlocked: isBlocked === 1, timeToBlockExpire: Math.ceil(timeToBlockExpire / 1000) };
 }
