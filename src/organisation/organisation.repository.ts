@@ -54,19 +54,21 @@ export type PersonLookup = ({ mobile: string } | { wechatOpenid: string } | { we
 export class OrganisationRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** One round trip for everything a request may ask about its caller (`me` needs no other). */
-  async identity(personId: string): Promise<IdentityRow | undefined> {
-    const [row] = await this.dataSource.query(
+  /**
+   * One round trip for everything requests may ask about their callers (`me` needs no
+   * other), for any number of persons; unknown ids have no row.
+   */
+  identities(personIds: readonly string[]): Promise<IdentityRow[]> {
+    return this.dataSource.query(
       `SELECT p.id, p.name, p.mobile, r.id AS "residentId", r.township_id AS "residentTownshipId", t.name AS "townshipName",
               r.branch_id AS "residentBranchId", b.name AS "branchName",
               coalesce((SELECT json_agg(json_build_object('role', ra.role, 'townshipId', ra.township_id, 'branchId', ra.branch_id))
                         FROM role_assignment ra WHERE ra.person_id = p.id), '[]') AS roles
        FROM person p LEFT JOIN resident r ON r.person_id = p.id
        LEFT JOIN township t ON t.id = r.township_id LEFT JOIN branch b ON b.id = r.branch_id
-       WHERE p.id = $1`,
-      [personId],
+       WHERE p.id = ANY($1::uuid[])`,
+      [personIds],
     );
-    return row;
   }
 
   /** The township of a branch; undefined for an unknown branch. */

@@ -111,7 +111,9 @@ async function main() {
     if (published.errors) throw new Error(JSON.stringify(published.errors));
 
     // One keep-alive connection per resident, opened (and the server warmed) before the storm.
-    const storm = new http.Agent({ keepAlive: true, maxSockets: RESIDENTS });
+    // maxFreeSockets too: an Agent keeps only 256 idle sockets by default and closes the
+    // rest, so the storm (and the burst of `me` after it) would open ~1,750 new connections.
+    const storm = new http.Agent({ keepAlive: true, maxSockets: RESIDENTS, maxFreeSockets: RESIDENTS });
     await Promise.all(residentTokens.map(() => post(storm, port, '{ __typename }')));
     resends.count = 0;
 
@@ -168,9 +170,9 @@ async function main() {
     console.log(`sign-ups             ${fmt(signups)}`);
     console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; resent after a connection reset: ${resends.count}`);
     console.log(`  confirmed ${confirmed} (counter ${counter}), waitlisted ${waitlisted}   ${confirmed === PLACES && counter === PLACES ? 'EXACT' : 'WRONG'}`);
-    console.log(`  CPU per sign-up: service ${signupCpu.node.toFixed(2)} ms, PostgreSQL ${signupCpu.postgres.toFixed(2)} ms`);
+    console.log(`  CPU per sign-up: service ${signupCpu.node.toFixed(2)} ms, PostgreSQL ${signupCpu.postgres.toFixed(2)} ms (this load generator ${signupCpu.bench.toFixed(2)} ms)`);
     console.log(`same burst of me { balance } ${fmt(meBurst)}   (for comparison)`);
-    console.log(`  CPU per me in the burst: service ${meBurstCpu.node.toFixed(2)} ms, PostgreSQL ${meBurstCpu.postgres.toFixed(2)} ms`);
+    console.log(`  CPU per me in the burst: service ${meBurstCpu.node.toFixed(2)} ms, PostgreSQL ${meBurstCpu.postgres.toFixed(2)} ms (this load generator ${meBurstCpu.bench.toFixed(2)} ms)`);
     console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per query`);
     console.log(`me { balance }       ${fmt(meStats)}`);
     console.log(`own { __typename }   ${fmt(ownTypename)}`);
@@ -196,6 +198,7 @@ async function main() {
  * CPU spent from now on by the service process and by the PostgreSQL backends serving
  * the bench database (all but this script's own connections): for a burst, whose
  * requests/s move with the neighbours on a shared machine far more than its CPU does.
+ * And this script's own, which shares the machine's cores with the service.
  * The pool closes connections idle for 10 s and opens new ones, so the backends are
  * sampled every 100 ms: one that starts counts from zero, one that exits loses at most its
  * last 100 ms.
@@ -223,18 +226,20 @@ async function cpuMeter(ds: DataSource, servicePid: number) {
   };
   let started = false;
   const nodeBefore = cpuSeconds(servicePid);
+  const benchBefore = process.cpuUsage();
   await sample();
   started = true;
   let sampling = Promise.resolve();
   const timer = setInterval(() => (sampling = sampling.then(sample)), 100);
   return {
-    async perRequest(requests: number): Promise<{ node: number; postgres: number }> {
+    async perRequest(requests: number): Promise<{ node: number; postgres: number; bench: number }> {
       clearInterval(timer);
       await sampling;
       await sample();
       const node = cpuSeconds(servicePid) - nodeBefore;
+      const { user, system } = process.cpuUsage(benchBefore);
       const postgres = [...last].reduce((sum, [pid, cpu]) => sum + cpu - first.get(pid)!, 0);
-      return { node: (node * 1000) / requests, postgres: (postgres * 1000) / requests };
+      return { node: (node * 1000) / requests, postgres: (postgres * 1000) / requests, bench: (user + system) / 1000 / requests };
     },
   };
 }
