@@ -194,29 +194,17 @@ export class LedgerReadsRepository {
    * booked in it minus the reversals of mints booked in it, whichever month the mint was
    * in (so it can be negative); spending, adjustments and expiry are not earning. `firstEarnedAt`
    * is the booking time of the resident's first mint of the month that no reversal in the
-   * month undid (null when there is none). One pass over the month's entries.
+   * month undid (null when there is none). Read from the month's snapshot, which has them
+   * (snapshotPeriod) once the settlement has written it; before, one pass over the month's entries.
    */
   async monthEarnings(
     m: EntityManager,
     townshipId: string,
     period: string,
   ): Promise<{ residentId: string; points: number; firstEarnedAt: Date | null }[]> {
+    const [snapshot] = await m.query(`SELECT 1 FROM account_period_balance WHERE township_id = $1 AND period = $2 LIMIT 1`, [townshipId, period]);
     const rows: { residentId: string; points: string; firstEarnedAt: Date | null }[] = await m.query(
-      `WITH earning AS (
-         SELECT e.id, e.kind, e.booked_at
-         FROM journal_entry e LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
-         WHERE e.township_id = $1 AND e.period = $2 AND (e.kind = 'MINT' OR o.kind = 'MINT')
-       ),
-       undone AS (
-         SELECT r.reverses_entry_id AS id FROM journal_entry r WHERE r.township_id = $1 AND r.period = $2 AND r.kind = 'REVERSAL'
-       )
-       SELECT a.resident_id AS "residentId", sum(p.amount)::int8 AS points,
-              min(e.booked_at) FILTER (WHERE e.kind = 'MINT' AND p.amount > 0 AND u.id IS NULL) AS "firstEarnedAt"
-       FROM earning e
-       JOIN posting p ON p.entry_id = e.id
-       JOIN account a ON a.id = p.account_id AND a.kind = 'RESIDENT'
-       LEFT JOIN undone u ON u.id = e.id
-       GROUP BY a.resident_id`,
+      snapshot ? MONTH_EARNINGS_FROM_SNAPSHOT_SQL : MONTH_EARNINGS_SQL,
       [townshipId, period],
     );
     return rows.map((r) => ({ residentId: r.residentId, points: Number(r.points), firstEarnedAt: r.firstEarnedAt }));
@@ -243,6 +231,30 @@ export class LedgerReadsRepository {
     return new Map(rows.map((r) => [r.residentId, Number(r.points)]));
   }
 }
+
+/** See monthEarnings ($1 township, $2 period): the snapshot's residents whose balance a mint moved. */
+const MONTH_EARNINGS_FROM_SNAPSHOT_SQL = `
+  SELECT a.resident_id AS "residentId", s.minted AS points, s.first_minted_at AS "firstEarnedAt"
+  FROM account_period_balance s JOIN account a ON a.id = s.account_id AND a.kind = 'RESIDENT'
+  WHERE s.township_id = $1 AND s.period = $2 AND s.minted IS NOT NULL`;
+
+/** See monthEarnings ($1 township, $2 period): a month without a snapshot, from its entries. */
+const MONTH_EARNINGS_SQL = `
+  WITH earning AS (
+    SELECT e.id, e.kind, e.booked_at
+    FROM journal_entry e LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
+    WHERE e.township_id = $1 AND e.period = $2 AND (e.kind = 'MINT' OR o.kind = 'MINT')
+  ),
+  undone AS (
+    SELECT r.reverses_entry_id AS id FROM journal_entry r WHERE r.township_id = $1 AND r.period = $2 AND r.kind = 'REVERSAL'
+  )
+  SELECT a.resident_id AS "residentId", sum(p.amount)::int8 AS points,
+         min(e.booked_at) FILTER (WHERE e.kind = 'MINT' AND p.amount > 0 AND u.id IS NULL) AS "firstEarnedAt"
+  FROM earning e
+  JOIN posting p ON p.entry_id = e.id
+  JOIN account a ON a.id = p.account_id AND a.kind = 'RESIDENT'
+  LEFT JOIN undone u ON u.id = e.id
+  GROUP BY a.resident_id`;
 
 /** See branchMonthFigures ($1 township, $2 period). */
 const BRANCH_MONTH_FIGURES_SQL = `

@@ -117,35 +117,50 @@ export class LedgerRepository {
    * NOTHING). Each entry of the month is classified by its kind (a reversal by the kind it
    * undoes): 'spent' is what SPEND entries and their refunds moved, 'expired' what EXPIRY
    * entries (the yearly reset) and their reversals moved, 'earned' all the rest (MINT,
-   * ADJUSTMENT and their reversals). opening + earned - spent - expired = closing.
+   * ADJUSTMENT and their reversals). opening + earned - spent - expired = closing. In the
+   * same pass, what mints moved ('minted', null when none did, and 'first_minted_at': see
+   * migration 1766200000400), which the month's honours are read from.
    */
   async snapshotPeriod(manager: EntityManager, townshipId: string, period: string): Promise<void> {
     await manager.query(SNAPSHOT_SQL, [townshipId, period]);
   }
 }
 
-/** See snapshotPeriod ($1 township, $2 period). */
+/**
+ * See snapshotPeriod ($1 township, $2 period). Mints are most of a month's entries: only
+ * the others (and the month's reversals, with the kind each undoes) are looked up, and a
+ * posting whose entry is not among them is a mint's.
+ */
 const SNAPSHOT_SQL = `
   WITH opening AS (
     SELECT account_id, sum(amount) AS amount FROM posting WHERE township_id = $1 AND period < $2 GROUP BY account_id
   ),
-  flow_entry AS (   -- the month's entries that are not earning, by the kind of entry they are or undo
-    SELECT e.id, coalesce(o.kind, e.kind) AS flow
-    FROM journal_entry e LEFT JOIN journal_entry o ON o.id = e.reverses_entry_id
-    WHERE e.township_id = $1 AND e.period = $2 AND coalesce(o.kind, e.kind) IN ('SPEND', 'EXPIRY')
+  reversal AS (
+    SELECT r.id, r.reverses_entry_id, o.kind AS undoes
+    FROM journal_entry r JOIN journal_entry o ON o.id = r.reverses_entry_id
+    WHERE r.township_id = $1 AND r.period = $2 AND r.kind = 'REVERSAL'
+  ),
+  other_entry AS (   -- the month's entries that are not mints, by the kind of entry they are or undo
+    SELECT e.id, coalesce(rv.undoes, e.kind) AS flow
+    FROM journal_entry e LEFT JOIN reversal rv ON rv.id = e.id
+    WHERE e.township_id = $1 AND e.period = $2 AND e.kind <> 'MINT'
   ),
   movement AS (
     SELECT p.account_id,
-           coalesce(sum(p.amount) FILTER (WHERE f.id IS NULL), 0) AS earned,
+           coalesce(sum(p.amount) FILTER (WHERE f.flow IS NULL OR f.flow NOT IN ('SPEND', 'EXPIRY')), 0) AS earned,
            coalesce(-sum(p.amount) FILTER (WHERE f.flow = 'SPEND'), 0) AS spent,
-           coalesce(-sum(p.amount) FILTER (WHERE f.flow = 'EXPIRY'), 0) AS expired
-    FROM posting p LEFT JOIN flow_entry f ON f.id = p.entry_id
+           coalesce(-sum(p.amount) FILTER (WHERE f.flow = 'EXPIRY'), 0) AS expired,
+           sum(p.amount) FILTER (WHERE f.flow IS NULL OR f.flow = 'MINT') AS minted,
+           min(p.booked_at) FILTER (WHERE f.id IS NULL AND p.amount > 0 AND undone.id IS NULL) AS first_minted_at
+    FROM posting p
+    LEFT JOIN other_entry f ON f.id = p.entry_id
+    LEFT JOIN reversal undone ON undone.reverses_entry_id = p.entry_id
     WHERE p.township_id = $1 AND p.period = $2
     GROUP BY p.account_id
   )
-  INSERT INTO account_period_balance (account_id, period, township_id, opening, earned, spent, expired, closing)
+  INSERT INTO account_period_balance (account_id, period, township_id, opening, earned, spent, expired, closing, minted, first_minted_at)
   SELECT a.id, $2::date, $1::uuid, coalesce(o.amount, 0), coalesce(mv.earned, 0), coalesce(mv.spent, 0), coalesce(mv.expired, 0),
-         coalesce(o.amount, 0) + coalesce(mv.earned, 0) - coalesce(mv.spent, 0) - coalesce(mv.expired, 0)
+         coalesce(o.amount, 0) + coalesce(mv.earned, 0) - coalesce(mv.spent, 0) - coalesce(mv.expired, 0), mv.minted, mv.first_minted_at
   FROM account a
   LEFT JOIN opening o ON o.account_id = a.id
   LEFT JOIN movement mv ON mv.account_id = a.id
