@@ -19,6 +19,7 @@ import { StarHours1766200000000 } from './1766200000000-star-hours';
 import { ExpiryLine1766200000001 } from './1766200000001-expiry-line';
 import { SignupCall1766200000200 } from './1766200000200-signup-call';
 import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
+import { LedgerPostFresh1766200000800 } from './1766200000800-ledger-post-fresh';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   ExpiryLine1766200000001,
   SignupCall1766200000200,
   LedgerPostCpu1766200000300,
+  LedgerPostFresh1766200000800,
 ];
