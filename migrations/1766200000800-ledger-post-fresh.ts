@@ -15,7 +15,8 @@ import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
  *   meanwhile) or a check refused it (a replay is still answered without the checks, even
  *   after its month was closed). A batch's keys are still looked up first: a batch with
  *   one conflicting key must book none of the others.
- * - A fresh single entry is answered with RETURN NEXT instead of a query.
+ * - A fresh single entry is answered with RETURN NEXT instead of a query, and the month's
+ *   shared lock is taken by an assignment instead of PERFORM (a query).
  *
  * Every rule is checked as before, with the same error codes; the only difference a caller
  * can see is that a replay of a single entry takes the month's shared lock (it waits while
@@ -57,9 +58,14 @@ BEGIN
   IF n = 0 OR cardinality(p_hashes) IS DISTINCT FROM n OR cardinality(p_kinds) IS DISTINCT FROM n
      OR cardinality(p_memos) IS DISTINCT FROM n OR cardinality(p_reference_types) IS DISTINCT FROM n
      OR cardinality(p_reference_ids) IS DISTINCT FROM n OR cardinality(p_reverses) IS DISTINCT FROM n
-     OR cardinality(p_line_accounts) IS DISTINCT FROM lines OR cardinality(p_line_amounts) IS DISTINCT FROM lines
-     OR (n > 1 AND (SELECT count(DISTINCT k) FROM unnest(p_keys) k) <> n) THEN
+     OR cardinality(p_line_accounts) IS DISTINCT FROM lines OR cardinality(p_line_amounts) IS DISTINCT FROM lines THEN
     RAISE EXCEPTION 'ledger_post: malformed batch (arrays of unequal length, repeated keys or lines of no entry)' USING ERRCODE = 'CB002';
+  END IF;
+  -- Nested, not ANDed: a condition holding a query is run as a query even when n = 1.
+  IF n > 1 THEN
+    IF (SELECT count(DISTINCT k) FROM unnest(p_keys) k) <> n THEN
+      RAISE EXCEPTION 'ledger_post: malformed batch (arrays of unequal length, repeated keys or lines of no entry)' USING ERRCODE = 'CB002';
+    END IF;
   END IF;
   -- Each entry's lines and sum, for rule 1 below (as ledger_assert_entries_balanced checks it
   -- for other writers); a NULL amount is left to the column's NOT NULL.
@@ -104,7 +110,8 @@ BEGIN
     END IF;
     IF refusal IS NULL THEN
       booked_period := ledger_period_of(booked);
-      PERFORM pg_advisory_xact_lock_shared(ledger_period_lock_key(p_township, booked_period));
+      -- An assignment, not PERFORM: PERFORM runs a query, an assignment is a plain expression.
+      flag := pg_advisory_xact_lock_shared(ledger_period_lock_key(p_township, booked_period))::text;
       IF EXISTS (SELECT 1 FROM public.ledger_period l WHERE l.township_id = p_township AND l.period = booked_period) THEN
         refusal := format('period %s is closed', to_char(booked_period, 'YYYY-MM')); refusal_code := 'CB001';
       ELSE
