@@ -21,6 +21,7 @@ import { SignupCall1766200000200 } from './1766200000200-signup-call';
 import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
 import { SnapshotMinted1766200000400 } from './1766200000400-snapshot-minted';
 import { SignupCallOwner1766200000500 } from './1766200000500-signup-call-owner';
+import { LedgerPostFresh1766200000800 } from './1766200000800-ledger-post-fresh';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   LedgerPostCpu1766200000300,
   SnapshotMinted1766200000400,
   SignupCallOwner1766200000500,
+  LedgerPostFresh1766200000800,
 ];

@@ -19,7 +19,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { TransactionRunner } from '../../src/database/transaction.runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { AccountKind, EntryKind } from '../../src/ledger/ledger.types';
-import { benchDatabase, fmt, LatencyStats, runFor, summarise } from './bench-util';
+import { benchDatabase, cpuSeconds, fmt, LatencyStats, runFor, summarise } from './bench-util';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
@@ -136,16 +136,26 @@ async function main() {
     // weighs on every phase alike instead of on whichever ran at that moment.
     const phases = { raw: viaRaw, spread: viaLedger(false), hot: viaLedger(true), cte: viaCte };
     const names = Object.keys(phases) as (keyof typeof phases)[];
-    const measured = Object.fromEntries(names.map((name) => [name, { latencies: [] as number[], seconds: 0 }]));
+    const measured = Object.fromEntries(names.map((name) => [name, { latencies: [] as number[], seconds: 0, nodeCpu: 0, postgresCpu: 0 }]));
+    // CPU per posting, this process and the database's backends (both pools keep their
+    // connections for the whole run): throughput moves with the neighbours, CPU much less.
+    const backends: number[] = (await raw.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)).rows.map(
+      (r: { pid: number }) => r.pid,
+    );
+    const postgresCpu = () => backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     console.log(`\n${WORKERS} workers, ${SECONDS} s per phase (two halves: ${names.join(' ')}, then back)`);
     for (const name of [...names, ...[...names].reverse()]) {
       const { latencies } = measured[name];
+      const [nodeBefore, postgresBefore] = [process.cpuUsage(), postgresCpu()];
       const half = await runFor(SECONDS / 2, WORKERS, async () => {
         const started = performance.now();
         await phases[name]();
         latencies.push(performance.now() - started);
       });
       measured[name].seconds += half.count / half.perSecond;
+      const node = process.cpuUsage(nodeBefore);
+      measured[name].nodeCpu += (node.user + node.system) / 1000;
+      measured[name].postgresCpu += (postgresCpu() - postgresBefore) * 1000;
     }
     const results = Object.fromEntries(names.map((name) => [name, summarise(measured[name].latencies, measured[name].seconds)])) as Record<
       keyof typeof phases,
@@ -155,6 +165,11 @@ async function main() {
     console.log(`ledger, 54 branches  ${fmt(results.spread)}`);
     console.log(`ledger, hot branch   ${fmt(results.hot)}`);
     console.log(`one-statement CTE    ${fmt(results.cte)}   (ceiling: no ledger rules)`);
+    const cpu = (name: keyof typeof phases) => {
+      const { nodeCpu, postgresCpu, latencies } = measured[name];
+      return `node ${(nodeCpu / latencies.length).toFixed(3)} ms, PostgreSQL ${(postgresCpu / latencies.length).toFixed(3)} ms`;
+    };
+    console.log(`CPU per posting: raw ${cpu('raw')}; spread ${cpu('spread')}; hot ${cpu('hot')}; cte ${cpu('cte')}`);
     console.log(`\nspread/raw = ${(results.spread.perSecond / results.raw.perSecond).toFixed(2)}   (target >= 1.0)`);
     console.log(`hot/spread = ${(results.hot.perSecond / results.spread.perSecond).toFixed(2)}   (target >= 0.90)`);
     console.log(`spread/cte = ${(results.spread.perSecond / results.cte.perSecond).toFixed(2)}   (the ceiling is 1)`);
