@@ -137,16 +137,26 @@ async function main() {
     const phases = { raw: viaRaw, spread: viaLedger(false), hot: viaLedger(true), cte: viaCte };
     const names = Object.keys(phases) as (keyof typeof phases)[];
     const measured = Object.fromEntries(names.map((name) => [name, { latencies: [] as number[], seconds: 0, nodeCpu: 0, postgresCpu: 0 }]));
-    // CPU per posting, this process and the database's backends (both pools keep their
-    // connections for the whole run): throughput moves with the neighbours, CPU much less.
-    const backends: number[] = (await raw.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)).rows.map(
-      (r: { pid: number }) => r.pid,
-    );
-    const postgresCpu = () => backends.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    // CPU per posting, this process and the database's backends: throughput moves with the
+    // neighbours, CPU much less. The backends are listed at both ends of a phase (an idle
+    // connection may close meanwhile; a new one counts from zero).
+    const postgresCpu = async () => {
+      const { rows } = await raw.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`);
+      const alive = (pid: number) => {
+        try {
+          return [[pid, cpuSeconds(pid)] as [number, number]];
+        } catch {
+          return []; // exited since it was listed
+        }
+      };
+      return new Map<number, number>(rows.flatMap((r: { pid: number }) => alive(r.pid)));
+    };
+    const postgresCpuSince = async (before: Map<number, number>) =>
+      [...(await postgresCpu()).entries()].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
     console.log(`\n${WORKERS} workers, ${SECONDS} s per phase (two halves: ${names.join(' ')}, then back)`);
     for (const name of [...names, ...[...names].reverse()]) {
       const { latencies } = measured[name];
-      const [nodeBefore, postgresBefore] = [process.cpuUsage(), postgresCpu()];
+      const [nodeBefore, postgresBefore] = [process.cpuUsage(), await postgresCpu()];
       const half = await runFor(SECONDS / 2, WORKERS, async () => {
         const started = performance.now();
         await phases[name]();
@@ -155,7 +165,7 @@ async function main() {
       measured[name].seconds += half.count / half.perSecond;
       const node = process.cpuUsage(nodeBefore);
       measured[name].nodeCpu += (node.user + node.system) / 1000;
-      measured[name].postgresCpu += (postgresCpu() - postgresBefore) * 1000;
+      measured[name].postgresCpu += (await postgresCpuSince(postgresBefore)) * 1000;
     }
     const results = Object.fromEntries(names.map((name) => [name, summarise(measured[name].latencies, measured[name].seconds)])) as Record<
       keyof typeof phases,
