@@ -22,6 +22,7 @@ import { LedgerPostCpu1766200000300 } from './1766200000300-ledger-post-cpu';
 import { SnapshotMinted1766200000400 } from './1766200000400-snapshot-minted';
 import { SignupCallOwner1766200000500 } from './1766200000500-signup-call-owner';
 import { LedgerPostFresh1766200000800 } from './1766200000800-ledger-post-fresh';
+import { SignupBatch1766200000900 } from './1766200000900-signup-batch';
 
 /** Every migration, oldest first. Listed explicitly so the same list runs from ts (tests) and js (dist). */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   SnapshotMinted1766200000400,
   SignupCallOwner1766200000500,
   LedgerPostFresh1766200000800,
+  SignupBatch1766200000900,
 ];

@@ -14,12 +14,13 @@ import { ActivityService } from './activity.service';
 import { AttendanceService } from './attendance.service';
 import { ServiceHoursRepositoryModule } from './service-hours-repository.module';
 import { ServiceHoursService } from './service-hours.service';
+import { SignupBatches } from './signup-batches';
 import { SignupRepository } from './signup.repository';
 import { SignupService } from './signup.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Activity, ActivitySignup]), LedgerModule, OrganisationModule, ThemesModule, HouseholdsModule, PolicyModule, NotificationsModule, ActivityRemindersModule, ServiceHoursRepositoryModule],
-  providers: [ActivityRepository, SignupRepository, ActivityService, SignupService, AttendanceService, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
+  providers: [ActivityRepository, SignupRepository, SignupBatches, ActivityService, SignupService, AttendanceService, ServiceHoursService, ActivityResolver, ActivitySignupResolver],
   exports: [ActivityService, SignupService, AttendanceService, ActivityRepository, ServiceHoursService],
 })
 export class ActivitiesModule {}

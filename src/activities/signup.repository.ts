@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { DomainError } from '../common/errors/domain.error';
 import { selectColumns } from '../database/select-columns';
 import { HouseholdService } from '../households/household.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
@@ -17,6 +18,21 @@ function ownerIs(owner: SignupOwner, n: number): string {
 }
 const ownerId = (owner: SignupOwner): string => owner.dependentId ?? owner.residentId!;
 
+/** One owner's sign-up as `activity_sign_ups` takes it: the owner, who acted for them, and when they asked. */
+export interface SignupRequest {
+  residentId: string;
+  dependentId: string | null;
+  actedBy: string | null;
+  now: Date;
+}
+
+/** What `activity_sign_ups` answered one owner (see SignupRepository.signUpMany). */
+export interface SignupOutcome {
+  activity?: Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'>;
+  signup?: ActivitySignup;
+  refused?: DomainError;
+}
+
 /**
  * Columns of `activity_signup s` as ActivitySignup fields, with the live waitlist
  * position (the resident's name comes from the organisation, see `named`).
@@ -24,9 +40,9 @@ const ownerId = (owner: SignupOwner): string => owner.dependentId ?? owner.resid
 const SIGNUP_COLUMNS = `${selectColumns(ActivitySignup, 's')},
   CASE WHEN s.status = 'WAITLISTED' THEN (SELECT count(*)::int FROM activity_signup w
     WHERE w.activity_id = s.activity_id AND w.status = 'WAITLISTED' AND w.arrival <= s.arrival) END AS "waitlistPosition"`;
-const SIGN_UP = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
-  ${selectColumns(ActivitySignup, '(r.signup)')}, r.waitlist_position AS "waitlistPosition"
-  FROM activity_sign_up($1, $2, $3, $4, $5, $6) r`;
+const SIGN_UPS = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_deadline AS "activityDeadline",
+  ${selectColumns(ActivitySignup, '(r.signup)')}, r.waitlist_position AS "waitlistPosition", r.refused
+  FROM activity_sign_ups($1, $2, $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[]) r ORDER BY r.ordinal`;
 const CANCEL = `SELECT r.activity_township AS "activityTownshipId", r.activity_status AS "activityStatus", r.activity_starts_at AS "activityStartsAt",
   r.activity_title AS "activityTitle", ${selectColumns(ActivitySignup, '(r.signup)')}, NULL::int AS "waitlistPosition", r.promoted::text[] AS promoted
   FROM activity_cancel_signup($1, $2, $3, $4, $5, $6) r`;
@@ -49,30 +65,40 @@ export class SignupRepository {
   }
 
   /**
-   * One call of `activity_sign_up` (migrations 1766200000200, 1766200000500): the shared
-   * lock, the activity read after it, the checks, then a confirmed place if
+   * One call of `activity_sign_ups` (migrations 1766200000200, 1766200000500, 1766200000900)
+   * for one or more owners of one activity, in arrival order: the shared lock, the activity
+   * read after it, then for each owner the checks and a confirmed place if
    * `confirmed_count < capacity`, else a waitlist position (a cancelled sign-up of the same
    * owner comes back at the end of the queue). Outside a transaction it commits by itself
-   * (the resident's own sign-up: one round trip); inside one, it commits with it (acting
-   * for a household member or dependent). Returns the activity as the function read it
-   * (undefined if there is none) and the sign-up if it wrote one (nothing is written unless
-   * the activity is in `townshipId`, PUBLISHED and before its deadline at `now`). A live
-   * sign-up of the same owner is refused by the database (CBA01, ALREADY_SIGNED_UP).
-   * Without the names (the caller knows them or reads them in its transaction).
+   * (residents' own sign-ups: one round trip); inside one, it commits with it (acting for a
+   * household member or dependent). Returns, for each owner, the activity as the function
+   * read it (undefined if there is none), the sign-up if it wrote one (nothing is written
+   * unless the activity is in `townshipId`, PUBLISHED and before the deadline at the owner's
+   * `now`), or ALREADY_SIGNED_UP when the owner already has a live sign-up (the others are
+   * booked all the same). Without the names (the caller knows them or reads them).
    */
-  async signUp(
-    m: EntityManager,
-    activityId: string,
-    owner: { residentId: string; dependentId: string | null; actedBy: string | null },
-    townshipId: string,
-    now: Date,
-  ): Promise<{ activity?: Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'>; signup?: ActivitySignup }> {
-    const [row] = await m.query(SIGN_UP, [activityId, owner.residentId, townshipId, now, owner.dependentId, owner.actedBy]);
-    const { activityTownshipId, activityStatus, activityDeadline, ...signup } = row;
-    return {
-      activity: activityTownshipId ? { townshipId: activityTownshipId, status: activityStatus, signupDeadline: activityDeadline } : undefined,
+  async signUpMany(m: EntityManager, activityId: string, townshipId: string, owners: readonly SignupRequest[]): Promise<SignupOutcome[]> {
+    const rows = await m.query(SIGN_UPS, [
+      activityId,
+      townshipId,
+      owners.map((o) => o.residentId),
+      owners.map((o) => o.dependentId),
+      owners.map((o) => o.actedBy),
+      owners.map((o) => o.now),
+    ]);
+    if (!rows.length) return owners.map(() => ({}));
+    return rows.map(({ activityTownshipId, activityStatus, activityDeadline, refused, ...signup }: Record<string, any>) => ({
+      activity: { townshipId: activityTownshipId, status: activityStatus, signupDeadline: activityDeadline },
       signup: signup.id ? (signup as ActivitySignup) : undefined,
-    };
+      refused: refused ? new DomainError('ALREADY_SIGNED_UP') : undefined,
+    }));
+  }
+
+  /** The same for one owner, in the caller's transaction; ALREADY_SIGNED_UP is thrown. */
+  async signUp(m: EntityManager, activityId: string, townshipId: string, owner: SignupRequest): Promise<SignupOutcome> {
+    const [outcome] = await this.signUpMany(m, activityId, townshipId, [owner]);
+    if (outcome.refused) throw outcome.refused;
+    return outcome;
   }
 
   /**

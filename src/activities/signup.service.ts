@@ -4,7 +4,6 @@ import { AuditService } from '../audit/audit.service';
 import { Capability, requireCapability, requireResident } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { DomainError, notFound } from '../common/errors/domain.error';
-import { domainErrorFromDatabase } from '../common/errors/pg-error';
 import { byTimeThenId, Keyset, keysetPage, Page, PageArgs } from '../common/pagination/connection';
 import { Clock } from '../common/time/clock';
 import { TransactionRunner } from '../database/transaction.runner';
@@ -12,6 +11,7 @@ import { ActForTarget, HouseholdService } from '../households/household.service'
 import { Activity, ActivitySignup, ActivityStatus, SignupStatus } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 import { FamilySignupInput } from './dto/activity.inputs';
+import { SignupBatches } from './signup-batches';
 import { SignupOwner, SignupRepository } from './signup.repository';
 import { NotificationOutbox } from '../notifications/notification-outbox';
 import { OrganisationRepository } from '../organisation/organisation.repository';
@@ -39,11 +39,13 @@ export type SignupWithActivity = ActivitySignup & { activity?: Activity };
  * waits for in-flight sign-ups to commit, and sign-ups after it see its result. Shared
  * holders never wait for each other, so the storm itself is not serialised.
  *
- * One writer. Every sign-up is one call of the PL/pgSQL function `activity_sign_up` (lock,
+ * One writer. Every sign-up is one call of the PL/pgSQL function `activity_sign_ups` (lock,
  * read of the activity after it, checks and write) and every cancellation one call of
- * `activity_cancel_signup` (migrations 1766200000200, 1766200000500). A resident's own
- * sign-up calls it outside a transaction (committed by itself: one round trip), their own
- * cancellation in a transaction that also writes the promotion notice. Acting for a
+ * `activity_cancel_signup` (migrations 1766200000200, 1766200000500, 1766200000900).
+ * Residents' own sign-ups call it outside a transaction (committed by itself: one round
+ * trip), those for one activity asked in the same turn of the event loop together
+ * (SignupBatches: a storm is a few calls, not one per resident); their own cancellation
+ * runs in a transaction that also writes the promotion notice. Acting for a
  * household member or dependent calls the same functions inside a transaction with the
  * household check before and the audit record after (other modules', committing with it),
  * and answers with names known or read in that transaction.
@@ -59,24 +61,32 @@ export class SignupService {
     private readonly clock: Clock,
     private readonly outbox: NotificationOutbox,
     private readonly people: OrganisationRepository,
+    private readonly batches: SignupBatches,
   ) {}
 
   /**
    * Takes a confirmed place if one is free, else a waitlist position in arrival order: one
-   * call of `activity_sign_up` that commits by itself (see SignupRepository.signUp), the
-   * refusals mapped from what it read under the lock. The name in the answer is the
+   * call of `activity_sign_ups` that commits by itself, with the other sign-ups for the
+   * activity asked in the same turn (SignupBatches), the refusals mapped from what it read
+   * under the lock. The name in the answer is the
    * caller's own, so nothing is read again.
    */
   async signUp(actor: Principal, activityId: string): Promise<ActivitySignup> {
     const resident = requireResident(actor);
     const now = this.clock.now();
-    const owner = { residentId: resident.id, dependentId: null, actedBy: null };
-    const { activity, signup } = await this.tx.single((m) => this.signups.signUp(m, activityId, owner, resident.townshipId, now));
+    const { activity, signup } = await this.batches.signUp({
+      activityId,
+      townshipId: resident.townshipId,
+      residentId: resident.id,
+      dependentId: null,
+      actedBy: null,
+      now,
+    });
     if (!activity) throw notFound('该活动');
     requireResident(actor, activity);
     assertCanSignUp(activity, now);
     // The checks above are the function's own: it wrote the sign-up when they pass.
-    if (!signup) throw new Error(`activity_sign_up wrote nothing for activity ${activityId} that passes its checks`);
+    if (!signup) throw new Error(`activity_sign_ups wrote nothing for activity ${activityId} that passes its checks`);
     return { ...signup, residentName: actor.name, dependentName: null };
   }
 
@@ -85,7 +95,7 @@ export class SignupService {
    * the reward for attending) or for one of its dependents (the place is the dependent's;
    * the caller registered them and is paid for their attendance). `acted_by` and the audit
    * log record who acted. One transaction: the household check, the same call of
-   * `activity_sign_up` and the audit record commit together.
+   * `activity_sign_ups` and the audit record commit together.
    */
   signUpForFamily(actor: Principal, input: FamilySignupInput): Promise<ActivitySignup> {
     return this.takeForFamily(actor, input.activityId, input);
@@ -101,13 +111,13 @@ export class SignupService {
       const owner = link.dependent
         ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
         : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
-      const { activity, signup } = await this.signups.signUp(m, activityId, owner, resident.townshipId, now).catch((error: unknown) => {
-        throw domainErrorFromDatabase(error)?.code === 'ALREADY_SIGNED_UP' ? new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动') : error;
+      const { activity, signup } = await this.signups.signUp(m, activityId, resident.townshipId, { ...owner, now }).catch((error: unknown) => {
+        throw error instanceof DomainError && error.code === 'ALREADY_SIGNED_UP' ? new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动') : error;
       });
       if (!activity) throw notFound('该活动');
       requireResident(actor, activity);
       assertCanSignUp(activity, now);
-      if (!signup) throw new Error(`activity_sign_up wrote nothing for activity ${activityId} that passes its checks`);
+      if (!signup) throw new Error(`activity_sign_ups wrote nothing for activity ${activityId} that passes its checks`);
       await this.recordActing(m, actor, activity.townshipId, 'household.act.signup', activityId, signup);
       return this.named(m, actor, link, signup);
     });

@@ -63,7 +63,7 @@ export class TransactionRunner {
 
   /**
    * Runs a write that is ONE statement committing by itself (a PL/pgSQL function that does
-   * the whole write, e.g. `activity_sign_up`): one round trip, no BEGIN/COMMIT, retried and
+   * the whole write, e.g. `activity_sign_ups`): one round trip, no BEGIN/COMMIT, retried and
    * translated as `run` is. `work` must send exactly one statement: a second would commit
    * separately.
    */

@@ -298,7 +298,7 @@ describe('activities', () => {
   it('a place freed while a sign-up is in flight goes to that sign-up, not to nobody', async () => {
     // Holds one sign-up in flight after it took the activity's shared lock, like a slow
     // commit, while a confirmed resident cancels. The cancellation must wait for it and
-    // promote it. The sign-up is one statement committing by itself (activity_sign_up), so
+    // promote it. The sign-up is one statement committing by itself (activity_sign_ups), so
     // it is held inside that statement: the resident's earlier, cancelled sign-up row is
     // locked here, and its write waits for that row.
     const activityId = await createActivity(t, w.managerTokens[0], branch(0), { capacity: 1 });

@@ -16,7 +16,7 @@ const RECORDED = {
   'read: activity list (20 rows)': 5,
   'read: course list (20 rows)': 4,
   'read: theme list': 1,
-  // One call of activity_sign_up committing by itself (was BEGIN, the shared lock and read,
+  // One call of activity_sign_ups committing by itself (was BEGIN, the shared lock and read,
   // the sign-up, COMMIT and a second read for the name: 5).
   'write: sign up': 1,
   // BEGIN, one call of activity_cancel_signup (the checks, the exclusive lock, the
@@ -29,7 +29,7 @@ const RECORDED = {
   'write: enrol': 11,
   'write: cancel enrolment': 11,
   // Acting for a household dependent (户): BEGIN, the household check (one statement, rows
-  // locked FOR SHARE), the same call of activity_sign_up as one's own, the audit record,
+  // locked FOR SHARE), the same call of activity_sign_ups as one's own, the audit record,
   // COMMIT; the names are known (the caller's, the dependent's from the household check).
   // Was 8: the shared lock and read, the sign-up statement, and two reads of names after.
   'write: sign up a dependent': 5,

@@ -117,7 +117,7 @@ describe('households', () => {
     const page = ok(await t.gql(`query($t: ID!) { activities(townshipId: $t) { edges { node { id mySignup { status actedBy } } } } }`, { t: w.township.id }, res(1).token));
     expect(page.activities.edges.find((e: any) => e.node.id === activityId).node.mySignup).toEqual({ status: 'CONFIRMED', actedBy: res(0).personId });
     const twice = await t.gql(FAMILY_SIGN_UP, { i: { activityId, residentId: res(1).id } }, res(0).token);
-    // Refused by activity_sign_up (CBA01), answered in the household's words.
+    // Refused by activity_sign_ups (the live sign-up seen), answered in the household's words.
     expect([errorCode(twice), twice.errors?.[0]?.message]).toEqual(['ALREADY_SIGNED_UP', '该家人已报名该活动']);
     const cancelled = ok(await t.gql(FAMILY_CANCEL, { i: { activityId, residentId: res(1).id } }, res(0).token)).cancelSignupForFamily;
     expect(cancelled).toMatchObject({ residentId: res(1).id, status: 'CANCELLED' });

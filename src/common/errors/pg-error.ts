@@ -18,8 +18,6 @@ const OWN_SQLSTATE: Record<string, DomainError['code']> = {
   CB008: 'LEDGER_SEAL_BROKEN',
   // A township's star ladder that does not ascend (the honours migration re-checks it at commit).
   CBH01: 'BAD_USER_INPUT',
-  // activity_sign_up: the resident already has a live sign-up (raised to undo a place taken in a race).
-  CBA01: 'ALREADY_SIGNED_UP',
 };
 
 /** Constraint names whose violation is an expected, user-facing outcome. */
