@@ -127,14 +127,13 @@ export function redisOptions(url: string): RedisOptions {
 export function createRedisClient(url: string, options: RedisOptions = {}): RedisClient {
   const target = parseRedisUrl(url);
   if (!target.cluster) return new Redis({ ...redisOptions(url), ...options });
-  const { keyPrefix, enableOfflineQueue, lazyConnect, enableAutoPipelining, retryStrategy: clusterRetry, ...perNode } = options;
+  const { keyPrefix, enableOfflineQueue, lazyConnect, retryStrategy: clusterRetry, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
     redisOptions: { ...target.options, disconnectTimeout: DISCONNECT_TIMEOUT_MS, Connector: ClosingConnector, ...perNode },
     clusterRetryStrategy: clusterRetry ?? retryStrategy,
     ...(keyPrefix !== undefined ? { keyPrefix } : {}),
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     ...(lazyConnect !== undefined ? { lazyConnect } : {}),
-    ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
   };
   return new Cluster(target.nodes, clusterOptions);
 }

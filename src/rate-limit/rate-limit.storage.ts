@@ -33,9 +33,6 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationBootstra
       // Fail at once while disconnected (the local counters take over) rather than queue.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      // Every read and mutation counts here: the counts asked in one turn of the event loop
-      // go out in one write (on loopback each write costs as much as the script it carries).
-      enableAutoPipelining: true,
     });
     this.redis.on('error', () => undefined); // readiness reports Redis; no log flood here
     // It takes a Redis or a Cluster (two overloads, hence the cast).
