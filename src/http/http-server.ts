@@ -49,7 +49,8 @@ export function createHttpAdapter(config: Pick<AppConfig, 'TRUST_PROXY'>, logger
     logController: new RequestLog(),
     requestIdHeader: false, // genReqId validates the client's id instead of trusting it as is
     genReqId: requestId,
-    trustProxy: trustProxy(config.TRUST_PROXY),
+    // A hop count is still taken at run time (fastify's lib/request.js); 5.12's types omit number.
+    trustProxy: trustProxy(config.TRUST_PROXY) as string | undefined,
     bodyLimit: BODY_LIMIT_BYTES,
     // While draining (HttpDrain), requests arriving on connections already open are
     // served, with `connection: close`, instead of answered 503.
