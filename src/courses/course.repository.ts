@@ -160,12 +160,16 @@ export class CourseRepository {
 
   // ---- enrolments -----------------------------------------------------------------
 
-  async isEnrolled(m: EntityManager, courseId: string, owner: EnrolmentOwner): Promise<boolean> {
-    const existing = await m.query(`SELECT 1 FROM course_enrolment WHERE course_id = $1 AND ${ownerIs(owner, 2)} AND status = 'ENROLLED'`, [
-      courseId,
-      ownerId(owner),
-    ]);
-    return existing.length > 0;
+  /** The course, and whether the owner holds an enrolment in it: one statement for the enrolment's first checks. */
+  async findWithEnrolment(m: EntityManager, courseId: string, owner: EnrolmentOwner): Promise<{ course: Course; enrolled: boolean }> {
+    const [row] = await m.query(
+      `SELECT ${COURSE_COLUMNS}, EXISTS (SELECT 1 FROM course_enrolment e WHERE e.course_id = c.id AND ${ownerIs(owner, 2)} AND e.status = 'ENROLLED') AS enrolled
+       FROM course c WHERE c.id = $1`,
+      [courseId, ownerId(owner)],
+    );
+    if (!row) throw notFound('该课程');
+    const { enrolled, ...course } = row;
+    return { course, enrolled };
   }
 
   /**

@@ -189,17 +189,23 @@ export class CourseService {
     const now = this.clock.now();
     const enrolmentId = randomUUID();
     return this.tx.run(async (m) => {
-      const course = await this.repository.find(m, courseId);
+      const owner: EnrolmentOwner = dependentId ? { dependentId } : { residentId: resident.id };
+      // The course and whether the owner holds a seat, in one read; the latter counts only
+      // once the household check below has passed (insertEnrolment remains the guard).
+      const { course, enrolled } = await this.repository.findWithEnrolment(m, courseId, owner);
       requireResident(actor, course);
       this.assertCanEnrol(course, now);
       // Full as last read: refused before charging anything (a storm on a full course costs one read each).
       if (course.enrolledCount >= course.capacity) throw new DomainError('COURSE_FULL');
       const dependent = dependentId ? (await this.households.link(m, actor, { dependentId })).dependent! : null;
-      const owner: EnrolmentOwner = dependent ? { dependentId: dependent.id } : { residentId: resident.id };
       const taken = () => new DomainError('ALREADY_ENROLLED', dependent ? '该家属已报名该课程' : undefined);
-      if (await this.repository.isEnrolled(m, courseId, owner)) throw taken();
-      const account = await this.ledger.residentAccount(m, resident.id);
-      const redemption = await this.ledger.branchAccount(m, course.branchId, AccountKind.BRANCH_REDEMPTION);
+      if (enrolled) throw taken();
+      const { resident: account, branch: redemption } = await this.ledger.residentAndBranchAccounts(
+        m,
+        resident.id,
+        course.branchId,
+        AccountKind.BRANCH_REDEMPTION,
+      );
       // The charge: INSUFFICIENT_POINTS from the database ends it here, before any seat.
       const charge = await this.ledger.post(m, {
         townshipId: course.townshipId,

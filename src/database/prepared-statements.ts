@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
 import { Client, ClientConfig } from 'pg';
+import { BoundedMap } from '../common/bounded-map';
 
 /** Prepared statements kept per connection by default; the least recently used is deallocated past this. */
 export const PREPARED_PER_CONNECTION = 256;
 
-/** Names already computed, by text: the same few hundred texts come back on every request. */
-const names = new Map<string, string>();
-const NAMES_KEPT = 4096;
+/**
+ * Names already computed, by text: the same few hundred texts come back on every request.
+ * Bounded, so texts that vary (an IN list of varying length) cannot grow it without end.
+ */
+const names = new BoundedMap<string, string>(4096);
 
 /** The server-side name of a statement: the same text gets the same name on every connection. */
 export function preparedStatementName(text: string): string {
   let name = names.get(text);
   if (name === undefined) {
-    // Texts that vary (an IN list of varying length) cannot grow this without bound.
-    if (names.size >= NAMES_KEPT) names.clear();
     name = `cb_${createHash('sha1').update(text).digest('base64url')}`;
     names.set(text, name);
   }

@@ -303,8 +303,7 @@ export class DeedService {
       if (report.status === DeedReportStatus.MINTED) return { minted: false, reason: 'already minted', entryId: report.entryId! };
       if (report.status !== DeedReportStatus.ON_NOTICE || report.round !== data.round) return { minted: false, reason: `status ${report.status}, round ${report.round}` };
       if (await this.deeds.noticeOpen(m, report.id)) throw new Error(`the notice of deed report ${report.id} is still open`);
-      const resident = await this.ledger.residentAccount(m, report.residentId);
-      const issuance = await this.ledger.branchAccount(m, report.branchId, AccountKind.BRANCH_ISSUANCE);
+      const { resident, branch: issuance } = await this.ledger.residentAndBranchAccounts(m, report.residentId, report.branchId, AccountKind.BRANCH_ISSUANCE);
       const posted = await this.ledger.post(m, {
         townshipId: report.townshipId,
         kind: EntryKind.MINT,

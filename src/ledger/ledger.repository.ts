@@ -74,30 +74,26 @@ export class LedgerRepository {
   }
 
   /**
-   * Serialises reversals of one entry: a racing second reversal waits, then finds the
-   * first by its key instead of failing on the UNIQUE (reverses_entry_id) index. A row
-   * lock would need UPDATE on journal_entry, which the app role does not have.
+   * An entry of the township with its postings, to reverse, read under the lock that
+   * serialises reversals of one entry: a racing second reversal waits, then finds the first
+   * by its key instead of failing on the UNIQUE (reverses_entry_id) index. A row lock would
+   * need UPDATE on journal_entry, which the app role does not have. One statement: the lock
+   * is taken once (the one row of the VALUES side), whether or not the entry exists; an
+   * entry never changes, so reading it in the same snapshot as the lock is the same read.
    */
-  async lockReversal(manager: EntityManager, townshipId: string, entryId: string): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('reversal:' || $1::text || ':' || $2::text, 0))`, [
-      townshipId,
-      entryId,
-    ]);
-  }
-
-  /** An entry of the township with its postings, to reverse. */
-  async entryWithPostings(
+  async lockEntryToReverse(
     manager: EntityManager,
     townshipId: string,
     entryId: string,
   ): Promise<{ kind: EntryKind; reference: EntryReference | null; lines: PostingLine[] } | undefined> {
     const [row] = await manager.query(
-      `SELECT e.kind, e.reference_type AS "referenceType", e.reference_id AS "referenceId",
+      `SELECT pg_advisory_xact_lock(hashtextextended('reversal:' || $2::text || ':' || $1::text, 0))::text AS locked,
+              e.kind, e.reference_type AS "referenceType", e.reference_id AS "referenceId",
               (SELECT json_agg(json_build_object('accountId', p.account_id, 'amount', p.amount)) FROM posting p WHERE p.entry_id = e.id) AS lines
-       FROM journal_entry e WHERE e.id = $1 AND e.township_id = $2`,
+       FROM (VALUES (1)) AS one LEFT JOIN journal_entry e ON e.id = $1::bigint AND e.township_id = $2::uuid`,
       [entryId, townshipId],
     );
-    if (!row) return undefined;
+    if (!row.kind) return undefined;
     const reference = row.referenceType ? { type: row.referenceType, id: row.referenceId } : null;
     return { kind: row.kind, reference, lines: (row.lines ?? []).map((l: PostingLine) => ({ accountId: l.accountId, amount: Number(l.amount) })) };
   }

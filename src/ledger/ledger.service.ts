@@ -118,6 +118,27 @@ export class LedgerService {
     return this.oneAccount(manager, `${SELECT_ACCOUNT} WHERE a.branch_id = $1 AND a.kind = $2`, [branchId, kind]);
   }
 
+  /**
+   * A resident's account and one of a branch's, in one statement: the two sides of a
+   * charge (a seat, a shop item) or of a reward (a good deed).
+   */
+  async residentAndBranchAccounts(
+    manager: EntityManager,
+    residentId: string,
+    branchId: string,
+    kind: AccountKind.BRANCH_ISSUANCE | AccountKind.BRANCH_REDEMPTION,
+  ): Promise<{ resident: AccountRow; branch: AccountRow }> {
+    const rows: AccountRow[] = await manager.query(`${SELECT_ACCOUNT} WHERE a.resident_id = $1 OR (a.branch_id = $2 AND a.kind = $3)`, [
+      residentId,
+      branchId,
+      kind,
+    ]);
+    const resident = rows.find((r) => r.residentId === residentId);
+    const branch = rows.find((r) => r.branchId === branchId && r.kind === kind);
+    if (!resident || !branch) throw new DomainError('UNKNOWN_ACCOUNT');
+    return { resident: numericBalance(resident), branch: numericBalance(branch) };
+  }
+
   async townshipAccount(manager: EntityManager, townshipId: string, kind: AccountKind.TOWNSHIP_ADJUSTMENT | AccountKind.TOWNSHIP_EXPIRY) {
     return this.oneAccount(manager, `${SELECT_ACCOUNT} WHERE a.township_id = $1 AND a.kind = $2`, [townshipId, kind]);
   }
@@ -199,8 +220,7 @@ export class LedgerService {
       throw new DomainError('BAD_USER_INPUT', `输入有误：冲正原因长度须为1-${MAX_MEMO_LENGTH}个字符`, { field: 'reason' });
     }
     if (!isSerial(request.entryId)) throw new DomainError('NOT_FOUND', '未找到该笔记账');
-    await this.repository.lockReversal(manager, request.townshipId, request.entryId);
-    const original = await this.repository.entryWithPostings(manager, request.townshipId, request.entryId);
+    const original = await this.repository.lockEntryToReverse(manager, request.townshipId, request.entryId);
     if (!original) throw new DomainError('NOT_FOUND', '未找到该笔记账');
     if (original.kind === EntryKind.REVERSAL) throw new DomainError('NOT_REVERSIBLE');
     try {

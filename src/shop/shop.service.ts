@@ -239,11 +239,13 @@ export class ShopService {
       // Gone as last read: refused before charging anything.
       if (!item.active || item.stock < input.quantity) throw noStock(item);
       const total = item.pricePoints * input.quantity;
-      const [account, redemptionAccount, shop] = [
-        await this.ledger.residentAccount(m, resident.id),
-        await this.ledger.branchAccount(m, item.branchId, AccountKind.BRANCH_REDEMPTION),
-        await this.repository.shop(m, item.branchId),
-      ];
+      const { resident: account, branch: redemptionAccount } = await this.ledger.residentAndBranchAccounts(
+        m,
+        resident.id,
+        item.branchId,
+        AccountKind.BRANCH_REDEMPTION,
+      );
+      const shop = await this.repository.shop(m, item.branchId);
       // The charge: INSUFFICIENT_POINTS from the database ends it here, before any stock.
       const charge = await this.ledger.post(m, {
         townshipId: item.townshipId,

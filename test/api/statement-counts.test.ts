@@ -25,9 +25,11 @@ const RECORDED = {
   'write: check in': 6,
   // The notice to the resident (POINTS_SPENT, POINTS_REFUNDED) in the same transaction costs
   // two (its recipients, then the event and its inbox row in one statement; no expansion job
-  // after); the answer's name is the caller's own, not read again.
-  'write: enrol': 11,
-  'write: cancel enrolment': 11,
+  // after); the answer's name is the caller's own, not read again. The course is read with
+  // whether the caller holds a seat, and both accounts of the charge in one statement (were
+  // 11); the refund's entry is read under its reversal lock (was 11).
+  'write: enrol': 9,
+  'write: cancel enrolment': 10,
   // Acting for a household dependent (户): BEGIN, the household check (one statement, rows
   // locked FOR SHARE), the same call of activity_sign_ups as one's own, the audit record,
   // COMMIT; the names are known (the caller's, the dependent's from the household check).
@@ -42,8 +44,9 @@ const RECORDED = {
   // For another member of the household: the same, with the member's name read (was 7, 13).
   'write: sign up a member': 6,
   'write: cancel for a member': 6,
-  // The notice (POINTS_SPENT to the member who paid) as for enrol; the names are known.
-  'write: enrol a dependent': 14,
+  // The notice (POINTS_SPENT to the member who paid) as for enrol; the names are known (was 13:
+  // the same two reads saved as for enrol).
+  'write: enrol a dependent': 11,
 };
 
 const ACTIVITY_PAGE = `query($t: ID!, $b: ID, $n: Int) { activities(townshipId: $t, branchId: $b, first: $n) {
