@@ -10,7 +10,7 @@ import { OrganisationRepository } from '../organisation/organisation.repository'
 import { AdjustmentInput, ReverseEntryInput } from './dto/ledger.inputs';
 import { proofProblem } from './ledger-seal';
 import { LedgerSealService } from './ledger-seal.service';
-import { AccountRow, LedgerLineRow, LedgerService, ReconciliationReport } from './ledger.service';
+import { AccountRow, HistoryOf, LedgerLineRow, LedgerService, ReconciliationReport } from './ledger.service';
 import { AccountKind, EntryKind, PostedEntry } from './ledger.types';
 
 /** Entries booked by a business flow, by reference type, and where to correct them instead. */
@@ -35,12 +35,12 @@ export class LedgerAdminService {
   ) {}
 
   /** An account's history, newest first. */
-  async history(accountId: string, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
+  async history(of: HistoryOf, page: PageArgs): Promise<Page<LedgerLineRow & { id: string }>> {
     // LedgerLine.id is the posting id (the row calls it postingId).
     return keysetPage(
       page,
       BY_POSTING,
-      (after, limit) => this.tx.read((m) => this.ledger.history(m, accountId, limit, after?.[0])),
+      (after, limit) => this.tx.read((m) => this.ledger.history(m, of, limit, after?.[0])),
       (r) => ({ ...r, id: r.postingId }),
     );
   }
@@ -51,7 +51,7 @@ export class LedgerAdminService {
     });
     const resident = (await this.tx.run((m) => this.organisation.residentScope(m, residentId)))!;
     requireCapability(actor, Capability.MANAGE, { townshipId: account.townshipId, branchId: resident.branchId });
-    return this.history(account.id, page);
+    return this.history({ accountId: account.id }, page);
   }
 
   async branchAccounts(actor: Principal, branchId: string): Promise<AccountRow[]> {

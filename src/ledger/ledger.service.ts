@@ -33,6 +33,9 @@ export interface LedgerLineRow {
   period: string;
 }
 
+/** Whose history: an account, or a resident's (their one account). */
+export type HistoryOf = { accountId: string } | { residentId: string };
+
 export interface AccountRow {
   id: string;
   kind: AccountKind;
@@ -284,7 +287,12 @@ export class LedgerService {
   // ---- reading --------------------------------------------------------------
 
   /** An account's postings, newest first, keyset-paginated by posting id. */
-  async history(manager: EntityManager, accountId: string, limit: number, beforePostingId?: string): Promise<LedgerLineRow[]> {
+  /**
+   * An account's lines, newest first. Given a resident, their account is found in the same
+   * statement (a resident's own history page is one round trip).
+   */
+  async history(manager: EntityManager, of: HistoryOf, limit: number, beforePostingId?: string): Promise<LedgerLineRow[]> {
+    const account = 'accountId' in of ? '$1' : '(SELECT a.id FROM account a WHERE a.resident_id = $1)';
     const rows = await manager.query(
       `SELECT p.id::text AS "postingId", e.id::text AS "entryId", e.kind, p.amount, p.balance_after AS "balanceAfter",
               e.memo, e.reference_type AS "referenceType", e.reference_id AS "referenceId",
@@ -292,9 +300,9 @@ export class LedgerService {
               (SELECT r.id::text FROM journal_entry r WHERE r.reverses_entry_id = e.id) AS "reversedByEntryId",
               p.booked_at AS "bookedAt", to_char(p.period, 'YYYY-MM') AS period
        FROM posting p JOIN journal_entry e ON e.id = p.entry_id
-       WHERE p.account_id = $1 AND ($2::int8 IS NULL OR p.id < $2)
+       WHERE p.account_id = ${account} AND ($2::int8 IS NULL OR p.id < $2)
        ORDER BY p.id DESC LIMIT $3`,
-      [accountId, beforePostingId ?? null, limit],
+      ['accountId' in of ? of.accountId : of.residentId, beforePostingId ?? null, limit],
     );
     return rows.map((r: Record<string, any>) => ({
       postingId: r.postingId,

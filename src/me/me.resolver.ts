@@ -50,8 +50,7 @@ export class MeResolver {
   @ResolveField(() => LedgerLineConnection, { nullable: true, description: 'Points history, newest first; null if not a resident.' })
   async history(@Parent() me: Me, @Args() page: PageArgs) {
     if (!me.resident) return null;
-    const account = await this.ledger.residentAccount(this.dataSource.manager, me.resident.residentId);
-    return this.ledgerAdmin.history(account.id, page);
+    return this.ledgerAdmin.history({ residentId: me.resident.residentId }, page);
   }
 
   @ResolveField(() => PassbookMonthConnection, {

@@ -181,7 +181,7 @@ describe('ledger against an in-memory model (property-based)', () => {
 
       // What a resident reads as "balance after" on their latest line is their balance.
       for (const accountId of real.residents) {
-        const [latest] = await ledger.history(m, accountId, 1);
+        const [latest] = await ledger.history(m, { accountId }, 1);
         expect(latest?.balanceAfter ?? 0).toBe(model.balances.get(accountId));
       }
 

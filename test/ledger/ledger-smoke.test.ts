@@ -60,7 +60,7 @@ describe('ledger smoke', () => {
     ).rejects.toMatchObject({ code: 'INSUFFICIENT_POINTS' });
     const rev = await tx.run((m) => ledger.reverse(m, { townshipId: t.id, entryId: mint.id, reason: '误记' }));
     expect(rev.created).toBe(true);
-    const history = await tx.run((m) => ledger.history(m, r.accountId, 10));
+    const history = await tx.run((m) => ledger.history(m, { accountId: r.accountId }, 10));
     expect(history.map((h) => [h.kind, h.amount, h.balanceAfter])).toEqual([
       ['REVERSAL', -5, 0],
       ['MINT', 5, 5],
