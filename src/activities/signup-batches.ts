@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
+import { DomainError } from '../common/errors/domain.error';
 import { TransactionRunner } from '../database/transaction.runner';
 import { SignupOutcome, SignupRepository, SignupRequest } from './signup.repository';
 
@@ -8,6 +9,9 @@ export interface OwnSignup extends SignupRequest {
   activityId: string;
   townshipId: string;
 }
+
+/** A request's answer: its outcome, or the refusal its promise rejects with. */
+const answer = (outcome: SignupOutcome): SignupOutcome | Error => (outcome.alreadySignedUp ? new DomainError('ALREADY_SIGNED_UP') : outcome);
 
 /** At most this many sign-ups in one call: one transaction's length, and its arrays. */
 const MOST_PER_CALL = 250;
@@ -52,13 +56,13 @@ export class SignupBatches {
         const { activityId, townshipId } = requests[indexes[0]];
         const call = (owners: OwnSignup[]) => this.tx.single((m) => this.signups.signUpMany(m, activityId, townshipId, owners));
         try {
-          (await call(indexes.map((i) => requests[i]))).forEach((outcome, k) => (outcomes[indexes[k]] = outcome.refused ?? outcome));
+          (await call(indexes.map((i) => requests[i]))).forEach((outcome, k) => (outcomes[indexes[k]] = answer(outcome)));
         } catch (error) {
           if (indexes.length === 1) return void (outcomes[indexes[0]] = error as Error);
           await Promise.all(
             indexes.map(async (i) => {
               outcomes[i] = await call([requests[i]]).then(
-                ([outcome]) => outcome.refused ?? outcome,
+                ([outcome]) => answer(outcome),
                 (alone: Error) => alone,
               );
             }),

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { DomainError } from '../common/errors/domain.error';
 import { selectColumns } from '../database/select-columns';
 import { HouseholdService } from '../households/household.service';
 import { OrganisationRepository } from '../organisation/organisation.repository';
@@ -30,7 +29,8 @@ export interface SignupRequest {
 export interface SignupOutcome {
   activity?: Pick<Activity, 'townshipId' | 'status' | 'signupDeadline'>;
   signup?: ActivitySignup;
-  refused?: DomainError;
+  /** The owner already had a live sign-up: nothing was written for them. */
+  alreadySignedUp?: boolean;
 }
 
 /**
@@ -74,7 +74,7 @@ export class SignupRepository {
    * household member or dependent). Returns, for each owner, the activity as the function
    * read it (undefined if there is none), the sign-up if it wrote one (nothing is written
    * unless the activity is in `townshipId`, PUBLISHED and before the deadline at the owner's
-   * `now`), or ALREADY_SIGNED_UP when the owner already has a live sign-up (the others are
+   * `now`), or `alreadySignedUp` when the owner already has a live sign-up (the others are
    * booked all the same). Without the names (the caller knows them or reads them).
    */
   async signUpMany(m: EntityManager, activityId: string, townshipId: string, owners: readonly SignupRequest[]): Promise<SignupOutcome[]> {
@@ -90,15 +90,8 @@ export class SignupRepository {
     return rows.map(({ activityTownshipId, activityStatus, activityDeadline, refused, ...signup }: Record<string, any>) => ({
       activity: { townshipId: activityTownshipId, status: activityStatus, signupDeadline: activityDeadline },
       signup: signup.id ? (signup as ActivitySignup) : undefined,
-      refused: refused ? new DomainError('ALREADY_SIGNED_UP') : undefined,
+      alreadySignedUp: refused === 'CBA01',
     }));
-  }
-
-  /** The same for one owner, in the caller's transaction; ALREADY_SIGNED_UP is thrown. */
-  async signUp(m: EntityManager, activityId: string, townshipId: string, owner: SignupRequest): Promise<SignupOutcome> {
-    const [outcome] = await this.signUpMany(m, activityId, townshipId, [owner]);
-    if (outcome.refused) throw outcome.refused;
-    return outcome;
   }
 
   /**

@@ -111,9 +111,8 @@ export class SignupService {
       const owner = link.dependent
         ? { residentId: resident.id, dependentId: link.dependent.id, actedBy: actor.personId }
         : { residentId: target.residentId!, dependentId: null, actedBy: actor.personId };
-      const { activity, signup } = await this.signups.signUp(m, activityId, resident.townshipId, { ...owner, now }).catch((error: unknown) => {
-        throw error instanceof DomainError && error.code === 'ALREADY_SIGNED_UP' ? new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动') : error;
-      });
+      const [{ activity, signup, alreadySignedUp }] = await this.signups.signUpMany(m, activityId, resident.townshipId, [{ ...owner, now }]);
+      if (alreadySignedUp) throw new DomainError('ALREADY_SIGNED_UP', '该家人已报名该活动');
       if (!activity) throw notFound('该活动');
       requireResident(actor, activity);
       assertCanSignUp(activity, now);
